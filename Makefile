@@ -1,0 +1,112 @@
+# Picscripterai: `make run` and `make test` are the two commands of the README. Each sets up
+# what it needs on a fresh machine (wasm target, wasm-bindgen-cli, npm packages, Chromium,
+# PostgreSQL/Redis for tests) and skips whatever is already there.
+#
+# The site is built here rather than by cargo-leptos (whose install costs ~25 min here, see
+# README): cargo builds the wasm, wasm-bindgen makes the JS glue, wasm-opt (npm binaryen)
+# shrinks release wasm, Tailwind (npm) makes the CSS. Site settings come from Leptos.toml.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+# Builds are cached outside the clone so that fresh clones (CI) start warm.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/picscripter/target
+TOOLS_DIR := $(HOME)/.cache/picscripter/tools
+
+leptos_setting = $(shell sed -n 's/^$(1) *= *"\(.*\)"/\1/p' Leptos.toml)
+OUTPUT_NAME := $(call leptos_setting,output-name)
+SITE_ROOT := $(call leptos_setting,site-root)
+PKG := $(call leptos_setting,site-pkg-dir)
+STYLE_FILE := $(call leptos_setting,style-file)
+WASM_PROFILE := $(call leptos_setting,lib-profile-release)
+# The version Cargo.toml pins; wasm-bindgen-cli must be exactly the same.
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)".*/\1/p' Cargo.toml)
+
+# Development builds live beside the release site so that neither overwrites the other.
+DEV_SITE := $(SITE_ROOT)-dev
+BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
+BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
+NODE_BIN := style/node_modules/.bin
+
+.PHONY: run build test bench setup tools services-start services-stop site-dev site-release \
+        server-dev server-release test-rust test-e2e clean-site
+
+## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
+run: tools site-dev server-dev
+	LEPTOS_SITE_ROOT=$(DEV_SITE) $(BIN_DEBUG) serve
+
+## build: the release binary and site ($(SITE_ROOT)); then `$(BIN_RELEASE) serve` from here.
+build: tools site-release server-release
+	@echo "built $(BIN_RELEASE) and $(SITE_ROOT)/$(PKG)"
+
+## test: every test: unit and integration (SQLite + PostgreSQL + Redis), then the browser tests.
+test: tools
+	@.ci/services start
+	@trap '.ci/services stop' EXIT; \
+	  $(MAKE) --no-print-directory test-rust && $(MAKE) --no-print-directory test-e2e
+
+test-rust:
+	cargo test --workspace --exclude frontend --locked
+
+test-e2e: site-dev server-dev
+	PICSCRIPTER_BIN=$(BIN_DEBUG) LEPTOS_SITE_ROOT=$(abspath $(DEV_SITE)) bash end2end/run.sh
+
+## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), wasm size.
+bench: build
+	@.ci/services start
+	@trap '.ci/services stop' EXIT; PICSCRIPTER_BIN=$(BIN_RELEASE) SITE_PKG=$(SITE_ROOT)/$(PKG) \
+	  OUTPUT_NAME=$(OUTPUT_NAME) bash server/bench/http.sh
+
+setup: tools
+
+# --- tools -------------------------------------------------------------------------------
+
+tools: $(TOOLS_DIR)/wasm-target.ok $(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION).ok style/node_modules/.ok
+
+$(TOOLS_DIR)/wasm-target.ok:
+	@mkdir -p $(TOOLS_DIR)
+	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@touch $@
+
+# Not --locked: the crate mirror here lacks a version its lock file names (see BUILD notes).
+$(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION).ok:
+	@mkdir -p $(TOOLS_DIR)
+	@if [ "$$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 7 minutes, once)"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+	@touch $@
+
+style/node_modules/.ok: style/package-lock.json
+	npm ci --prefix style --no-audit --no-fund
+	@touch $@
+
+# --- site --------------------------------------------------------------------------------
+
+WASM_DEBUG := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/debug/frontend.wasm
+WASM_RELEASE := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/$(WASM_PROFILE)/frontend.wasm
+
+site-dev: tools
+	cargo build --locked -p frontend --lib --target wasm32-unknown-unknown
+	@mkdir -p $(DEV_SITE)/$(PKG)/fonts
+	wasm-bindgen --target web --no-typescript --out-dir $(DEV_SITE)/$(PKG) --out-name $(OUTPUT_NAME) $(WASM_DEBUG)
+	$(NODE_BIN)/tailwindcss --input $(STYLE_FILE) --output $(DEV_SITE)/$(PKG)/$(OUTPUT_NAME).css
+	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(DEV_SITE)/$(PKG)/fonts/
+
+site-release: tools
+	cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile $(WASM_PROFILE)
+	@mkdir -p $(SITE_ROOT)/$(PKG)/fonts
+	wasm-bindgen --target web --no-typescript --out-dir $(SITE_ROOT)/$(PKG) --out-name $(OUTPUT_NAME) $(WASM_RELEASE)
+	$(NODE_BIN)/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+	  -o $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME)_bg.wasm $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME)_bg.wasm
+	$(NODE_BIN)/tailwindcss --minify --input $(STYLE_FILE) --output $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME).css
+	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(SITE_ROOT)/$(PKG)/fonts/
+
+server-dev:
+	cargo build --locked -p server --bin picscripter
+
+server-release:
+	cargo build --locked -p server --bin picscripter --release
+
+clean-site:
+	rm -rf $(SITE_ROOT) $(DEV_SITE)

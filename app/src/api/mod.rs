@@ -1,0 +1,78 @@
+//! Server functions, one module per area. Each is thin: find the session, parse the input into
+//! checked types, call one port, map the error.
+
+pub mod account;
+pub mod settings;
+
+/// Server-only plumbing shared by the server functions.
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use http::request::Parts;
+    use leptos::prelude::{expect_context, use_context};
+    use leptos_axum::ResponseOptions;
+
+    use crate::services::AccountsPort;
+    use crate::types::{session_token_from_headers, ApiError, Authenticated};
+
+    /// The header the server's request-id middleware sets on every request.
+    const REQUEST_ID_HEADER: &str = "x-request-id";
+
+    pub(crate) fn accounts() -> AccountsPort {
+        expect_context::<AccountsPort>()
+    }
+
+    fn parts() -> Parts {
+        expect_context::<Parts>()
+    }
+
+    /// The peer address the request came from, as the rate limiter keys it.
+    pub(crate) fn client_key() -> String {
+        parts()
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+
+    /// The signed-in user, if the request carries a live session.
+    pub(crate) async fn current_session() -> Result<Option<Authenticated>, ApiError> {
+        let parts = parts();
+        let Some(token) = session_token_from_headers(&parts.headers) else {
+            return Ok(None);
+        };
+        match accounts().authenticate(token).await {
+            Ok(who) => Ok(Some(who)),
+            Err(ApiError::Unauthorized) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    pub(crate) async fn require_session() -> Result<Authenticated, ApiError> {
+        current_session().await?.ok_or(ApiError::Unauthorized)
+    }
+
+    pub(crate) fn set_cookie(value: String) {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            expect_context::<ResponseOptions>().append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    /// Sets the response status from the error and names the request in `Internal` errors,
+    /// so that a server function fails exactly like the REST API does.
+    pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+        result.map_err(|error| {
+            let error = match error {
+                ApiError::Internal { request_id: None } => ApiError::Internal {
+                    request_id: use_context::<Parts>()
+                        .and_then(|parts| parts.headers.get(REQUEST_ID_HEADER).cloned())
+                        .and_then(|value| value.to_str().ok().map(str::to_owned)),
+                },
+                other => other,
+            };
+            if let Some(response) = use_context::<ResponseOptions>() {
+                response.set_status(error.status());
+            }
+            error
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! Server functions of the settings page.
+
+use leptos::prelude::*;
+
+use crate::types::{ApiError, User};
+
+#[cfg(feature = "ssr")]
+use {
+    super::ssr::{accounts, require_session, respond},
+    crate::types::{DisplayName, Password, ProfileUpdate, TimeZoneName},
+};
+
+#[server(prefix = "/rpc", endpoint = "settings/profile")]
+pub async fn update_profile(display_name: String, time_zone: String) -> Result<User, ApiError> {
+    respond(
+        async {
+            let who = require_session().await?;
+            let update = ProfileUpdate {
+                display_name: DisplayName::parse(&display_name)?,
+                time_zone: TimeZoneName::parse(&time_zone)?,
+            };
+            accounts().update_profile(who.user.id, update).await
+        }
+        .await,
+    )
+}
+
+/// Changes the password; every other session of the user is signed out.
+#[server(prefix = "/rpc", endpoint = "settings/password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiError> {
+    respond(
+        async {
+            let who = require_session().await?;
+            let new = Password::parse("new_password", new_password)?;
+            accounts().change_password(&who, current_password, new).await
+        }
+        .await,
+    )
+}

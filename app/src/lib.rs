@@ -1,0 +1,63 @@
+//! The Picscripterai web app: the page shell, the router and the pages, compiled twice: with
+//! `ssr` into the server and with `hydrate` into the browser's wasm.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod pages;
+pub mod services;
+pub mod session;
+pub mod types;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::components::{app_layout::AppLayout, theme::document_theme};
+use crate::pages::{home::Home, login::Login, not_found::NotFound, register::Register, settings::Settings};
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme=document_theme()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="stylesheet" href=stylesheet />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    session::provide_session();
+    Effect::new(|_| components::browser::mark_hydrated());
+
+    view! {
+        <Title text="Picscripterai" />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Home ssr=SsrMode::Async />
+                <Route path=path!("/login") view=Login ssr=SsrMode::Async />
+                <Route path=path!("/register") view=Register ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
+                    <Route path=path!("/settings") view=Settings />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

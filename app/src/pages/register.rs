@@ -1,0 +1,37 @@
+//! `/register`: create an account. The time zone is taken from the browser.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::auth_card::AuthCard;
+use crate::components::browser;
+use crate::components::form::{field_message, last_error, Field, FormError};
+use crate::session::use_session;
+
+#[component]
+pub fn Register() -> impl IntoView {
+    let register = use_session().register;
+    let error = last_error(register);
+    let time_zone = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(zone) = browser::time_zone() {
+            time_zone.set(zone);
+        }
+    });
+    view! {
+        <AuthCard title="Create your account">
+            <ActionForm action=register attr:class="form" attr:aria-label="Create account">
+                <Field label="Email" name="email" kind="email" autocomplete="email" required=true
+                    error=field_message(error, "email") />
+                <Field label="Password" name="password" kind="password" autocomplete="new-password"
+                    required=true hint="At least 8 characters." error=field_message(error, "password") />
+                <input type="hidden" name="time_zone" prop:value=move || time_zone.get() />
+                <FormError error />
+                <button type="submit" class="button-primary" disabled=move || register.pending().get()>
+                    "Create account"
+                </button>
+            </ActionForm>
+            <p class="auth-switch">"Already have an account? " <A href="/login">"Sign in"</A></p>
+        </AuthCard>
+    }
+}

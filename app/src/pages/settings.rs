@@ -1,0 +1,99 @@
+//! `/settings`: display name and time zone (used for scheduling), and the password.
+
+use leptos::prelude::*;
+
+use crate::api::settings::ChangePassword;
+use crate::components::form::{field_message, last_error, Field, FormError};
+use crate::session::use_session;
+use crate::types::{TimeZoneName, User};
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="page-header">
+            <h1 class="page-title">"Settings"</h1>
+        </header>
+        <Transition>
+            {move || Suspend::new(async move {
+                session.user.await.ok().flatten().map(|user| view! { <ProfileForm user /> })
+            })}
+        </Transition>
+        <PasswordForm />
+    }
+}
+
+#[component]
+fn ProfileForm(user: User) -> impl IntoView {
+    let update = use_session().update_profile;
+    let error = last_error(update);
+    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    let display_name = user.display_name.map(|name| name.as_str().to_owned()).unwrap_or_default();
+    let current_zone = user.time_zone.as_str().to_owned();
+    let zone_error = field_message(error, "time_zone");
+    view! {
+        <section class="panel" aria-labelledby="profile-title">
+            <h2 id="profile-title" class="panel-title">"Profile"</h2>
+            <ActionForm action=update attr:class="form" attr:aria-labelledby="profile-title">
+                <Field label="Display name" name="display_name" autocomplete="name"
+                    hint="Shown in the app instead of your email." value=display_name
+                    error=field_message(error, "display_name") />
+                <div class="field">
+                    <label for="field-time_zone" class="field-label">"Time zone"</label>
+                    <select
+                        id="field-time_zone"
+                        name="time_zone"
+                        class="field-input"
+                        aria-describedby="field-time_zone-hint"
+                        aria-invalid=move || zone_error.get().is_some().then_some("true")
+                    >
+                        {TimeZoneName::all()
+                            .map(|zone| view! { <option value=zone selected=zone == current_zone>{zone}</option> })
+                            .collect_view()}
+                    </select>
+                    <p id="field-time_zone-hint" class="field-hint">"Posts are scheduled in this time zone."</p>
+                    <Show when=move || zone_error.get().is_some()>
+                        <p class="field-error" role="alert">{move || zone_error.get()}</p>
+                    </Show>
+                </div>
+                <FormError error />
+                <div class="form-actions">
+                    <button type="submit" class="button-primary" disabled=move || update.pending().get()>
+                        "Save profile"
+                    </button>
+                    <Show when=saved>
+                        <p class="form-success" role="status">"Profile saved."</p>
+                    </Show>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let error = last_error(change);
+    let saved = move || matches!(change.value().get(), Some(Ok(_)));
+    view! {
+        <section class="panel" aria-labelledby="password-title">
+            <h2 id="password-title" class="panel-title">"Password"</h2>
+            <ActionForm action=change attr:class="form" attr:aria-labelledby="password-title">
+                <Field label="Current password" name="current_password" kind="password"
+                    autocomplete="current-password" required=true error=field_message(error, "current_password") />
+                <Field label="New password" name="new_password" kind="password" autocomplete="new-password"
+                    required=true hint="At least 8 characters. Other devices will be signed out."
+                    error=field_message(error, "new_password") />
+                <FormError error />
+                <div class="form-actions">
+                    <button type="submit" class="button-primary" disabled=move || change.pending().get()>
+                        "Change password"
+                    </button>
+                    <Show when=saved>
+                        <p class="form-success" role="status">"Password changed. Other devices are signed out."</p>
+                    </Show>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,153 @@
+//! `ApiError`: the one error that reaches a client, from a REST handler or a server function.
+//!
+//! It carries what a person can act on and nothing internal: a database or library message
+//! never ends up here (the server logs those with the request id and sends `Internal`).
+
+use http::StatusCode;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum ApiError {
+    /// 422: one input field is wrong; `field` names it so a form can show the message beside it.
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    /// 400: the request itself could not be read (malformed JSON, wrong types, missing fields).
+    #[error("{message}")]
+    BadRequest { message: String },
+    /// 401: no session, or an expired or revoked one.
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// 401: sign-in failed. The same message whether or not the email has an account.
+    #[error("The email or password is not correct.")]
+    InvalidCredentials,
+    /// 403: signed in, but this is not yours.
+    #[error("You do not have access to this.")]
+    Forbidden,
+    /// 404
+    #[error("Not found.")]
+    NotFound,
+    /// 409: the thing already exists (an account with this email, say).
+    #[error("{message}")]
+    Conflict { message: String },
+    /// 413
+    #[error("The request is too large: the limit is {limit_bytes} bytes.")]
+    PayloadTooLarge { limit_bytes: u64 },
+    /// 429: sent with a `Retry-After` header of the same number of seconds.
+    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
+    /// 503: a dependency (database, Redis) is down; the request may be retried.
+    #[error("The service is temporarily unavailable. Please try again shortly.")]
+    Unavailable,
+    /// 500: logged on the server under `request_id`; the client only gets the id.
+    #[error("Something went wrong on our side{}.", request_id.as_ref().map(|id| format!(" (request {id})")).unwrap_or_default())]
+    Internal { request_id: Option<String> },
+}
+
+impl ApiError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation { field: field.to_owned(), message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest { message: message.into() }
+    }
+
+    /// The stable, machine-readable code of the JSON error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation { .. } => "validation",
+            Self::BadRequest { .. } => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict { .. } => "conflict",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    /// The only mapping from error to HTTP status, used by REST handlers and server functions.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The field a form should show this message beside, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Arguments that did not decode are the caller's mistake, like malformed JSON.
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
+                Self::BadRequest { message }
+            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::Internal { request_id: None },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_with_a_snake_case_code_tag() {
+        let json = serde_json::to_value(ApiError::RateLimited { retry_after_secs: 7 }).unwrap();
+        assert_eq!(json, serde_json::json!({"code": "rate_limited", "retry_after_secs": 7}));
+        let back: ApiError = serde_json::from_value(json).unwrap();
+        assert_eq!(back, ApiError::RateLimited { retry_after_secs: 7 });
+    }
+
+    #[test]
+    fn code_matches_the_serde_tag_for_every_variant() {
+        let all = [
+            ApiError::validation("email", "x"),
+            ApiError::bad_request("x"),
+            ApiError::Unauthorized,
+            ApiError::InvalidCredentials,
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::Conflict { message: "x".into() },
+            ApiError::PayloadTooLarge { limit_bytes: 1 },
+            ApiError::RateLimited { retry_after_secs: 1 },
+            ApiError::Unavailable,
+            ApiError::Internal { request_id: None },
+        ];
+        for error in all {
+            let json = serde_json::to_value(&error).unwrap();
+            assert_eq!(json["code"], error.code(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn internal_message_names_the_request_but_nothing_else() {
+        let error = ApiError::Internal { request_id: Some("abc".into()) };
+        assert_eq!(error.to_string(), "Something went wrong on our side (request abc).");
+    }
+}

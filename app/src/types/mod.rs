@@ -1,0 +1,10 @@
+//! Types that cross the wire: used as they are by the UI, the server functions, the REST API
+//! and the database mapping. There is no second copy of any of them.
+
+mod error;
+mod session;
+mod user;
+
+pub use error::ApiError;
+pub use session::{session_token_from_headers, Authenticated, IssuedSession, SessionId, SESSION_COOKIE};
+pub use user::{DisplayName, Email, Password, ProfileUpdate, TimeZoneName, User, UserId};

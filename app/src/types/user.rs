@@ -1,0 +1,279 @@
+//! Users and the checked values they are made of. Each checked type has one constructor,
+//! `parse`, so an invalid email, password, name or time zone cannot exist past the edge.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub Uuid);
+
+/// An account as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub display_name: Option<DisplayName>,
+    pub time_zone: TimeZoneName,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An email address, trimmed and lower-cased so that one person has one account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    /// RFC 5321 caps a forward path at 256 octets including the angle brackets.
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let email = raw.trim().to_lowercase();
+        let invalid = |message: &str| Err(ApiError::validation("email", message));
+        if email.is_empty() {
+            return invalid("Enter your email address.");
+        }
+        if email.len() > Self::MAX_LEN {
+            return invalid("That email address is too long.");
+        }
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return invalid("Enter an email address like name@example.com.");
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..");
+        if local.is_empty() || !domain_ok || email.chars().any(char::is_whitespace) {
+            return invalid("Enter an email address like name@example.com.");
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = ApiError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Email> for String {
+    fn from(value: Email) -> Self {
+        value.0
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A new password that meets the rules. Deliberately neither `Serialize` nor `Debug`-printable:
+/// it only ever travels inward, to the hasher.
+pub struct Password(String);
+
+impl Password {
+    /// NIST SP 800-63B asks for at least 8 characters.
+    pub const MIN_CHARS: usize = 8;
+    /// Bounds the work one request can make the hasher do.
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(field: &str, raw: String) -> Result<Self, ApiError> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(ApiError::validation(
+                field,
+                format!("Use at least {} characters.", Self::MIN_CHARS),
+            ));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(ApiError::validation(
+                field,
+                format!("Use at most {} characters.", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// The name shown in the app instead of the email. Trimmed; empty means "none".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 80;
+
+    pub fn parse(raw: &str) -> Result<Option<Self>, ApiError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Ok(None);
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(ApiError::validation(
+                "display_name",
+                format!("Use at most {} characters.", Self::MAX_CHARS),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(ApiError::validation("display_name", "Remove the control characters."));
+        }
+        Ok(Some(Self(name.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DisplayName {
+    type Error = ApiError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)?.ok_or_else(|| ApiError::validation("display_name", "Enter a name."))
+    }
+}
+
+impl From<DisplayName> for String {
+    fn from(value: DisplayName) -> Self {
+        value.0
+    }
+}
+
+/// An IANA time zone name such as `Europe/Berlin`, checked against the tz database.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let name = raw.trim();
+        name.parse::<chrono_tz::Tz>()
+            .map(|tz| Self(tz.name().to_owned()))
+            .map_err(|_| {
+                ApiError::validation(
+                    "time_zone",
+                    format!("\u{201c}{name}\u{201d} is not a time zone. Pick one from the list, like Europe/Berlin."),
+                )
+            })
+    }
+
+    pub fn utc() -> Self {
+        Self("UTC".to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Every name in the tz database, for pickers.
+    pub fn all() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+}
+
+impl TryFrom<String> for TimeZoneName {
+    type Error = ApiError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TimeZoneName> for String {
+    fn from(value: TimeZoneName) -> Self {
+        value.0
+    }
+}
+
+/// What the settings page may change about a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileUpdate {
+    pub display_name: Option<DisplayName>,
+    pub time_zone: TimeZoneName,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn email_is_trimmed_and_lower_cased() {
+        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+    }
+
+    #[test]
+    fn emails_without_a_proper_domain_are_rejected() {
+        for raw in ["", "ana", "ana@", "@example.com", "ana@example", "ana@.com", "ana@example..com", "a na@example.com"] {
+            let error = Email::parse(raw).unwrap_err();
+            assert_eq!(error.field(), Some("email"), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_bounded_in_characters_not_bytes() {
+        assert!(Password::parse("password", "short".into()).is_err());
+        assert!(Password::parse("password", "ééééééé".into()).is_err());
+        assert!(Password::parse("password", "éééééééé".into()).is_ok());
+        assert!(Password::parse("password", "x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn password_debug_never_shows_the_secret() {
+        let password = Password::parse("password", "hunter2hunter2".into()).unwrap();
+        assert!(!format!("{password:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn an_empty_display_name_means_none() {
+        assert_eq!(DisplayName::parse("   ").unwrap(), None);
+        assert_eq!(DisplayName::parse(" Ana ").unwrap().unwrap().as_str(), "Ana");
+        assert!(DisplayName::parse(&"x".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn time_zones_come_from_the_tz_database() {
+        assert_eq!(TimeZoneName::parse("Europe/Berlin").unwrap().as_str(), "Europe/Berlin");
+        let error = TimeZoneName::parse("Mars/Olympus").unwrap_err();
+        assert_eq!(error.field(), Some("time_zone"));
+        assert!(error.to_string().contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn checked_types_refuse_bad_json() {
+        assert!(serde_json::from_str::<Email>("\"not-an-email\"").is_err());
+        assert!(serde_json::from_str::<TimeZoneName>("\"Nowhere/Land\"").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_tz_database_name_parses_to_itself(index in 0..chrono_tz::TZ_VARIANTS.len()) {
+            let name = chrono_tz::TZ_VARIANTS[index].name();
+            let parsed = TimeZoneName::parse(name).unwrap();
+            prop_assert_eq!(parsed.as_str(), name);
+        }
+
+        #[test]
+        fn a_parsed_email_parses_again_unchanged(local in "[a-z0-9._%+-]{1,20}", domain in "[a-z0-9-]{1,20}\\.[a-z]{2,6}") {
+            let email = Email::parse(&format!("{local}@{domain}")).unwrap();
+            prop_assert_eq!(Email::parse(email.as_str()).unwrap(), email);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Database migrations, the same on SQLite and PostgreSQL. Run at start-up and by
+//! `picscripter migrate`. One file per step; a step is never edited once it has shipped.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_users_and_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_users_and_sessions::Migration)]
+    }
+}

@@ -1,0 +1,4 @@
+//! SeaORM entities, one per table. Rows never leave `db`: queries return the shared types.
+
+pub mod session;
+pub mod user;

@@ -1,0 +1,70 @@
+//! Queries on `sessions`. A JWT names a session; the session row decides whether it is live.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+
+use app::types::{SessionId, User, UserId};
+
+use super::entities::{session, user};
+use super::DbError;
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: SessionId,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    session::ActiveModel {
+        id: Set(id.0),
+        user_id: Set(owner.0),
+        created_at: Set(Utc::now()),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The user of a session that belongs to `owner`, has not expired and was not revoked.
+pub async fn find_live(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: SessionId,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, DbError> {
+    let found = session::Entity::find_by_id(id.0)
+        .filter(session::Column::UserId.eq(owner.0))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    match found {
+        Some((_, Some(row))) => Ok(Some(User::try_from(row)?)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn revoke(db: &impl ConnectionTrait, owner: UserId, id: SessionId) -> Result<(), DbError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .filter(session::Column::Id.eq(id.0))
+        .filter(session::Column::UserId.eq(owner.0))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_all_except(db: &impl ConnectionTrait, owner: UserId, keep: SessionId) -> Result<(), DbError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .filter(session::Column::UserId.eq(owner.0))
+        .filter(session::Column::Id.ne(keep.0))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! `GET /api/me`: the signed-in user.
+
+use axum::routing::get;
+use axum::{Json, Router};
+
+use app::types::User;
+
+use crate::http::extract::AuthUser;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/me", get(me))
+}
+
+async fn me(AuthUser(who): AuthUser) -> Json<User> {
+    Json(who.user)
+}

@@ -1,0 +1,93 @@
+//! How an [`ApiError`] becomes an HTTP response: the status from `ApiError::status` (the one
+//! mapping), `{"error":{"code","message"}}` as the body, `Retry-After` on 429. Internal errors
+//! are given the request id here, where the response is made, so a user can quote it.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use app::types::ApiError;
+
+/// An [`ApiError`] on its way out of a REST handler.
+#[derive(Debug)]
+pub struct HttpError(pub ApiError);
+
+impl From<ApiError> for HttpError {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        let mut body = json!({ "code": error.code(), "message": error.to_string() });
+        if let Some(field) = error.field() {
+            body["field"] = field.into();
+        }
+        let mut response = (error.status(), Json(json!({ "error": body }))).into_response();
+        if let ApiError::RateLimited { retry_after_secs } = error {
+            response.headers_mut().insert(http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        // Kept so that `name_internal_errors` can add the request id.
+        response.extensions_mut().insert(error);
+        response
+    }
+}
+
+/// Middleware: re-renders an `Internal` error with the id of the request that caused it.
+pub async fn name_internal_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(super::REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let response = next.run(request).await;
+    match response.extensions().get::<ApiError>() {
+        Some(ApiError::Internal { request_id: None }) => {
+            let mut named = HttpError(ApiError::Internal { request_id: request_id.clone() }).into_response();
+            if let Some(id) = response.headers().get(super::REQUEST_ID_HEADER) {
+                named.headers_mut().insert(super::REQUEST_ID_HEADER, id.clone());
+            }
+            named
+        }
+        _ => response,
+    }
+}
+
+/// The JSON fallback for paths under `/api` that do not exist.
+pub async fn api_not_found() -> HttpError {
+    HttpError(ApiError::NotFound)
+}
+
+/// The JSON answer to a known `/api` path called with the wrong method.
+pub async fn api_method_not_allowed() -> HttpError {
+    HttpError(ApiError::bad_request("This endpoint does not accept that HTTP method."))
+}
+
+/// The header server_fn puts on a server function's error response.
+const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
+/// Error bodies are a few hundred bytes; anything bigger is left alone.
+const SERVER_FN_ERROR_BODY_LIMIT: usize = 16 * 1024;
+
+/// Middleware: a server function that fails before its body runs (arguments that do not
+/// decode) is answered by server_fn with status 500 whatever the error. This gives such a
+/// response the status its [`ApiError`] maps to, like every other error.
+pub async fn correct_server_fn_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, SERVER_FN_ERROR_BODY_LIMIT).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
+        parts.status = error.status();
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

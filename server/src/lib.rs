@@ -1,0 +1,12 @@
+//! The Picscripterai server: everything that touches a database, a queue, a secret or another
+//! company's API. It implements the ports the UI declares in `app::services`.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod redis;
+pub mod secrets;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

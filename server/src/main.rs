@@ -1,0 +1,87 @@
+//! The `picscripter` binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use server::config::Config;
+use server::startup::{cancel_on_signal, Application};
+use server::{db, telemetry};
+
+#[derive(Parser)]
+#[command(name = "picscripter", version, about = "Picscripterai: plan, write and publish posts everywhere")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and the API (runs pending migrations first).
+    Serve {
+        /// Listen here instead of PICSCRIPTER_ADDR (default 127.0.0.1:3000).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        /// The Leptos site settings (output name, site root).
+        #[arg(long, default_value = "Leptos.toml")]
+        leptos_config: PathBuf,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (mut config, warnings) = match Config::from_env() {
+        Ok(parsed) => parsed,
+        Err(problems) => {
+            eprintln!("picscripter cannot start: {problems}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    let result = match cli.command {
+        Command::Serve { addr, leptos_config } => {
+            if let Some(addr) = addr {
+                config.addr = addr;
+            }
+            serve(config, leptos_config).await
+        }
+        Command::Migrate => migrate(config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("picscripter: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, leptos_config: PathBuf) -> anyhow::Result<()> {
+    let path = leptos_config.to_str().context("the --leptos-config path is not UTF-8")?;
+    let leptos = leptos::config::get_configuration(Some(path))
+        .with_context(|| format!("cannot read the Leptos site settings from {path}; run from the repository root or pass --leptos-config"))?
+        .leptos_options;
+    let app = Application::build(config, leptos).await?;
+    tracing::info!(addr = %app.local_addr(), "listening");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let db = db::connect(&config.database_url()).await.context("cannot connect to the database")?;
+    db::migrate(&db).await.context("cannot apply the database migrations")?;
+    tracing::info!("migrations applied");
+    Ok(())
+}

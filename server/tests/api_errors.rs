@@ -1,0 +1,91 @@
+//! Malformed requests get a 4xx with a JSON message, never a 500 or a dropped connection.
+
+mod common;
+
+use reqwest::{header, StatusCode};
+use serde_json::json;
+
+use common::{error_body, Backend, TestApp, PASSWORD};
+
+async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    let mut request = app.client.post(app.url(path)).body(body);
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_bad_request_that_says_why() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = post_raw(&app, "/api/auth/login", Some("application/json"), "{\"email\": ").await;
+    let error = error_body(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(error["code"], "bad_request");
+    assert!(error["message"].as_str().unwrap().contains("not valid JSON"), "{error}");
+}
+
+#[tokio::test]
+async fn wrong_types_and_missing_fields_name_the_field() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let error = error_body(app.post_json("/api/auth/login", &json!({"email": 42, "password": PASSWORD})).await, StatusCode::BAD_REQUEST).await;
+    assert!(error["message"].as_str().unwrap().contains("email"), "{error}");
+    let error = error_body(app.post_json("/api/auth/login", &json!({"email": "a@b.co"})).await, StatusCode::BAD_REQUEST).await;
+    assert!(error["message"].as_str().unwrap().contains("password"), "{error}");
+    let error = error_body(app.post_json("/api/auth/login", &json!([1, 2])).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(error["code"], "bad_request");
+}
+
+#[tokio::test]
+async fn a_body_without_the_json_content_type_is_refused_politely() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = post_raw(&app, "/api/auth/login", None, "{}").await;
+    let error = error_body(response, StatusCode::BAD_REQUEST).await;
+    assert!(error["message"].as_str().unwrap().contains("Content-Type: application/json"), "{error}");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413_with_the_limit() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let huge = format!("{{\"email\":\"{}\",\"password\":\"x\"}}", "a".repeat(100 * 1024));
+    let error = error_body(post_raw(&app, "/api/auth/login", Some("application/json"), huge).await, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(error["code"], "payload_too_large");
+    assert!(error["message"].as_str().unwrap().contains("65536"), "{error}");
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_methods_answer_in_json() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app.client.get(app.url("/api/nothing-here")).send().await.unwrap();
+    assert_eq!(error_body(response, StatusCode::NOT_FOUND).await["code"], "not_found");
+    let response = app.client.get(app.url("/api/auth/login")).send().await.unwrap();
+    assert!(response.status().is_client_error());
+    error_body(response, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn the_auth_tier_answers_429_with_retry_after() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("RATE_LIMIT_AUTH", "3/min")]).await;
+    for _ in 0..3 {
+        assert_ne!(app.login("a@b.co", "whatever1").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let response = app.login("a@b.co", "whatever1").await;
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    assert_eq!(error_body(response, StatusCode::TOO_MANY_REQUESTS).await["code"], "rate_limited");
+    // Other tiers are counted separately.
+    assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn server_function_arguments_that_do_not_decode_are_a_bad_request() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app
+        .client
+        .post(app.url("/rpc/account/sign-in"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("nothing", "useful")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

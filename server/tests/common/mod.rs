@@ -1,0 +1,227 @@
+//! The test harness: the real router on 127.0.0.1:0 against a real database, either a fresh
+//! SQLite file in a temporary directory or a fresh PostgreSQL database at 127.0.0.1:5432
+//! (`make test` starts PostgreSQL and Redis). Logs are silent unless `TEST_LOG` is set.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use reqwest::{header, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use server::config::Config;
+use server::startup::Application;
+
+/// The PostgreSQL role `make test` creates; it may create databases.
+const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://picscripter:picscripter@127.0.0.1:5432/postgres";
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() { super::$name($crate::common::Backend::Sqlite).await }
+            #[tokio::test]
+            async fn postgres() { super::$name($crate::common::Backend::Postgres).await }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<()>>,
+    postgres_db: Option<String>,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned())
+}
+
+/// Settings every test app starts from; `overrides` may change or add any.
+fn base_vars(data_dir: &std::path::Path) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("PICSCRIPTER_ADDR".into(), "127.0.0.1:0".into()),
+        ("DATA_DIR".into(), data_dir.display().to_string()),
+        ("JWT_SECRET".into(), format!("test-secret-{}", Uuid::new_v4())),
+    ])
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts an app with extra or changed environment variables.
+    pub async fn spawn_with(backend: Backend, overrides: &[(&str, &str)]) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
+        let mut vars = base_vars(&data_dir);
+        let postgres_db = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let (name, url) = create_postgres_database().await;
+                vars.insert("DATABASE_URL".into(), url);
+                Some(name)
+            }
+        };
+        for (name, value) in overrides {
+            vars.insert((*name).into(), (*value).into());
+        }
+        Self::start(vars, data_dir, postgres_db).await
+    }
+
+    /// Starts a second app on the same data directory (and database), as after a restart.
+    pub async fn restart(mut self, overrides: &[(&str, &str)]) -> Self {
+        self.stop().await;
+        let mut vars = base_vars(&self.data_dir);
+        for (name, value) in overrides {
+            vars.insert((*name).into(), (*value).into());
+        }
+        let (data_dir, postgres_db) = (self.data_dir.clone(), self.postgres_db.take());
+        std::mem::forget(self);
+        Self::start(vars, data_dir, postgres_db).await
+    }
+
+    async fn start(vars: BTreeMap<String, String>, data_dir: PathBuf, postgres_db: Option<String>) -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            server::telemetry::init(server::config::LogFormat::Pretty);
+        }
+        let (config, _) = Config::from_vars(&vars).expect("the test configuration is valid");
+        let leptos = leptos::config::LeptosOptions::builder()
+            .output_name("picscripter")
+            .site_root(data_dir.join("site").display().to_string())
+            .site_pkg_dir("pkg")
+            .build();
+        let app = Application::build(config, leptos).await.expect("the app starts");
+        let address = format!("http://{}", app.local_addr());
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { app.run_until_stopped(shutdown).await.expect("the server runs") }
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a plain client builds");
+        Self { address, client, data_dir, shutdown, server: Some(server), postgres_db }
+    }
+
+    async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("the request is sent")
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Response {
+        self.post_json("/api/auth/register", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json("/api/auth/login", &json!({ "email": email, "password": password })).await
+    }
+
+    /// Registers a fresh account and signs it in; returns its email and bearer token.
+    pub async fn signed_in_user(&self) -> (String, String) {
+        let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+        assert_eq!(self.register(&email, PASSWORD).await.status(), StatusCode::CREATED);
+        let token = self.token_for(&email, PASSWORD).await;
+        (email, token)
+    }
+
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("login answers JSON");
+        body["token"].as_str().expect("login returns a token").to_owned()
+    }
+
+    pub async fn me(&self, token: &str) -> Response {
+        self.client.get(self.url("/api/me")).bearer_auth(token).send().await.expect("the request is sent")
+    }
+
+    /// Calls a server function the way a browser form does, with the session cookie.
+    pub async fn server_fn(&self, path: &str, token: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(header::COOKIE, format!("picscripter_session={token}"))
+            .header(header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    pub async fn get_page(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path)).header(header::ACCEPT, "text/html");
+        if let Some(token) = token {
+            request = request.header(header::COOKIE, format!("picscripter_session={token}"));
+        }
+        request.send().await.expect("the request is sent")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(name) = self.postgres_db.take() {
+            // Drop cannot await; a short-lived runtime on another thread removes the database.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(postgres_admin_url()).await.ok()?;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// A new, empty database for one test; returns its name and URL.
+async fn create_postgres_database() -> (String, String) {
+    let admin_url = postgres_admin_url();
+    let admin = Database::connect(&admin_url).await.unwrap_or_else(|error| {
+        panic!("PostgreSQL is not reachable at {admin_url} ({error}); `make test` starts it, or set TEST_DATABASE_URL")
+    });
+    let name = format!("picscripter_test_{}", Uuid::new_v4().simple());
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("the test role may create databases");
+    let (base, _) = admin_url.rsplit_once('/').expect("the admin URL names a database");
+    (name.clone(), format!("{base}/{name}"))
+}
+
+/// The `error` object of a JSON error response, after checking the status.
+pub async fn error_body(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    assert_eq!(
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "errors are JSON"
+    );
+    let body: Value = response.json().await.expect("the error body is JSON");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
+    body["error"].clone()
+}
