@@ -46,16 +46,21 @@ test: tools
 	@trap '.ci/services stop' EXIT; \
 	  $(MAKE) --no-print-directory test-rust && $(MAKE) --no-print-directory test-e2e
 
-test-rust:
-	cargo test --workspace --exclude frontend --locked
+# One feature set for the test build and the binary the browser tests run: building the
+# binary alone would unify features without the dev-dependencies and recompile most crates.
+RUST_TEST := cargo test --workspace --exclude frontend --locked
 
-test-e2e: site-dev server-dev
-	PICSCRIPTER_BIN=$(BIN_DEBUG) LEPTOS_SITE_ROOT=$(abspath $(DEV_SITE)) bash end2end/run.sh
+test-rust:
+	$(RUST_TEST)
+
+test-e2e: site-dev
+	$(RUST_TEST) --no-run
+	SERVER_BIN=$(BIN_DEBUG) LEPTOS_SITE_ROOT=$(abspath $(DEV_SITE)) bash end2end/run.sh
 
 ## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), wasm size.
 bench: build
 	@.ci/services start
-	@trap '.ci/services stop' EXIT; PICSCRIPTER_BIN=$(BIN_RELEASE) SITE_PKG=$(SITE_ROOT)/$(PKG) \
+	@trap '.ci/services stop' EXIT; SERVER_BIN=$(BIN_RELEASE) SITE_PKG=$(SITE_ROOT)/$(PKG) \
 	  OUTPUT_NAME=$(OUTPUT_NAME) bash server/bench/http.sh
 
 setup: tools

@@ -2,7 +2,7 @@
 # Runs the browser tests against the real built server: starts `picscripter serve` on a free
 # port with a fresh data directory, waits until /readyz answers, runs Playwright, and stops
 # the server by its PID whatever happens.
-#   PICSCRIPTER_BIN   the server binary (the Makefile passes the debug build)
+#   SERVER_BIN   the server binary (the Makefile passes the debug build)
 #   LEPTOS_SITE_ROOT  the built site it serves
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,7 +20,7 @@ data_dir=$(mktemp -d)
 log="$data_dir/server.log"
 mkdir -p artifacts
 
-DATA_DIR="$data_dir" PICSCRIPTER_ADDR="127.0.0.1:$port" "$PICSCRIPTER_BIN" serve \
+DATA_DIR="$data_dir" PICSCRIPTER_ADDR="127.0.0.1:$port" "$SERVER_BIN" serve \
   --leptos-config ../Leptos.toml >"$log" 2>&1 &
 server_pid=$!
 cleanup() {
