@@ -89,3 +89,34 @@ async fn server_function_arguments_that_do_not_decode_are_a_bad_request() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn server_functions_get_limit_errors_in_the_shape_their_client_decodes() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("RATE_LIMIT_AUTH", "1/min")]).await;
+    let sign_in = || {
+        app.client
+            .post(app.url("/rpc/account/sign-in"))
+            .header(header::ACCEPT, "application/json")
+            .form(&[("email", "a@b.co"), ("password", "whatever1")])
+            .send()
+    };
+    assert_eq!(sign_in().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let limited = sign_in().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key(header::RETRY_AFTER));
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited", "{body}");
+
+    let huge = "x".repeat(300 * 1024);
+    let too_big = app
+        .client
+        .post(app.url("/rpc/settings/profile"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("display_name", huge.as_str()), ("time_zone", "UTC")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = too_big.json().await.unwrap();
+    assert_eq!(body["code"], "payload_too_large", "{body}");
+}

@@ -137,3 +137,11 @@ async fn unknown_pages_are_404() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
+
+#[tokio::test]
+async fn responses_are_gzipped_for_clients_that_accept_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app.client.get(app.url("/login")).header(header::ACCEPT_ENCODING, "gzip").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+}

@@ -6,8 +6,8 @@ use crate::types::{ApiError, User};
 
 #[cfg(feature = "ssr")]
 use {
-    super::ssr::{accounts, client_key, current_session, require_session, respond, set_cookie},
-    crate::services::{Registration, SignInAttempt},
+    super::ssr::{accounts, current_session, require_session, respond, set_cookie, start_session},
+    crate::services::Registration,
     crate::types::{Email, Password, TimeZoneName},
 };
 
@@ -36,12 +36,7 @@ pub async fn register(email: String, password: String, time_zone: String) -> Res
                 time_zone,
             };
             accounts().register(registration).await?;
-            let session = accounts()
-                .sign_in(SignInAttempt { email, password, client: client_key() })
-                .await?;
-            set_cookie(accounts().session_cookie(Some(&session)));
-            leptos_axum::redirect(HOME_PATH);
-            Ok(())
+            start_session(email, password).await
         }
         .await,
     )
@@ -49,17 +44,7 @@ pub async fn register(email: String, password: String, time_zone: String) -> Res
 
 #[server(prefix = "/rpc", endpoint = "account/sign-in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
-    respond(
-        async {
-            let session = accounts()
-                .sign_in(SignInAttempt { email, password, client: client_key() })
-                .await?;
-            set_cookie(accounts().session_cookie(Some(&session)));
-            leptos_axum::redirect(HOME_PATH);
-            Ok(())
-        }
-        .await,
-    )
+    respond(start_session(email, password).await)
 }
 
 /// Ends this session on the server (the token stops working everywhere) and clears the cookie.

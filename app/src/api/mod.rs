@@ -4,6 +4,30 @@
 pub mod account;
 pub mod settings;
 
+/// Where server functions live. The `#[server(prefix = …)]` attributes must say the same (a
+/// macro argument cannot name a constant); a test checks that they do.
+pub const SERVER_FN_PREFIX: &str = "/rpc";
+
+#[cfg(test)]
+mod tests {
+    use leptos::server_fn::ServerFn;
+
+    #[test]
+    fn every_server_function_lives_under_the_prefix() {
+        let paths = [
+            <super::account::CurrentUser as ServerFn>::PATH,
+            <super::account::Register as ServerFn>::PATH,
+            <super::account::SignIn as ServerFn>::PATH,
+            <super::account::SignOut as ServerFn>::PATH,
+            <super::settings::UpdateProfile as ServerFn>::PATH,
+            <super::settings::ChangePassword as ServerFn>::PATH,
+        ];
+        for path in paths {
+            assert!(path.starts_with(&format!("{}/", super::SERVER_FN_PREFIX)), "{path}");
+        }
+    }
+}
+
 /// Server-only plumbing shared by the server functions.
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
@@ -11,7 +35,7 @@ pub(crate) mod ssr {
     use leptos::prelude::{expect_context, use_context};
     use leptos_axum::ResponseOptions;
 
-    use crate::services::AccountsPort;
+    use crate::services::{AccountsPort, SignInAttempt};
     use crate::types::{session_token_from_headers, ApiError, Authenticated};
 
     /// The header the server's request-id middleware sets on every request.
@@ -55,6 +79,15 @@ pub(crate) mod ssr {
         if let Ok(value) = http::HeaderValue::from_str(&value) {
             expect_context::<ResponseOptions>().append_header(http::header::SET_COOKIE, value);
         }
+    }
+
+    /// Signs in, stores the session in the cookie and sends the browser home.
+    pub(crate) async fn start_session(email: String, password: String) -> Result<(), ApiError> {
+        let attempt = SignInAttempt { email, password, client: client_key() };
+        let session = accounts().sign_in(attempt).await?;
+        set_cookie(accounts().session_cookie(Some(&session)));
+        leptos_axum::redirect(super::account::HOME_PATH);
+        Ok(())
     }
 
     /// Sets the response status from the error and names the request in `Internal` errors,

@@ -42,16 +42,7 @@ pub fn document_theme() -> Option<&'static str> {
     #[cfg(feature = "ssr")]
     {
         let parts = use_context::<http::request::Parts>()?;
-        parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == THEME_COOKIE)
-            .and_then(|(_, value)| Theme::parse(value))
-            .map(Theme::as_str)
+        crate::types::request_cookie(&parts.headers, THEME_COOKIE).and_then(Theme::parse).map(Theme::as_str)
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -46,14 +46,19 @@ pub fn session_token_from_headers(headers: &HeaderMap) -> Option<&str> {
         let (scheme, token) = value.split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then_some(token.trim());
     }
+    request_cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name` among a request's `Cookie` headers.
+pub fn request_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, token)| token)
+        .find(|(cookie, _)| *cookie == name)
+        .map(|(_, value)| value)
 }
 
 #[cfg(test)]

@@ -67,16 +67,34 @@ pub async fn api_method_not_allowed() -> HttpError {
     HttpError(ApiError::bad_request("This endpoint does not accept that HTTP method."))
 }
 
+/// An error in the shape a server function answers with (the bare `ApiError` as JSON, which
+/// its client decodes), for answers made before the function runs: rate and body limits.
+pub fn server_fn_error_response(error: ApiError) -> Response {
+    let mut response = (error.status(), Json(&error)).into_response();
+    if let ApiError::RateLimited { retry_after_secs } = error {
+        response.headers_mut().insert(http::header::RETRY_AFTER, retry_after_secs.into());
+    }
+    response
+}
+
 /// The header server_fn puts on a server function's error response.
 const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 /// Error bodies are a few hundred bytes; anything bigger is left alone.
 const SERVER_FN_ERROR_BODY_LIMIT: usize = 16 * 1024;
 
-/// Middleware: a server function that fails before its body runs (arguments that do not
-/// decode) is answered by server_fn with status 500 whatever the error. This gives such a
-/// response the status its [`ApiError`] maps to, like every other error.
-pub async fn correct_server_fn_status(request: Request, next: Next) -> Response {
+/// Middleware for the server functions' routes. A function that fails before its body runs
+/// (arguments that do not decode) is answered by server_fn with status 500 whatever the
+/// error: this gives it the status its [`ApiError`] maps to. A body over the limit (a bare 413
+/// from the limit layer) becomes `PayloadTooLarge` in the shape the client decodes.
+pub async fn server_fn_errors(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with(app::api::SERVER_FN_PREFIX);
     let response = next.run(request).await;
+    if !is_server_fn {
+        return response;
+    }
+    if response.status() == http::StatusCode::PAYLOAD_TOO_LARGE && !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return server_fn_error_response(ApiError::PayloadTooLarge { limit_bytes: super::PAGE_BODY_LIMIT as u64 });
+    }
     if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
     {

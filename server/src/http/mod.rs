@@ -37,7 +37,7 @@ use security::{CspNonce, SecurityPolicy};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Bodies of page and server-function requests (forms); the API has its own, smaller limit.
-const PAGE_BODY_LIMIT: usize = 256 * 1024;
+pub(crate) const PAGE_BODY_LIMIT: usize = 256 * 1024;
 
 /// What the middleware needs beyond the handlers' state.
 pub struct Middleware {
@@ -67,8 +67,8 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell))
-        .layer(middleware::from_fn(error::correct_server_fn_status))
-        .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));
+        .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
+        .layer(middleware::from_fn(error::server_fn_errors));
 
     let static_files = Router::new()
         .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(pkg_dir))

@@ -18,7 +18,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 
 use app::types::ApiError;
 
-use super::error::HttpError;
+use super::error::{server_fn_error_response, HttpError};
 
 /// The named tiers, in the order their paths are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -141,7 +141,12 @@ pub async fn limit_by_tier(
             // Round up: a client that waits the advertised seconds must get through.
             let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             tracing::info!(tier = tier.name(), %client, retry_after_secs, "rate limited");
-            return HttpError(ApiError::RateLimited { retry_after_secs: retry_after_secs.max(1) }).into_response();
+            let error = ApiError::RateLimited { retry_after_secs: retry_after_secs.max(1) };
+            return if request.uri().path().starts_with(app::api::SERVER_FN_PREFIX) {
+                server_fn_error_response(error)
+            } else {
+                HttpError(error).into_response()
+            };
         }
     }
     next.run(request).await
