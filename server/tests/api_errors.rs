@@ -120,3 +120,21 @@ async fn server_functions_get_limit_errors_in_the_shape_their_client_decodes() {
     let body: serde_json::Value = too_big.json().await.unwrap();
     assert_eq!(body["code"], "payload_too_large", "{body}");
 }
+
+#[tokio::test]
+async fn a_database_failure_is_a_500_that_names_the_request_and_hides_the_cause() {
+    use sea_orm::{ConnectionTrait, Database};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, token) = app.signed_in_user().await;
+    let file = app.data_dir.join("picscripter.db");
+    let db = Database::connect(format!("sqlite://{}", file.display())).await.unwrap();
+    db.execute_unprepared("DROP TABLE sessions").await.unwrap();
+
+    let response = app.me(&token).await;
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let error = error_body(response, StatusCode::INTERNAL_SERVER_ERROR).await;
+    assert_eq!(error["code"], "internal");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains(&request_id), "{message}");
+    assert!(!message.contains("sessions") && !message.to_lowercase().contains("sql"), "{message}");
+}

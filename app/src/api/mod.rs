@@ -8,6 +8,9 @@ pub mod settings;
 /// macro argument cannot name a constant); a test checks that they do.
 pub const SERVER_FN_PREFIX: &str = "/rpc";
 
+/// The header that carries a request's id; the server sets it on every request and response.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
 #[cfg(test)]
 mod tests {
     use leptos::server_fn::ServerFn;
@@ -36,10 +39,8 @@ pub(crate) mod ssr {
     use leptos_axum::ResponseOptions;
 
     use crate::services::{AccountsPort, SignInAttempt};
+    use super::REQUEST_ID_HEADER;
     use crate::types::{session_token_from_headers, ApiError, Authenticated};
-
-    /// The header the server's request-id middleware sets on every request.
-    const REQUEST_ID_HEADER: &str = "x-request-id";
 
     pub(crate) fn accounts() -> AccountsPort {
         expect_context::<AccountsPort>()

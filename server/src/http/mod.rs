@@ -35,7 +35,7 @@ use crate::state::AppState;
 use rate_limit::RateLimiter;
 use security::{CspNonce, SecurityPolicy};
 
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub use app::api::REQUEST_ID_HEADER;
 /// Bodies of page and server-function requests (forms); the API has its own, smaller limit.
 pub(crate) const PAGE_BODY_LIMIT: usize = 256 * 1024;
 
