@@ -13,7 +13,7 @@ pub mod types;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
-    components::{ParentRoute, Route, Router, Routes},
+    components::{Outlet, ParentRoute, Route, Router, Routes},
     path, SsrMode,
 };
 
@@ -44,20 +44,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    session::provide_session();
     Effect::new(|_| components::browser::mark_hydrated());
 
     view! {
         <Title text="Picscripterai" />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=Home ssr=SsrMode::Async />
-                <Route path=path!("/login") view=Login ssr=SsrMode::Async />
-                <Route path=path!("/register") view=Register ssr=SsrMode::Async />
-                <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
-                    <Route path=path!("/settings") view=Settings />
+                <ParentRoute path=path!("") view=SessionRoot ssr=SsrMode::Async>
+                    <Route path=path!("/") view=Home ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=Login ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=Register ssr=SsrMode::Async />
+                    <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
+                        <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>
     }
+}
+
+/// Holds the session for every page. It sits inside `<Routes>` because that is where the
+/// router provides the error a form posted without JavaScript left in the URL, which the
+/// session's actions pick up when they are created.
+#[component]
+fn SessionRoot() -> impl IntoView {
+    session::provide_session();
+    view! { <Outlet /> }
 }

@@ -145,3 +145,30 @@ async fn responses_are_gzipped_for_clients_that_accept_it() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
 }
+
+#[tokio::test]
+async fn signing_in_without_javascript_shows_the_error_on_the_form() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.register("ana@example.com", common::PASSWORD).await;
+    // What a browser sends when it submits the form before the wasm has loaded.
+    let submit = |password: &'static str| {
+        app.client
+            .post(app.url("/rpc/account/sign-in"))
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, app.url("/login"))
+            .form(&[("email", "ana@example.com"), ("password", password)])
+            .send()
+    };
+
+    let failed = submit("wrong password").await.unwrap();
+    assert!(failed.status().is_redirection(), "back to the form: {}", failed.status());
+    let location = failed.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(location.contains("/login?") && location.contains("__err="), "{location}");
+    let form = app.client.get(&location).header(header::ACCEPT, "text/html").send().await.unwrap();
+    assert!(form.text().await.unwrap().contains("The email or password is not correct."));
+
+    let signed_in = submit(common::PASSWORD).await.unwrap();
+    assert!(signed_in.status().is_redirection());
+    assert_eq!(signed_in.headers()[header::LOCATION], "/settings");
+    assert!(signed_in.headers()[header::SET_COOKIE].to_str().unwrap().starts_with("picscripter_session="));
+}

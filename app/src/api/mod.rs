@@ -91,8 +91,18 @@ pub(crate) mod ssr {
         Ok(())
     }
 
+    /// A plain HTML form post (no JavaScript yet): server_fn answers it with a redirect back
+    /// to the form, the error in the URL, and the page shows it. Same test as server_fn's.
+    fn is_form_navigation() -> bool {
+        use_context::<Parts>()
+            .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
+            .and_then(|accept| accept.to_str().ok().map(|accept| accept.contains("text/html")))
+            .unwrap_or(false)
+    }
+
     /// Sets the response status from the error and names the request in `Internal` errors,
-    /// so that a server function fails exactly like the REST API does.
+    /// so that a server function fails exactly like the REST API does. A form posted without
+    /// JavaScript keeps server_fn's redirect back to the form instead.
     pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
         result.map_err(|error| {
             let error = match error {
@@ -103,7 +113,7 @@ pub(crate) mod ssr {
                 },
                 other => other,
             };
-            if let Some(response) = use_context::<ResponseOptions>() {
+            if let Some(response) = use_context::<ResponseOptions>().filter(|_| !is_form_navigation()) {
                 response.set_status(error.status());
             }
             error
