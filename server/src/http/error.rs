@@ -27,10 +27,7 @@ impl IntoResponse for HttpError {
         if let Some(field) = error.field() {
             body["field"] = field.into();
         }
-        let mut response = (error.status(), Json(json!({ "error": body }))).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = error {
-            response.headers_mut().insert(http::header::RETRY_AFTER, retry_after_secs.into());
-        }
+        let mut response = with_retry_after((error.status(), Json(json!({ "error": body }))).into_response(), &error);
         // Kept so that `name_internal_errors` can add the request id.
         response.extensions_mut().insert(error);
         response
@@ -67,14 +64,27 @@ pub async fn api_method_not_allowed() -> HttpError {
     HttpError(ApiError::bad_request("This endpoint does not accept that HTTP method."))
 }
 
-/// An error in the shape a server function answers with (the bare `ApiError` as JSON, which
-/// its client decodes), for answers made before the function runs: rate and body limits.
-pub fn server_fn_error_response(error: ApiError) -> Response {
-    let mut response = (error.status(), Json(&error)).into_response();
+/// A 429 tells the client when to come back, whatever the body's shape.
+fn with_retry_after(mut response: Response, error: &ApiError) -> Response {
     if let ApiError::RateLimited { retry_after_secs } = error {
-        response.headers_mut().insert(http::header::RETRY_AFTER, retry_after_secs.into());
+        response.headers_mut().insert(http::header::RETRY_AFTER, (*retry_after_secs).into());
     }
     response
+}
+
+/// An error answered by middleware, before any handler runs (rate and body limits), in the
+/// shape the caller decodes: the bare `ApiError` for server functions (their client reads
+/// that), `{"error":{…}}` for everything else.
+pub fn error_response_for(path: &str, error: ApiError) -> Response {
+    if path.starts_with(app::api::SERVER_FN_PREFIX) {
+        server_fn_error_response(error)
+    } else {
+        HttpError(error).into_response()
+    }
+}
+
+fn server_fn_error_response(error: ApiError) -> Response {
+    with_retry_after((error.status(), Json(&error)).into_response(), &error)
 }
 
 /// The header server_fn puts on a server function's error response.

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 
 use app::types::ApiError;
 
-use super::error::{server_fn_error_response, HttpError};
+use super::error::error_response_for;
 
 /// The named tiers, in the order their paths are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -142,11 +142,7 @@ pub async fn limit_by_tier(
             let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             tracing::info!(tier = tier.name(), %client, retry_after_secs, "rate limited");
             let error = ApiError::RateLimited { retry_after_secs: retry_after_secs.max(1) };
-            return if request.uri().path().starts_with(app::api::SERVER_FN_PREFIX) {
-                server_fn_error_response(error)
-            } else {
-                HttpError(error).into_response()
-            };
+            return error_response_for(request.uri().path(), error);
         }
     }
     next.run(request).await
