@@ -11,14 +11,17 @@ pub mod session;
 pub mod types;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{Outlet, ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path,
 };
 
 use crate::components::{app_layout::AppLayout, theme::document_theme};
-use crate::pages::{home::Home, login::Login, not_found::NotFound, register::Register, settings::Settings};
+use crate::pages::{
+    home::Home, login::Login, not_found::NotFound, register::Register, settings::Settings,
+};
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {

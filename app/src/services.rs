@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::types::{
-    ApiError, Authenticated, Email, IssuedSession, Password, ProfileUpdate, TimeZoneName,
-    User, UserId,
+    ApiError, Authenticated, Email, IssuedSession, Password, ProfileUpdate, TimeZoneName, User,
+    UserId,
 };
 
 /// A new account, already checked.

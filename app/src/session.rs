@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::account::{current_user, Register, SignIn, SignOut};
+use crate::api::account::{Register, SignIn, SignOut, current_user};
 use crate::api::settings::UpdateProfile;
 use crate::types::{ApiError, User};
 
@@ -32,7 +32,13 @@ pub fn provide_session() {
         },
         |_| current_user(),
     );
-    provide_context(Session { user, sign_in, register, sign_out, update_profile });
+    provide_context(Session {
+        user,
+        sign_in,
+        register,
+        sign_out,
+        update_profile,
+    });
 }
 
 pub fn use_session() -> Session {

@@ -10,6 +10,8 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_create_users_and_sessions::Migration)]
+        vec![Box::new(
+            m20261125_000001_create_users_and_sessions::Migration,
+        )]
     }
 }

@@ -92,7 +92,9 @@ impl Config {
         let addr = match get("PICSCRIPTER_ADDR") {
             None => SocketAddr::from(([127, 0, 0, 1], 3000)),
             Some(raw) => raw.parse().unwrap_or_else(|_| {
-                problems.push(format!("PICSCRIPTER_ADDR: `{raw}` is not an address like 127.0.0.1:3000"));
+                problems.push(format!(
+                    "PICSCRIPTER_ADDR: `{raw}` is not an address like 127.0.0.1:3000"
+                ));
                 SocketAddr::from(([127, 0, 0, 1], 3000))
             }),
         };
@@ -101,7 +103,11 @@ impl Config {
 
         let database = match get("DATABASE_URL") {
             None => DatabaseTarget::SqliteFile(data_dir.join("picscripter.db")),
-            Some(url) if ["postgres://", "postgresql://", "sqlite:"].iter().any(|s| url.starts_with(s)) => {
+            Some(url)
+                if ["postgres://", "postgresql://", "sqlite:"]
+                    .iter()
+                    .any(|s| url.starts_with(s)) =>
+            {
                 DatabaseTarget::Url(SecretString::from(url.to_owned()))
             }
             Some(_) => {
@@ -116,14 +122,18 @@ impl Config {
                 Some(SecretString::from(url.to_owned()))
             }
             Some(_) => {
-                problems.push("REDIS_URL: must start with redis:// or rediss:// (value not shown)".into());
+                problems.push(
+                    "REDIS_URL: must start with redis:// or rediss:// (value not shown)".into(),
+                );
                 None
             }
         };
 
         let jwt_secret = match get("JWT_SECRET") {
             None => None,
-            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => Some(SecretString::from(secret.to_owned())),
+            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => {
+                Some(SecretString::from(secret.to_owned()))
+            }
             Some(_) => {
                 problems.push(format!(
                     "JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes; make one with `openssl rand -base64 48`, or unset it to use a generated one"
@@ -133,17 +143,33 @@ impl Config {
         };
 
         let default_base = format!("http://{addr}");
-        let public_base_url = match get("PUBLIC_BASE_URL").unwrap_or(&default_base).parse::<http::Uri>() {
-            Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() => uri,
+        let public_base_url = match get("PUBLIC_BASE_URL")
+            .unwrap_or(&default_base)
+            .parse::<http::Uri>()
+        {
+            Ok(uri)
+                if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() =>
+            {
+                uri
+            }
             _ => {
-                problems.push("PUBLIC_BASE_URL: must be an absolute http:// or https:// URL".into());
-                default_base.parse().expect("an http URL made from a socket address parses")
+                problems
+                    .push("PUBLIC_BASE_URL: must be an absolute http:// or https:// URL".into());
+                default_base
+                    .parse()
+                    .expect("an http URL made from a socket address parses")
             }
         };
 
         let mut cors_origins = Vec::new();
-        for origin in get("CORS_ORIGINS").unwrap_or("").split(',').map(str::trim).filter(|o| !o.is_empty()) {
-            let valid = (origin.starts_with("http://") || origin.starts_with("https://")) && !origin.ends_with('/');
+        for origin in get("CORS_ORIGINS")
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
+            let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/');
             match http::HeaderValue::from_str(origin) {
                 Ok(value) if valid => cors_origins.push(value),
                 _ => problems.push(format!(
@@ -156,7 +182,9 @@ impl Config {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                problems.push(format!("LOG_FORMAT: `{other}` is neither `pretty` nor `json`"));
+                problems.push(format!(
+                    "LOG_FORMAT: `{other}` is neither `pretty` nor `json`"
+                ));
                 LogFormat::Pretty
             }
         };
@@ -177,7 +205,9 @@ impl Config {
         let shutdown_grace = match get("SHUTDOWN_GRACE_SECS") {
             None => Duration::from_secs(20),
             Some(raw) => Duration::from_secs(raw.parse().unwrap_or_else(|_| {
-                problems.push(format!("SHUTDOWN_GRACE_SECS: `{raw}` is not a whole number of seconds"));
+                problems.push(format!(
+                    "SHUTDOWN_GRACE_SECS: `{raw}` is not a whole number of seconds"
+                ));
                 20
             })),
         };
@@ -233,19 +263,27 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn an_empty_environment_gives_the_embedded_default() {
         let (config, warnings) = Config::from_vars(&vars(&[])).unwrap();
         assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
-        assert!(matches!(config.database, DatabaseTarget::SqliteFile(ref p) if p.ends_with("picscripter.db")));
+        assert!(
+            matches!(config.database, DatabaseTarget::SqliteFile(ref p) if p.ends_with("picscripter.db"))
+        );
         assert!(config.redis_url.is_none() && config.jwt_secret.is_none());
         assert!(config.is_local());
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(warnings.is_empty());
-        assert_eq!(config.database_url().expose_secret(), "sqlite://./data/picscripter.db?mode=rwc");
+        assert_eq!(
+            config.database_url().expose_secret(),
+            "sqlite://./data/picscripter.db?mode=rwc"
+        );
     }
 
     #[test]
@@ -263,14 +301,24 @@ mod tests {
         .unwrap_err();
         assert_eq!(errors.0.len(), 8, "{errors}");
         let text = errors.to_string();
-        for name in ["PICSCRIPTER_ADDR", "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "LOG_FORMAT", "CORS_ORIGINS", "RATE_LIMIT_AUTH", "PUBLIC_BASE_URL"] {
+        for name in [
+            "PICSCRIPTER_ADDR",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "JWT_SECRET",
+            "LOG_FORMAT",
+            "CORS_ORIGINS",
+            "RATE_LIMIT_AUTH",
+            "PUBLIC_BASE_URL",
+        ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }
     }
 
     #[test]
     fn secrets_never_appear_in_messages_or_debug_output() {
-        let errors = Config::from_vars(&vars(&[("DATABASE_URL", "mysql://root:hunter2@db/x")])).unwrap_err();
+        let errors =
+            Config::from_vars(&vars(&[("DATABASE_URL", "mysql://root:hunter2@db/x")])).unwrap_err();
         assert!(!errors.to_string().contains("hunter2"));
         let secret = "s".repeat(40);
         let (config, _) = Config::from_vars(&vars(&[
@@ -279,14 +327,19 @@ mod tests {
         ]))
         .unwrap();
         let debug = format!("{config:?}");
-        assert!(!debug.contains(&secret) && !debug.contains("hunter2"), "{debug}");
+        assert!(
+            !debug.contains(&secret) && !debug.contains("hunter2"),
+            "{debug}"
+        );
     }
 
     #[test]
     fn public_https_url_turns_on_secure_cookies() {
-        let (config, _) = Config::from_vars(&vars(&[("PUBLIC_BASE_URL", "https://app.example.com")])).unwrap();
+        let (config, _) =
+            Config::from_vars(&vars(&[("PUBLIC_BASE_URL", "https://app.example.com")])).unwrap();
         assert!(!config.is_local());
-        let (config, _) = Config::from_vars(&vars(&[("PUBLIC_BASE_URL", "http://192.168.1.5:3000")])).unwrap();
+        let (config, _) =
+            Config::from_vars(&vars(&[("PUBLIC_BASE_URL", "http://192.168.1.5:3000")])).unwrap();
         assert!(!config.is_local(), "only loopback counts as local");
     }
 
@@ -300,7 +353,13 @@ mod tests {
     #[test]
     fn rate_limits_are_read_per_tier() {
         let (config, _) = Config::from_vars(&vars(&[("RATE_LIMIT_AUTH", "3/min")])).unwrap();
-        assert_eq!(config.rate_limits[&Tier::Auth], Quota { requests: 3, per: Duration::from_secs(60) });
+        assert_eq!(
+            config.rate_limits[&Tier::Auth],
+            Quota {
+                requests: 3,
+                per: Duration::from_secs(60)
+            }
+        );
         assert_eq!(config.rate_limits[&Tier::Api], Tier::Api.default_quota());
     }
 }

@@ -9,11 +9,15 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use server::config::Config;
-use server::startup::{cancel_on_signal, Application};
+use server::startup::{Application, cancel_on_signal};
 use server::{db, telemetry};
 
 #[derive(Parser)]
-#[command(name = "picscripter", version, about = "Picscripterai: plan, write and publish posts everywhere")]
+#[command(
+    name = "picscripter",
+    version,
+    about = "Picscripterai: plan, write and publish posts everywhere"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,7 +53,10 @@ async fn main() -> ExitCode {
         tracing::warn!("{warning}");
     }
     let result = match cli.command {
-        Command::Serve { addr, leptos_config } => {
+        Command::Serve {
+            addr,
+            leptos_config,
+        } => {
             if let Some(addr) = addr {
                 config.addr = addr;
             }
@@ -68,7 +75,9 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Config, leptos_config: PathBuf) -> anyhow::Result<()> {
-    let path = leptos_config.to_str().context("the --leptos-config path is not UTF-8")?;
+    let path = leptos_config
+        .to_str()
+        .context("the --leptos-config path is not UTF-8")?;
     let leptos = leptos::config::get_configuration(Some(path))
         .with_context(|| format!("cannot read the Leptos site settings from {path}; run from the repository root or pass --leptos-config"))?
         .leptos_options;
@@ -80,8 +89,12 @@ async fn serve(config: Config, leptos_config: PathBuf) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let db = db::connect(&config.database_url()).await.context("cannot connect to the database")?;
-    db::migrate(&db).await.context("cannot apply the database migrations")?;
+    let db = db::connect(&config.database_url())
+        .await
+        .context("cannot connect to the database")?;
+    db::migrate(&db)
+        .await
+        .context("cannot apply the database migrations")?;
     tracing::info!("migrations applied");
     Ok(())
 }

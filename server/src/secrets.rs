@@ -13,7 +13,9 @@ use secrecy::SecretString;
 pub fn load_or_create(data_dir: &Path, name: &str) -> io::Result<SecretString> {
     let path = data_dir.join(name);
     match std::fs::read_to_string(&path) {
-        Ok(existing) if !existing.trim().is_empty() => return Ok(SecretString::from(existing.trim().to_owned())),
+        Ok(existing) if !existing.trim().is_empty() => {
+            return Ok(SecretString::from(existing.trim().to_owned()));
+        }
         Ok(_) => {}
         Err(error) if error.kind() == io::ErrorKind::NotFound => {}
         Err(error) => return Err(error),
@@ -46,7 +48,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join("jwt_secret")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join("jwt_secret"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(dir).unwrap();

@@ -32,41 +32,82 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, leptos: LeptosOptions) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url()).await.context("cannot connect to the database")?;
-        db::migrate(&db).await.context("cannot apply the database migrations")?;
+        let db = db::connect(&config.database_url())
+            .await
+            .context("cannot connect to the database")?;
+        db::migrate(&db)
+            .await
+            .context("cannot apply the database migrations")?;
 
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
-            None => secrets::load_or_create(&config.data_dir, "jwt_secret")
-                .with_context(|| format!("cannot keep the session secret in {}", config.data_dir.display()))?,
+            None => secrets::load_or_create(&config.data_dir, "jwt_secret").with_context(|| {
+                format!(
+                    "cannot keep the session secret in {}",
+                    config.data_dir.display()
+                )
+            })?,
         };
-        let redis = config.redis_url.as_ref().map(redis::connect).transpose().context("REDIS_URL is not usable")?;
+        let redis = config
+            .redis_url
+            .as_ref()
+            .map(redis::connect)
+            .transpose()
+            .context("REDIS_URL is not usable")?;
 
-        let accounts = Arc::new(AccountService::new(db.clone(), &jwt_secret, !config.is_local()));
+        let accounts = Arc::new(AccountService::new(
+            db.clone(),
+            &jwt_secret,
+            !config.is_local(),
+        ));
         let limiter = Arc::new(RateLimiter::new(&config.rate_limits));
-        let state = AppState { accounts, db, redis: redis.clone(), leptos };
+        let state = AppState {
+            accounts,
+            db,
+            redis: redis.clone(),
+            leptos,
+        };
         let router = http::router(
             state,
             Middleware {
                 limiter: limiter.clone(),
-                security: SecurityPolicy { strict_transport: !config.is_local() },
+                security: SecurityPolicy {
+                    strict_transport: !config.is_local(),
+                },
                 cors_origins: config.cors_origins.clone(),
             },
         );
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .with_context(|| format!("cannot listen on {} (is another server running there?)", config.addr))?;
-        Ok(Self { listener, router, redis, shutdown_grace: config.shutdown_grace, limiter })
+        let listener = TcpListener::bind(config.addr).await.with_context(|| {
+            format!(
+                "cannot listen on {} (is another server running there?)",
+                config.addr
+            )
+        })?;
+        Ok(Self {
+            listener,
+            router,
+            redis,
+            shutdown_grace: config.shutdown_grace,
+            limiter,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` is cancelled, then lets in-flight requests finish for up to the
     /// grace period.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let Self { listener, router, redis, shutdown_grace, limiter } = self;
+        let Self {
+            listener,
+            router,
+            redis,
+            shutdown_grace,
+            limiter,
+        } = self;
         let pruning = tokio::spawn({
             let shutdown = shutdown.clone();
             async move {
@@ -81,7 +122,8 @@ impl Application {
         });
 
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let serve = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let deadline = async {
             shutdown.cancelled().await;
             tokio::time::sleep(shutdown_grace).await;

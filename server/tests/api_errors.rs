@@ -2,12 +2,17 @@
 
 mod common;
 
-use reqwest::{header, StatusCode};
+use reqwest::{StatusCode, header};
 use serde_json::json;
 
-use common::{error_body, Backend, TestApp, PASSWORD};
+use common::{Backend, PASSWORD, TestApp, error_body};
 
-async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> reqwest::Response {
+async fn post_raw(
+    app: &TestApp,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
     let mut request = app.client.post(app.url(path)).body(body);
     if let Some(content_type) = content_type {
         request = request.header(header::CONTENT_TYPE, content_type);
@@ -18,20 +23,55 @@ async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: i
 #[tokio::test]
 async fn malformed_json_is_a_bad_request_that_says_why() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let response = post_raw(&app, "/api/auth/login", Some("application/json"), "{\"email\": ").await;
+    let response = post_raw(
+        &app,
+        "/api/auth/login",
+        Some("application/json"),
+        "{\"email\": ",
+    )
+    .await;
     let error = error_body(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(error["code"], "bad_request");
-    assert!(error["message"].as_str().unwrap().contains("not valid JSON"), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn wrong_types_and_missing_fields_name_the_field() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let error = error_body(app.post_json("/api/auth/login", &json!({"email": 42, "password": PASSWORD})).await, StatusCode::BAD_REQUEST).await;
-    assert!(error["message"].as_str().unwrap().contains("email"), "{error}");
-    let error = error_body(app.post_json("/api/auth/login", &json!({"email": "a@b.co"})).await, StatusCode::BAD_REQUEST).await;
-    assert!(error["message"].as_str().unwrap().contains("password"), "{error}");
-    let error = error_body(app.post_json("/api/auth/login", &json!([1, 2])).await, StatusCode::BAD_REQUEST).await;
+    let error = error_body(
+        app.post_json(
+            "/api/auth/login",
+            &json!({"email": 42, "password": PASSWORD}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        error["message"].as_str().unwrap().contains("email"),
+        "{error}"
+    );
+    let error = error_body(
+        app.post_json("/api/auth/login", &json!({"email": "a@b.co"}))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        error["message"].as_str().unwrap().contains("password"),
+        "{error}"
+    );
+    let error = error_body(
+        app.post_json("/api/auth/login", &json!([1, 2])).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "bad_request");
 }
 
@@ -40,24 +80,53 @@ async fn a_body_without_the_json_content_type_is_refused_politely() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let response = post_raw(&app, "/api/auth/login", None, "{}").await;
     let error = error_body(response, StatusCode::BAD_REQUEST).await;
-    assert!(error["message"].as_str().unwrap().contains("Content-Type: application/json"), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Content-Type: application/json"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn an_oversized_body_is_413_with_the_limit() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let huge = format!("{{\"email\":\"{}\",\"password\":\"x\"}}", "a".repeat(100 * 1024));
-    let error = error_body(post_raw(&app, "/api/auth/login", Some("application/json"), huge).await, StatusCode::PAYLOAD_TOO_LARGE).await;
+    let huge = format!(
+        "{{\"email\":\"{}\",\"password\":\"x\"}}",
+        "a".repeat(100 * 1024)
+    );
+    let error = error_body(
+        post_raw(&app, "/api/auth/login", Some("application/json"), huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
     assert_eq!(error["code"], "payload_too_large");
-    assert!(error["message"].as_str().unwrap().contains("65536"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("65536"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn unknown_api_paths_and_methods_answer_in_json() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let response = app.client.get(app.url("/api/nothing-here")).send().await.unwrap();
-    assert_eq!(error_body(response, StatusCode::NOT_FOUND).await["code"], "not_found");
-    let response = app.client.get(app.url("/api/auth/login")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_body(response, StatusCode::NOT_FOUND).await["code"],
+        "not_found"
+    );
+    let response = app
+        .client
+        .get(app.url("/api/auth/login"))
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_client_error());
     error_body(response, StatusCode::BAD_REQUEST).await;
 }
@@ -66,14 +135,32 @@ async fn unknown_api_paths_and_methods_answer_in_json() {
 async fn the_auth_tier_answers_429_with_retry_after() {
     let app = TestApp::spawn_with(Backend::Sqlite, &[("RATE_LIMIT_AUTH", "3/min")]).await;
     for _ in 0..3 {
-        assert_ne!(app.login("a@b.co", "whatever1").await.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_ne!(
+            app.login("a@b.co", "whatever1").await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
     }
     let response = app.login("a@b.co", "whatever1").await;
-    let retry_after: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=20).contains(&retry_after), "{retry_after}");
-    assert_eq!(error_body(response, StatusCode::TOO_MANY_REQUESTS).await["code"], "rate_limited");
+    assert_eq!(
+        error_body(response, StatusCode::TOO_MANY_REQUESTS).await["code"],
+        "rate_limited"
+    );
     // Other tiers are counted separately.
-    assert_eq!(app.client.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.client
+            .get(app.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -127,14 +214,22 @@ async fn a_database_failure_is_a_500_that_names_the_request_and_hides_the_cause(
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, token) = app.signed_in_user().await;
     let file = app.data_dir.join("picscripter.db");
-    let db = Database::connect(format!("sqlite://{}", file.display())).await.unwrap();
+    let db = Database::connect(format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
     db.execute_unprepared("DROP TABLE sessions").await.unwrap();
 
     let response = app.me(&token).await;
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let error = error_body(response, StatusCode::INTERNAL_SERVER_ERROR).await;
     assert_eq!(error["code"], "internal");
     let message = error["message"].as_str().unwrap();
     assert!(message.contains(&request_id), "{message}");
-    assert!(!message.contains("sessions") && !message.to_lowercase().contains("sql"), "{message}");
+    assert!(
+        !message.contains("sessions") && !message.to_lowercase().contains("sql"),
+        "{message}"
+    );
 }

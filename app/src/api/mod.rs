@@ -26,7 +26,10 @@ mod tests {
             <super::settings::ChangePassword as ServerFn>::PATH,
         ];
         for path in paths {
-            assert!(path.starts_with(&format!("{}/", super::SERVER_FN_PREFIX)), "{path}");
+            assert!(
+                path.starts_with(&format!("{}/", super::SERVER_FN_PREFIX)),
+                "{path}"
+            );
         }
     }
 }
@@ -38,9 +41,9 @@ pub(crate) mod ssr {
     use leptos::prelude::{expect_context, use_context};
     use leptos_axum::ResponseOptions;
 
-    use crate::services::{AccountsPort, SignInAttempt};
     use super::REQUEST_ID_HEADER;
-    use crate::types::{session_token_from_headers, ApiError, Authenticated};
+    use crate::services::{AccountsPort, SignInAttempt};
+    use crate::types::{ApiError, Authenticated, session_token_from_headers};
 
     pub(crate) fn accounts() -> AccountsPort {
         expect_context::<AccountsPort>()
@@ -84,7 +87,11 @@ pub(crate) mod ssr {
 
     /// Signs in, stores the session in the cookie and sends the browser home.
     pub(crate) async fn start_session(email: String, password: String) -> Result<(), ApiError> {
-        let attempt = SignInAttempt { email, password, client: client_key() };
+        let attempt = SignInAttempt {
+            email,
+            password,
+            client: client_key(),
+        };
         let session = accounts().sign_in(attempt).await?;
         set_cookie(accounts().session_cookie(Some(&session)));
         leptos_axum::redirect(super::account::HOME_PATH);
@@ -96,7 +103,12 @@ pub(crate) mod ssr {
     fn is_form_navigation() -> bool {
         use_context::<Parts>()
             .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
-            .and_then(|accept| accept.to_str().ok().map(|accept| accept.contains("text/html")))
+            .and_then(|accept| {
+                accept
+                    .to_str()
+                    .ok()
+                    .map(|accept| accept.contains("text/html"))
+            })
             .unwrap_or(false)
     }
 
@@ -113,7 +125,9 @@ pub(crate) mod ssr {
                 },
                 other => other,
             };
-            if let Some(response) = use_context::<ResponseOptions>().filter(|_| !is_form_navigation()) {
+            if let Some(response) =
+                use_context::<ResponseOptions>().filter(|_| !is_form_navigation())
+            {
                 response.set_status(error.status());
             }
             error

@@ -27,12 +27,17 @@ pub async fn update_profile(display_name: String, time_zone: String) -> Result<U
 
 /// Changes the password; every other session of the user is signed out.
 #[server(prefix = "/rpc", endpoint = "settings/password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), ApiError> {
     respond(
         async {
             let who = require_session().await?;
             let new = Password::parse("new_password", new_password)?;
-            accounts().change_password(&who, current_password, new).await
+            accounts()
+                .change_password(&who, current_password, new)
+                .await
         }
         .await,
     )

@@ -4,9 +4,12 @@
 pub fn time_zone() -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
-        let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
         let options = format.resolved_options();
-        js_sys::Reflect::get(&options, &"timeZone".into()).ok()?.as_string()
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()?
+            .as_string()
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -18,7 +21,10 @@ pub fn time_zone() -> Option<String> {
 /// tests (and styles) can tell a hydrated page from server-rendered HTML.
 pub fn mark_hydrated() {
     #[cfg(feature = "hydrate")]
-    if let Some(html) = web_sys::window().and_then(|window| window.document()).and_then(|document| document.document_element()) {
+    if let Some(html) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element())
+    {
         let _ = html.set_attribute("data-hydrated", "true");
     }
 }

@@ -15,9 +15,15 @@ where
 }
 
 /// The message for `field` out of `error`, if the error is about that field.
-pub fn field_message(error: Signal<Option<ApiError>>, field: &'static str) -> Signal<Option<String>> {
+pub fn field_message(
+    error: Signal<Option<ApiError>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
     Signal::derive(move || {
-        error.get().filter(|error| error.field() == Some(field)).map(|error| error.to_string())
+        error
+            .get()
+            .filter(|error| error.field() == Some(field))
+            .map(|error| error.to_string())
     })
 }
 
@@ -72,7 +78,12 @@ pub fn Field(
 /// The message of an error that is not about one field (wrong password, rate limit, outage).
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
-    let message = move || error.get().filter(|error| error.field().is_none()).map(|error| error.to_string());
+    let message = move || {
+        error
+            .get()
+            .filter(|error| error.field().is_none())
+            .map(|error| error.to_string())
+    };
     view! {
         <Show when=move || message().is_some()>
             <p class="form-error" role="alert">{message}</p>

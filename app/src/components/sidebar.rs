@@ -14,7 +14,10 @@ const NAV: &[(&str, &str)] = &[("/settings", "Settings")];
 #[component]
 pub fn Sidebar(user: User) -> impl IntoView {
     let session = use_session();
-    let name = user.display_name.as_ref().map(|name| name.as_str().to_owned());
+    let name = user
+        .display_name
+        .as_ref()
+        .map(|name| name.as_str().to_owned());
     view! {
         <aside class="sidebar" aria-label="Sidebar">
             <div class="sidebar-brand">"Picscripterai"</div>

@@ -42,7 +42,9 @@ pub fn document_theme() -> Option<&'static str> {
     #[cfg(feature = "ssr")]
     {
         let parts = use_context::<http::request::Parts>()?;
-        crate::types::request_cookie(&parts.headers, THEME_COOKIE).and_then(Theme::parse).map(Theme::as_str)
+        crate::types::request_cookie(&parts.headers, THEME_COOKIE)
+            .and_then(Theme::parse)
+            .map(Theme::as_str)
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -72,12 +74,17 @@ fn effective_theme() -> Theme {
 #[cfg(feature = "hydrate")]
 fn apply_theme(theme: Theme) {
     use wasm_bindgen::JsCast;
-    let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+        return;
+    };
     if let Some(html) = document.document_element() {
         let _ = html.set_attribute("data-theme", theme.as_str());
     }
     if let Ok(document) = document.dyn_into::<web_sys::HtmlDocument>() {
-        let cookie = format!("{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", theme.as_str());
+        let cookie = format!(
+            "{THEME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            theme.as_str()
+        );
         let _ = document.set_cookie(&cookie);
     }
 }

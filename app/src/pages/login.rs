@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::auth_card::AuthCard;
-use crate::components::form::{field_message, last_error, Field, FormError};
+use crate::components::form::{Field, FormError, field_message, last_error};
 use crate::session::use_session;
 
 #[component]

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::settings::ChangePassword;
-use crate::components::form::{field_message, last_error, Field, FormError};
+use crate::components::form::{Field, FormError, field_message, last_error};
 use crate::session::use_session;
 use crate::types::{TimeZoneName, User};
 
@@ -28,7 +28,10 @@ fn ProfileForm(user: User) -> impl IntoView {
     let update = use_session().update_profile;
     let error = last_error(update);
     let saved = move || matches!(update.value().get(), Some(Ok(_)));
-    let display_name = user.display_name.map(|name| name.as_str().to_owned()).unwrap_or_default();
+    let display_name = user
+        .display_name
+        .map(|name| name.as_str().to_owned())
+        .unwrap_or_default();
     let current_zone = user.time_zone.as_str().to_owned();
     let zone_error = field_message(error, "time_zone");
     view! {

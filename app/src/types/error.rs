@@ -48,11 +48,16 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation { field: field.to_owned(), message: message.into() }
+        Self::Validation {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::BadRequest { message: message.into() }
+        Self::BadRequest {
+            message: message.into(),
+        }
     }
 
     /// The stable, machine-readable code of the JSON error body.
@@ -118,10 +123,21 @@ mod tests {
 
     #[test]
     fn serializes_with_a_snake_case_code_tag() {
-        let json = serde_json::to_value(ApiError::RateLimited { retry_after_secs: 7 }).unwrap();
-        assert_eq!(json, serde_json::json!({"code": "rate_limited", "retry_after_secs": 7}));
+        let json = serde_json::to_value(ApiError::RateLimited {
+            retry_after_secs: 7,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "rate_limited", "retry_after_secs": 7})
+        );
         let back: ApiError = serde_json::from_value(json).unwrap();
-        assert_eq!(back, ApiError::RateLimited { retry_after_secs: 7 });
+        assert_eq!(
+            back,
+            ApiError::RateLimited {
+                retry_after_secs: 7
+            }
+        );
     }
 
     #[test]
@@ -133,9 +149,13 @@ mod tests {
             ApiError::InvalidCredentials,
             ApiError::Forbidden,
             ApiError::NotFound,
-            ApiError::Conflict { message: "x".into() },
+            ApiError::Conflict {
+                message: "x".into(),
+            },
             ApiError::PayloadTooLarge { limit_bytes: 1 },
-            ApiError::RateLimited { retry_after_secs: 1 },
+            ApiError::RateLimited {
+                retry_after_secs: 1,
+            },
             ApiError::Unavailable,
             ApiError::Internal { request_id: None },
         ];
@@ -147,7 +167,12 @@ mod tests {
 
     #[test]
     fn internal_message_names_the_request_but_nothing_else() {
-        let error = ApiError::Internal { request_id: Some("abc".into()) };
-        assert_eq!(error.to_string(), "Something went wrong on our side (request abc).");
+        let error = ApiError::Internal {
+            request_id: Some("abc".into()),
+        };
+        assert_eq!(
+            error.to_string(),
+            "Something went wrong on our side (request abc)."
+        );
     }
 }

@@ -6,5 +6,8 @@ mod session;
 mod user;
 
 pub use error::ApiError;
-pub use session::{request_cookie, session_token_from_headers, Authenticated, IssuedSession, SessionId, SESSION_COOKIE};
+pub use session::{
+    Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
+    session_token_from_headers,
+};
 pub use user::{DisplayName, Email, Password, ProfileUpdate, TimeZoneName, User, UserId};

@@ -44,7 +44,9 @@ pub fn session_token_from_headers(headers: &HeaderMap) -> Option<&str> {
     if let Some(value) = headers.get(http::header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then_some(token.trim());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then_some(token.trim());
     }
     request_cookie(headers, SESSION_COOKIE)
 }
@@ -88,12 +90,18 @@ mod tests {
 
     #[test]
     fn a_non_bearer_authorization_header_is_not_a_session() {
-        let map = headers(&[("authorization", "Basic dTpw"), ("cookie", "picscripter_session=tok")]);
+        let map = headers(&[
+            ("authorization", "Basic dTpw"),
+            ("cookie", "picscripter_session=tok"),
+        ]);
         assert_eq!(session_token_from_headers(&map), None);
     }
 
     #[test]
     fn no_credentials_means_no_token() {
-        assert_eq!(session_token_from_headers(&headers(&[("cookie", "theme=dark")])), None);
+        assert_eq!(
+            session_token_from_headers(&headers(&[("cookie", "theme=dark")])),
+            None
+        );
     }
 }

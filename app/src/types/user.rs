@@ -134,7 +134,10 @@ impl DisplayName {
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(ApiError::validation("display_name", "Remove the control characters."));
+            return Err(ApiError::validation(
+                "display_name",
+                "Remove the control characters.",
+            ));
         }
         Ok(Some(Self(name.to_owned())))
     }
@@ -216,12 +219,24 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        assert_eq!(
+            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
     }
 
     #[test]
     fn emails_without_a_proper_domain_are_rejected() {
-        for raw in ["", "ana", "ana@", "@example.com", "ana@example", "ana@.com", "ana@example..com", "a na@example.com"] {
+        for raw in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "ana@.com",
+            "ana@example..com",
+            "a na@example.com",
+        ] {
             let error = Email::parse(raw).unwrap_err();
             assert_eq!(error.field(), Some("email"), "{raw:?}");
         }
@@ -244,13 +259,19 @@ mod tests {
     #[test]
     fn an_empty_display_name_means_none() {
         assert_eq!(DisplayName::parse("   ").unwrap(), None);
-        assert_eq!(DisplayName::parse(" Ana ").unwrap().unwrap().as_str(), "Ana");
+        assert_eq!(
+            DisplayName::parse(" Ana ").unwrap().unwrap().as_str(),
+            "Ana"
+        );
         assert!(DisplayName::parse(&"x".repeat(81)).is_err());
     }
 
     #[test]
     fn time_zones_come_from_the_tz_database() {
-        assert_eq!(TimeZoneName::parse("Europe/Berlin").unwrap().as_str(), "Europe/Berlin");
+        assert_eq!(
+            TimeZoneName::parse("Europe/Berlin").unwrap().as_str(),
+            "Europe/Berlin"
+        );
         let error = TimeZoneName::parse("Mars/Olympus").unwrap_err();
         assert_eq!(error.field(), Some("time_zone"));
         assert!(error.to_string().contains("Mars/Olympus"));

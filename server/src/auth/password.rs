@@ -1,7 +1,9 @@
 //! Password hashing with argon2id at OWASP's recommended parameters. Hashing is deliberately
 //! slow, so it runs on the blocking pool, never on a runtime thread.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::LazyLock;
 
@@ -13,7 +15,8 @@ const ITERATIONS: u32 = 2;
 const PARALLELISM: u32 = 1;
 
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("the OWASP parameters are valid");
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+        .expect("the OWASP parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -21,7 +24,10 @@ fn hasher() -> Argon2<'static> {
 /// as a wrong password and the response time reveals nothing.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
-    hasher().hash_password(b"no account has this password", &salt).expect("hashing a constant works").to_string()
+    hasher()
+        .hash_password(b"no account has this password", &salt)
+        .expect("hashing a constant works")
+        .to_string()
 });
 
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +39,9 @@ pub async fn hash(password: &Password) -> Result<String, HashError> {
     let password = password.expose().to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        hasher().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
+        hasher()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
     })
     .await
     .map_err(|error| HashError(error.to_string()))?
@@ -49,8 +57,12 @@ pub async fn verify(stored: Option<String>, candidate: String) -> bool {
             Some(stored) => (stored, true),
             None => (DUMMY_HASH.clone(), false),
         };
-        let Ok(parsed) = PasswordHash::new(&stored) else { return false };
-        let matches = hasher().verify_password(candidate.as_bytes(), &parsed).is_ok();
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        let matches = hasher()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok();
         matches && exists
     })
     .await
@@ -65,7 +77,10 @@ mod tests {
     async fn a_hash_verifies_its_password_and_nothing_else() {
         let password = Password::parse("password", "correct horse".into()).unwrap();
         let stored = hash(&password).await.unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         assert!(verify(Some(stored.clone()), "correct horse".into()).await);
         assert!(!verify(Some(stored), "correct horsf".into()).await);
     }

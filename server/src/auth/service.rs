@@ -12,14 +12,14 @@ use uuid::Uuid;
 
 use app::services::{Accounts, Registration, SignInAttempt};
 use app::types::{
-    ApiError, Authenticated, Email, IssuedSession, Password, ProfileUpdate, SessionId, User, UserId,
-    SESSION_COOKIE,
+    ApiError, Authenticated, Email, IssuedSession, Password, ProfileUpdate, SESSION_COOKIE,
+    SessionId, User, UserId,
 };
 
 use super::password::{self, HashError};
 use super::throttle::FailedLogins;
 use super::token::TokenKeys;
-use crate::db::{sessions, users, DbError};
+use crate::db::{DbError, sessions, users};
 
 pub struct AccountService {
     db: DatabaseConnection,
@@ -30,7 +30,12 @@ pub struct AccountService {
 
 impl AccountService {
     pub fn new(db: DatabaseConnection, jwt_secret: &SecretString, secure_cookies: bool) -> Self {
-        Self { db, keys: TokenKeys::new(jwt_secret), failed_logins: FailedLogins::default(), secure_cookies }
+        Self {
+            db,
+            keys: TokenKeys::new(jwt_secret),
+            failed_logins: FailedLogins::default(),
+            secure_cookies,
+        }
     }
 }
 
@@ -65,9 +70,15 @@ impl Accounts for AccountService {
 
     #[tracing::instrument(skip_all)]
     async fn sign_in(&self, attempt: SignInAttempt) -> Result<IssuedSession, ApiError> {
-        let SignInAttempt { email, password, client } = attempt;
+        let SignInAttempt {
+            email,
+            password,
+            client,
+        } = attempt;
         if let Err(wait) = self.failed_logins.check(&email, &client, Instant::now()) {
-            return Err(ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+            return Err(ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            });
         }
         // A malformed email is just another unknown account: same answer, same time spent.
         let found = match Email::parse(&email) {
@@ -81,7 +92,8 @@ impl Accounts for AccountService {
         let user = match (password::verify(hash, password).await, user) {
             (true, Some(user)) => user,
             _ => {
-                self.failed_logins.record_failure(&email, &client, Instant::now());
+                self.failed_logins
+                    .record_failure(&email, &client, Instant::now());
                 tracing::info!("sign-in failed");
                 return Err(ApiError::InvalidCredentials);
             }
@@ -100,7 +112,10 @@ impl Accounts for AccountService {
         let user = sessions::find_live(&self.db, claims.user, claims.session, Utc::now())
             .await?
             .ok_or(ApiError::Unauthorized)?;
-        Ok(Authenticated { user, session_id: claims.session })
+        Ok(Authenticated {
+            user,
+            session_id: claims.session,
+        })
     }
 
     async fn sign_out(&self, who: &Authenticated) -> Result<(), ApiError> {
@@ -110,14 +125,24 @@ impl Accounts for AccountService {
     }
 
     async fn update_profile(&self, owner: UserId, update: ProfileUpdate) -> Result<User, ApiError> {
-        users::update_profile(&self.db, owner, &update).await?.ok_or(ApiError::NotFound)
+        users::update_profile(&self.db, owner, &update)
+            .await?
+            .ok_or(ApiError::NotFound)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %who.user.id.0))]
-    async fn change_password(&self, who: &Authenticated, current: String, new: Password) -> Result<(), ApiError> {
+    async fn change_password(
+        &self,
+        who: &Authenticated,
+        current: String,
+        new: Password,
+    ) -> Result<(), ApiError> {
         let stored = users::password_hash(&self.db, who.user.id).await?;
         if !password::verify(stored, current).await {
-            return Err(ApiError::validation("current_password", "The current password is not correct."));
+            return Err(ApiError::validation(
+                "current_password",
+                "The current password is not correct.",
+            ));
         }
         let hash = password::hash(&new).await?;
         users::replace_password_hash(&self.db, who.user.id, hash, who.session_id).await?;
@@ -127,7 +152,10 @@ impl Accounts for AccountService {
 
     fn session_cookie(&self, session: Option<&IssuedSession>) -> String {
         let (value, max_age) = match session {
-            Some(session) => (session.token.clone(), (session.expires_at - Utc::now()).num_seconds().max(0)),
+            Some(session) => (
+                session.token.clone(),
+                (session.expires_at - Utc::now()).num_seconds().max(0),
+            ),
             None => (String::new(), 0),
         };
         Cookie::build((SESSION_COOKIE, value))

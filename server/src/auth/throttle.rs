@@ -30,7 +30,10 @@ impl FailedLogins {
 
     /// `Err(wait)` while this email and client are locked out.
     pub fn check(&self, email: &str, client: &str, now: Instant) -> Result<(), Duration> {
-        let by_key = self.by_key.lock().expect("the lock is never held across a panic");
+        let by_key = self
+            .by_key
+            .lock()
+            .expect("the lock is never held across a panic");
         match by_key.get(&Self::key(email, client)) {
             Some(failures) if failures.count >= MAX_FAILURES => {
                 let ends = failures.window_start + WINDOW;
@@ -41,19 +44,31 @@ impl FailedLogins {
     }
 
     pub fn record_failure(&self, email: &str, client: &str, now: Instant) {
-        let mut by_key = self.by_key.lock().expect("the lock is never held across a panic");
+        let mut by_key = self
+            .by_key
+            .lock()
+            .expect("the lock is never held across a panic");
         if by_key.len() > PRUNE_ABOVE {
             by_key.retain(|_, failures| now.duration_since(failures.window_start) < WINDOW);
         }
-        let failures = by_key.entry(Self::key(email, client)).or_insert(Failures { count: 0, window_start: now });
+        let failures = by_key.entry(Self::key(email, client)).or_insert(Failures {
+            count: 0,
+            window_start: now,
+        });
         if now.duration_since(failures.window_start) >= WINDOW {
-            *failures = Failures { count: 0, window_start: now };
+            *failures = Failures {
+                count: 0,
+                window_start: now,
+            };
         }
         failures.count += 1;
     }
 
     pub fn clear(&self, email: &str, client: &str) {
-        self.by_key.lock().expect("the lock is never held across a panic").remove(&Self::key(email, client));
+        self.by_key
+            .lock()
+            .expect("the lock is never held across a panic")
+            .remove(&Self::key(email, client));
     }
 }
 
@@ -66,13 +81,27 @@ mod tests {
         let throttle = FailedLogins::default();
         let start = Instant::now();
         for i in 0..MAX_FAILURES {
-            assert!(throttle.check("Ana@example.com", "10.0.0.1", start).is_ok(), "attempt {i}");
+            assert!(
+                throttle.check("Ana@example.com", "10.0.0.1", start).is_ok(),
+                "attempt {i}"
+            );
             throttle.record_failure("ana@example.com", "10.0.0.1", start);
         }
         let later = start + Duration::from_secs(60);
-        assert_eq!(throttle.check("ana@example.com", "10.0.0.1", later), Err(WINDOW - Duration::from_secs(60)));
-        assert!(throttle.check("ana@example.com", "10.0.0.2", later).is_ok(), "another client is not locked");
-        assert!(throttle.check("ana@example.com", "10.0.0.1", start + WINDOW).is_ok(), "the lock ends");
+        assert_eq!(
+            throttle.check("ana@example.com", "10.0.0.1", later),
+            Err(WINDOW - Duration::from_secs(60))
+        );
+        assert!(
+            throttle.check("ana@example.com", "10.0.0.2", later).is_ok(),
+            "another client is not locked"
+        );
+        assert!(
+            throttle
+                .check("ana@example.com", "10.0.0.1", start + WINDOW)
+                .is_ok(),
+            "the lock ends"
+        );
     }
 
     #[test]
@@ -95,7 +124,10 @@ mod tests {
         for step in 0..3 * (MAX_FAILURES - 1) {
             let now = start + WINDOW / (MAX_FAILURES - 1) * step;
             throttle.record_failure("a@b.co", "c", now);
-            assert!(throttle.check("a@b.co", "c", now).is_ok(), "locked at step {step}");
+            assert!(
+                throttle.check("a@b.co", "c", now).is_ok(),
+                "locked at step {step}"
+            );
         }
     }
 }

@@ -40,12 +40,26 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes), validation }
+        Self {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            validation,
+        }
     }
 
-    pub fn issue(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    pub fn issue(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+    ) -> (String, DateTime<Utc>) {
         let expires_at = now + SESSION_LIFETIME;
-        let claims = Claims { sub: user.0, sid: session.0, iat: now.timestamp(), exp: expires_at.timestamp() };
+        let claims = Claims {
+            sub: user.0,
+            sid: session.0,
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+        };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail");
         (token, expires_at)
@@ -54,7 +68,10 @@ impl TokenKeys {
     /// The claims of a token we signed that has not expired; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<TokenClaims> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        Some(TokenClaims { user: UserId(data.claims.sub), session: SessionId(data.claims.sid) })
+        Some(TokenClaims {
+            user: UserId(data.claims.sub),
+            session: SessionId(data.claims.sid),
+        })
     }
 }
 
@@ -99,7 +116,11 @@ mod tests {
         let header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
         let body = base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            format!(r#"{{"sub":"{}","sid":"{}","iat":0,"exp":4102444800}}"#, Uuid::new_v4(), Uuid::new_v4()),
+            format!(
+                r#"{{"sub":"{}","sid":"{}","iat":0,"exp":4102444800}}"#,
+                Uuid::new_v4(),
+                Uuid::new_v4()
+            ),
         );
         assert_eq!(keys.verify(&format!("{header}.{body}.")), None);
     }

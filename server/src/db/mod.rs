@@ -35,7 +35,9 @@ impl DbError {
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::Conflict => ApiError::Conflict { message: "That already exists.".into() },
+            DbError::Conflict => ApiError::Conflict {
+                message: "That already exists.".into(),
+            },
             DbError::Db(error) => {
                 // Logged here, inside the request's span (which carries the request id); the
                 // client only learns that something failed and which request it was.
@@ -52,7 +54,10 @@ pub async fn connect(url: &SecretString) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_file(url) {
         if let Some(dir) = std::path::Path::new(path).parent() {
             std::fs::create_dir_all(dir).map_err(|error| {
-                DbErr::Custom(format!("cannot create the database directory {}: {error}", dir.display()))
+                DbErr::Custom(format!(
+                    "cannot create the database directory {}: {error}",
+                    dir.display()
+                ))
             })?;
         }
     }
@@ -72,7 +77,9 @@ pub async fn connect(url: &SecretString) -> Result<DatabaseConnection, DbErr> {
 
 /// The file of a `sqlite://path?…` URL, if it names one (not `:memory:`).
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then_some(path)
 }
@@ -93,7 +100,10 @@ mod tests {
 
     #[test]
     fn sqlite_file_is_found_in_both_url_forms() {
-        assert_eq!(sqlite_file("sqlite://./data/app.db?mode=rwc"), Some("./data/app.db"));
+        assert_eq!(
+            sqlite_file("sqlite://./data/app.db?mode=rwc"),
+            Some("./data/app.db")
+        );
         assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x"), None);

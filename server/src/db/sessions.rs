@@ -1,13 +1,13 @@
 //! Queries on `sessions`. A JWT names a session; the session row decides whether it is live.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use app::types::{SessionId, User, UserId};
 
-use super::entities::{session, user};
 use super::DbError;
+use super::entities::{session, user};
 
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -47,7 +47,11 @@ pub async fn find_live(
     }
 }
 
-pub async fn revoke(db: &impl ConnectionTrait, owner: UserId, id: SessionId) -> Result<(), DbError> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: SessionId,
+) -> Result<(), DbError> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
         .filter(session::Column::Id.eq(id.0))
@@ -58,7 +62,11 @@ pub async fn revoke(db: &impl ConnectionTrait, owner: UserId, id: SessionId) -> 
     Ok(())
 }
 
-pub async fn revoke_all_except(db: &impl ConnectionTrait, owner: UserId, keep: SessionId) -> Result<(), DbError> {
+pub async fn revoke_all_except(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    keep: SessionId,
+) -> Result<(), DbError> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
         .filter(session::Column::UserId.eq(owner.0))

@@ -2,14 +2,15 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
 use app::types::{DisplayName, Email, ProfileUpdate, SessionId, TimeZoneName, User, UserId};
 
 use super::entities::user;
-use super::{sessions, DbError};
+use super::{DbError, sessions};
 
 /// A row that could not be turned back into the checked types: only possible if someone
 /// edited the database by hand.
@@ -26,9 +27,12 @@ impl TryFrom<user::Model> for User {
             email: Email::parse(&row.email).map_err(|_| corrupt("email", row.id))?,
             display_name: match row.display_name {
                 None => None,
-                Some(name) => DisplayName::parse(&name).map_err(|_| corrupt("display_name", row.id))?,
+                Some(name) => {
+                    DisplayName::parse(&name).map_err(|_| corrupt("display_name", row.id))?
+                }
             },
-            time_zone: TimeZoneName::parse(&row.time_zone).map_err(|_| corrupt("time_zone", row.id))?,
+            time_zone: TimeZoneName::parse(&row.time_zone)
+                .map_err(|_| corrupt("time_zone", row.id))?,
             created_at: row.created_at,
         })
     }
@@ -63,7 +67,10 @@ pub async fn find_with_hash_by_email(
     db: &impl ConnectionTrait,
     email: &Email,
 ) -> Result<Option<(User, String)>, DbError> {
-    let row = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
+    let row = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?;
     match row {
         None => Ok(None),
         Some(row) => {
@@ -73,8 +80,14 @@ pub async fn find_with_hash_by_email(
     }
 }
 
-pub async fn password_hash(db: &impl ConnectionTrait, owner: UserId) -> Result<Option<String>, DbError> {
-    Ok(user::Entity::find_by_id(owner.0).one(db).await?.map(|row| row.password_hash))
+pub async fn password_hash(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+) -> Result<Option<String>, DbError> {
+    Ok(user::Entity::find_by_id(owner.0)
+        .one(db)
+        .await?
+        .map(|row| row.password_hash))
 }
 
 pub async fn update_profile(
@@ -86,7 +99,10 @@ pub async fn update_profile(
         return Ok(None);
     };
     let mut row: user::ActiveModel = row.into();
-    row.display_name = Set(update.display_name.as_ref().map(|name| name.as_str().to_owned()));
+    row.display_name = Set(update
+        .display_name
+        .as_ref()
+        .map(|name| name.as_str().to_owned()));
     row.time_zone = Set(update.time_zone.as_str().to_owned());
     row.updated_at = Set(Utc::now());
     Ok(Some(User::try_from(row.update(db).await?)?))
@@ -105,8 +121,14 @@ where
 {
     let txn = db.begin().await?;
     let updated = user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash))
-        .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            user::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .col_expr(
+            user::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(user::Column::Id.eq(owner.0))
         .exec(&txn)
         .await?;

@@ -2,10 +2,10 @@
 //! mapping), `{"error":{"code","message"}}` as the body, `Retry-After` on 429. Internal errors
 //! are given the request id here, where the response is made, so a user can quote it.
 
+use axum::Json;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use app::types::ApiError;
@@ -27,7 +27,10 @@ impl IntoResponse for HttpError {
         if let Some(field) = error.field() {
             body["field"] = field.into();
         }
-        let mut response = with_retry_after((error.status(), Json(json!({ "error": body }))).into_response(), &error);
+        let mut response = with_retry_after(
+            (error.status(), Json(json!({ "error": body }))).into_response(),
+            &error,
+        );
         // Kept so that `name_internal_errors` can add the request id.
         response.extensions_mut().insert(error);
         response
@@ -44,9 +47,14 @@ pub async fn name_internal_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     match response.extensions().get::<ApiError>() {
         Some(ApiError::Internal { request_id: None }) => {
-            let mut named = HttpError(ApiError::Internal { request_id: request_id.clone() }).into_response();
+            let mut named = HttpError(ApiError::Internal {
+                request_id: request_id.clone(),
+            })
+            .into_response();
             if let Some(id) = response.headers().get(super::REQUEST_ID_HEADER) {
-                named.headers_mut().insert(super::REQUEST_ID_HEADER, id.clone());
+                named
+                    .headers_mut()
+                    .insert(super::REQUEST_ID_HEADER, id.clone());
             }
             named
         }
@@ -61,13 +69,17 @@ pub async fn api_not_found() -> HttpError {
 
 /// The JSON answer to a known `/api` path called with the wrong method.
 pub async fn api_method_not_allowed() -> HttpError {
-    HttpError(ApiError::bad_request("This endpoint does not accept that HTTP method."))
+    HttpError(ApiError::bad_request(
+        "This endpoint does not accept that HTTP method.",
+    ))
 }
 
 /// A 429 tells the client when to come back, whatever the body's shape.
 fn with_retry_after(mut response: Response, error: &ApiError) -> Response {
     if let ApiError::RateLimited { retry_after_secs } = error {
-        response.headers_mut().insert(http::header::RETRY_AFTER, (*retry_after_secs).into());
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, (*retry_after_secs).into());
     }
     response
 }
@@ -102,8 +114,12 @@ pub async fn server_fn_errors(request: Request, next: Next) -> Response {
     if !is_server_fn {
         return response;
     }
-    if response.status() == http::StatusCode::PAYLOAD_TOO_LARGE && !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
-        return server_fn_error_response(ApiError::PayloadTooLarge { limit_bytes: super::PAGE_BODY_LIMIT as u64 });
+    if response.status() == http::StatusCode::PAYLOAD_TOO_LARGE
+        && !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return server_fn_error_response(ApiError::PayloadTooLarge {
+            limit_bytes: super::PAGE_BODY_LIMIT as u64,
+        });
     }
     if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)

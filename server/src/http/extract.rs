@@ -5,7 +5,7 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 
 use app::services::Accounts;
-use app::types::{session_token_from_headers, ApiError, Authenticated};
+use app::types::{ApiError, Authenticated, session_token_from_headers};
 
 use super::error::HttpError;
 use crate::state::AppState;
@@ -15,7 +15,10 @@ pub struct AuthUser(pub Authenticated);
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = session_token_from_headers(&parts.headers).ok_or(ApiError::Unauthorized)?;
         Ok(Self(state.accounts.authenticate(token).await?))
     }

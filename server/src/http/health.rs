@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use fred::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::db;
 use crate::state::AppState;
@@ -28,11 +28,13 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     };
     let redis = match &state.redis {
         None => None,
-        Some(pool) => Some(match tokio::time::timeout(CHECK_TIMEOUT, pool.next().ping::<String>(None)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(format!("unreachable: {error}")),
-            Err(_) => Err(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
-        }),
+        Some(pool) => Some(
+            match tokio::time::timeout(CHECK_TIMEOUT, pool.next().ping::<String>(None)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(error)) => Err(format!("unreachable: {error}")),
+                Err(_) => Err(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
+            },
+        ),
     };
     let describe = |check: &Result<(), String>| match check {
         Ok(()) => "ok".to_owned(),
@@ -40,10 +42,21 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     };
     let ready = database.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
     let mut checks = json!({ "database": describe(&database) });
-    checks["redis"] = redis.as_ref().map(describe).unwrap_or_else(|| "not configured".into()).into();
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    checks["redis"] = redis
+        .as_ref()
+        .map(describe)
+        .unwrap_or_else(|| "not configured".into())
+        .into();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     if !ready {
         tracing::warn!(%checks, "not ready");
     }
-    (status, Json(json!({ "status": if ready { "ready" } else { "unavailable" }, "checks": checks })))
+    (
+        status,
+        Json(json!({ "status": if ready { "ready" } else { "unavailable" }, "checks": checks })),
+    )
 }

@@ -32,15 +32,19 @@ where
 
 fn rejection_to_error(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::bad_request("Send the body as JSON with the header Content-Type: application/json.")
-        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
+            "Send the body as JSON with the header Content-Type: application/json.",
+        ),
         JsonRejection::JsonSyntaxError(error) => {
             ApiError::bad_request(format!("The body is not valid JSON: {}", error.body_text()))
         }
         JsonRejection::JsonDataError(error) => ApiError::bad_request(error.body_text()),
-        JsonRejection::BytesRejection(error) if error.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge { limit_bytes: JSON_BODY_LIMIT as u64 }
+        JsonRejection::BytesRejection(error)
+            if error.status() == http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            ApiError::PayloadTooLarge {
+                limit_bytes: JSON_BODY_LIMIT as u64,
+            }
         }
         other => ApiError::bad_request(other.body_text()),
     }

@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::routing::get;
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 use http::header::{HeaderName, HeaderValue};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -29,7 +29,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use app::services::AccountsPort;
-use app::{shell, App};
+use app::{App, shell};
 
 use crate::state::AppState;
 use rate_limit::RateLimiter;
@@ -59,19 +59,26 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         }
     };
     let options = state.leptos.clone();
-    let pkg_dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let pkg_dir =
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
 
     let pages = Router::new()
         .leptos_routes_with_context(&state, generate_route_list(App), leptos_context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(leptos_context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(leptos_context, shell))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
         .layer(middleware::from_fn(error::server_fn_errors));
 
     let static_files = Router::new()
-        .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(pkg_dir))
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            ServeDir::new(pkg_dir),
+        )
         // File names are not content-hashed, so browsers must revalidate (cheap: 304).
         .layer(SetResponseHeaderLayer::overriding(
             http::header::CACHE_CONTROL,
@@ -80,9 +87,18 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
 
     let cors = CorsLayer::new()
         .allow_origin(middleware.cors_origins)
-        .allow_methods([http::Method::GET, http::Method::POST, http::Method::PUT, http::Method::PATCH, http::Method::DELETE])
+        .allow_methods([
+            http::Method::GET,
+            http::Method::POST,
+            http::Method::PUT,
+            http::Method::PATCH,
+            http::Method::DELETE,
+        ])
         .allow_headers([http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
-        .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER), http::header::RETRY_AFTER]);
+        .expose_headers([
+            HeaderName::from_static(REQUEST_ID_HEADER),
+            http::header::RETRY_AFTER,
+        ]);
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -93,14 +109,25 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(HeaderName::from_static(REQUEST_ID_HEADER), MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(
+                    HeaderName::from_static(REQUEST_ID_HEADER),
+                    MakeRequestUuid,
+                ))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(PropagateRequestIdLayer::new(HeaderName::from_static(REQUEST_ID_HEADER)))
+                .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+                    REQUEST_ID_HEADER,
+                )))
                 .layer(CatchPanicLayer::custom(panic_response))
-                .layer(middleware::from_fn_with_state(middleware.security, security::set_security_headers))
+                .layer(middleware::from_fn_with_state(
+                    middleware.security,
+                    security::set_security_headers,
+                ))
                 .layer(cors)
                 .layer(CompressionLayer::new())
-                .layer(middleware::from_fn_with_state(middleware.limiter, rate_limit::limit_by_tier)),
+                .layer(middleware::from_fn_with_state(
+                    middleware.limiter,
+                    rate_limit::limit_by_tier,
+                )),
         )
 }
 
@@ -118,5 +145,7 @@ fn request_span(request: &Request) -> tracing::Span {
 /// A panic in a handler is a bug; the client still gets our JSON error, not a dropped connection.
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     tracing::error!("a request handler panicked");
-    axum::response::IntoResponse::into_response(error::HttpError(app::types::ApiError::Internal { request_id: None }))
+    axum::response::IntoResponse::into_response(error::HttpError(app::types::ApiError::Internal {
+        request_id: None,
+    }))
 }

@@ -46,22 +46,35 @@ impl Tier {
 
     pub fn default_quota(self) -> Quota {
         match self {
-            Tier::Auth => Quota { requests: 20, per: Duration::from_secs(60) },
-            Tier::Api => Quota { requests: 600, per: Duration::from_secs(60) },
+            Tier::Auth => Quota {
+                requests: 20,
+                per: Duration::from_secs(60),
+            },
+            Tier::Api => Quota {
+                requests: 600,
+                per: Duration::from_secs(60),
+            },
         }
     }
 
     /// Path prefixes charged to this tier.
     fn paths(self) -> &'static [&'static str] {
         match self {
-            Tier::Auth => &["/api/auth/", "/rpc/account/register", "/rpc/account/sign-in", "/rpc/account/sign-out"],
+            Tier::Auth => &[
+                "/api/auth/",
+                "/rpc/account/register",
+                "/rpc/account/sign-in",
+                "/rpc/account/sign-out",
+            ],
             Tier::Api => &["/api/", "/rpc/"],
         }
     }
 
     /// The tier a path is charged to; pages and static files are not limited.
     pub fn for_path(path: &str) -> Option<Tier> {
-        Tier::ALL.into_iter().find(|tier| tier.paths().iter().any(|prefix| path.starts_with(prefix)))
+        Tier::ALL
+            .into_iter()
+            .find(|tier| tier.paths().iter().any(|prefix| path.starts_with(prefix)))
     }
 }
 
@@ -116,8 +129,12 @@ impl RateLimiter {
 
     /// Charges one request to `tier` for `client`; `Err` holds how long until one is allowed.
     pub fn check(&self, tier: Tier, client: IpAddr) -> Result<(), Duration> {
-        let Some(limiter) = self.tiers.get(&tier) else { return Ok(()) };
-        limiter.check_key(&client).map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
+        let Some(limiter) = self.tiers.get(&tier) else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&client)
+            .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
     }
 
     /// Forgets clients whose buckets are full again, so memory follows the active clients.
@@ -135,13 +152,18 @@ pub async fn limit_by_tier(
     request: Request,
     next: Next,
 ) -> Response {
-    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
     if let (Some(tier), Some(client)) = (Tier::for_path(request.uri().path()), client) {
         if let Err(wait) = limiter.check(tier, client) {
             // Round up: a client that waits the advertised seconds must get through.
             let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             tracing::info!(tier = tier.name(), %client, retry_after_secs, "rate limited");
-            let error = ApiError::RateLimited { retry_after_secs: retry_after_secs.max(1) };
+            let error = ApiError::RateLimited {
+                retry_after_secs: retry_after_secs.max(1),
+            };
             return error_response_for(request.uri().path(), error);
         }
     }
@@ -165,24 +187,54 @@ mod tests {
 
     #[test]
     fn quotas_parse_from_the_documented_forms() {
-        assert_eq!("20/min".parse(), Ok(Quota { requests: 20, per: Duration::from_secs(60) }));
-        assert_eq!("5/s".parse(), Ok(Quota { requests: 5, per: Duration::from_secs(1) }));
-        assert_eq!("1000/h".parse(), Ok(Quota { requests: 1000, per: Duration::from_secs(3600) }));
+        assert_eq!(
+            "20/min".parse(),
+            Ok(Quota {
+                requests: 20,
+                per: Duration::from_secs(60)
+            })
+        );
+        assert_eq!(
+            "5/s".parse(),
+            Ok(Quota {
+                requests: 5,
+                per: Duration::from_secs(1)
+            })
+        );
+        assert_eq!(
+            "1000/h".parse(),
+            Ok(Quota {
+                requests: 1000,
+                per: Duration::from_secs(3600)
+            })
+        );
         assert!("0/min".parse::<Quota>().is_err());
         assert!("20 per minute".parse::<Quota>().is_err());
     }
 
     #[test]
     fn a_client_over_its_quota_waits_and_others_do_not() {
-        let quotas = BTreeMap::from([(Tier::Auth, Quota { requests: 2, per: Duration::from_secs(60) })]);
+        let quotas = BTreeMap::from([(
+            Tier::Auth,
+            Quota {
+                requests: 2,
+                per: Duration::from_secs(60),
+            },
+        )]);
         let limiter = RateLimiter::new(&quotas);
         let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         assert!(limiter.check(Tier::Auth, a).is_ok());
         assert!(limiter.check(Tier::Auth, a).is_ok());
         let wait = limiter.check(Tier::Auth, a).unwrap_err();
-        assert!(wait > Duration::from_secs(20) && wait <= Duration::from_secs(30), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(20) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
         assert!(limiter.check(Tier::Auth, b).is_ok());
-        assert!(limiter.check(Tier::Api, a).is_ok(), "a tier without a quota is not limited");
+        assert!(
+            limiter.check(Tier::Api, a).is_ok(),
+            "a tier without a quota is not limited"
+        );
     }
 
     proptest! {

@@ -19,7 +19,11 @@ impl CspNonce {
     fn generate() -> Self {
         let mut bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut bytes);
-        Self(base64::engine::general_purpose::STANDARD.encode(bytes).into())
+        Self(
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into(),
+        )
     }
 }
 
@@ -49,10 +53,19 @@ pub async fn set_security_headers(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&csp).expect("base64 and ASCII make a valid header value"),
     );
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if policy.strict_transport {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use reqwest::{header, Response, StatusCode};
+use reqwest::{Response, StatusCode, header};
 use sea_orm::{ConnectionTrait, Database};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -16,7 +16,8 @@ use server::config::Config;
 use server::startup::Application;
 
 /// The PostgreSQL role `make test` creates; it may create databases.
-const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://picscripter:picscripter@127.0.0.1:5432/postgres";
+const DEFAULT_POSTGRES_ADMIN_URL: &str =
+    "postgres://picscripter:picscripter@127.0.0.1:5432/postgres";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -57,7 +58,10 @@ fn base_vars(data_dir: &std::path::Path) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("PICSCRIPTER_ADDR".into(), "127.0.0.1:0".into()),
         ("DATA_DIR".into(), data_dir.display().to_string()),
-        ("JWT_SECRET".into(), format!("test-secret-{}", Uuid::new_v4())),
+        (
+            "JWT_SECRET".into(),
+            format!("test-secret-{}", Uuid::new_v4()),
+        ),
     ])
 }
 
@@ -96,7 +100,11 @@ impl TestApp {
         Self::start(vars, data_dir, postgres_db).await
     }
 
-    async fn start(vars: BTreeMap<String, String>, data_dir: PathBuf, postgres_db: Option<String>) -> Self {
+    async fn start(
+        vars: BTreeMap<String, String>,
+        data_dir: PathBuf,
+        postgres_db: Option<String>,
+    ) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             server::telemetry::init(server::config::LogFormat::Pretty);
         }
@@ -106,18 +114,31 @@ impl TestApp {
             .site_root(data_dir.join("site").display().to_string())
             .site_pkg_dir("pkg")
             .build();
-        let app = Application::build(config, leptos).await.expect("the app starts");
+        let app = Application::build(config, leptos)
+            .await
+            .expect("the app starts");
         let address = format!("http://{}", app.local_addr());
         let shutdown = CancellationToken::new();
         let server = tokio::spawn({
             let shutdown = shutdown.clone();
-            async move { app.run_until_stopped(shutdown).await.expect("the server runs") }
+            async move {
+                app.run_until_stopped(shutdown)
+                    .await
+                    .expect("the server runs")
+            }
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain client builds");
-        Self { address, client, data_dir, shutdown, server: Some(server), postgres_db }
+        Self {
+            address,
+            client,
+            data_dir,
+            shutdown,
+            server: Some(server),
+            postgres_db,
+        }
     }
 
     async fn stop(&mut self) {
@@ -132,21 +153,37 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("the request is sent")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("the request is sent")
     }
 
     pub async fn register(&self, email: &str, password: &str) -> Response {
-        self.post_json("/api/auth/register", &json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/api/auth/register",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post_json("/api/auth/login", &json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/api/auth/login",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     /// Registers a fresh account and signs it in; returns its email and bearer token.
     pub async fn signed_in_user(&self) -> (String, String) {
         let email = format!("user-{}@example.com", Uuid::new_v4().simple());
-        assert_eq!(self.register(&email, PASSWORD).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            self.register(&email, PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
         let token = self.token_for(&email, PASSWORD).await;
         (email, token)
     }
@@ -155,11 +192,19 @@ impl TestApp {
         let response = self.login(email, password).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.expect("login answers JSON");
-        body["token"].as_str().expect("login returns a token").to_owned()
+        body["token"]
+            .as_str()
+            .expect("login returns a token")
+            .to_owned()
     }
 
     pub async fn me(&self, token: &str) -> Response {
-        self.client.get(self.url("/api/me")).bearer_auth(token).send().await.expect("the request is sent")
+        self.client
+            .get(self.url("/api/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is sent")
     }
 
     /// Calls a server function the way a browser form does, with the session cookie.
@@ -175,7 +220,10 @@ impl TestApp {
     }
 
     pub async fn get_page(&self, path: &str, token: Option<&str>) -> Response {
-        let mut request = self.client.get(self.url(path)).header(header::ACCEPT, "text/html");
+        let mut request = self
+            .client
+            .get(self.url(path))
+            .header(header::ACCEPT, "text/html");
         if let Some(token) = token {
             request = request.header(header::COOKIE, format!("picscripter_session={token}"));
         }
@@ -190,10 +238,18 @@ impl Drop for TestApp {
         if let Some(name) = self.postgres_db.take() {
             // Drop cannot await; a short-lived runtime on another thread removes the database.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
                     let admin = Database::connect(postgres_admin_url()).await.ok()?;
-                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await
+                        .ok()
                 })
             })
             .join();
@@ -208,8 +264,13 @@ async fn create_postgres_database() -> (String, String) {
         panic!("PostgreSQL is not reachable at {admin_url} ({error}); `make test` starts it, or set TEST_DATABASE_URL")
     });
     let name = format!("picscripter_test_{}", Uuid::new_v4().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("the test role may create databases");
-    let (base, _) = admin_url.rsplit_once('/').expect("the admin URL names a database");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("the test role may create databases");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("the admin URL names a database");
     (name.clone(), format!("{base}/{name}"))
 }
 
@@ -217,11 +278,19 @@ async fn create_postgres_database() -> (String, String) {
 pub async fn error_body(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status, "unexpected status");
     assert_eq!(
-        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
         Some("application/json"),
         "errors are JSON"
     );
     let body: Value = response.json().await.expect("the error body is JSON");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "a message: {body}"
+    );
     body["error"].clone()
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -59,13 +59,20 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, HttpError> {
-    let attempt = SignInAttempt { email: body.email, password: body.password, client: peer.ip().to_string() };
+    let attempt = SignInAttempt {
+        email: body.email,
+        password: body.password,
+        client: peer.ip().to_string(),
+    };
     let session: IssuedSession = state.accounts.sign_in(attempt).await?;
     let cookie = state.accounts.session_cookie(Some(&session));
     Ok(([(header::SET_COOKIE, cookie)], Json(session)).into_response())
 }
 
-async fn logout(State(state): State<AppState>, AuthUser(who): AuthUser) -> Result<Response, HttpError> {
+async fn logout(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Response, HttpError> {
     state.accounts.sign_out(&who).await?;
     let cookie = state.accounts.session_cookie(None);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())

@@ -4,7 +4,7 @@ mod auth;
 mod me;
 
 use axum::extract::DefaultBodyLimit;
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 
 use super::error::{api_method_not_allowed, api_not_found, name_internal_errors};
 use super::json::JSON_BODY_LIMIT;
