@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::types::{
-    ApiError, Authenticated, Email, IssuedSession, Password, ProfileUpdate, TimeZoneName, User,
-    UserId,
+    ApiError, Authenticated, ClientAddr, Email, EnteredPassword, IssuedSession, Password,
+    ProfileUpdate, TimeZoneName, User, UserId,
 };
 
 /// A new account, already checked.
@@ -19,18 +19,26 @@ pub struct Registration {
     pub time_zone: TimeZoneName,
 }
 
-/// Who is trying to sign in, for throttling failed attempts. `client` is the peer address.
+/// An account just created, and the session it starts signed in with.
 #[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub user: User,
+    pub session: IssuedSession,
+}
+
+/// Who is trying to sign in. `client` is the address failed attempts are counted against.
+#[derive(Debug)]
 pub struct SignInAttempt {
     pub email: String,
-    pub password: String,
-    pub client: String,
+    pub password: EnteredPassword,
+    pub client: ClientAddr,
 }
 
 /// Accounts and sessions.
 #[async_trait]
 pub trait Accounts: Send + Sync + 'static {
-    async fn register(&self, registration: Registration) -> Result<User, ApiError>;
+    /// Creates the account and its first session in one call (one hash, no sign-in throttle).
+    async fn register(&self, registration: Registration) -> Result<NewAccount, ApiError>;
 
     /// Starts a session. Wrong email and wrong password fail alike (`InvalidCredentials`);
     /// repeated failures fail with `RateLimited` before the password is even checked.
@@ -45,11 +53,13 @@ pub trait Accounts: Send + Sync + 'static {
     async fn update_profile(&self, owner: UserId, update: ProfileUpdate) -> Result<User, ApiError>;
 
     /// Changes the password after checking the current one, and revokes every other session.
+    /// A wrong current password counts as a failed sign-in from `client`.
     async fn change_password(
         &self,
         who: &Authenticated,
-        current: String,
+        current: EnteredPassword,
         new: Password,
+        client: ClientAddr,
     ) -> Result<(), ApiError>;
 
     /// The `Set-Cookie` value that stores `session` in the browser (or clears it on `None`).
@@ -57,3 +67,11 @@ pub trait Accounts: Send + Sync + 'static {
 }
 
 pub type AccountsPort = Arc<dyn Accounts>;
+
+/// Every port, built once at start-up and handed both to Leptos (as context, for the server
+/// functions) and to the REST handlers (in their state). A test can build one from other
+/// implementations. Later ports (posts, connections, AI) are fields here.
+#[derive(Clone)]
+pub struct Services {
+    pub accounts: AccountsPort,
+}

@@ -13,6 +13,8 @@ test("register, sign out, a wrong password is refused, sign in again", async ({ 
   await signIn(page, email, "not the password");
   await expect(page.getByRole("alert")).toHaveText("The email or password is not correct.");
   await expect(page).toHaveURL(/\/login$/);
+  // The email stays filled in: only the password needs typing again.
+  await expect(page.getByLabel("Email")).toHaveValue(email);
 
   await signIn(page, email);
   await expect(page).toHaveURL(/\/settings$/);

@@ -1,13 +1,16 @@
 //! Configuration: every environment variable the server reads, parsed once at start-up into
-//! one typed [`Config`]. A bad value does not stop at the first problem: all of them are
-//! collected and reported together. Nothing else in the server calls `std::env::var`.
+//! one typed [`Config`]. Each area (server, database, security, limits, logging) has its own
+//! parser; all of them add to one list of problems, so a bad start reports every problem at
+//! once, not the first. Nothing else in the server reads the environment.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use secrecy::SecretString;
 
 use crate::http::rate_limit::{Quota, Tier};
@@ -31,24 +34,34 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `PICSCRIPTER_ADDR` (default `127.0.0.1:3000`): where `serve` listens.
+    /// `PICSCRIPTER_ADDR` (default `127.0.0.1:3000`; `serve --addr` wins): where `serve`
+    /// listens.
     pub addr: SocketAddr,
     /// `DATA_DIR` (default `./data`): the SQLite file, generated secrets, later media.
     pub data_dir: PathBuf,
     /// `DATABASE_URL` (optional): PostgreSQL in production; the SQLite file without it.
     pub database: DatabaseTarget,
+    /// `DATABASE_MAX_CONNECTIONS` (default 8 for SQLite, 20 for PostgreSQL): the pool's size.
+    pub database_max_connections: u32,
     /// `REDIS_URL` (optional): the job queue's Redis; the in-process queue without it.
     pub redis_url: Option<SecretString>,
     /// `JWT_SECRET` (optional, at least 32 bytes): signs session tokens. Without it a random
     /// secret is generated once and kept in `DATA_DIR`, so sessions survive restarts.
     pub jwt_secret: Option<SecretString>,
-    /// `PUBLIC_BASE_URL` (default `http://<addr>`): the address users reach the app at. Decides
-    /// whether cookies are `Secure` and HSTS is sent (both off only for localhost).
-    pub public_base_url: http::Uri,
-    /// `CORS_ORIGINS` (optional, comma-separated): origins allowed to call the API from a browser.
+    /// `PUBLIC_BASE_URL` (optional): the address users reach the app at. Without it, the
+    /// address the server actually listens on (see [`Config::public_base_url_for`]); required
+    /// when listening on anything but loopback. `https://` turns on `Secure` cookies and HSTS.
+    pub public_base_url: Option<http::Uri>,
+    /// `CORS_ORIGINS` (optional, comma-separated): origins allowed to call the API from a
+    /// browser, and to send state-changing requests from their pages.
     pub cors_origins: Vec<http::HeaderValue>,
-    /// `LOG_FORMAT` (`pretty` or `json`, default `pretty`); the level comes from `RUST_LOG`.
+    /// `TRUSTED_PROXIES` (optional, comma-separated CIDRs or addresses): peers whose
+    /// `X-Forwarded-For` is believed when deciding who the client is.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `LOG_FORMAT` (`pretty` or `json`, default `pretty`).
     pub log_format: LogFormat,
+    /// `RUST_LOG` (optional): the log filter, e.g. `info,picscripter=debug`.
+    pub log_filter: Option<String>,
     /// `RATE_LIMIT_<TIER>` (e.g. `RATE_LIMIT_AUTH=20/min`): requests per client and window.
     pub rate_limits: BTreeMap<Tier, Quota>,
     /// `SHUTDOWN_GRACE_SECS` (default 20): how long in-flight requests may finish on SIGTERM.
@@ -69,181 +82,422 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// Variables with our prefix that the server knows; any other `PICSCRIPTER_*` is likely a typo.
-const KNOWN_PREFIXED: &[&str] = &["PICSCRIPTER_ADDR"];
-const PREFIX: &str = "PICSCRIPTER_";
+/// Name prefixes of the variables picscripter reads, today or in the areas about to land
+/// (platforms, stores, AI). A variable with one of them that no parser read is most likely a
+/// typo (`X_CLIENT_SECRT`), and is warned about.
+const WATCHED_PREFIXES: &[&str] = &[
+    "PICSCRIPTER_",
+    "DATA_",
+    "DATABASE_",
+    "REDIS_",
+    "JWT_",
+    "PUBLIC_BASE_",
+    "CORS_",
+    "TRUSTED_",
+    "RATE_LIMIT_",
+    "SHUTDOWN_",
+    "LOG_",
+    "X_",
+    "INSTAGRAM_",
+    "FACEBOOK_",
+    "TIKTOK_",
+    "LINKEDIN_",
+    "PINTEREST_",
+    "YOUTUBE_",
+    "SHOPIFY_",
+    "ETSY_",
+    "SQUARESPACE_",
+    "GEMINI_",
+    "OPENAI_",
+];
 /// HS256 wants a key at least as long as its 256-bit output.
 const MIN_JWT_SECRET_BYTES: usize = 32;
+const DEFAULT_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 3000);
 
-impl Config {
-    /// Reads the process environment (after `.env`, if there is one).
-    pub fn from_env() -> Result<(Self, Vec<String>), ConfigErrors> {
-        let _ = dotenvy::dotenv();
-        let vars: BTreeMap<String, String> = std::env::vars().collect();
-        Self::from_vars(&vars)
+/// The variables being parsed: remembers which names were read (to spot typos) and collects
+/// the problems of every section.
+struct Env<'a> {
+    vars: &'a BTreeMap<String, String>,
+    read: RefCell<BTreeSet<&'static str>>,
+    problems: Vec<String>,
+}
+
+impl<'a> Env<'a> {
+    fn new(vars: &'a BTreeMap<String, String>) -> Self {
+        Self {
+            vars,
+            read: RefCell::default(),
+            problems: Vec::new(),
+        }
     }
 
-    /// Parses configuration from a set of variables. Returns the config and warnings (unknown
-    /// `PICSCRIPTER_*` names), or every problem found.
-    pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<(Self, Vec<String>), ConfigErrors> {
-        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let mut problems = Vec::new();
+    /// The trimmed, non-empty value of `name`.
+    fn get(&self, name: &'static str) -> Option<&'a str> {
+        self.read.borrow_mut().insert(name);
+        self.vars
+            .get(name)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+    }
 
-        let addr = match get("PICSCRIPTER_ADDR") {
-            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
-            Some(raw) => raw.parse().unwrap_or_else(|_| {
-                problems.push(format!(
-                    "PICSCRIPTER_ADDR: `{raw}` is not an address like 127.0.0.1:3000"
-                ));
-                SocketAddr::from(([127, 0, 0, 1], 3000))
-            }),
-        };
+    fn problem(&mut self, problem: impl Into<String>) {
+        self.problems.push(problem.into());
+    }
 
-        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or("./data"));
-
-        let database = match get("DATABASE_URL") {
-            None => DatabaseTarget::SqliteFile(data_dir.join("picscripter.db")),
-            Some(url)
-                if ["postgres://", "postgresql://", "sqlite:"]
+    /// Warnings for watched-prefix variables that nothing read.
+    fn unread_warnings(&self) -> Vec<String> {
+        let read = self.read.borrow();
+        self.vars
+            .keys()
+            .filter(|name| !read.contains(name.as_str()))
+            .filter_map(|name| {
+                let prefix = WATCHED_PREFIXES.iter().find(|p| name.starts_with(*p))?;
+                let known: Vec<&str> = read
                     .iter()
-                    .any(|s| url.starts_with(s)) =>
-            {
-                DatabaseTarget::Url(SecretString::from(url.to_owned()))
-            }
-            Some(_) => {
-                problems.push("DATABASE_URL: must start with postgres://, postgresql:// or sqlite: (value not shown)".into());
-                DatabaseTarget::SqliteFile(data_dir.join("picscripter.db"))
-            }
-        };
+                    .copied()
+                    .filter(|known| known.starts_with(prefix))
+                    .collect();
+                Some(if known.is_empty() {
+                    format!("{name} is set but picscripter does not read it (a typo?)")
+                } else {
+                    format!(
+                        "{name} is set but picscripter does not read it (a typo? known: {})",
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+}
 
-        let redis_url = match get("REDIS_URL") {
-            None => None,
-            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                Some(SecretString::from(url.to_owned()))
-            }
-            Some(_) => {
-                problems.push(
-                    "REDIS_URL: must start with redis:// or rediss:// (value not shown)".into(),
-                );
-                None
-            }
-        };
+struct ServerSection {
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    public_base_url: Option<http::Uri>,
+    shutdown_grace: Duration,
+}
 
-        let jwt_secret = match get("JWT_SECRET") {
-            None => None,
-            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => {
-                Some(SecretString::from(secret.to_owned()))
-            }
-            Some(_) => {
-                problems.push(format!(
-                    "JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes; make one with `openssl rand -base64 48`, or unset it to use a generated one"
-                ));
-                None
-            }
-        };
+fn server_section(env: &mut Env<'_>, warnings: &mut Vec<String>) -> ServerSection {
+    let addr = match env.get("PICSCRIPTER_ADDR") {
+        None => SocketAddr::from(DEFAULT_ADDR),
+        Some(raw) => raw.parse().unwrap_or_else(|_| {
+            env.problem(format!(
+                "PICSCRIPTER_ADDR: `{raw}` is not an address like 127.0.0.1:3000"
+            ));
+            SocketAddr::from(DEFAULT_ADDR)
+        }),
+    };
+    let data_dir = PathBuf::from(env.get("DATA_DIR").unwrap_or("./data"));
 
-        let default_base = format!("http://{addr}");
-        let public_base_url = match get("PUBLIC_BASE_URL")
-            .unwrap_or(&default_base)
-            .parse::<http::Uri>()
-        {
+    let public_base_url = match env.get("PUBLIC_BASE_URL") {
+        None => None,
+        Some(raw) => match raw.parse::<http::Uri>() {
             Ok(uri)
-                if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() =>
+                if matches!(uri.scheme_str(), Some("http" | "https"))
+                    && uri.host().is_some()
+                    && uri.path_and_query().is_none_or(|path| path.as_str() == "/") =>
             {
-                uri
+                Some(uri)
             }
             _ => {
-                problems
-                    .push("PUBLIC_BASE_URL: must be an absolute http:// or https:// URL".into());
-                default_base
-                    .parse()
-                    .expect("an http URL made from a socket address parses")
+                env.problem(format!(
+                    "PUBLIC_BASE_URL: `{raw}` is not an absolute http:// or https:// URL without a path, like https://app.example.com"
+                ));
+                None
             }
-        };
+        },
+    };
+    match &public_base_url {
+        None if !addr.ip().is_loopback() => env.problem(format!(
+            "PUBLIC_BASE_URL: must be set when listening on {addr} (not a loopback address): set it to the address people open in their browser, like https://app.example.com, so that cookies and sign-in links are right"
+        )),
+        Some(uri) if uri.scheme_str() == Some("http") && !is_loopback_host(uri) => {
+            warnings.push(format!(
+                "PUBLIC_BASE_URL is plain http on {}: browsers drop Secure cookies there, so sessions are sent without Secure and travel unencrypted; use https outside this machine",
+                uri.host().unwrap_or_default()
+            ));
+        }
+        _ => {}
+    }
 
-        let mut cors_origins = Vec::new();
-        for origin in get("CORS_ORIGINS")
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
+    let shutdown_grace = match env.get("SHUTDOWN_GRACE_SECS") {
+        None => Duration::from_secs(20),
+        Some(raw) => Duration::from_secs(raw.parse().unwrap_or_else(|_| {
+            env.problem(format!(
+                "SHUTDOWN_GRACE_SECS: `{raw}` is not a whole number of seconds"
+            ));
+            20
+        })),
+    };
+    ServerSection {
+        addr,
+        data_dir,
+        public_base_url,
+        shutdown_grace,
+    }
+}
+
+struct DatabaseSection {
+    database: DatabaseTarget,
+    max_connections: u32,
+    redis_url: Option<SecretString>,
+}
+
+fn database_section(env: &mut Env<'_>, data_dir: &Path) -> DatabaseSection {
+    let embedded = || DatabaseTarget::SqliteFile(data_dir.join("picscripter.db"));
+    let database = match env.get("DATABASE_URL") {
+        None => embedded(),
+        Some(url)
+            if ["postgres://", "postgresql://", "sqlite:"]
+                .iter()
+                .any(|s| url.starts_with(s)) =>
         {
-            let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
-                && !origin.ends_with('/');
-            match http::HeaderValue::from_str(origin) {
-                Ok(value) if valid => cors_origins.push(value),
-                _ => problems.push(format!(
-                    "CORS_ORIGINS: `{origin}` is not an origin like https://app.example.com (scheme and host, no path)"
-                )),
-            }
+            DatabaseTarget::Url(SecretString::from(url.to_owned()))
         }
-
-        let log_format = match get("LOG_FORMAT") {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                problems.push(format!(
-                    "LOG_FORMAT: `{other}` is neither `pretty` nor `json`"
-                ));
-                LogFormat::Pretty
-            }
-        };
-
-        let mut rate_limits = BTreeMap::new();
-        for tier in Tier::ALL {
-            let name = tier.env_var();
-            let quota = match get(&name) {
-                None => tier.default_quota(),
-                Some(raw) => raw.parse().unwrap_or_else(|error| {
-                    problems.push(format!("{name}: {error}"));
-                    tier.default_quota()
-                }),
-            };
-            rate_limits.insert(tier, quota);
+        Some(_) => {
+            env.problem("DATABASE_URL: must start with postgres://, postgresql:// or sqlite: (value not shown)");
+            embedded()
         }
-
-        let shutdown_grace = match get("SHUTDOWN_GRACE_SECS") {
-            None => Duration::from_secs(20),
-            Some(raw) => Duration::from_secs(raw.parse().unwrap_or_else(|_| {
-                problems.push(format!(
-                    "SHUTDOWN_GRACE_SECS: `{raw}` is not a whole number of seconds"
+    };
+    let default_max = match &database {
+        DatabaseTarget::Url(url)
+            if !secrecy::ExposeSecret::expose_secret(url).starts_with("sqlite:") =>
+        {
+            20
+        }
+        _ => 8,
+    };
+    let max_connections = match env.get("DATABASE_MAX_CONNECTIONS") {
+        None => default_max,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(count) if (1..=1000).contains(&count) => count,
+            _ => {
+                env.problem(format!(
+                    "DATABASE_MAX_CONNECTIONS: `{raw}` is not a whole number from 1 to 1000"
                 ));
-                20
-            })),
-        };
+                default_max
+            }
+        },
+    };
+    let redis_url = match env.get("REDIS_URL") {
+        None => None,
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Some(SecretString::from(url.to_owned()))
+        }
+        Some(_) => {
+            env.problem("REDIS_URL: must start with redis:// or rediss:// (value not shown)");
+            None
+        }
+    };
+    DatabaseSection {
+        database,
+        max_connections,
+        redis_url,
+    }
+}
 
-        let warnings = vars
-            .keys()
-            .filter(|name| name.starts_with(PREFIX) && !KNOWN_PREFIXED.contains(&name.as_str()))
-            .map(|name| format!("{name} is set but not used by picscripter (a typo?)"))
+struct SecuritySection {
+    jwt_secret: Option<SecretString>,
+    cors_origins: Vec<http::HeaderValue>,
+    trusted_proxies: Vec<IpNet>,
+}
+
+fn security_section(env: &mut Env<'_>) -> SecuritySection {
+    let jwt_secret = match env.get("JWT_SECRET") {
+        None => None,
+        Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => {
+            Some(SecretString::from(secret.to_owned()))
+        }
+        Some(_) => {
+            env.problem(format!(
+                "JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes; make one with `openssl rand -base64 48`, or unset it to use a generated one"
+            ));
+            None
+        }
+    };
+
+    let mut cors_origins = Vec::new();
+    for origin in list(env.get("CORS_ORIGINS")) {
+        let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+            && !origin.ends_with('/');
+        match http::HeaderValue::from_str(origin) {
+            Ok(value) if valid => cors_origins.push(value),
+            _ => env.problem(format!(
+                "CORS_ORIGINS: `{origin}` is not an origin like https://app.example.com (scheme and host, no path)"
+            )),
+        }
+    }
+
+    let mut trusted_proxies = Vec::new();
+    for entry in list(env.get("TRUSTED_PROXIES")) {
+        let parsed = entry
+            .parse::<IpNet>()
+            .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from));
+        match parsed {
+            Ok(net) => trusted_proxies.push(net.trunc()),
+            Err(_) => env.problem(format!(
+                "TRUSTED_PROXIES: `{entry}` is not an address or CIDR range like 10.0.0.0/8 or 2001:db8::/32"
+            )),
+        }
+    }
+    SecuritySection {
+        jwt_secret,
+        cors_origins,
+        trusted_proxies,
+    }
+}
+
+fn limits_section(env: &mut Env<'_>) -> BTreeMap<Tier, Quota> {
+    let mut rate_limits = BTreeMap::new();
+    for tier in Tier::ALL {
+        let name = tier.env_var();
+        let quota = match env.get(name) {
+            None => tier.default_quota(),
+            Some(raw) => raw.parse().unwrap_or_else(|error| {
+                env.problem(format!("{name}: {error}"));
+                tier.default_quota()
+            }),
+        };
+        rate_limits.insert(tier, quota);
+    }
+    rate_limits
+}
+
+fn logging_section(env: &mut Env<'_>) -> (LogFormat, Option<String>) {
+    let format = match env.get("LOG_FORMAT") {
+        None | Some("pretty") => LogFormat::Pretty,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            env.problem(format!(
+                "LOG_FORMAT: `{other}` is neither `pretty` nor `json`"
+            ));
+            LogFormat::Pretty
+        }
+    };
+    (format, env.get("RUST_LOG").map(str::to_owned))
+}
+
+/// The entries of a comma-separated list, trimmed, blanks skipped.
+fn list(raw: Option<&str>) -> impl Iterator<Item = &str> {
+    raw.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+}
+
+fn is_loopback_host(uri: &http::Uri) -> bool {
+    match uri.host() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+/// Reads `.env` into name/value pairs without touching the process environment. A file that
+/// does not parse stops the start: silently skipping a broken line once dropped `JWT_SECRET`
+/// and left a generated one in use. The message names the line, never its content (it may be
+/// a secret).
+fn read_dotenv(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let content = match std::fs::read_to_string(path) {
+        Ok(content) => content,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(format!("{}: cannot be read: {error}", path.display())),
+    };
+    let mut pairs = Vec::new();
+    for item in dotenvy::from_read_iter(content.as_bytes()) {
+        match item {
+            Ok(pair) => pairs.push(pair),
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                let first = line.lines().next().unwrap_or_default().trim();
+                let number = content
+                    .lines()
+                    .position(|candidate| candidate.trim() == first)
+                    .map_or_else(|| "?".to_owned(), |index| (index + 1).to_string());
+                return Err(format!(
+                    "{} line {number}: is not NAME=value (quote values with spaces or #); nothing from this file was used",
+                    path.display()
+                ));
+            }
+            Err(error) => return Err(format!("{}: {error}", path.display())),
+        }
+    }
+    Ok(pairs)
+}
+
+impl Config {
+    /// Reads the process environment and `.env` (process variables win), with `overrides`
+    /// (command-line flags) winning over both. Overrides are applied before anything is
+    /// derived, so `serve --addr` also moves the default `PUBLIC_BASE_URL`.
+    pub fn from_env(overrides: &[(&str, String)]) -> Result<(Self, Vec<String>), ConfigErrors> {
+        let mut vars: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
             .collect();
+        let dotenv = read_dotenv(Path::new(".env"));
+        if let Ok(pairs) = &dotenv {
+            for (name, value) in pairs {
+                vars.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        for (name, value) in overrides {
+            vars.insert((*name).to_owned(), value.clone());
+        }
+        match (Self::from_vars(&vars), dotenv) {
+            (result, Ok(_)) => result,
+            (Ok(_), Err(problem)) => Err(ConfigErrors(vec![problem])),
+            (Err(ConfigErrors(mut problems)), Err(problem)) => {
+                problems.insert(0, problem);
+                Err(ConfigErrors(problems))
+            }
+        }
+    }
 
-        if !problems.is_empty() {
-            return Err(ConfigErrors(problems));
+    /// Parses configuration from a set of variables. Returns the config and warnings (unread
+    /// variables with a watched prefix, risky settings), or every problem found.
+    pub fn from_vars(vars: &BTreeMap<String, String>) -> Result<(Self, Vec<String>), ConfigErrors> {
+        let mut env = Env::new(vars);
+        let mut warnings = Vec::new();
+        let server = server_section(&mut env, &mut warnings);
+        let database = database_section(&mut env, &server.data_dir);
+        let security = security_section(&mut env);
+        let rate_limits = limits_section(&mut env);
+        let (log_format, log_filter) = logging_section(&mut env);
+        warnings.extend(env.unread_warnings());
+
+        if !env.problems.is_empty() {
+            return Err(ConfigErrors(env.problems));
         }
         Ok((
             Self {
-                addr,
-                data_dir,
-                database,
-                redis_url,
-                jwt_secret,
-                public_base_url,
-                cors_origins,
+                addr: server.addr,
+                data_dir: server.data_dir,
+                database: database.database,
+                database_max_connections: database.max_connections,
+                redis_url: database.redis_url,
+                jwt_secret: security.jwt_secret,
+                public_base_url: server.public_base_url,
+                cors_origins: security.cors_origins,
+                trusted_proxies: security.trusted_proxies,
                 log_format,
+                log_filter,
                 rate_limits,
-                shutdown_grace,
+                shutdown_grace: server.shutdown_grace,
             },
             warnings,
         ))
     }
 
-    /// True when users reach the app on this machine over plain http: cookies then cannot be
-    /// `Secure` and HSTS must not be sent.
-    pub fn is_local(&self) -> bool {
-        let host = self.public_base_url.host().unwrap_or_default();
-        self.public_base_url.scheme_str() == Some("http")
-            && matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+    /// The address users reach the app at: `PUBLIC_BASE_URL`, or else the address the server
+    /// really listens on (so `--addr` and port 0 are followed).
+    pub fn public_base_url_for(&self, listening: SocketAddr) -> http::Uri {
+        self.public_base_url.clone().unwrap_or_else(|| {
+            format!("http://{listening}")
+                .parse()
+                .expect("an http URL made from a socket address parses")
+        })
     }
 
     /// The SQLite or PostgreSQL connection URL.
@@ -255,6 +509,12 @@ impl Config {
             DatabaseTarget::Url(url) => url.clone(),
         }
     }
+}
+
+/// Whether users reach the app over https: then cookies are `Secure` and HSTS is sent. Plain
+/// http, on this machine or on a LAN, gets neither (browsers would drop a Secure cookie).
+pub fn uses_https(base_url: &http::Uri) -> bool {
+    base_url.scheme_str() == Some("https")
 }
 
 #[cfg(test)]
@@ -277,13 +537,17 @@ mod tests {
             matches!(config.database, DatabaseTarget::SqliteFile(ref p) if p.ends_with("picscripter.db"))
         );
         assert!(config.redis_url.is_none() && config.jwt_secret.is_none());
-        assert!(config.is_local());
+        assert_eq!(config.database_max_connections, 8);
+        assert!(config.trusted_proxies.is_empty());
         assert_eq!(config.log_format, LogFormat::Pretty);
-        assert!(warnings.is_empty());
+        assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(
             config.database_url().expose_secret(),
             "sqlite://./data/picscripter.db?mode=rwc"
         );
+        let base = config.public_base_url_for("127.0.0.1:4321".parse().unwrap());
+        assert_eq!(base.to_string(), "http://127.0.0.1:4321/");
+        assert!(!uses_https(&base));
     }
 
     #[test]
@@ -291,28 +555,32 @@ mod tests {
         let errors = Config::from_vars(&vars(&[
             ("PICSCRIPTER_ADDR", "nope"),
             ("DATABASE_URL", "mysql://root:hunter2@db/x"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
             ("REDIS_URL", "localhost:6379"),
             ("JWT_SECRET", "short"),
             ("LOG_FORMAT", "xml"),
             ("CORS_ORIGINS", "https://ok.example.com, not an origin"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.com"),
             ("RATE_LIMIT_AUTH", "lots"),
             ("PUBLIC_BASE_URL", "ftp://x"),
         ]))
         .unwrap_err();
-        assert_eq!(errors.0.len(), 8, "{errors}");
         let text = errors.to_string();
         for name in [
             "PICSCRIPTER_ADDR",
             "DATABASE_URL",
+            "DATABASE_MAX_CONNECTIONS",
             "REDIS_URL",
             "JWT_SECRET",
             "LOG_FORMAT",
             "CORS_ORIGINS",
+            "TRUSTED_PROXIES",
             "RATE_LIMIT_AUTH",
             "PUBLIC_BASE_URL",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }
+        assert_eq!(errors.0.len(), 10, "{errors}");
     }
 
     #[test]
@@ -326,6 +594,7 @@ mod tests {
             ("DATABASE_URL", "postgres://app:hunter2@db/app"),
         ]))
         .unwrap();
+        assert_eq!(config.database_max_connections, 20);
         let debug = format!("{config:?}");
         assert!(
             !debug.contains(&secret) && !debug.contains("hunter2"),
@@ -334,20 +603,59 @@ mod tests {
     }
 
     #[test]
-    fn public_https_url_turns_on_secure_cookies() {
-        let (config, _) =
+    fn only_https_turns_on_secure_cookies_and_lan_http_warns() {
+        let (config, warnings) =
             Config::from_vars(&vars(&[("PUBLIC_BASE_URL", "https://app.example.com")])).unwrap();
-        assert!(!config.is_local());
-        let (config, _) =
-            Config::from_vars(&vars(&[("PUBLIC_BASE_URL", "http://192.168.1.5:3000")])).unwrap();
-        assert!(!config.is_local(), "only loopback counts as local");
+        assert!(uses_https(&config.public_base_url_for(config.addr)));
+        assert!(warnings.is_empty());
+
+        let (config, warnings) = Config::from_vars(&vars(&[
+            ("PICSCRIPTER_ADDR", "0.0.0.0:3000"),
+            ("PUBLIC_BASE_URL", "http://192.168.1.5:3000"),
+        ]))
+        .unwrap();
+        assert!(
+            !uses_https(&config.public_base_url_for(config.addr)),
+            "a LAN http address cannot keep Secure cookies"
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("Secure cookies"), "{warnings:?}");
     }
 
     #[test]
-    fn unknown_prefixed_variables_warn_without_failing() {
-        let (_, warnings) = Config::from_vars(&vars(&[("PICSCRIPTER_ADR", "x")])).unwrap();
-        assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("PICSCRIPTER_ADR"));
+    fn listening_beyond_loopback_needs_a_public_base_url() {
+        for addr in ["0.0.0.0:3000", "192.168.1.5:3000", "[::]:3000"] {
+            let errors = Config::from_vars(&vars(&[("PICSCRIPTER_ADDR", addr)])).unwrap_err();
+            assert!(
+                errors.to_string().contains("PUBLIC_BASE_URL"),
+                "{addr}: {errors}"
+            );
+        }
+        assert!(Config::from_vars(&vars(&[("PICSCRIPTER_ADDR", "[::1]:3000")])).is_ok());
+    }
+
+    #[test]
+    fn unread_variables_with_a_watched_prefix_warn_without_failing() {
+        let (_, warnings) = Config::from_vars(&vars(&[
+            ("PICSCRIPTER_ADR", "x"),
+            ("X_CLIENT_SECRT", "x"),
+            ("RATE_LIMIT_AUHT", "3/min"),
+            ("HOME", "/root"),
+        ]))
+        .unwrap();
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        for name in ["PICSCRIPTER_ADR", "X_CLIENT_SECRT", "RATE_LIMIT_AUHT"] {
+            assert!(
+                warnings.iter().any(|w| w.contains(name)),
+                "{name}: {warnings:?}"
+            );
+        }
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("known: RATE_LIMIT_API, RATE_LIMIT_AUTH")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
@@ -361,5 +669,41 @@ mod tests {
             }
         );
         assert_eq!(config.rate_limits[&Tier::Api], Tier::Api.default_quota());
+    }
+
+    #[test]
+    fn trusted_proxies_take_ranges_and_single_addresses() {
+        let (config, _) =
+            Config::from_vars(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ,::1")])).unwrap();
+        let expected: Vec<IpNet> = ["10.0.0.0/8", "192.0.2.7/32", "::1/128"]
+            .iter()
+            .map(|net| net.parse().unwrap())
+            .collect();
+        assert_eq!(config.trusted_proxies, expected);
+    }
+
+    #[test]
+    fn a_dotenv_that_does_not_parse_names_the_line_but_not_its_content() {
+        let dir = std::env::temp_dir().join(format!("picscripter-env-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".env");
+        std::fs::write(
+            &path,
+            "# settings\nLOG_FORMAT=json\nJWT_SECRET='hunter2hunter2hunter2hunter2hunter2\nRATE_LIMIT_AUTH=5/min\n",
+        )
+        .unwrap();
+        let problem = read_dotenv(&path).unwrap_err();
+        assert!(problem.contains("line 3"), "{problem}");
+        assert!(!problem.contains("hunter2"), "{problem}");
+
+        std::fs::write(
+            &path,
+            "LOG_FORMAT=json\n\n# a comment\nRATE_LIMIT_AUTH=\"5/min\"\n",
+        )
+        .unwrap();
+        let pairs = read_dotenv(&path).unwrap();
+        assert_eq!(pairs.len(), 2);
+        assert!(read_dotenv(&dir.join("missing")).unwrap().is_empty());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -2,8 +2,10 @@
 //! company's API. It implements the ports the UI declares in `app::services`.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
+pub mod error;
 pub mod http;
 pub mod redis;
 pub mod secrets;

@@ -41,27 +41,26 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (mut config, warnings) = match Config::from_env() {
+    // Flags are applied before anything is derived from them (the default public URL).
+    let overrides = match &cli.command {
+        Command::Serve {
+            addr: Some(addr), ..
+        } => vec![("PICSCRIPTER_ADDR", addr.to_string())],
+        _ => Vec::new(),
+    };
+    let (config, warnings) = match Config::from_env(&overrides) {
         Ok(parsed) => parsed,
         Err(problems) => {
             eprintln!("picscripter cannot start: {problems}");
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    telemetry::init(config.log_format, config.log_filter.as_deref());
     for warning in warnings {
         tracing::warn!("{warning}");
     }
     let result = match cli.command {
-        Command::Serve {
-            addr,
-            leptos_config,
-        } => {
-            if let Some(addr) = addr {
-                config.addr = addr;
-            }
-            serve(config, leptos_config).await
-        }
+        Command::Serve { leptos_config, .. } => serve(config, leptos_config).await,
         Command::Migrate => migrate(config).await,
     };
     match result {
@@ -89,7 +88,7 @@ async fn serve(config: Config, leptos_config: PathBuf) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let db = db::connect(&config.database_url())
+    let db = db::connect(&config.database_url(), config.database_max_connections)
         .await
         .context("cannot connect to the database")?;
     db::migrate(&db)

@@ -1,5 +1,6 @@
-//! Building and running the application: connect, migrate, wire the router, bind. Binding
-//! happens in `build`, so a caller (a test) can ask for port 0 and read the real port.
+//! Building and running the application: connect, migrate, wire the services and the router,
+//! bind. Binding happens in `build`, so a caller (a test) can ask for port 0 and read the real
+//! port, and the default public address follows the address really bound.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,17 +11,28 @@ use fred::prelude::ClientLike as _;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::auth::AccountService;
-use crate::config::Config;
+use app::services::Services;
+
+use crate::auth::password::PasswordHasher;
+use crate::auth::{AccountService, AccountSettings};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, uses_https};
+use crate::http::client::TrustedProxies;
+use crate::http::csrf::SameSitePolicy;
+use crate::http::drain::InFlight;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::security::SecurityPolicy;
+use crate::http::timeout::Timeouts;
 use crate::http::{self, Middleware};
 use crate::state::AppState;
 use crate::{db, redis, secrets};
 
 /// How often idle clients are dropped from the rate limiter.
 const LIMITER_PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// How often expired and revoked sessions are deleted.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 pub struct Application {
     listener: TcpListener,
@@ -28,11 +40,30 @@ pub struct Application {
     redis: Option<fred::clients::Pool>,
     shutdown_grace: Duration,
     limiter: Arc<RateLimiter>,
+    accounts: Arc<AccountService>,
+    in_flight: Arc<InFlight>,
 }
 
 impl Application {
     pub async fn build(config: Config, leptos: LeptosOptions) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url())
+        Self::build_with_clock(config, leptos, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the clock the backend reads the time from.
+    pub async fn build_with_clock(
+        config: Config,
+        leptos: LeptosOptions,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr).await.with_context(|| {
+            format!(
+                "cannot listen on {} (is another server running there?)",
+                config.addr
+            )
+        })?;
+        let public_base_url = config.public_base_url_for(listener.local_addr()?);
+
+        let db = db::connect(&config.database_url(), config.database_max_connections)
             .await
             .context("cannot connect to the database")?;
         db::migrate(&db)
@@ -55,14 +86,23 @@ impl Application {
             .transpose()
             .context("REDIS_URL is not usable")?;
 
+        let https = uses_https(&public_base_url);
         let accounts = Arc::new(AccountService::new(
             db.clone(),
-            &jwt_secret,
-            !config.is_local(),
+            AccountSettings {
+                jwt_secret: &jwt_secret,
+                secure_cookies: https,
+                hasher: PasswordHasher::for_this_machine(),
+                clock,
+            },
         ));
+        let services = Services {
+            accounts: accounts.clone(),
+        };
         let limiter = Arc::new(RateLimiter::new(&config.rate_limits));
+        let in_flight = Arc::new(InFlight::default());
         let state = AppState {
-            accounts,
+            services,
             db,
             redis: redis.clone(),
             leptos,
@@ -72,23 +112,27 @@ impl Application {
             Middleware {
                 limiter: limiter.clone(),
                 security: SecurityPolicy {
-                    strict_transport: !config.is_local(),
+                    strict_transport: https,
                 },
                 cors_origins: config.cors_origins.clone(),
+                trusted_proxies: Arc::new(TrustedProxies::new(config.trusted_proxies.clone())),
+                same_site: Arc::new(SameSitePolicy::new(
+                    &public_base_url,
+                    config.cors_origins.clone(),
+                )),
+                timeouts: Timeouts::default(),
+                in_flight: in_flight.clone(),
             },
         );
-        let listener = TcpListener::bind(config.addr).await.with_context(|| {
-            format!(
-                "cannot listen on {} (is another server running there?)",
-                config.addr
-            )
-        })?;
+        tracing::info!(public_base_url = %public_base_url, "configured");
         Ok(Self {
             listener,
             router,
             redis,
             shutdown_grace: config.shutdown_grace,
             limiter,
+            accounts,
+            in_flight,
         })
     }
 
@@ -99,7 +143,9 @@ impl Application {
     }
 
     /// Serves until `shutdown` is cancelled, then lets in-flight requests finish for up to the
-    /// grace period.
+    /// grace period and says how many it had to cut. Background tasks (the limiter's pruning,
+    /// the session sweeper, later the workers) belong to one tracker and stop on the same
+    /// token; shutdown waits for them within the grace period too.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let Self {
             listener,
@@ -107,19 +153,25 @@ impl Application {
             redis,
             shutdown_grace,
             limiter,
+            accounts,
+            in_flight,
         } = self;
-        let pruning = tokio::spawn({
-            let shutdown = shutdown.clone();
+        let tasks = TaskTracker::new();
+        tasks.spawn(every(LIMITER_PRUNE_EVERY, shutdown.clone(), move || {
+            let limiter = limiter.clone();
+            async move { limiter.forget_idle_clients() }
+        }));
+        tasks.spawn(every(SESSION_SWEEP_EVERY, shutdown.clone(), move || {
+            let accounts = accounts.clone();
             async move {
-                let mut every = tokio::time::interval(LIMITER_PRUNE_EVERY);
-                loop {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = every.tick() => limiter.forget_idle_clients(),
-                    }
+                match accounts.prune_sessions().await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "pruned expired and revoked sessions"),
+                    Err(error) => tracing::warn!(%error, "could not prune sessions; will retry"),
                 }
             }
-        });
+        }));
+        tasks.close();
 
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(listener, service)
@@ -128,16 +180,50 @@ impl Application {
             shutdown.cancelled().await;
             tokio::time::sleep(shutdown_grace).await;
         };
-        tokio::select! {
-            result = serve => result.context("the HTTP server failed")?,
-            () = deadline => tracing::warn!(grace_secs = shutdown_grace.as_secs(), "requests still running at the end of the grace period were cut off"),
+        let grace_started = tokio::select! {
+            result = serve => {
+                result.context("the HTTP server failed")?;
+                tracing::info!("every request finished");
+                None
+            }
+            () = deadline => {
+                tracing::warn!(
+                    cut = in_flight.count(),
+                    grace_secs = shutdown_grace.as_secs(),
+                    "requests still running at the end of the grace period were cut off"
+                );
+                Some(())
+            }
+        };
+        let left = if grace_started.is_some() {
+            Duration::ZERO
+        } else {
+            shutdown_grace
+        };
+        if tokio::time::timeout(left, tasks.wait()).await.is_err() {
+            tracing::warn!("background tasks were still running at the end of the grace period");
         }
-        pruning.abort();
         if let Some(redis) = redis {
             let _ = redis.quit().await;
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Runs `work` now and then every `period` until `shutdown`; a run in progress is finished.
+async fn every<F, Fut>(period: Duration, shutdown: CancellationToken, mut work: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = ticks.tick() => work().await,
+        }
     }
 }
 

@@ -1,18 +1,18 @@
 //! The state every handler can reach: cheap to clone (handles and `Arc`s only).
 
-use std::sync::Arc;
-
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::AccountService;
+use app::services::Services;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub accounts: Arc<AccountService>,
+    /// Every port; REST handlers call the same traits the server functions do.
+    pub services: Services,
+    /// For `/readyz`.
     pub db: DatabaseConnection,
-    /// Present when `REDIS_URL` is set.
+    /// Present when `REDIS_URL` is set; for `/readyz`.
     pub redis: Option<fred::clients::Pool>,
     pub leptos: LeptosOptions,
 }

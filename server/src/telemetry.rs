@@ -7,9 +7,11 @@ use crate::config::LogFormat;
 
 const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,tower_http=info";
 
-pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+/// `filter` is `RUST_LOG` as the configuration read it (from the environment or `.env`).
+pub fn init(format: LogFormat, filter: Option<&str>) {
+    let filter = filter
+        .and_then(|filter| EnvFilter::try_new(filter).ok())
+        .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = fmt()
         .with_env_filter(filter)

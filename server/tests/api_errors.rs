@@ -127,8 +127,13 @@ async fn unknown_api_paths_and_methods_answer_in_json() {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_client_error());
-    error_body(response, StatusCode::BAD_REQUEST).await;
+    let allow = response.headers()[header::ALLOW]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(allow.contains("POST"), "{allow}");
+    let error = error_body(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    assert_eq!(error["code"], "method_not_allowed");
 }
 
 #[tokio::test]

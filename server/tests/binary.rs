@@ -1,7 +1,7 @@
 //! The `picscripter` binary itself: configuration errors, `migrate`, and a graceful stop on
 //! SIGTERM. Like an operator would run it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -46,6 +46,56 @@ fn a_bad_configuration_stops_the_start_listing_every_problem() {
     ] {
         assert!(stderr.contains(name), "{name} missing from:\n{stderr}");
     }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn listening_beyond_loopback_without_a_public_url_is_refused() {
+    let dir = temp_dir();
+    let output = picscripter(&dir)
+        .args([
+            "serve",
+            "--leptos-config",
+            LEPTOS_CONFIG,
+            "--addr",
+            "0.0.0.0:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("PUBLIC_BASE_URL") && stderr.contains("0.0.0.0"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_dotenv_that_does_not_parse_stops_the_start_naming_the_line() {
+    let dir = temp_dir();
+    std::fs::write(
+        dir.join(".env"),
+        "LOG_FORMAT=json\nJWT_SECRET='never-closed-and-secret-secret-secret\n",
+    )
+    .unwrap();
+    let output = picscripter(&dir)
+        .args([
+            "serve",
+            "--leptos-config",
+            LEPTOS_CONFIG,
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(".env line 2"), "{stderr}");
+    assert!(
+        !stderr.contains("never-closed"),
+        "the line's content is not shown: {stderr}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -120,5 +170,94 @@ fn sigterm_stops_the_server_cleanly() {
             panic!("the server did not stop within 10 s of SIGTERM")
         });
     assert!(status.unwrap().success(), "a graceful stop exits 0");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Sends the first part of a request and holds the connection, so the request is in flight.
+fn start_slow_request(addr: &str) -> std::net::TcpStream {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let body = r#"{"email":"a@b.co","password":"whatever1"}"#;
+    write!(
+        stream,
+        "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
+#[test]
+fn a_request_in_flight_at_sigterm_finishes_before_the_server_stops() {
+    let dir = temp_dir();
+    let mut server = picscripter(&dir)
+        .args([
+            "serve",
+            "--leptos-config",
+            LEPTOS_CONFIG,
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "info,tower_http=debug")
+        .env("SHUTDOWN_GRACE_SECS", "30")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = server.id();
+    // Every log line goes to the channel; the test waits on the lines it needs.
+    let stdout = server.stdout.take().unwrap();
+    let (lines, log) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let wait_for = |needle: &str| -> String {
+        loop {
+            let line = log
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                    panic!("the server never logged `{needle}`")
+                });
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    };
+    let listening = wait_for("listening");
+    let addr = listening
+        .split("addr=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the listening line names the address")
+        .to_owned();
+
+    let mut stream = start_slow_request(&addr);
+    wait_for("started processing request");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("shutting down");
+
+    // The rest of the body arrives after the signal; the request still gets its answer.
+    let body = r#"{"email":"a@b.co","password":"whatever1"}"#;
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    wait_for("every request finished");
+    assert!(server.wait().unwrap().success(), "a graceful stop exits 0");
     std::fs::remove_dir_all(dir).unwrap();
 }

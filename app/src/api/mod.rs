@@ -39,27 +39,30 @@ mod tests {
 pub(crate) mod ssr {
     use http::request::Parts;
     use leptos::prelude::{expect_context, use_context};
+    use leptos::server_fn::error::ServerFnUrlError;
     use leptos_axum::ResponseOptions;
 
     use super::REQUEST_ID_HEADER;
-    use crate::services::{AccountsPort, SignInAttempt};
-    use crate::types::{ApiError, Authenticated, session_token_from_headers};
+    use crate::services::{AccountsPort, Services};
+    use crate::types::{ApiError, Authenticated, ClientAddr, session_token_from_headers};
 
     pub(crate) fn accounts() -> AccountsPort {
-        expect_context::<AccountsPort>()
+        expect_context::<Services>().accounts
     }
 
     fn parts() -> Parts {
         expect_context::<Parts>()
     }
 
-    /// The peer address the request came from, as the rate limiter keys it.
-    pub(crate) fn client_key() -> String {
+    /// The address this request is charged to, as the server's middleware decided it. Without
+    /// one (the server was wired without it) nothing is let through: failing open would give
+    /// every caller one shared, unthrottled identity.
+    pub(crate) fn client_addr() -> Result<ClientAddr, ApiError> {
         parts()
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned())
+            .get::<ClientAddr>()
+            .copied()
+            .ok_or(ApiError::Internal { request_id: None })
     }
 
     /// The signed-in user, if the request carries a live session.
@@ -85,52 +88,88 @@ pub(crate) mod ssr {
         }
     }
 
-    /// Signs in, stores the session in the cookie and sends the browser home.
-    pub(crate) async fn start_session(email: String, password: String) -> Result<(), ApiError> {
-        let attempt = SignInAttempt {
-            email,
-            password,
-            client: client_key(),
-        };
-        let session = accounts().sign_in(attempt).await?;
-        set_cookie(accounts().session_cookie(Some(&session)));
-        leptos_axum::redirect(super::account::HOME_PATH);
-        Ok(())
-    }
-
-    /// A plain HTML form post (no JavaScript yet): server_fn answers it with a redirect back
-    /// to the form, the error in the URL, and the page shows it. Same test as server_fn's.
-    fn is_form_navigation() -> bool {
-        use_context::<Parts>()
-            .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
-            .and_then(|accept| {
-                accept
-                    .to_str()
-                    .ok()
-                    .map(|accept| accept.contains("text/html"))
-            })
-            .unwrap_or(false)
+    /// A plain HTML form post to a server function (no JavaScript yet): server_fn answers it
+    /// with a redirect back to the form, the error in the URL, and the page shows it. Same
+    /// test as server_fn's, limited to server-function requests: a page rendering on the
+    /// server also accepts HTML, and there the status must follow the error.
+    fn is_form_post(parts: &Parts) -> bool {
+        parts.uri.path().starts_with(super::SERVER_FN_PREFIX)
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
     }
 
     /// Sets the response status from the error and names the request in `Internal` errors,
     /// so that a server function fails exactly like the REST API does. A form posted without
     /// JavaScript keeps server_fn's redirect back to the form instead.
     pub(crate) fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+        respond_keeping(result, &[])
+    }
+
+    /// [`respond`], and when a form posted without JavaScript fails, the redirect back to it
+    /// also carries `keep` (field name and value, never a password), so the page can fill
+    /// those fields in again and the user retypes only what was wrong.
+    pub(crate) fn respond_keeping<T>(
+        result: Result<T, ApiError>,
+        keep: &[(&str, &str)],
+    ) -> Result<T, ApiError> {
         result.map_err(|error| {
+            let parts = use_context::<Parts>();
             let error = match error {
                 ApiError::Internal { request_id: None } => ApiError::Internal {
-                    request_id: use_context::<Parts>()
-                        .and_then(|parts| parts.headers.get(REQUEST_ID_HEADER).cloned())
+                    request_id: parts
+                        .as_ref()
+                        .and_then(|parts| parts.headers.get(REQUEST_ID_HEADER))
                         .and_then(|value| value.to_str().ok().map(str::to_owned)),
                 },
                 other => other,
             };
-            if let Some(response) =
-                use_context::<ResponseOptions>().filter(|_| !is_form_navigation())
-            {
-                response.set_status(error.status());
+            let Some(response) = use_context::<ResponseOptions>() else {
+                return error;
+            };
+            match parts.as_ref().filter(|parts| is_form_post(parts)) {
+                Some(parts) => {
+                    if let Some(location) = form_error_location(parts, &error, keep) {
+                        response.insert_header(http::header::LOCATION, location);
+                    }
+                }
+                None => response.set_status(error.status()),
             }
             error
         })
+    }
+
+    /// Where a failed no-JavaScript form post goes back to: the page it came from, with the
+    /// error encoded as server_fn does it (so the page's action shows it) and the kept fields.
+    fn form_error_location(
+        parts: &Parts,
+        error: &ApiError,
+        keep: &[(&str, &str)],
+    ) -> Option<http::HeaderValue> {
+        if keep.is_empty() {
+            return None;
+        }
+        let mut referer = parts
+            .headers
+            .get(http::header::REFERER)?
+            .to_str()
+            .ok()?
+            .to_owned();
+        ServerFnUrlError::<ApiError>::strip_error_info(&mut referer);
+        let mut url = ServerFnUrlError::new(parts.uri.path(), error.clone())
+            .to_url(&referer)
+            .ok()?;
+        let others: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(name, _)| !keep.iter().any(|(kept, _)| name == kept))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(others)
+            .extend_pairs(keep.iter().copied());
+        http::HeaderValue::from_str(url.as_str()).ok()
     }
 }

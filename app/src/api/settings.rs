@@ -6,8 +6,8 @@ use crate::types::{ApiError, User};
 
 #[cfg(feature = "ssr")]
 use {
-    super::ssr::{accounts, require_session, respond},
-    crate::types::{DisplayName, Password, ProfileUpdate, TimeZoneName},
+    super::ssr::{accounts, client_addr, require_session, respond},
+    crate::types::{DisplayName, EnteredPassword, Password, ProfileUpdate, TimeZoneName},
 };
 
 #[server(prefix = "/rpc", endpoint = "settings/profile")]
@@ -25,7 +25,8 @@ pub async fn update_profile(display_name: String, time_zone: String) -> Result<U
     )
 }
 
-/// Changes the password; every other session of the user is signed out.
+/// Changes the password; every other session of the user is signed out. A wrong current
+/// password counts like a failed sign-in (and the route sits in the `auth` rate-limit tier).
 #[server(prefix = "/rpc", endpoint = "settings/password")]
 pub async fn change_password(
     current_password: String,
@@ -35,8 +36,9 @@ pub async fn change_password(
         async {
             let who = require_session().await?;
             let new = Password::parse("new_password", new_password)?;
+            let current = EnteredPassword::new(current_password);
             accounts()
-                .change_password(&who, current_password, new)
+                .change_password(&who, current, new, client_addr()?)
                 .await
         }
         .await,

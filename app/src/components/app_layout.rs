@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 
+use crate::components::error_notice::ErrorNotice;
 use crate::components::sidebar::Sidebar;
 use crate::session::use_session;
 
@@ -25,14 +26,7 @@ pub fn AppLayout() -> impl IntoView {
                             .into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => {
-                        view! {
-                            <main class="auth-page">
-                                <p class="form-error" role="alert">{error.to_string()}</p>
-                            </main>
-                        }
-                            .into_any()
-                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>

@@ -1,35 +1,37 @@
 //! The centred card that the sign-in and register pages sit in. A signed-in visitor is sent
-//! straight home.
+//! straight home. The form is rendered outside the session's `Suspense` on purpose: the
+//! session refetches after every sign-in attempt, and a form inside it would be rebuilt empty
+//! after a failed one, losing what the user typed.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::account::HOME_PATH;
 use crate::session::use_session;
 
 #[component]
-pub fn AuthCard(title: &'static str, children: ChildrenFn) -> impl IntoView {
+pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     let session = use_session();
-    let children = StoredValue::new(children);
     view! {
         <main class="auth-page">
             <Suspense>
                 {move || Suspend::new(async move {
-                    match session.user.await {
-                        Ok(Some(_)) => view! { <Redirect path=HOME_PATH /> }.into_any(),
-                        _ => {
-                            view! {
-                                <section class="auth-card" aria-labelledby="auth-title">
-                                    <p class="auth-brand">"Picscripterai"</p>
-                                    <h1 id="auth-title" class="auth-title">{title}</h1>
-                                    {children.read_value()()}
-                                </section>
-                            }
-                                .into_any()
-                        }
-                    }
+                    matches!(session.user.await, Ok(Some(_)))
+                        .then(|| view! { <Redirect path=HOME_PATH /> })
                 })}
             </Suspense>
+            <section class="auth-card" aria-labelledby="auth-title">
+                <p class="auth-brand">"Picscripterai"</p>
+                <h1 id="auth-title" class="auth-title">{title}</h1>
+                {children()}
+            </section>
         </main>
     }
+}
+
+/// The email a failed form post without JavaScript sent back in the URL, to fill in again.
+pub fn kept_email() -> Signal<String> {
+    let query = use_query_map();
+    Signal::derive(move || query.read().get("email").unwrap_or_default())
 }

@@ -61,6 +61,7 @@ pub fn Field(
                 class="field-input"
                 autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
                 required=required
+                value=move || value.get()
                 prop:value=move || value.get()
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by

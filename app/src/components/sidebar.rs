@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::form::{FormError, last_error};
 use crate::components::theme::ThemeToggle;
 use crate::session::use_session;
 use crate::types::User;
@@ -14,6 +15,7 @@ const NAV: &[(&str, &str)] = &[("/settings", "Settings")];
 #[component]
 pub fn Sidebar(user: User) -> impl IntoView {
     let session = use_session();
+    let sign_out_error = last_error(session.sign_out);
     let name = user
         .display_name
         .as_ref()
@@ -37,6 +39,7 @@ pub fn Sidebar(user: User) -> impl IntoView {
                 <ThemeToggle />
                 <ActionForm action=session.sign_out>
                     <button type="submit" class="sidebar-button">"Sign out"</button>
+                    <FormError error=sign_out_error />
                 </ActionForm>
             </div>
         </aside>

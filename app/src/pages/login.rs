@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::auth_card::AuthCard;
+use crate::components::auth_card::{AuthCard, kept_email};
 use crate::components::form::{Field, FormError, field_message, last_error};
 use crate::session::use_session;
 
@@ -15,7 +15,7 @@ pub fn Login() -> impl IntoView {
         <AuthCard title="Sign in">
             <ActionForm action=sign_in attr:class="form" attr:aria-label="Sign in">
                 <Field label="Email" name="email" kind="email" autocomplete="email" required=true
-                    error=field_message(error, "email") />
+                    value=kept_email() error=field_message(error, "email") />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password"
                     required=true error=field_message(error, "password") />
                 <FormError error />

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::auth_card::AuthCard;
+use crate::components::auth_card::{AuthCard, kept_email};
 use crate::components::browser;
 use crate::components::form::{Field, FormError, field_message, last_error};
 use crate::session::use_session;
@@ -22,7 +22,7 @@ pub fn Register() -> impl IntoView {
         <AuthCard title="Create your account">
             <ActionForm action=register attr:class="form" attr:aria-label="Create account">
                 <Field label="Email" name="email" kind="email" autocomplete="email" required=true
-                    error=field_message(error, "email") />
+                    value=kept_email() error=field_message(error, "email") />
                 <Field label="Password" name="password" kind="password" autocomplete="new-password"
                     required=true hint="At least 8 characters." error=field_message(error, "password") />
                 <input type="hidden" name="time_zone" prop:value=move || time_zone.get() />

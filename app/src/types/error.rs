@@ -38,9 +38,22 @@ pub enum ApiError {
     /// 429: sent with a `Retry-After` header of the same number of seconds.
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     RateLimited { retry_after_secs: u64 },
-    /// 503: a dependency (database, Redis) is down; the request may be retried.
-    #[error("The service is temporarily unavailable. Please try again shortly.")]
-    Unavailable,
+    /// 405: the path exists but not for this HTTP method; sent with an `Allow` header.
+    #[error("This address does not accept that HTTP method.")]
+    MethodNotAllowed,
+    /// 403: a state-changing request sent by another site's page (login CSRF and the like).
+    #[error(
+        "This request came from another website and was refused. Open Picscripterai itself and try again."
+    )]
+    CrossSite,
+    /// 503: a dependency (database, Redis) is down or busy; sent with a `Retry-After` header.
+    #[error(
+        "The service is temporarily unavailable. Please try again in {retry_after_secs} seconds."
+    )]
+    Unavailable { retry_after_secs: u64 },
+    /// 503: the request took longer than its route group allows and was stopped.
+    #[error("The request took too long and was stopped. Please try again.")]
+    TimedOut,
     /// 500: logged on the server under `request_id`; the client only gets the id.
     #[error("Something went wrong on our side{}.", request_id.as_ref().map(|id| format!(" (request {id})")).unwrap_or_default())]
     Internal { request_id: Option<String> },
@@ -72,7 +85,10 @@ impl ApiError {
             Self::Conflict { .. } => "conflict",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable => "unavailable",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::CrossSite => "cross_site",
+            Self::Unavailable { .. } => "unavailable",
+            Self::TimedOut => "timed_out",
             Self::Internal { .. } => "internal",
         }
     }
@@ -88,9 +104,30 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::Unavailable { .. } | Self::TimedOut => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// Seconds the client should wait before retrying, sent as `Retry-After`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs } | Self::Unavailable { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
+    /// The one JSON form of an error: its serde fields (`code` and the variant's data, such as
+    /// `field` or `retry_after_secs`) plus the human `message`. Server functions send exactly
+    /// this object; the REST API sends it as `{"error": …}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("an ApiError always serialises");
+        value["message"] = self.to_string().into();
+        value
     }
 
     /// The field a form should show this message beside, if any.
@@ -105,14 +142,31 @@ impl ApiError {
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
+    /// The same JSON form as the REST API's (`to_json`), so both carry the message and data.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        self.to_json().to_string().into()
+    }
+
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // Every variant decided on its own, so a new one in server_fn forces a decision here.
         match value {
             // Arguments that did not decode are the caller's mistake, like malformed JSON.
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
-                Self::BadRequest { message }
-            }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
-            _ => Self::Internal { request_id: None },
+            ServerFnErrorErr::Args(message) => Self::BadRequest { message },
+            ServerFnErrorErr::MissingArg(name) => Self::BadRequest {
+                message: format!("The request is missing `{name}`."),
+            },
+            // The browser could not reach the server: worth retrying in a moment.
+            ServerFnErrorErr::Request(_) => Self::Unavailable {
+                retry_after_secs: 5,
+            },
+            // Bugs on one side or the other (or a client and server of different versions).
+            ServerFnErrorErr::Registration(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_)
+            | ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::Serialization(_)
+            | ServerFnErrorErr::Response(_) => Self::Internal { request_id: None },
         }
     }
 }
@@ -156,13 +210,39 @@ mod tests {
             ApiError::RateLimited {
                 retry_after_secs: 1,
             },
-            ApiError::Unavailable,
+            ApiError::MethodNotAllowed,
+            ApiError::CrossSite,
+            ApiError::Unavailable {
+                retry_after_secs: 1,
+            },
+            ApiError::TimedOut,
             ApiError::Internal { request_id: None },
         ];
         for error in all {
             let json = serde_json::to_value(&error).unwrap();
             assert_eq!(json["code"], error.code(), "{error:?}");
         }
+    }
+
+    #[test]
+    fn the_json_form_carries_the_data_and_the_message() {
+        let json = ApiError::Unavailable {
+            retry_after_secs: 3,
+        }
+        .to_json();
+        assert_eq!(json["code"], "unavailable");
+        assert_eq!(json["retry_after_secs"], 3);
+        assert!(json["message"].as_str().unwrap().contains("3 seconds"));
+        // A client that reads the JSON form gets the same error back.
+        let back: ApiError = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            back,
+            ApiError::Unavailable {
+                retry_after_secs: 3
+            }
+        );
+        let unit: ApiError = serde_json::from_value(ApiError::Unauthorized.to_json()).unwrap();
+        assert_eq!(unit, ApiError::Unauthorized);
     }
 
     #[test]

@@ -36,6 +36,9 @@ impl Email {
         if email.is_empty() {
             return invalid("Enter your email address.");
         }
+        if email.chars().any(char::is_control) {
+            return invalid("Remove the control characters from the email address.");
+        }
         if email.len() > Self::MAX_LEN {
             return invalid("That email address is too long.");
         }
@@ -100,6 +103,12 @@ impl Password {
                 format!("Use at most {} characters.", Self::MAX_CHARS),
             ));
         }
+        if raw.chars().any(char::is_control) {
+            return Err(ApiError::validation(
+                field,
+                "Use letters, digits, spaces and symbols only, not control characters.",
+            ));
+        }
         Ok(Self(raw))
     }
 
@@ -111,6 +120,27 @@ impl Password {
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password([redacted])")
+    }
+}
+
+/// A password as someone typed it to prove who they are (signing in, confirming a change).
+/// Unchecked, since any string may be tried, but just as secret: its `Debug` is redacted and it
+/// cannot be serialised, so it never reaches a log line or a response.
+pub struct EnteredPassword(String);
+
+impl EnteredPassword {
+    pub fn new(raw: String) -> Self {
+        Self(raw)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for EnteredPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnteredPassword([redacted])")
     }
 }
 
@@ -176,6 +206,15 @@ impl TimeZoneName {
                     format!("\u{201c}{name}\u{201d} is not a time zone. Pick one from the list, like Europe/Berlin."),
                 )
             })
+    }
+
+    /// What a form or a JSON body sends: nothing (or blanks) means UTC, anything else must be
+    /// a real zone. The one rule for the UI and the REST API alike.
+    pub fn parse_or_utc(raw: Option<&str>) -> Result<Self, ApiError> {
+        match raw.map(str::trim) {
+            None | Some("") => Ok(Self::utc()),
+            Some(name) => Self::parse(name),
+        }
     }
 
     pub fn utc() -> Self {
@@ -254,6 +293,48 @@ mod tests {
     fn password_debug_never_shows_the_secret() {
         let password = Password::parse("password", "hunter2hunter2".into()).unwrap();
         assert!(!format!("{password:?}").contains("hunter2"));
+        let entered = EnteredPassword::new("hunter2hunter2".into());
+        assert!(!format!("{entered:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_field() {
+        for raw in [
+            "ana\0@example.com",
+            "ana@exa\u{7}mple.com",
+            "ana@exam\u{9f}ple.com",
+        ] {
+            assert_eq!(
+                Email::parse(raw).unwrap_err().field(),
+                Some("email"),
+                "{raw:?}"
+            );
+        }
+        let error = Password::parse("new_password", "correct\0horse".into()).unwrap_err();
+        assert_eq!(error.field(), Some("new_password"));
+        assert!(DisplayName::parse("An\u{1b}a").is_err());
+        assert_eq!(
+            TimeZoneName::parse("Europe/Berlin\0").unwrap_err().field(),
+            Some("time_zone")
+        );
+    }
+
+    #[test]
+    fn a_missing_or_blank_time_zone_is_utc_and_a_wrong_one_is_refused() {
+        assert_eq!(
+            TimeZoneName::parse_or_utc(None).unwrap(),
+            TimeZoneName::utc()
+        );
+        assert_eq!(
+            TimeZoneName::parse_or_utc(Some("  ")).unwrap(),
+            TimeZoneName::utc()
+        );
+        assert_eq!(
+            TimeZoneName::parse_or_utc(Some("Mars/Olympus"))
+                .unwrap_err()
+                .field(),
+            Some("time_zone")
+        );
     }
 
     #[test]

@@ -6,4 +6,4 @@ pub mod service;
 pub mod throttle;
 pub mod token;
 
-pub use service::AccountService;
+pub use service::{AccountService, AccountSettings};

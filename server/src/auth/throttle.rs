@@ -1,21 +1,25 @@
 //! Throttling of failed sign-ins per account and client: after `MAX_FAILURES` wrong passwords
 //! within `WINDOW`, sign-in for that email from that address is refused until the window ends,
-//! before any password is checked. Keyed by email *and* address so that a stranger cannot lock
-//! a user out from elsewhere. Held in memory: a restart forgets it, which only helps a guesser
-//! by one window.
+//! before any password is checked. Keyed by email *and* client address (as the client
+//! middleware decided it, so never a shared proxy's) so that a stranger cannot lock a user out
+//! from elsewhere. Held in memory: a restart forgets it, which only helps a guesser by one
+//! window. Times come from the service's clock.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+
+use app::types::ClientAddr;
 
 pub const MAX_FAILURES: u32 = 5;
-pub const WINDOW: Duration = Duration::from_secs(5 * 60);
+pub const WINDOW: Duration = Duration::minutes(5);
 /// Above this many tracked keys, expired ones are dropped on the next failure.
 const PRUNE_ABOVE: usize = 10_000;
 
 struct Failures {
     count: u32,
-    window_start: Instant,
+    window_start: DateTime<Utc>,
 }
 
 #[derive(Default)]
@@ -24,12 +28,17 @@ pub struct FailedLogins {
 }
 
 impl FailedLogins {
-    fn key(email: &str, client: &str) -> String {
+    fn key(email: &str, client: ClientAddr) -> String {
         format!("{}|{client}", email.trim().to_lowercase())
     }
 
     /// `Err(wait)` while this email and client are locked out.
-    pub fn check(&self, email: &str, client: &str, now: Instant) -> Result<(), Duration> {
+    pub fn check(
+        &self,
+        email: &str,
+        client: ClientAddr,
+        now: DateTime<Utc>,
+    ) -> Result<(), Duration> {
         let by_key = self
             .by_key
             .lock()
@@ -43,19 +52,19 @@ impl FailedLogins {
         }
     }
 
-    pub fn record_failure(&self, email: &str, client: &str, now: Instant) {
+    pub fn record_failure(&self, email: &str, client: ClientAddr, now: DateTime<Utc>) {
         let mut by_key = self
             .by_key
             .lock()
             .expect("the lock is never held across a panic");
         if by_key.len() > PRUNE_ABOVE {
-            by_key.retain(|_, failures| now.duration_since(failures.window_start) < WINDOW);
+            by_key.retain(|_, failures| now - failures.window_start < WINDOW);
         }
         let failures = by_key.entry(Self::key(email, client)).or_insert(Failures {
             count: 0,
             window_start: now,
         });
-        if now.duration_since(failures.window_start) >= WINDOW {
+        if now - failures.window_start >= WINDOW {
             *failures = Failures {
                 count: 0,
                 window_start: now,
@@ -64,7 +73,7 @@ impl FailedLogins {
         failures.count += 1;
     }
 
-    pub fn clear(&self, email: &str, client: &str) {
+    pub fn clear(&self, email: &str, client: ClientAddr) {
         self.by_key
             .lock()
             .expect("the lock is never held across a panic")
@@ -76,29 +85,37 @@ impl FailedLogins {
 mod tests {
     use super::*;
 
+    fn client(ip: &str) -> ClientAddr {
+        ClientAddr::from_ip(ip.parse().unwrap())
+    }
+
     #[test]
     fn the_fifth_failure_locks_until_the_window_ends() {
         let throttle = FailedLogins::default();
-        let start = Instant::now();
+        let start = Utc::now();
         for i in 0..MAX_FAILURES {
             assert!(
-                throttle.check("Ana@example.com", "10.0.0.1", start).is_ok(),
+                throttle
+                    .check("Ana@example.com", client("10.0.0.1"), start)
+                    .is_ok(),
                 "attempt {i}"
             );
-            throttle.record_failure("ana@example.com", "10.0.0.1", start);
+            throttle.record_failure("ana@example.com", client("10.0.0.1"), start);
         }
-        let later = start + Duration::from_secs(60);
+        let later = start + Duration::seconds(60);
         assert_eq!(
-            throttle.check("ana@example.com", "10.0.0.1", later),
-            Err(WINDOW - Duration::from_secs(60))
+            throttle.check("ana@example.com", client("10.0.0.1"), later),
+            Err(WINDOW - Duration::seconds(60))
         );
         assert!(
-            throttle.check("ana@example.com", "10.0.0.2", later).is_ok(),
+            throttle
+                .check("ana@example.com", client("10.0.0.2"), later)
+                .is_ok(),
             "another client is not locked"
         );
         assert!(
             throttle
-                .check("ana@example.com", "10.0.0.1", start + WINDOW)
+                .check("ana@example.com", client("10.0.0.1"), start + WINDOW)
                 .is_ok(),
             "the lock ends"
         );
@@ -107,25 +124,25 @@ mod tests {
     #[test]
     fn a_success_clears_the_count() {
         let throttle = FailedLogins::default();
-        let now = Instant::now();
+        let now = Utc::now();
         for _ in 0..MAX_FAILURES - 1 {
-            throttle.record_failure("a@b.co", "c", now);
+            throttle.record_failure("a@b.co", client("192.0.2.9"), now);
         }
-        throttle.clear("a@b.co", "c");
-        throttle.record_failure("a@b.co", "c", now);
-        assert!(throttle.check("a@b.co", "c", now).is_ok());
+        throttle.clear("a@b.co", client("192.0.2.9"));
+        throttle.record_failure("a@b.co", client("192.0.2.9"), now);
+        assert!(throttle.check("a@b.co", client("192.0.2.9"), now).is_ok());
     }
 
     #[test]
     fn failures_spread_thinner_than_the_limit_never_lock() {
         let throttle = FailedLogins::default();
-        let start = Instant::now();
+        let start = Utc::now();
         // Four failures per window, for three windows.
         for step in 0..3 * (MAX_FAILURES - 1) {
-            let now = start + WINDOW / (MAX_FAILURES - 1) * step;
-            throttle.record_failure("a@b.co", "c", now);
+            let now = start + WINDOW / (MAX_FAILURES - 1) as i32 * step as i32;
+            throttle.record_failure("a@b.co", client("192.0.2.9"), now);
             assert!(
-                throttle.check("a@b.co", "c", now).is_ok(),
+                throttle.check("a@b.co", client("192.0.2.9"), now).is_ok(),
                 "locked at step {step}"
             );
         }

@@ -40,6 +40,8 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
+        // Expiry is checked in `verify` against the service's clock, so tests can move time.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
@@ -65,9 +67,12 @@ impl TokenKeys {
         (token, expires_at)
     }
 
-    /// The claims of a token we signed that has not expired; `None` for anything else.
-    pub fn verify(&self, token: &str) -> Option<TokenClaims> {
+    /// The claims of a token we signed that has not expired at `now`; `None` for anything else.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<TokenClaims> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        if data.claims.exp <= now.timestamp() {
+            return None;
+        }
         Some(TokenClaims {
             user: UserId(data.claims.sub),
             session: SessionId(data.claims.sid),
@@ -88,7 +93,10 @@ mod tests {
         let keys = keys(&"k".repeat(32));
         let (user, session) = (UserId(Uuid::new_v4()), SessionId(Uuid::new_v4()));
         let (token, expires_at) = keys.issue(user, session, Utc::now());
-        assert_eq!(keys.verify(&token), Some(TokenClaims { user, session }));
+        assert_eq!(
+            keys.verify(&token, Utc::now()),
+            Some(TokenClaims { user, session })
+        );
         assert!(expires_at - Utc::now() > Duration::days(7) - Duration::minutes(1));
     }
 
@@ -97,16 +105,16 @@ mod tests {
         let keys = keys(&"k".repeat(32));
         let (user, session) = (UserId(Uuid::new_v4()), SessionId(Uuid::new_v4()));
         let (expired, _) = keys.issue(user, session, Utc::now() - Duration::days(8));
-        assert_eq!(keys.verify(&expired), None);
+        assert_eq!(keys.verify(&expired, Utc::now()), None);
 
         let (token, _) = keys.issue(user, session, Utc::now());
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
-        assert_eq!(keys.verify(&tampered), None);
+        assert_eq!(keys.verify(&tampered, Utc::now()), None);
 
-        assert_eq!(self::keys(&"o".repeat(32)).verify(&token), None);
-        assert_eq!(keys.verify("not.a.jwt"), None);
+        assert_eq!(self::keys(&"o".repeat(32)).verify(&token, Utc::now()), None);
+        assert_eq!(keys.verify("not.a.jwt", Utc::now()), None);
     }
 
     #[test]
@@ -122,6 +130,6 @@ mod tests {
                 Uuid::new_v4()
             ),
         );
-        assert_eq!(keys.verify(&format!("{header}.{body}.")), None);
+        assert_eq!(keys.verify(&format!("{header}.{body}."), Utc::now()), None);
     }
 }

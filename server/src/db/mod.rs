@@ -11,45 +11,71 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 use secrecy::{ExposeSecret, SecretString};
 
-use app::types::ApiError;
-
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// A unique constraint refused the write (e.g. the email is taken).
     #[error("unique constraint violated")]
     Conflict,
+    /// The database cannot be reached or the pool has no connection to give: an outage, not
+    /// a bug, so the client is told to retry (503) rather than that we failed (500).
+    #[error("database unavailable: {0}")]
+    Unavailable(DbErr),
     #[error(transparent)]
-    Db(#[from] DbErr),
+    Db(DbErr),
 }
 
 impl DbError {
+    /// How long a client is asked to wait after an outage.
+    pub const RETRY_AFTER: Duration = Duration::from_secs(5);
+
     /// Lifts unique violations out of a write's error so callers can answer 409.
     pub fn from_write(error: DbErr) -> Self {
         match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Self::Conflict,
-            _ => Self::Db(error),
+            _ => Self::from(error),
         }
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
-        match error {
-            DbError::Conflict => ApiError::Conflict {
-                message: "That already exists.".into(),
-            },
-            DbError::Db(error) => {
-                // Logged here, inside the request's span (which carries the request id); the
-                // client only learns that something failed and which request it was.
-                tracing::error!(error = %error, "database error");
-                ApiError::Internal { request_id: None }
-            }
+impl From<DbErr> for DbError {
+    fn from(error: DbErr) -> Self {
+        if is_outage(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Db(error)
         }
     }
 }
 
-/// Opens the pool. A `sqlite:` URL with `mode=rwc` creates the file (and its directory).
-pub async fn connect(url: &SecretString) -> Result<DatabaseConnection, DbErr> {
+/// Whether an error means "the database is not there right now" (connection refused or lost,
+/// pool exhausted or closed) rather than "this query is wrong".
+fn is_outage(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(sqlx))
+        | DbErr::Exec(RuntimeErr::SqlxError(sqlx))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => matches!(
+            sqlx,
+            Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+                | Sqlx::Protocol(_)
+        ),
+        DbErr::Conn(RuntimeErr::Internal(_)) => true,
+        _ => false,
+    }
+}
+
+/// Opens the pool of at most `max_connections`. A `sqlite:` URL with `mode=rwc` creates the
+/// file (and its directory).
+pub async fn connect(
+    url: &SecretString,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
     let url = url.expose_secret();
     if let Some(path) = sqlite_file(url) {
         if let Some(dir) = std::path::Path::new(path).parent() {
@@ -63,9 +89,9 @@ pub async fn connect(url: &SecretString) -> Result<DatabaseConnection, DbErr> {
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 20 })
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(max_connections)
+        .connect_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(3))
         .sqlx_logging(false);
     let db = Database::connect(options).await?;
     if url.starts_with("sqlite:") {
@@ -96,7 +122,7 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_file;
+    use super::*;
 
     #[test]
     fn sqlite_file_is_found_in_both_url_forms() {
@@ -107,5 +133,24 @@ mod tests {
         assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x"), None);
+    }
+
+    #[test]
+    fn connection_failures_are_outages_and_query_mistakes_are_not() {
+        use sea_orm::{ConnAcquireErr, RuntimeErr, sqlx};
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for outage in [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::Conn(RuntimeErr::SqlxError(sqlx::Error::Io(refused))),
+            DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::PoolTimedOut)),
+        ] {
+            assert!(matches!(DbError::from(outage), DbError::Unavailable(_)));
+        }
+        let mistake = DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::RowNotFound));
+        assert!(matches!(DbError::from(mistake), DbError::Db(_)));
+        assert!(matches!(
+            DbError::from(DbErr::Custom("x".into())),
+            DbError::Db(_)
+        ));
     }
 }

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Set,
+};
 
 use app::types::{SessionId, User, UserId};
 
@@ -13,12 +16,13 @@ pub async fn create(
     db: &impl ConnectionTrait,
     owner: UserId,
     id: SessionId,
+    now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbError> {
     session::ActiveModel {
         id: Set(id.0),
         user_id: Set(owner.0),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
     }
@@ -51,9 +55,10 @@ pub async fn revoke(
     db: &impl ConnectionTrait,
     owner: UserId,
     id: SessionId,
+    now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
         .filter(session::Column::Id.eq(id.0))
         .filter(session::Column::UserId.eq(owner.0))
         .filter(session::Column::RevokedAt.is_null())
@@ -66,13 +71,33 @@ pub async fn revoke_all_except(
     db: &impl ConnectionTrait,
     owner: UserId,
     keep: SessionId,
+    now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
         .filter(session::Column::UserId.eq(owner.0))
         .filter(session::Column::Id.ne(keep.0))
         .filter(session::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Deletes every session that can never be used again: expired, or revoked. Such a row only
+/// costs space and index time on every sign-in check. Returns how many were deleted.
+pub async fn delete_dead(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let deleted = session::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(session::Column::ExpiresAt.lte(now))
+                .add(session::Column::RevokedAt.is_not_null()),
+        )
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+/// How many session rows exist, dead or alive: for tests and the pruning log line.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbError> {
+    Ok(session::Entity::find().count(db).await?)
 }

@@ -1,6 +1,6 @@
 //! Queries on `users`.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
     TransactionTrait,
@@ -45,8 +45,11 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user; `DbError::Conflict` when the email is taken.
-pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<User, DbError> {
-    let now = Utc::now();
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<User, DbError> {
     let row = user::ActiveModel {
         id: Set(Uuid::new_v4()),
         email: Set(new.email.as_str().to_owned()),
@@ -59,7 +62,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<User,
     .insert(db)
     .await
     .map_err(DbError::from_write)?;
-    Ok(User::try_from(row)?)
+    Ok(User::try_from(row).map_err(DbError::Db)?)
 }
 
 /// The user with this email and their password hash, for signing in.
@@ -75,7 +78,7 @@ pub async fn find_with_hash_by_email(
         None => Ok(None),
         Some(row) => {
             let hash = row.password_hash.clone();
-            Ok(Some((User::try_from(row)?, hash)))
+            Ok(Some((User::try_from(row).map_err(DbError::Db)?, hash)))
         }
     }
 }
@@ -94,6 +97,7 @@ pub async fn update_profile(
     db: &impl ConnectionTrait,
     owner: UserId,
     update: &ProfileUpdate,
+    now: DateTime<Utc>,
 ) -> Result<Option<User>, DbError> {
     let Some(row) = user::Entity::find_by_id(owner.0).one(db).await? else {
         return Ok(None);
@@ -104,8 +108,9 @@ pub async fn update_profile(
         .as_ref()
         .map(|name| name.as_str().to_owned()));
     row.time_zone = Set(update.time_zone.as_str().to_owned());
-    row.updated_at = Set(Utc::now());
-    Ok(Some(User::try_from(row.update(db).await?)?))
+    row.updated_at = Set(now);
+    let row = row.update(db).await?;
+    Ok(Some(User::try_from(row).map_err(DbError::Db)?))
 }
 
 /// Stores a new password hash and revokes every session but `keep`, in one transaction: a
@@ -115,6 +120,7 @@ pub async fn replace_password_hash<C>(
     owner: UserId,
     hash: String,
     keep: SessionId,
+    now: DateTime<Utc>,
 ) -> Result<(), DbError>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -127,7 +133,7 @@ where
         )
         .col_expr(
             user::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
+            sea_orm::sea_query::Expr::value(now),
         )
         .filter(user::Column::Id.eq(owner.0))
         .exec(&txn)
@@ -135,7 +141,7 @@ where
     if updated.rows_affected != 1 {
         return Err(DbError::Db(DbErr::RecordNotUpdated));
     }
-    sessions::revoke_all_except(&txn, owner, keep).await?;
+    sessions::revoke_all_except(&txn, owner, keep, now).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! How an [`ApiError`] becomes an HTTP response: the status from `ApiError::status` (the one
-//! mapping), `{"error":{"code","message"}}` as the body, `Retry-After` on 429. Internal errors
+//! mapping), `ApiError::to_json` as the body (wrapped as `{"error": …}` for REST, bare for
+//! server functions), `Retry-After` whenever the error says when to come back. Internal errors
 //! are given the request id here, where the response is made, so a user can quote it.
 
 use axum::Json;
@@ -23,12 +24,8 @@ impl From<ApiError> for HttpError {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let error = self.0;
-        let mut body = json!({ "code": error.code(), "message": error.to_string() });
-        if let Some(field) = error.field() {
-            body["field"] = field.into();
-        }
         let mut response = with_retry_after(
-            (error.status(), Json(json!({ "error": body }))).into_response(),
+            (error.status(), Json(json!({ "error": error.to_json() }))).into_response(),
             &error,
         );
         // Kept so that `name_internal_errors` can add the request id.
@@ -67,19 +64,29 @@ pub async fn api_not_found() -> HttpError {
     HttpError(ApiError::NotFound)
 }
 
-/// The JSON answer to a known `/api` path called with the wrong method.
-pub async fn api_method_not_allowed() -> HttpError {
-    HttpError(ApiError::bad_request(
-        "This endpoint does not accept that HTTP method.",
-    ))
+/// Middleware for the API: a known path called with the wrong method answers 405 in our JSON
+/// shape, keeping the `Allow` header the router computed.
+pub async fn api_method_not_allowed(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != http::StatusCode::METHOD_NOT_ALLOWED
+        || response.extensions().get::<ApiError>().is_some()
+    {
+        return response;
+    }
+    let mut json = HttpError(ApiError::MethodNotAllowed).into_response();
+    if let Some(allow) = response.headers().get(http::header::ALLOW) {
+        json.headers_mut()
+            .insert(http::header::ALLOW, allow.clone());
+    }
+    json
 }
 
-/// A 429 tells the client when to come back, whatever the body's shape.
+/// A 429 or 503 tells the client when to come back, whatever the body's shape.
 fn with_retry_after(mut response: Response, error: &ApiError) -> Response {
-    if let ApiError::RateLimited { retry_after_secs } = error {
+    if let Some(seconds) = error.retry_after_secs() {
         response
             .headers_mut()
-            .insert(http::header::RETRY_AFTER, (*retry_after_secs).into());
+            .insert(http::header::RETRY_AFTER, seconds.into());
     }
     response
 }
@@ -96,7 +103,10 @@ pub fn error_response_for(path: &str, error: ApiError) -> Response {
 }
 
 fn server_fn_error_response(error: ApiError) -> Response {
-    with_retry_after((error.status(), Json(&error)).into_response(), &error)
+    with_retry_after(
+        (error.status(), Json(error.to_json())).into_response(),
+        &error,
+    )
 }
 
 /// The header server_fn puts on a server function's error response.
@@ -106,8 +116,9 @@ const SERVER_FN_ERROR_BODY_LIMIT: usize = 16 * 1024;
 
 /// Middleware for the server functions' routes. A function that fails before its body runs
 /// (arguments that do not decode) is answered by server_fn with status 500 whatever the
-/// error: this gives it the status its [`ApiError`] maps to. A body over the limit (a bare 413
-/// from the limit layer) becomes `PayloadTooLarge` in the shape the client decodes.
+/// error: this gives every error response the status its [`ApiError`] maps to, and the
+/// `Retry-After` it carries. A body over the limit (a bare 413 from the limit layer) becomes
+/// `PayloadTooLarge` in the shape the client decodes.
 pub async fn server_fn_errors(request: Request, next: Next) -> Response {
     let is_server_fn = request.uri().path().starts_with(app::api::SERVER_FN_PREFIX);
     let response = next.run(request).await;
@@ -121,8 +132,9 @@ pub async fn server_fn_errors(request: Request, next: Next) -> Response {
             limit_bytes: super::PAGE_BODY_LIMIT as u64,
         });
     }
-    if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR
-        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    // A form post without JavaScript is answered with a redirect back to the form; leave it.
+    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+        || response.status().is_redirection()
     {
         return response;
     }
@@ -130,8 +142,12 @@ pub async fn server_fn_errors(request: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, SERVER_FN_ERROR_BODY_LIMIT).await else {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
-    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
-        parts.status = error.status();
-    }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    parts.status = error.status();
+    with_retry_after(
+        Response::from_parts(parts, axum::body::Body::from(bytes)),
+        &error,
+    )
 }

@@ -1,11 +1,11 @@
-//! Authentication as a handler argument: taking [`AuthUser`] means the route needs a live
-//! session, sent as `Authorization: Bearer <token>` or as the session cookie.
+//! Handler arguments: taking [`AuthUser`] means the route needs a live session, sent as
+//! `Authorization: Bearer <token>` or as the session cookie; [`Client`] is the address the
+//! client middleware decided the request comes from.
 
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use app::services::Accounts;
-use app::types::{ApiError, Authenticated, session_token_from_headers};
+use app::types::{ApiError, Authenticated, ClientAddr, session_token_from_headers};
 
 use super::error::HttpError;
 use crate::state::AppState;
@@ -20,6 +20,24 @@ impl FromRequestParts<AppState> for AuthUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = session_token_from_headers(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        Ok(Self(state.accounts.authenticate(token).await?))
+        Ok(Self(state.services.accounts.authenticate(token).await?))
+    }
+}
+
+pub struct Client(pub ClientAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<ClientAddr>() {
+            Some(client) => Ok(Self(*client)),
+            None => {
+                tracing::error!(
+                    "no client address on the request (is the client middleware installed?)"
+                );
+                Err(HttpError(ApiError::Internal { request_id: None }))
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! `/healthz`: the process answers (no dependencies are touched, so a database outage does
 //! not get the process restarted). `/readyz`: the database answers, and Redis when configured;
-//! 503 with the reason otherwise, so a load balancer stops sending traffic.
+//! 503 otherwise, so a load balancer stops sending traffic. The answer says only `unreachable`
+//! or `timeout` per dependency (it is public); the driver's own text goes to the log.
 
 use std::time::Duration;
 
@@ -21,42 +22,57 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = match tokio::time::timeout(CHECK_TIMEOUT, db::ping(&state.db)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(format!("unreachable: {error}")),
-        Err(_) => Err(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
-    };
+    let database = check(
+        "database",
+        tokio::time::timeout(CHECK_TIMEOUT, db::ping(&state.db)).await,
+    );
     let redis = match &state.redis {
         None => None,
-        Some(pool) => Some(
-            match tokio::time::timeout(CHECK_TIMEOUT, pool.next().ping::<String>(None)).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(error)) => Err(format!("unreachable: {error}")),
-                Err(_) => Err(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
-            },
-        ),
+        Some(pool) => Some(check(
+            "redis",
+            tokio::time::timeout(CHECK_TIMEOUT, pool.next().ping::<String>(None)).await,
+        )),
     };
-    let describe = |check: &Result<(), String>| match check {
-        Ok(()) => "ok".to_owned(),
-        Err(reason) => reason.clone(),
+    let describe = |check: &Result<(), &'static str>| match check {
+        Ok(()) => "ok",
+        Err(reason) => reason,
     };
     let ready = database.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
     let mut checks = json!({ "database": describe(&database) });
     checks["redis"] = redis
         .as_ref()
         .map(describe)
-        .unwrap_or_else(|| "not configured".into())
+        .unwrap_or("not configured")
         .into();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    if !ready {
-        tracing::warn!(%checks, "not ready");
-    }
     (
         status,
         Json(json!({ "status": if ready { "ready" } else { "unavailable" }, "checks": checks })),
     )
+}
+
+/// `Ok`, or `unreachable`/`timeout`; the cause is logged here and nowhere else.
+fn check<T, E: std::fmt::Display>(
+    dependency: &'static str,
+    outcome: Result<Result<T, E>, tokio::time::error::Elapsed>,
+) -> Result<(), &'static str> {
+    match outcome {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => {
+            tracing::warn!(dependency, %error, "not ready: unreachable");
+            Err("unreachable")
+        }
+        Err(_) => {
+            tracing::warn!(
+                dependency,
+                timeout_secs = CHECK_TIMEOUT.as_secs(),
+                "not ready: timeout"
+            );
+            Err("timeout")
+        }
+    }
 }

@@ -2,13 +2,21 @@
 //! `/rpc`, the REST API under `/api`, the static site under `/pkg` and the health checks,
 //! wrapped in the middleware every request passes through.
 
+pub mod access_log;
 pub mod api;
+pub mod assets;
+pub mod client;
+pub mod csrf;
+pub mod drain;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod json;
 pub mod rate_limit;
+pub mod redirect;
+pub mod request_id;
 pub mod security;
+pub mod timeout;
 
 use std::sync::Arc;
 
@@ -28,12 +36,15 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use app::services::AccountsPort;
 use app::{App, shell};
 
 use crate::state::AppState;
+use client::TrustedProxies;
+use csrf::SameSitePolicy;
+use drain::InFlight;
 use rate_limit::RateLimiter;
 use security::{CspNonce, SecurityPolicy};
+use timeout::Timeouts;
 
 pub use app::api::REQUEST_ID_HEADER;
 /// Bodies of page and server-function requests (forms); the API has its own, smaller limit.
@@ -44,14 +55,18 @@ pub struct Middleware {
     pub limiter: Arc<RateLimiter>,
     pub security: SecurityPolicy,
     pub cors_origins: Vec<HeaderValue>,
+    pub trusted_proxies: Arc<TrustedProxies>,
+    pub same_site: Arc<SameSitePolicy>,
+    pub timeouts: Timeouts,
+    pub in_flight: Arc<InFlight>,
 }
 
 pub fn router(state: AppState, middleware: Middleware) -> Router {
-    let accounts: AccountsPort = state.accounts.clone();
+    let services = state.services.clone();
     // Runs for every page render and server-function call: gives Leptos the ports and this
     // request's CSP nonce (the security middleware made it; Leptos puts it on its scripts).
     let leptos_context = move || {
-        provide_context(accounts.clone());
+        provide_context(services.clone());
         if let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() {
             if let Some(nonce) = parts.extensions.get::<CspNonce>() {
                 provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
@@ -61,6 +76,7 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
     let options = state.leptos.clone();
     let pkg_dir =
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let timeouts = middleware.timeouts;
 
     let pages = Router::new()
         .leptos_routes_with_context(&state, generate_route_list(App), leptos_context.clone(), {
@@ -72,7 +88,16 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
             _,
         >(leptos_context, shell))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
-        .layer(middleware::from_fn(error::server_fn_errors));
+        .layer(middleware::from_fn(error::server_fn_errors))
+        .layer(middleware::from_fn(redirect::real_redirects))
+        .layer(middleware::from_fn_with_state(
+            middleware.limiter.clone(),
+            rate_limit::limit_server_fns,
+        ))
+        .layer(middleware::from_fn_with_state(
+            timeouts.pages,
+            timeout::time_limit,
+        ));
 
     let static_files = Router::new()
         .nest_service(
@@ -83,7 +108,25 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
+        ))
+        .merge(assets::router())
+        .layer(middleware::from_fn_with_state(
+            timeouts.static_files,
+            timeout::time_limit,
         ));
+
+    let health = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(middleware::from_fn_with_state(
+            timeouts.health,
+            timeout::time_limit,
+        ));
+
+    let api = api::router(middleware.limiter.clone()).layer(middleware::from_fn_with_state(
+        timeouts.api,
+        timeout::time_limit,
+    ));
 
     let cors = CorsLayer::new()
         .allow_origin(middleware.cors_origins)
@@ -101,22 +144,34 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         ]);
 
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .nest("/api", api::router())
+        .merge(health)
+        .nest("/api", api)
         .merge(static_files)
         .merge(pages)
+        .route_layer(middleware::from_fn(access_log::remember_route))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(request_id::drop_unusable_request_id))
                 .layer(SetRequestIdLayer::new(
                     HeaderName::from_static(REQUEST_ID_HEADER),
                     MakeRequestUuid,
                 ))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                // The access line is written on response; errors were logged where they
+                // were decided, so the layer's own failure log is off (no double lines).
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(access_log::log_response)
+                        .on_failure(()),
+                )
                 .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
                     REQUEST_ID_HEADER,
                 )))
+                .layer(middleware::from_fn_with_state(
+                    middleware.in_flight,
+                    drain::count_in_flight,
+                ))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(middleware::from_fn_with_state(
                     middleware.security,
@@ -125,8 +180,12 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
                 .layer(cors)
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn_with_state(
-                    middleware.limiter,
-                    rate_limit::limit_by_tier,
+                    middleware.trusted_proxies,
+                    client::identify_client,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    middleware.same_site,
+                    csrf::refuse_cross_site,
                 )),
         )
 }
@@ -148,4 +207,145 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     axum::response::IntoResponse::into_response(error::HttpError(app::types::ApiError::Internal {
         request_id: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use async_trait::async_trait;
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use tower::ServiceExt as _;
+
+    use app::services::{Accounts, NewAccount, Registration, Services, SignInAttempt};
+    use app::types::{
+        ApiError, Authenticated, ClientAddr, EnteredPassword, IssuedSession, Password,
+        ProfileUpdate, User, UserId,
+    };
+
+    use super::*;
+
+    /// An `Accounts` whose every call finds the backend down.
+    struct DownAccounts;
+
+    fn down<T>() -> Result<T, ApiError> {
+        Err(ApiError::Unavailable {
+            retry_after_secs: 7,
+        })
+    }
+
+    #[async_trait]
+    impl Accounts for DownAccounts {
+        async fn register(&self, _: Registration) -> Result<NewAccount, ApiError> {
+            down()
+        }
+        async fn sign_in(&self, _: SignInAttempt) -> Result<IssuedSession, ApiError> {
+            down()
+        }
+        async fn authenticate(&self, _: &str) -> Result<Authenticated, ApiError> {
+            down()
+        }
+        async fn sign_out(&self, _: &Authenticated) -> Result<(), ApiError> {
+            down()
+        }
+        async fn update_profile(&self, _: UserId, _: ProfileUpdate) -> Result<User, ApiError> {
+            down()
+        }
+        async fn change_password(
+            &self,
+            _: &Authenticated,
+            _: EnteredPassword,
+            _: Password,
+            _: ClientAddr,
+        ) -> Result<(), ApiError> {
+            down()
+        }
+        fn session_cookie(&self, _: Option<&IssuedSession>) -> String {
+            String::new()
+        }
+    }
+
+    fn router_with_down_accounts() -> Router {
+        let state = AppState {
+            services: Services {
+                accounts: Arc::new(DownAccounts),
+            },
+            db: sea_orm::DatabaseConnection::Disconnected,
+            redis: None,
+            leptos: leptos::config::LeptosOptions::builder()
+                .output_name("picscripter")
+                .build(),
+        };
+        let base: http::Uri = "http://127.0.0.1:3000".parse().unwrap();
+        router(
+            state,
+            Middleware {
+                limiter: Arc::new(RateLimiter::new(&std::collections::BTreeMap::new())),
+                security: SecurityPolicy {
+                    strict_transport: false,
+                },
+                cors_origins: Vec::new(),
+                trusted_proxies: Arc::new(TrustedProxies::default()),
+                same_site: Arc::new(SameSitePolicy::new(&base, Vec::new())),
+                timeouts: Timeouts::default(),
+                in_flight: Arc::new(InFlight::default()),
+            },
+        )
+    }
+
+    fn request(path: &str, peer: Option<&str>) -> Request {
+        let mut request = Request::builder()
+            .uri(path)
+            .method(if path.starts_with("/rpc") {
+                "POST"
+            } else {
+                "GET"
+            })
+            .header(http::header::AUTHORIZATION, "Bearer some.token.here")
+            .header(http::header::ACCEPT, "application/json")
+            .body(Body::empty())
+            .unwrap();
+        if let Some(peer) = peer {
+            let peer: SocketAddr = peer.parse().unwrap();
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        request
+    }
+
+    #[tokio::test]
+    async fn rest_handlers_call_whatever_accounts_port_they_are_given() {
+        let response = router_with_down_accounts()
+            .oneshot(request("/api/me", Some("192.0.2.1:5555")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[http::header::RETRY_AFTER], "7");
+    }
+
+    #[tokio::test]
+    async fn without_a_peer_address_the_limits_refuse_instead_of_letting_through() {
+        for path in ["/api/me", "/rpc/account/me"] {
+            let response = router_with_down_accounts()
+                .oneshot(request(path, None))
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "{path}"
+            );
+        }
+        // Pages are not rate limited, so they still render without a peer address.
+        let page = router_with_down_accounts()
+            .oneshot(
+                Request::builder()
+                    .uri("/healthz")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.status(), http::StatusCode::OK);
+    }
 }

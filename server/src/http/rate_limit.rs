@@ -1,31 +1,34 @@
-//! Rate limiting: one mechanism, several named tiers. A tier is a quota per client (the peer
-//! address) and a set of paths; each request is charged to the first tier whose paths match.
-//! A new tier (AI generation, post creation, OAuth) is a variant here with its paths and default
-//! quota, and is tuned by `RATE_LIMIT_<TIER>` without touching the mechanism.
+//! Rate limiting: one mechanism, several named tiers. A tier is a quota per client (the
+//! [`ClientAddr`] the client middleware decided). REST routes are charged where they are
+//! declared (`route_layer(charge(..))` in `http::api`); server functions, which the `#[server]`
+//! macro declares, are charged by the table [`SERVER_FN_TIERS`], and a test fails when a
+//! server function is missing from it. A new tier (AI generation, post creation, OAuth) is a
+//! variant here with its default quota, tuned by `RATE_LIMIT_<TIER>`.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 
-use app::types::ApiError;
+use app::types::{ApiError, ClientAddr};
 
 use super::error::error_response_for;
 
 /// The named tiers, in the order their paths are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
-    /// Signing in, registering, signing out: strict, to slow down password guessing.
+    /// Signing in, registering, signing out, changing the password: strict, to slow down
+    /// password guessing.
     Auth,
-    /// Everything else under `/api` and `/rpc`.
+    /// Everything under `/api` and `/rpc` (the auth routes count here too).
     Api,
 }
 
@@ -40,8 +43,11 @@ impl Tier {
     }
 
     /// The variable that overrides this tier's quota, e.g. `RATE_LIMIT_AUTH`.
-    pub fn env_var(self) -> String {
-        format!("RATE_LIMIT_{}", self.name().to_uppercase())
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Tier::Auth => "RATE_LIMIT_AUTH",
+            Tier::Api => "RATE_LIMIT_API",
+        }
     }
 
     pub fn default_quota(self) -> Quota {
@@ -56,25 +62,28 @@ impl Tier {
             },
         }
     }
+}
 
-    /// Path prefixes charged to this tier.
-    fn paths(self) -> &'static [&'static str] {
-        match self {
-            Tier::Auth => &[
-                "/api/auth/",
-                "/rpc/account/register",
-                "/rpc/account/sign-in",
-                "/rpc/account/sign-out",
-            ],
-            Tier::Api => &["/api/", "/rpc/"],
-        }
-    }
+/// The tier of every server function, by path. Each is also charged to `Api`. A server function
+/// missing here is charged to `Api` alone, and the test
+/// `every_server_function_has_a_tier` fails until it is added.
+pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
+    ("/rpc/account/me", Tier::Api),
+    ("/rpc/account/register", Tier::Auth),
+    ("/rpc/account/sign-in", Tier::Auth),
+    ("/rpc/account/sign-out", Tier::Auth),
+    ("/rpc/settings/profile", Tier::Api),
+    ("/rpc/settings/password", Tier::Auth),
+];
 
-    /// The tier a path is charged to; pages and static files are not limited.
-    pub fn for_path(path: &str) -> Option<Tier> {
-        Tier::ALL
-            .into_iter()
-            .find(|tier| tier.paths().iter().any(|prefix| path.starts_with(prefix)))
+impl Tier {
+    /// The stricter tier a server-function path is charged to besides `Api`, if any.
+    fn for_server_fn(path: &str) -> Option<Tier> {
+        SERVER_FN_TIERS
+            .iter()
+            .find(|(known, _)| *known == path)
+            .map(|(_, tier)| *tier)
+            .filter(|tier| *tier != Tier::Api)
     }
 }
 
@@ -146,28 +155,73 @@ impl RateLimiter {
     }
 }
 
-/// Middleware: charges the request to its tier; answers 429 with `Retry-After` when spent.
-pub async fn limit_by_tier(
+/// What [`charge_tier`] needs: the limiter and the tier of the routes it is attached to.
+#[derive(Clone)]
+pub struct Charge {
+    pub limiter: Arc<RateLimiter>,
+    pub tier: Tier,
+}
+
+/// Route middleware: charges every request of the routes it is attached to against one tier.
+pub async fn charge_tier(State(charge): State<Charge>, request: Request, next: Next) -> Response {
+    match charge_request(&charge.limiter, &request, &[charge.tier]) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// Middleware for the server functions under `/rpc`: charges `Api` and the function's own
+/// tier from [`SERVER_FN_TIERS`].
+pub async fn limit_server_fns(
     State(limiter): State<Arc<RateLimiter>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    if let (Some(tier), Some(client)) = (Tier::for_path(request.uri().path()), client) {
-        if let Err(wait) = limiter.check(tier, client) {
+    let path = request.uri().path();
+    if !path.starts_with(app::api::SERVER_FN_PREFIX) {
+        return next.run(request).await;
+    }
+    let tiers: &[Tier] = match Tier::for_server_fn(path) {
+        Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
+        _ => &[Tier::Api],
+    };
+    match charge_request(&limiter, &request, tiers) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// Charges `tiers` for the request's client; the refusal to send when one is spent. A request
+/// without a client address is refused: failing open would give every such request one
+/// shared, unlimited identity.
+fn charge_request(
+    limiter: &RateLimiter,
+    request: &Request,
+    tiers: &[Tier],
+) -> Result<(), Response> {
+    let path = request.uri().path();
+    let Some(client) = request.extensions().get::<ClientAddr>().copied() else {
+        tracing::error!(
+            path,
+            "no client address on the request; refusing it (is the client middleware installed?)"
+        );
+        return Err(error_response_for(
+            path,
+            ApiError::Internal { request_id: None },
+        ));
+    };
+    for tier in tiers {
+        if let Err(wait) = limiter.check(*tier, client.ip()) {
             // Round up: a client that waits the advertised seconds must get through.
             let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             tracing::info!(tier = tier.name(), %client, retry_after_secs, "rate limited");
             let error = ApiError::RateLimited {
                 retry_after_secs: retry_after_secs.max(1),
             };
-            return error_response_for(request.uri().path(), error);
+            return Err(error_response_for(path, error));
         }
     }
-    next.run(request).await
+    Ok(())
 }
 
 #[cfg(test)]
@@ -176,13 +230,25 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn auth_paths_match_the_auth_tier_before_the_general_one() {
-        assert_eq!(Tier::for_path("/api/auth/login"), Some(Tier::Auth));
-        assert_eq!(Tier::for_path("/rpc/account/sign-in"), Some(Tier::Auth));
-        assert_eq!(Tier::for_path("/api/me"), Some(Tier::Api));
-        assert_eq!(Tier::for_path("/rpc/settings/profile"), Some(Tier::Api));
-        assert_eq!(Tier::for_path("/settings"), None);
-        assert_eq!(Tier::for_path("/pkg/picscripter.wasm"), None);
+    fn every_server_function_has_a_tier() {
+        let registered: std::collections::BTreeSet<String> =
+            leptos::server_fn::axum::server_fn_paths()
+                .map(|(path, _)| path.to_owned())
+                .collect();
+        assert!(!registered.is_empty(), "server functions are registered");
+        let listed: std::collections::BTreeSet<String> = SERVER_FN_TIERS
+            .iter()
+            .map(|(path, _)| (*path).to_owned())
+            .collect();
+        assert_eq!(
+            registered, listed,
+            "add every server function to SERVER_FN_TIERS, and nothing else"
+        );
+        assert_eq!(
+            Tier::for_server_fn("/rpc/settings/password"),
+            Some(Tier::Auth)
+        );
+        assert_eq!(Tier::for_server_fn("/rpc/settings/profile"), None);
     }
 
     #[test]

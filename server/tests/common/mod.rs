@@ -47,6 +47,7 @@ pub struct TestApp {
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<()>>,
     postgres_db: Option<String>,
+    database_link: Option<TcpProxy>,
 }
 
 fn postgres_admin_url() -> String {
@@ -68,6 +69,33 @@ fn base_vars(data_dir: &std::path::Path) -> BTreeMap<String, String> {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts an app on PostgreSQL reached through a TCP proxy that the test can cut, as if
+    /// the database went down under the running server ([`TestApp::stop_database`]).
+    pub async fn spawn_with_breakable_database() -> Self {
+        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
+        let mut vars = base_vars(&data_dir);
+        let (name, url) = create_postgres_database().await;
+        let upstream: std::net::SocketAddr = "127.0.0.1:5432".parse().expect("an address");
+        let link = TcpProxy::start(upstream).await;
+        let through_link = url.replacen("127.0.0.1:5432", &link.addr.to_string(), 1);
+        assert_ne!(
+            through_link, url,
+            "the test database URL points at 127.0.0.1:5432"
+        );
+        vars.insert("DATABASE_URL".into(), through_link);
+        let mut app = Self::start(vars, data_dir, Some(name)).await;
+        app.database_link = Some(link);
+        app
+    }
+
+    /// Cuts the link to the database: open connections die and new ones are refused.
+    pub fn stop_database(&self) {
+        self.database_link
+            .as_ref()
+            .expect("the app was spawned with a breakable database")
+            .cut();
     }
 
     /// Starts an app with extra or changed environment variables.
@@ -106,7 +134,8 @@ impl TestApp {
         postgres_db: Option<String>,
     ) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
-            server::telemetry::init(server::config::LogFormat::Pretty);
+            let filter = std::env::var("RUST_LOG").ok();
+            server::telemetry::init(server::config::LogFormat::Pretty, filter.as_deref());
         }
         let (config, _) = Config::from_vars(&vars).expect("the test configuration is valid");
         let leptos = leptos::config::LeptosOptions::builder()
@@ -138,6 +167,7 @@ impl TestApp {
             shutdown,
             server: Some(server),
             postgres_db,
+            database_link: None,
         }
     }
 
@@ -205,6 +235,12 @@ impl TestApp {
             .send()
             .await
             .expect("the request is sent")
+    }
+
+    /// Registers a fresh account and signs it in; returns its email and bearer token. Two
+    /// calls give two users: the helper for "user B cannot see user A's data" tests.
+    pub async fn two_users(&self) -> ((String, String), (String, String)) {
+        (self.signed_in_user().await, self.signed_in_user().await)
     }
 
     /// Calls a server function the way a browser form does, with the session cookie.
@@ -293,4 +329,57 @@ pub async fn error_body(response: Response, status: StatusCode) -> Value {
         "a message: {body}"
     );
     body["error"].clone()
+}
+
+/// A TCP proxy on 127.0.0.1 in front of another address, which a test can cut.
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    stop: CancellationToken,
+}
+
+impl TcpProxy {
+    pub async fn start(upstream: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let addr = listener.local_addr().expect("a bound address");
+        let stop = CancellationToken::new();
+        tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                loop {
+                    let (mut inbound, _) = tokio::select! {
+                        _ = stop.cancelled() => break,
+                        accepted = listener.accept() => match accepted {
+                            Ok(accepted) => accepted,
+                            Err(_) => continue,
+                        },
+                    };
+                    let stop = stop.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await
+                        else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = stop.cancelled() => {}
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        }
+                    });
+                }
+                // The listener is dropped here: new connections are refused from now on.
+            }
+        });
+        Self { addr, stop }
+    }
+
+    pub fn cut(&self) {
+        self.stop.cancel();
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }

@@ -1,19 +1,17 @@
 //! `POST /api/auth/register`, `/login`, `/logout`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use app::services::{Accounts, Registration, SignInAttempt};
-use app::types::{Email, IssuedSession, Password, TimeZoneName, User};
+use app::services::{Registration, SignInAttempt};
+use app::types::{Email, EnteredPassword, IssuedSession, Password, TimeZoneName};
 
 use crate::http::error::HttpError;
-use crate::http::extract::AuthUser;
+use crate::http::extract::{AuthUser, Client};
 use crate::http::json::ApiJson;
 use crate::state::AppState;
 
@@ -28,24 +26,29 @@ pub fn router() -> Router<AppState> {
 struct RegisterBody {
     email: String,
     password: String,
-    /// IANA name; UTC when absent.
+    /// IANA name; UTC when absent or blank.
     time_zone: Option<String>,
 }
 
+/// 201 with the new user; the session it starts is set as the cookie.
 async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
-) -> Result<(StatusCode, Json<User>), HttpError> {
+) -> Result<Response, HttpError> {
     let registration = Registration {
         email: Email::parse(&body.email)?,
         password: Password::parse("password", body.password)?,
-        time_zone: match body.time_zone {
-            Some(name) => TimeZoneName::parse(&name)?,
-            None => TimeZoneName::utc(),
-        },
+        time_zone: TimeZoneName::parse_or_utc(body.time_zone.as_deref())?,
     };
-    let user = state.accounts.register(registration).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    let accounts = &state.services.accounts;
+    let account = accounts.register(registration).await?;
+    let cookie = accounts.session_cookie(Some(&account.session));
+    Ok((
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(account.user),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -56,16 +59,17 @@ struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, HttpError> {
     let attempt = SignInAttempt {
         email: body.email,
-        password: body.password,
-        client: peer.ip().to_string(),
+        password: EnteredPassword::new(body.password),
+        client,
     };
-    let session: IssuedSession = state.accounts.sign_in(attempt).await?;
-    let cookie = state.accounts.session_cookie(Some(&session));
+    let accounts = &state.services.accounts;
+    let session: IssuedSession = accounts.sign_in(attempt).await?;
+    let cookie = accounts.session_cookie(Some(&session));
     Ok(([(header::SET_COOKIE, cookie)], Json(session)).into_response())
 }
 
@@ -73,7 +77,8 @@ async fn logout(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> Result<Response, HttpError> {
-    state.accounts.sign_out(&who).await?;
-    let cookie = state.accounts.session_cookie(None);
+    let accounts = &state.services.accounts;
+    accounts.sign_out(&who).await?;
+    let cookie = accounts.session_cookie(None);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }

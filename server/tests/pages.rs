@@ -1,0 +1,171 @@
+//! What a first visit meets: real redirects for every client, the icon and manifest, and a
+//! failed sign-in that keeps what was typed.
+
+mod common;
+
+use reqwest::{StatusCode, header};
+use serde_json::Value;
+
+use common::{Backend, PASSWORD, TestApp};
+
+#[tokio::test]
+async fn redirects_are_real_for_clients_with_and_without_accept() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, token) = app.signed_in_user().await;
+    for accept in [
+        None,
+        Some("text/html"),
+        Some("*/*"),
+        Some("application/json"),
+    ] {
+        for (path, cookie, target) in [
+            ("/", None, "/login"),
+            ("/settings", None, "/login"),
+            ("/", Some(&token), "/settings"),
+            ("/login", Some(&token), "/settings"),
+        ] {
+            let mut request = app.client.get(app.url(path));
+            if let Some(accept) = accept {
+                request = request.header(header::ACCEPT, accept);
+            }
+            if let Some(token) = cookie {
+                request = request.header(header::COOKIE, format!("picscripter_session={token}"));
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FOUND,
+                "{path} with Accept {accept:?}"
+            );
+            assert_eq!(response.headers()[header::LOCATION], target, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_icon_and_the_manifest_are_served() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for (path, kind) in [
+        ("/favicon.ico", "image/x-icon"),
+        ("/favicon.svg", "image/svg+xml"),
+        ("/manifest.webmanifest", "application/manifest+json"),
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], kind, "{path}");
+    }
+    let ico = app
+        .client
+        .get(app.url("/favicon.ico"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&ico[..4], &[0, 0, 1, 0], "an ICO header");
+    let manifest: Value = app
+        .client
+        .get(app.url("/manifest.webmanifest"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["name"], "Picscripterai");
+    let html = app.get_page("/login", None).await.text().await.unwrap();
+    assert!(html.contains("rel=\"icon\"") && html.contains("rel=\"manifest\""));
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_without_javascript_keeps_the_email() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.register("ana@example.com", PASSWORD).await;
+    let failed = app
+        .client
+        .post(app.url("/rpc/account/sign-in"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, app.url("/login"))
+        .form(&[("email", "ana@example.com"), ("password", "wrong password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::FOUND);
+    let location = failed.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(location.contains("email=ana%40example.com"), "{location}");
+    assert!(
+        !location.contains("wrong"),
+        "the password is never sent back: {location}"
+    );
+    let html = app
+        .client
+        .get(&location)
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"ana@example.com\""),
+        "the email is filled in"
+    );
+    assert!(html.contains("The email or password is not correct."));
+
+    // Failing again from that page replaces the kept email rather than piling them up.
+    let again = app
+        .client
+        .post(app.url("/rpc/account/sign-in"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, &location)
+        .form(&[("email", "bob@example.com"), ("password", "wrong password")])
+        .send()
+        .await
+        .unwrap();
+    let location = again.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(location.matches("email=").count(), 1, "{location}");
+    assert_eq!(location.matches("__err=").count(), 1, "{location}");
+    assert!(location.contains("email=bob%40example.com"), "{location}");
+}
+
+#[tokio::test]
+async fn a_failed_registration_without_javascript_keeps_the_email() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let failed = app
+        .client
+        .post(app.url("/rpc/account/register"))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, app.url("/register"))
+        .form(&[
+            ("email", "ana@example.com"),
+            ("password", "short"),
+            ("time_zone", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = failed.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = app
+        .client
+        .get(&location)
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("value=\"ana@example.com\""), "{html}");
+    assert!(html.contains("Use at least 8 characters."));
+}
