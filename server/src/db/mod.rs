@@ -77,15 +77,15 @@ pub async fn connect(
     max_connections: u32,
 ) -> Result<DatabaseConnection, DbErr> {
     let url = url.expose_secret();
-    if let Some(path) = sqlite_file(url) {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            std::fs::create_dir_all(dir).map_err(|error| {
-                DbErr::Custom(format!(
-                    "cannot create the database directory {}: {error}",
-                    dir.display()
-                ))
-            })?;
-        }
+    if let Some(path) = sqlite_file(url)
+        && let Some(dir) = std::path::Path::new(path).parent()
+    {
+        std::fs::create_dir_all(dir).map_err(|error| {
+            DbErr::Custom(format!(
+                "cannot create the database directory {}: {error}",
+                dir.display()
+            ))
+        })?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options

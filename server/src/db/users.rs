@@ -62,7 +62,7 @@ pub async fn insert(
     .insert(db)
     .await
     .map_err(DbError::from_write)?;
-    Ok(User::try_from(row).map_err(DbError::Db)?)
+    User::try_from(row).map_err(DbError::Db)
 }
 
 /// The user with this email and their password hash, for signing in.

@@ -67,10 +67,10 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
     // request's CSP nonce (the security middleware made it; Leptos puts it on its scripts).
     let leptos_context = move || {
         provide_context(services.clone());
-        if let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() {
-            if let Some(nonce) = parts.extensions.get::<CspNonce>() {
-                provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
-            }
+        if let Some(parts) = leptos::prelude::use_context::<http::request::Parts>()
+            && let Some(nonce) = parts.extensions.get::<CspNonce>()
+        {
+            provide_context(leptos::nonce::Nonce::from_value(nonce.0.clone()));
         }
     };
     let options = state.leptos.clone();

@@ -164,9 +164,9 @@ pub struct Charge {
 
 /// Route middleware: charges every request of the routes it is attached to against one tier.
 pub async fn charge_tier(State(charge): State<Charge>, request: Request, next: Next) -> Response {
-    match charge_request(&charge.limiter, &request, &[charge.tier]) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refusal,
+    match refusal(&charge.limiter, &request, &[charge.tier]) {
+        None => next.run(request).await,
+        Some(refusal) => refusal,
     }
 }
 
@@ -185,27 +185,23 @@ pub async fn limit_server_fns(
         Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
         _ => &[Tier::Api],
     };
-    match charge_request(&limiter, &request, tiers) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refusal,
+    match refusal(&limiter, &request, tiers) {
+        None => next.run(request).await,
+        Some(refusal) => refusal,
     }
 }
 
 /// Charges `tiers` for the request's client; the refusal to send when one is spent. A request
 /// without a client address is refused: failing open would give every such request one
 /// shared, unlimited identity.
-fn charge_request(
-    limiter: &RateLimiter,
-    request: &Request,
-    tiers: &[Tier],
-) -> Result<(), Response> {
+fn refusal(limiter: &RateLimiter, request: &Request, tiers: &[Tier]) -> Option<Response> {
     let path = request.uri().path();
     let Some(client) = request.extensions().get::<ClientAddr>().copied() else {
         tracing::error!(
             path,
             "no client address on the request; refusing it (is the client middleware installed?)"
         );
-        return Err(error_response_for(
+        return Some(error_response_for(
             path,
             ApiError::Internal { request_id: None },
         ));
@@ -218,10 +214,10 @@ fn charge_request(
             let error = ApiError::RateLimited {
                 retry_after_secs: retry_after_secs.max(1),
             };
-            return Err(error_response_for(path, error));
+            return Some(error_response_for(path, error));
         }
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]
