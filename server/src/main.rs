@@ -81,9 +81,11 @@ async fn serve(config: Config, leptos_config: PathBuf) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read the Leptos site settings from {path}; run from the repository root or pass --leptos-config"))?
         .leptos_options;
     let app = Application::build(config, leptos).await?;
-    tracing::info!(addr = %app.local_addr(), "listening");
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(
+        cancel_on_signal(shutdown.clone()).context("cannot listen for SIGTERM and Ctrl-C")?,
+    );
+    tracing::info!(addr = %app.local_addr(), "listening");
     app.run_until_stopped(shutdown).await
 }
 

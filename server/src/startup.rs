@@ -227,29 +227,30 @@ where
     }
 }
 
-/// Cancels `token` on Ctrl-C or SIGTERM.
-pub async fn cancel_on_signal(token: CancellationToken) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Cancels `token` on Ctrl-C or SIGTERM. The handlers are installed when this is called, not
+/// when the returned future first runs: a signal that arrives right after start-up (a test, an
+/// orchestrator that stops a fresh instance) must reach them instead of killing the process.
+pub fn cancel_on_signal(
+    token: CancellationToken,
+) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+            tracing::info!("shutting down");
+            token.cancel();
+        })
     }
-    tracing::info!("shutting down");
-    token.cancel();
+    #[cfg(not(unix))]
+    Ok(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        token.cancel();
+    })
 }

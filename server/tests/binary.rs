@@ -257,6 +257,12 @@ fn a_request_in_flight_at_sigterm_finishes_before_the_server_stops() {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    // One access line for it: the matched route and the status.
+    let access = wait_for("request finished");
+    assert!(
+        access.contains("route=\"/api/auth/login\"") && access.contains("status=401"),
+        "{access}"
+    );
     wait_for("every request finished");
     assert!(server.wait().unwrap().success(), "a graceful stop exits 0");
     std::fs::remove_dir_all(dir).unwrap();
