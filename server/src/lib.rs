@@ -4,9 +4,11 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod publishing;
 pub mod redis;
 pub mod secrets;
 pub mod startup;

@@ -4,6 +4,8 @@
 mod client;
 mod error;
 mod session;
+mod target_status;
+mod text_length;
 mod user;
 
 pub use client::ClientAddr;
@@ -12,6 +14,8 @@ pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,
 };
+pub use target_status::TargetStatus;
+pub use text_length::{X_MAX_WEIGHTED_LENGTH, X_URL_LENGTH, fits_x, x_weighted_length};
 pub use user::{
     DisplayName, Email, EnteredPassword, Password, ProfileUpdate, TimeZoneName, User, UserId,
 };
