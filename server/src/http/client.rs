@@ -7,13 +7,14 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use http::HeaderMap;
 use ipnet::IpNet;
 
 use app::types::ClientAddr;
+
+use super::guard::Check;
 
 const FORWARDED_FOR: &str = "x-forwarded-for";
 
@@ -66,22 +67,20 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Middleware: decides the request's [`ClientAddr`]. A request without a peer address (a
+/// The check that decides the request's [`ClientAddr`]. A request without a peer address (a
 /// router served without connection info) gets none, and the limits then refuse it.
-pub async fn identify_client(
-    State(proxies): State<Arc<TrustedProxies>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    if let Some(peer) = peer {
-        let client = ClientAddr::from_ip(proxies.client_ip(peer, request.headers()));
-        request.extensions_mut().insert(client);
+impl Check for Arc<TrustedProxies> {
+    fn check(&self, request: &mut Request) -> Option<Response> {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        if let Some(peer) = peer {
+            let client = ClientAddr::from_ip(self.client_ip(peer, request.headers()));
+            request.extensions_mut().insert(client);
+        }
+        None
     }
-    next.run(request).await
 }
 
 #[cfg(test)]

@@ -9,14 +9,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, header};
 
 use app::types::{ApiError, SESSION_COOKIE, request_cookie};
 
 use super::error::error_response_for;
+use super::guard::Check;
 
 /// The origins whose pages may send state-changing requests.
 #[derive(Debug, Clone)]
@@ -85,23 +85,21 @@ impl SameSitePolicy {
     }
 }
 
-/// Middleware: refuses cross-site state-changing requests with 403 `cross_site`.
-pub async fn refuse_cross_site(
-    State(policy): State<Arc<SameSitePolicy>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
-    if policy.is_cross_site(request.method(), path, request.headers()) {
+/// The check: refuses cross-site state-changing requests with 403 `cross_site`.
+impl Check for Arc<SameSitePolicy> {
+    fn check(&self, request: &mut Request) -> Option<Response> {
+        let path = request.uri().path();
+        if !self.is_cross_site(request.method(), path, request.headers()) {
+            return None;
+        }
         let origin = request
             .headers()
             .get(header::ORIGIN)
             .and_then(|origin| origin.to_str().ok())
             .unwrap_or("none");
         tracing::warn!(path, origin, "refused a cross-site request");
-        return error_response_for(path, ApiError::CrossSite);
+        Some(error_response_for(path, ApiError::CrossSite))
     }
-    next.run(request).await
 }
 
 #[cfg(test)]

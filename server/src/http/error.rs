@@ -34,8 +34,20 @@ impl IntoResponse for HttpError {
     }
 }
 
-/// Middleware: re-renders an `Internal` error with the id of the request that caused it.
-pub async fn name_internal_errors(request: Request, next: Next) -> Response {
+/// Middleware for `/api`: a known path called with the wrong method answers 405 in our JSON
+/// shape (keeping the `Allow` header the router computed), and an `Internal` error is
+/// re-rendered with the id of the request that caused it. Outside the router, so that it
+/// costs one layer, not one per route.
+pub async fn api_errors(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let response = name_internal_errors(request, next).await;
+    method_not_allowed_as_json(response)
+}
+
+/// Re-renders an `Internal` error with the id of the request that caused it.
+async fn name_internal_errors(request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
         .get(super::REQUEST_ID_HEADER)
@@ -64,10 +76,7 @@ pub async fn api_not_found() -> HttpError {
     HttpError(ApiError::NotFound)
 }
 
-/// Middleware for the API: a known path called with the wrong method answers 405 in our JSON
-/// shape, keeping the `Allow` header the router computed.
-pub async fn api_method_not_allowed(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+fn method_not_allowed_as_json(response: Response) -> Response {
     if response.status() != http::StatusCode::METHOD_NOT_ALLOWED
         || response.extensions().get::<ApiError>().is_some()
     {

@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod drain;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod health;
 pub mod json;
 pub mod rate_limit;
@@ -27,6 +28,7 @@ use http::header::{HeaderName, HeaderValue};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
@@ -42,6 +44,7 @@ use crate::state::AppState;
 use client::TrustedProxies;
 use csrf::SameSitePolicy;
 use drain::InFlight;
+use guard::GuardLayer;
 use rate_limit::RateLimiter;
 use security::{CspNonce, SecurityPolicy};
 use timeout::Timeouts;
@@ -76,7 +79,6 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
     let options = state.leptos.clone();
     let pkg_dir =
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let timeouts = middleware.timeouts;
 
     let pages = Router::new()
         .leptos_routes_with_context(&state, generate_route_list(App), leptos_context.clone(), {
@@ -89,15 +91,7 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         >(leptos_context, shell))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
         .layer(middleware::from_fn(error::server_fn_errors))
-        .layer(middleware::from_fn(redirect::real_redirects))
-        .layer(middleware::from_fn_with_state(
-            middleware.limiter.clone(),
-            rate_limit::limit_server_fns,
-        ))
-        .layer(middleware::from_fn_with_state(
-            timeouts.pages,
-            timeout::time_limit,
-        ));
+        .layer(middleware::from_fn(redirect::real_redirects));
 
     let static_files = Router::new()
         .nest_service(
@@ -109,24 +103,13 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ))
-        .merge(assets::router())
-        .layer(middleware::from_fn_with_state(
-            timeouts.static_files,
-            timeout::time_limit,
-        ));
+        .merge(assets::router());
 
     let health = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .layer(middleware::from_fn_with_state(
-            timeouts.health,
-            timeout::time_limit,
-        ));
+        .route("/readyz", get(health::readyz));
 
-    let api = api::router(middleware.limiter.clone()).layer(middleware::from_fn_with_state(
-        timeouts.api,
-        timeout::time_limit,
-    ));
+    let api = api::router(middleware.limiter.clone());
 
     let cors = CorsLayer::new()
         .allow_origin(middleware.cors_origins)
@@ -148,11 +131,11 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         .nest("/api", api)
         .merge(static_files)
         .merge(pages)
-        .route_layer(middleware::from_fn(access_log::remember_route))
+        .route_layer(access_log::RememberRouteLayer)
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                .layer(middleware::from_fn(request_id::drop_unusable_request_id))
+                .layer(MapRequestLayer::new(request_id::drop_unusable_request_id))
                 .layer(SetRequestIdLayer::new(
                     HeaderName::from_static(REQUEST_ID_HEADER),
                     MakeRequestUuid,
@@ -179,13 +162,15 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
                 ))
                 .layer(cors)
                 .layer(CompressionLayer::new())
+                // Checks on the way in; guards, not `from_fn`, because they run on every
+                // request and `from_fn` costs a clone of everything below it (see guard.rs).
+                .layer(GuardLayer(middleware.trusted_proxies))
+                .layer(GuardLayer(middleware.same_site))
+                .layer(GuardLayer(middleware.limiter))
+                .layer(middleware::from_fn(error::api_errors))
                 .layer(middleware::from_fn_with_state(
-                    middleware.trusted_proxies,
-                    client::identify_client,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    middleware.same_site,
-                    csrf::refuse_cross_site,
+                    middleware.timeouts,
+                    timeout::time_limit,
                 )),
         )
 }

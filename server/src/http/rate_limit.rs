@@ -1,8 +1,9 @@
 //! Rate limiting: one mechanism, several named tiers. A tier is a quota per client (the
-//! [`ClientAddr`] the client middleware decided). REST routes are charged where they are
-//! declared (`route_layer(charge(..))` in `http::api`); server functions, which the `#[server]`
-//! macro declares, are charged by the table [`SERVER_FN_TIERS`], and a test fails when a
-//! server function is missing from it. A new tier (AI generation, post creation, OAuth) is a
+//! [`ClientAddr`] the client middleware decided). Everything under `/api` and `/rpc` counts
+//! against `Api`. A REST route in a stricter tier says so where it is declared
+//! (`route_layer(charge(..))` in `http::api`); server functions, which the `#[server]` macro
+//! declares, are looked up in the table [`SERVER_FN_TIERS`], and a test fails when a server
+//! function is missing from it. A new tier (AI generation, post creation, OAuth) is a
 //! variant here with its default quota, tuned by `RATE_LIMIT_<TIER>`.
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use app::types::{ApiError, ClientAddr};
 
 use super::error::error_response_for;
+use super::guard::Check;
 
 /// The named tiers, in the order their paths are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -170,24 +172,23 @@ pub async fn charge_tier(State(charge): State<Charge>, request: Request, next: N
     }
 }
 
-/// Middleware for the server functions under `/rpc`: charges `Api` and the function's own
-/// tier from [`SERVER_FN_TIERS`].
-pub async fn limit_server_fns(
-    State(limiter): State<Arc<RateLimiter>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
-    if !path.starts_with(app::api::SERVER_FN_PREFIX) {
-        return next.run(request).await;
-    }
-    let tiers: &[Tier] = match Tier::for_server_fn(path) {
-        Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
-        _ => &[Tier::Api],
-    };
-    match refusal(&limiter, &request, tiers) {
-        None => next.run(request).await,
-        Some(refusal) => refusal,
+/// The check outside the router: charges every request under `/api` and `/rpc` to `Api`, and a
+/// server function also to its own tier from [`SERVER_FN_TIERS`]. (REST routes in a stricter
+/// tier add it where they are declared.)
+impl Check for Arc<RateLimiter> {
+    fn check(&self, request: &mut Request) -> Option<Response> {
+        let path = request.uri().path();
+        let tiers: &[Tier] = if path.starts_with("/api/") {
+            &[Tier::Api]
+        } else if path.starts_with(app::api::SERVER_FN_PREFIX) {
+            match Tier::for_server_fn(path) {
+                Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
+                _ => &[Tier::Api],
+            }
+        } else {
+            return None;
+        };
+        refusal(self, request, tiers)
     }
 }
 

@@ -4,8 +4,6 @@
 //! carry markup into a log viewer, and is replaced.
 
 use axum::extract::Request;
-use axum::middleware::Next;
-use axum::response::Response;
 
 use super::REQUEST_ID_HEADER;
 
@@ -20,9 +18,9 @@ fn is_usable(id: &[u8]) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'))
 }
 
-/// Middleware, before the id is assigned: removes a client id that is not usable, so a fresh
-/// one is made.
-pub async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+/// Before the id is assigned (a `MapRequest` layer): removes a client id that is not usable,
+/// so a fresh one is made.
+pub fn drop_unusable_request_id(mut request: Request) -> Request {
     let unusable = request
         .headers()
         .get_all(REQUEST_ID_HEADER)
@@ -32,7 +30,7 @@ pub async fn drop_unusable_request_id(mut request: Request, next: Next) -> Respo
     if unusable {
         request.headers_mut().remove(REQUEST_ID_HEADER);
     }
-    next.run(request).await
+    request
 }
 
 #[cfg(test)]

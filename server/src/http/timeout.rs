@@ -25,6 +25,21 @@ pub struct Timeouts {
     pub static_files: Duration,
 }
 
+impl Timeouts {
+    /// The limit of the route group `path` belongs to.
+    pub fn for_path(&self, path: &str) -> Duration {
+        if path == "/healthz" || path == "/readyz" {
+            self.health
+        } else if path.starts_with("/api/") {
+            self.api
+        } else if path.starts_with("/pkg/") {
+            self.static_files
+        } else {
+            self.pages
+        }
+    }
+}
+
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
@@ -36,9 +51,16 @@ impl Default for Timeouts {
     }
 }
 
-/// Route-group middleware: answers `TimedOut` when the group's limit passes first.
-pub async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+/// Middleware: answers `TimedOut` when the request's route group's limit passes first. One
+/// layer outside the router, choosing the limit by path, is cheaper than one per group inside
+/// it (see `access_log::RememberRouteLayer`).
+pub async fn time_limit(
+    State(timeouts): State<Timeouts>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
+    let limit = timeouts.for_path(&path);
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
@@ -60,6 +82,10 @@ mod tests {
     use tower::ServiceExt as _;
 
     fn app(limit: Duration) -> Router {
+        let limits = Timeouts {
+            api: limit,
+            ..Timeouts::default()
+        };
         Router::new()
             .route(
                 "/api/slow",
@@ -69,7 +95,7 @@ mod tests {
                 }),
             )
             .route("/api/quick", get(|| async { "done" }))
-            .layer(axum::middleware::from_fn_with_state(limit, time_limit))
+            .layer(axum::middleware::from_fn_with_state(limits, time_limit))
     }
 
     async fn status_of(router: Router, path: &str) -> http::StatusCode {
@@ -78,6 +104,19 @@ mod tests {
             .body(axum::body::Body::empty())
             .unwrap();
         router.oneshot(request).await.unwrap().status()
+    }
+
+    #[test]
+    fn each_route_group_has_its_limit() {
+        let limits = Timeouts::default();
+        assert_eq!(limits.for_path("/readyz"), limits.health);
+        assert_eq!(limits.for_path("/api/me"), limits.api);
+        assert_eq!(
+            limits.for_path("/pkg/picscripter.wasm"),
+            limits.static_files
+        );
+        assert_eq!(limits.for_path("/rpc/account/me"), limits.pages);
+        assert_eq!(limits.for_path("/settings"), limits.pages);
     }
 
     #[tokio::test(start_paused = true)]
