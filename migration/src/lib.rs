@@ -4,14 +4,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_users_and_sessions;
+mod m20261125_000002_create_connections;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261125_000001_create_users_and_sessions::Migration,
-        )]
+        vec![
+            Box::new(m20261125_000001_create_users_and_sessions::Migration),
+            Box::new(m20261125_000002_create_connections::Migration),
+        ]
     }
 }

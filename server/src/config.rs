@@ -55,6 +55,12 @@ pub struct Config {
     /// `CORS_ORIGINS` (optional, comma-separated): origins allowed to call the API from a
     /// browser, and to send state-changing requests from their pages.
     pub cors_origins: Vec<http::HeaderValue>,
+    /// `ENCRYPTION_KEY` (optional, 32 bytes of base64): encrypts platform tokens at rest.
+    /// Without it a key is generated once and kept in `DATA_DIR`.
+    pub encryption_key: Option<SecretString>,
+    /// `ENCRYPTION_KEYS_OLD` (optional, comma-separated): retired keys that still decrypt,
+    /// until `picscripter rotate-key` has re-encrypted everything under the current one.
+    pub encryption_keys_old: Vec<SecretString>,
     /// `TRUSTED_PROXIES` (optional, comma-separated CIDRs or addresses): peers whose
     /// `X-Forwarded-For` is believed when deciding who the client is.
     pub trusted_proxies: Vec<IpNet>,
@@ -91,6 +97,7 @@ const WATCHED_PREFIXES: &[&str] = &[
     "DATABASE_",
     "REDIS_",
     "JWT_",
+    "ENCRYPTION_",
     "PUBLIC_BASE_",
     "CORS_",
     "TRUSTED_",
@@ -298,6 +305,8 @@ fn database_section(env: &mut Env<'_>, data_dir: &Path) -> DatabaseSection {
 
 struct SecuritySection {
     jwt_secret: Option<SecretString>,
+    encryption_key: Option<SecretString>,
+    encryption_keys_old: Vec<SecretString>,
     cors_origins: Vec<http::HeaderValue>,
     trusted_proxies: Vec<IpNet>,
 }
@@ -315,6 +324,27 @@ fn security_section(env: &mut Env<'_>) -> SecuritySection {
             None
         }
     };
+
+    // Key values are never shown, only what is wrong with them.
+    let current = env.get("ENCRYPTION_KEY").map(|raw| ("ENCRYPTION_KEY", raw));
+    let old = list(env.get("ENCRYPTION_KEYS_OLD")).map(|raw| ("ENCRYPTION_KEYS_OLD", raw));
+    let mut keys: Vec<(&str, SecretString)> = Vec::new();
+    for (name, raw) in current.into_iter().chain(old) {
+        let key = SecretString::from(raw.to_owned());
+        match crate::crypto::check_key(name, &key) {
+            Ok(()) => keys.push((name, key)),
+            Err(error) => env.problem(error.to_string()),
+        }
+    }
+    let encryption_key = keys
+        .iter()
+        .find(|(name, _)| *name == "ENCRYPTION_KEY")
+        .map(|(_, key)| key.clone());
+    let encryption_keys_old = keys
+        .into_iter()
+        .filter(|(name, _)| *name == "ENCRYPTION_KEYS_OLD")
+        .map(|(_, key)| key)
+        .collect();
 
     let mut cors_origins = Vec::new();
     for origin in list(env.get("CORS_ORIGINS")) {
@@ -342,6 +372,8 @@ fn security_section(env: &mut Env<'_>) -> SecuritySection {
     }
     SecuritySection {
         jwt_secret,
+        encryption_key,
+        encryption_keys_old,
         cors_origins,
         trusted_proxies,
     }
@@ -478,6 +510,8 @@ impl Config {
                 database_max_connections: database.max_connections,
                 redis_url: database.redis_url,
                 jwt_secret: security.jwt_secret,
+                encryption_key: security.encryption_key,
+                encryption_keys_old: security.encryption_keys_old,
                 public_base_url: server.public_base_url,
                 cors_origins: security.cors_origins,
                 trusted_proxies: security.trusted_proxies,
@@ -669,6 +703,32 @@ mod tests {
             }
         );
         assert_eq!(config.rate_limits[&Tier::Api], Tier::Api.default_quota());
+    }
+
+    #[test]
+    fn encryption_keys_must_be_32_bytes_and_are_never_shown() {
+        let good = crate::crypto::generate_key();
+        let (config, _) = Config::from_vars(&vars(&[
+            ("ENCRYPTION_KEY", &good),
+            ("ENCRYPTION_KEYS_OLD", &format!("{good}, {good}")),
+        ]))
+        .unwrap();
+        assert!(config.encryption_key.is_some());
+        assert_eq!(config.encryption_keys_old.len(), 2);
+        let errors = Config::from_vars(&vars(&[
+            ("ENCRYPTION_KEY", "c2hvcnQtYnV0LXNlY3JldA=="),
+            ("ENCRYPTION_KEYS_OLD", "not base64 at all!"),
+        ]))
+        .unwrap_err();
+        let text = errors.to_string();
+        assert!(
+            text.contains("ENCRYPTION_KEY:") && text.contains("ENCRYPTION_KEYS_OLD:"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("c2hvcnQ") && !text.contains("not base64 at all"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -87,6 +87,11 @@ impl Key {
     }
 }
 
+/// Checks that `key` (the value of the variable `name`) is a usable key, for configuration.
+pub fn check_key(name: &str, key: &SecretString) -> Result<(), CryptoError> {
+    Key::parse(name, key).map(|_| ())
+}
+
 /// The current key and the retired ones that still decrypt.
 pub struct Keyring {
     current: Key,

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod key_rotation;
 pub mod publishing;
 pub mod redis;
 pub mod secrets;

@@ -8,8 +8,10 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use server::clock::SystemClock;
 use server::config::Config;
-use server::startup::{Application, cancel_on_signal};
+use server::key_rotation::rotate_keys;
+use server::startup::{Application, cancel_on_signal, token_keyring};
 use server::{db, telemetry};
 
 #[derive(Parser)]
@@ -36,6 +38,9 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Re-encrypt every stored platform token under the current ENCRYPTION_KEY, so that the
+    /// keys in ENCRYPTION_KEYS_OLD can be retired. Safe while the app runs.
+    RotateKey,
 }
 
 #[tokio::main]
@@ -62,6 +67,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { leptos_config, .. } => serve(config, leptos_config).await,
         Command::Migrate => migrate(config).await,
+        Command::RotateKey => rotate_key(config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -97,5 +103,25 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot apply the database migrations")?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn rotate_key(config: Config) -> anyhow::Result<()> {
+    let keyring = token_keyring(&config)?;
+    let db = db::connect(&config.database_url(), config.database_max_connections)
+        .await
+        .context("cannot connect to the database")?;
+    db::migrate(&db)
+        .await
+        .context("cannot apply the database migrations")?;
+    let report = rotate_keys(&db, &keyring, &SystemClock)
+        .await
+        .context("the rotation stopped; nothing is lost, run it again")?;
+    println!(
+        "re-encrypted the tokens of {} connection(s) under key {}; {} already used it",
+        report.rotated,
+        keyring.current_key_id(),
+        report.current
+    );
     Ok(())
 }

@@ -9,21 +9,21 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use secrecy::SecretString;
 
-/// Reads `DATA_DIR/<name>`, creating it with 48 random bytes (base64) if it does not exist.
+/// Reads `DATA_DIR/<name>`, creating it with `bytes` random bytes (base64) if it does not exist.
 ///
 /// Two processes starting on a fresh data directory must end up with the same secret, or each
 /// would reject the other's sessions. So the new secret is written whole to a file of its own
 /// and then hard-linked into place: the link either creates the file with its full content or
 /// fails because another process got there first, and then that process's secret is read.
-pub fn load_or_create(data_dir: &Path, name: &str) -> io::Result<SecretString> {
+pub fn load_or_create(data_dir: &Path, name: &str, bytes: usize) -> io::Result<SecretString> {
     let path = data_dir.join(name);
     if let Some(existing) = read_existing(&path)? {
         return Ok(existing);
     }
     std::fs::create_dir_all(data_dir)?;
-    let mut bytes = [0u8; 48];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut random = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut random);
+    let secret = base64::engine::general_purpose::STANDARD.encode(random);
 
     let draft = data_dir.join(format!(".{name}.{}", uuid::Uuid::new_v4().simple()));
     let mut options = std::fs::OpenOptions::new();
@@ -66,8 +66,8 @@ mod tests {
     #[test]
     fn a_generated_secret_is_kept_for_the_next_start() {
         let dir = std::env::temp_dir().join(format!("picscripter-secret-{}", uuid::Uuid::new_v4()));
-        let first = load_or_create(&dir, "jwt_secret").unwrap();
-        let second = load_or_create(&dir, "jwt_secret").unwrap();
+        let first = load_or_create(&dir, "jwt_secret", 48).unwrap();
+        let second = load_or_create(&dir, "jwt_secret", 48).unwrap();
         assert_eq!(first.expose_secret(), second.expose_secret());
         assert!(first.expose_secret().len() >= 64);
         #[cfg(unix)]
@@ -91,7 +91,7 @@ mod tests {
                 let (dir, start) = (dir.clone(), start.clone());
                 std::thread::spawn(move || {
                     start.wait();
-                    load_or_create(&dir, "jwt_secret")
+                    load_or_create(&dir, "jwt_secret", 48)
                         .unwrap()
                         .expose_secret()
                         .to_owned()

@@ -19,6 +19,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::{AccountService, AccountSettings};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, uses_https};
+use crate::crypto::{self, Keyring};
 use crate::http::client::TrustedProxies;
 use crate::http::csrf::SameSitePolicy;
 use crate::http::drain::InFlight;
@@ -72,13 +73,21 @@ impl Application {
 
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
-            None => secrets::load_or_create(&config.data_dir, "jwt_secret").with_context(|| {
-                format!(
-                    "cannot keep the session secret in {}",
-                    config.data_dir.display()
-                )
-            })?,
+            None => {
+                secrets::load_or_create(&config.data_dir, "jwt_secret", 48).with_context(|| {
+                    format!(
+                        "cannot keep the session secret in {}",
+                        config.data_dir.display()
+                    )
+                })?
+            }
         };
+        // Built now so a bad or missing key stops the start, not the first connection.
+        let keyring = token_keyring(&config)?;
+        tracing::info!(
+            key_id = keyring.current_key_id(),
+            "platform tokens are encrypted"
+        );
         let redis = config
             .redis_url
             .as_ref()
@@ -209,6 +218,23 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The keys platform tokens are encrypted with: `ENCRYPTION_KEY` (or the key generated into
+/// `DATA_DIR` on the embedded default) and `ENCRYPTION_KEYS_OLD`.
+pub fn token_keyring(config: &Config) -> anyhow::Result<Keyring> {
+    let current = match &config.encryption_key {
+        Some(key) => key.clone(),
+        None => secrets::load_or_create(&config.data_dir, "encryption_key", crypto::KEY_BYTES)
+            .with_context(|| {
+                format!(
+                    "cannot keep the token encryption key in {}",
+                    config.data_dir.display()
+                )
+            })?,
+    };
+    Keyring::new(&current, &config.encryption_keys_old)
+        .context("the token encryption keys are not usable")
 }
 
 /// Runs `work` now and then every `period` until `shutdown`; a run in progress is finished.

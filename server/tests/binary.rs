@@ -100,6 +100,39 @@ fn a_dotenv_that_does_not_parse_stops_the_start_naming_the_line() {
 }
 
 #[test]
+fn rotate_key_runs_on_a_fresh_data_directory_and_refuses_a_bad_key() {
+    let dir = temp_dir();
+    let output = picscripter(&dir).arg("rotate-key").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("re-encrypted the tokens of 0 connection(s)"),
+        "{stdout}"
+    );
+    assert!(
+        dir.join("encryption_key").exists(),
+        "the embedded default keeps its key"
+    );
+
+    let output = picscripter(&dir)
+        .arg("rotate-key")
+        .env("ENCRYPTION_KEY", "too-short")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ENCRYPTION_KEY") && !stderr.contains("too-short"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn migrate_creates_the_embedded_database() {
     let dir = temp_dir();
     let status = picscripter(&dir)

@@ -2,14 +2,18 @@
 //! and the database mapping. There is no second copy of any of them.
 
 mod client;
+mod connection;
 mod error;
+mod platform;
 mod session;
 mod target_status;
 mod text_length;
 mod user;
 
 pub use client::ClientAddr;
+pub use connection::{Connection, ConnectionId, ConnectionStatus};
 pub use error::ApiError;
+pub use platform::Platform;
 pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,

@@ -48,6 +48,8 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<()>>,
     postgres_db: Option<String>,
     database_link: Option<TcpProxy>,
+    /// The app's database, for tests that look at rows directly.
+    pub database_url: String,
 }
 
 fn postgres_admin_url() -> String {
@@ -138,6 +140,7 @@ impl TestApp {
             server::telemetry::init(server::config::LogFormat::Pretty, filter.as_deref());
         }
         let (config, _) = Config::from_vars(&vars).expect("the test configuration is valid");
+        let database_url = secrecy::ExposeSecret::expose_secret(&config.database_url()).to_owned();
         let leptos = leptos::config::LeptosOptions::builder()
             .output_name("picscripter")
             .site_root(data_dir.join("site").display().to_string())
@@ -168,6 +171,7 @@ impl TestApp {
             server: Some(server),
             postgres_db,
             database_link: None,
+            database_url,
         }
     }
 
@@ -241,6 +245,21 @@ impl TestApp {
     /// calls give two users: the helper for "user B cannot see user A's data" tests.
     pub async fn two_users(&self) -> ((String, String), (String, String)) {
         (self.signed_in_user().await, self.signed_in_user().await)
+    }
+
+    /// The id of the user a token belongs to.
+    pub async fn user_id(&self, token: &str) -> uuid::Uuid {
+        let me: Value = self
+            .me(token)
+            .await
+            .json()
+            .await
+            .expect("/api/me answers JSON");
+        me["id"]
+            .as_str()
+            .expect("a user id")
+            .parse()
+            .expect("a UUID")
     }
 
     /// Calls a server function the way a browser form does, with the session cookie.

@@ -1,0 +1,50 @@
+//! A connected account on a social platform, as its owner sees it. Tokens never appear here:
+//! they stay encrypted in the database and in the server.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Platform;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionId(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Tokens work (or can be refreshed).
+    Active,
+    /// The platform refused our tokens for good; the user must connect the account again.
+    NeedsReconnect,
+}
+
+impl ConnectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReconnect => "needs_reconnect",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Active, Self::NeedsReconnect]
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub platform: Platform,
+    /// The account's id on the platform.
+    pub account_id: String,
+    /// `@handle` on X, the page name on Facebook, …
+    pub handle: String,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub status: ConnectionStatus,
+    pub connected_at: DateTime<Utc>,
+}

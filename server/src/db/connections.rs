@@ -1,0 +1,239 @@
+//! Queries on `connections`. Tokens come in and go out as [`EncryptedToken`]s: this module never
+//! sees a plaintext. Each token is encrypted for its row and kind ([`token_context`]), so the
+//! row's id is chosen before the tokens are encrypted.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use app::types::{Connection, ConnectionId, ConnectionStatus, Platform, UserId};
+
+use super::DbError;
+use super::entities::connection;
+use crate::crypto::EncryptedToken;
+
+/// Which of a connection's tokens a ciphertext is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+/// The associated data a connection's token is encrypted with: a ciphertext moved to another
+/// row, or from the refresh to the access column, no longer decrypts.
+pub fn token_context(id: ConnectionId, kind: TokenKind) -> Vec<u8> {
+    let kind = match kind {
+        TokenKind::Access => "access",
+        TokenKind::Refresh => "refresh",
+    };
+    format!("connection:{}:{kind}", id.0).into_bytes()
+}
+
+/// A connection's tokens as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTokens {
+    pub access: EncryptedToken,
+    pub refresh: Option<EncryptedToken>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What the platform told us about the account.
+#[derive(Debug, Clone)]
+pub struct NewConnection<'a> {
+    pub platform: Platform,
+    pub account_id: &'a str,
+    pub handle: &'a str,
+    pub display_name: Option<&'a str>,
+    pub avatar_url: Option<&'a str>,
+    pub scopes: &'a str,
+}
+
+fn corrupt(column: &str, id: Uuid) -> sea_orm::DbErr {
+    sea_orm::DbErr::Custom(format!("connections.{column} of {id} does not parse"))
+}
+
+impl TryFrom<connection::Model> for Connection {
+    type Error = sea_orm::DbErr;
+
+    fn try_from(row: connection::Model) -> Result<Self, Self::Error> {
+        Ok(Connection {
+            id: ConnectionId(row.id),
+            platform: Platform::parse(&row.platform).ok_or_else(|| corrupt("platform", row.id))?,
+            account_id: row.account_id,
+            handle: row.handle,
+            display_name: row.display_name,
+            avatar_url: row.avatar_url,
+            status: ConnectionStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("status", row.id))?,
+            connected_at: row.created_at,
+        })
+    }
+}
+
+fn stored_tokens(row: &connection::Model) -> StoredTokens {
+    let refresh = match (
+        &row.refresh_key_id,
+        &row.refresh_nonce,
+        &row.refresh_ciphertext,
+    ) {
+        (Some(key_id), Some(nonce), Some(ciphertext)) => Some(EncryptedToken {
+            key_id: key_id.clone(),
+            nonce: nonce.clone(),
+            ciphertext: ciphertext.clone(),
+        }),
+        _ => None,
+    };
+    StoredTokens {
+        access: EncryptedToken {
+            key_id: row.access_key_id.clone(),
+            nonce: row.access_nonce.clone(),
+            ciphertext: row.access_ciphertext.clone(),
+        },
+        refresh,
+        expires_at: row.token_expires_at,
+    }
+}
+
+/// Stores a new connection with the id its tokens were encrypted for. `DbError::Conflict` when
+/// the user already connected this account.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: ConnectionId,
+    new: NewConnection<'_>,
+    tokens: StoredTokens,
+    now: DateTime<Utc>,
+) -> Result<Connection, DbError> {
+    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = match tokens.refresh {
+        Some(token) => (
+            Some(token.key_id),
+            Some(token.nonce),
+            Some(token.ciphertext),
+        ),
+        None => (None, None, None),
+    };
+    let row = connection::ActiveModel {
+        id: Set(id.0),
+        user_id: Set(owner.0),
+        platform: Set(new.platform.as_str().to_owned()),
+        account_id: Set(new.account_id.to_owned()),
+        handle: Set(new.handle.to_owned()),
+        display_name: Set(new.display_name.map(str::to_owned)),
+        avatar_url: Set(new.avatar_url.map(str::to_owned)),
+        status: Set(ConnectionStatus::Active.as_str().to_owned()),
+        access_key_id: Set(tokens.access.key_id),
+        access_nonce: Set(tokens.access.nonce),
+        access_ciphertext: Set(tokens.access.ciphertext),
+        refresh_key_id: Set(refresh_key_id),
+        refresh_nonce: Set(refresh_nonce),
+        refresh_ciphertext: Set(refresh_ciphertext),
+        token_expires_at: Set(tokens.expires_at),
+        token_version: Set(0),
+        scopes: Set(new.scopes.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(DbError::from_write)?;
+    Connection::try_from(row).map_err(DbError::Db)
+}
+
+/// The user's connections, oldest first.
+pub async fn list(db: &impl ConnectionTrait, owner: UserId) -> Result<Vec<Connection>, DbError> {
+    let rows = connection::Entity::find()
+        .filter(connection::Column::UserId.eq(owner.0))
+        .order_by_asc(connection::Column::CreatedAt)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|row| Connection::try_from(row).map_err(DbError::Db))
+        .collect()
+}
+
+/// A connection's tokens and their version, whoever owns it: for the workers and `rotate-key`,
+/// never for a request.
+pub async fn tokens(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+) -> Result<Option<(i64, StoredTokens)>, DbError> {
+    let row = connection::Entity::find_by_id(id.0).one(db).await?;
+    Ok(row.map(|row| (row.token_version, stored_tokens(&row))))
+}
+
+/// Up to `limit` connection ids after `after`, in id order: a walk over every connection.
+pub async fn ids_after(
+    db: &impl ConnectionTrait,
+    after: Option<ConnectionId>,
+    limit: u64,
+) -> Result<Vec<ConnectionId>, DbError> {
+    let mut query = connection::Entity::find()
+        .select_only()
+        .column(connection::Column::Id)
+        .order_by_asc(connection::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(connection::Column::Id.gt(after.0));
+    }
+    let ids: Vec<Uuid> = query.into_tuple().all(db).await?;
+    Ok(ids.into_iter().map(ConnectionId).collect())
+}
+
+/// Replaces the tokens if they are still at `expected_version`, bumping the version. `false`
+/// when someone else changed them first (a refresh won the race).
+pub async fn replace_tokens(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+    expected_version: i64,
+    tokens: StoredTokens,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = match tokens.refresh {
+        Some(token) => (
+            Some(token.key_id),
+            Some(token.nonce),
+            Some(token.ciphertext),
+        ),
+        None => (None, None, None),
+    };
+    let updated = connection::Entity::update_many()
+        .col_expr(
+            connection::Column::AccessKeyId,
+            Expr::value(tokens.access.key_id),
+        )
+        .col_expr(
+            connection::Column::AccessNonce,
+            Expr::value(tokens.access.nonce),
+        )
+        .col_expr(
+            connection::Column::AccessCiphertext,
+            Expr::value(tokens.access.ciphertext),
+        )
+        .col_expr(
+            connection::Column::RefreshKeyId,
+            Expr::value(refresh_key_id),
+        )
+        .col_expr(connection::Column::RefreshNonce, Expr::value(refresh_nonce))
+        .col_expr(
+            connection::Column::RefreshCiphertext,
+            Expr::value(refresh_ciphertext),
+        )
+        .col_expr(
+            connection::Column::TokenExpiresAt,
+            Expr::value(tokens.expires_at),
+        )
+        .col_expr(
+            connection::Column::TokenVersion,
+            Expr::col(connection::Column::TokenVersion).add(1),
+        )
+        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
+        .filter(connection::Column::Id.eq(id.0))
+        .filter(connection::Column::TokenVersion.eq(expected_version))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
