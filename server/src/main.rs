@@ -96,24 +96,14 @@ async fn serve(config: Config, leptos_config: PathBuf) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let db = db::connect(&config.database_url(), config.database_max_connections)
-        .await
-        .context("cannot connect to the database")?;
-    db::migrate(&db)
-        .await
-        .context("cannot apply the database migrations")?;
+    db::open(&config.database_url(), config.database_max_connections).await?;
     tracing::info!("migrations applied");
     Ok(())
 }
 
 async fn rotate_key(config: Config) -> anyhow::Result<()> {
     let keyring = token_keyring(&config)?;
-    let db = db::connect(&config.database_url(), config.database_max_connections)
-        .await
-        .context("cannot connect to the database")?;
-    db::migrate(&db)
-        .await
-        .context("cannot apply the database migrations")?;
+    let db = db::open(&config.database_url(), config.database_max_connections).await?;
     let report = rotate_keys(&db, &keyring, &SystemClock)
         .await
         .context("the rotation stopped; nothing is lost, run it again")?;

@@ -64,12 +64,7 @@ impl Application {
         })?;
         let public_base_url = config.public_base_url_for(listener.local_addr()?);
 
-        let db = db::connect(&config.database_url(), config.database_max_connections)
-            .await
-            .context("cannot connect to the database")?;
-        db::migrate(&db)
-            .await
-            .context("cannot apply the database migrations")?;
+        let db = db::open(&config.database_url(), config.database_max_connections).await?;
 
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),

@@ -224,65 +224,123 @@ fn start_slow_request(addr: &str) -> std::net::TcpStream {
     stream
 }
 
+/// A `picscripter serve` on a free port whose log lines the test can wait for.
+struct Running {
+    server: std::process::Child,
+    log: mpsc::Receiver<String>,
+    addr: String,
+}
+
+impl Running {
+    fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let mut command = picscripter(dir);
+        command
+            .args([
+                "serve",
+                "--leptos-config",
+                LEPTOS_CONFIG,
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut server = command.spawn().unwrap();
+        // Every log line goes to the channel; the test waits on the lines it needs.
+        let stdout = server.stdout.take().unwrap();
+        let (lines, log) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let mut running = Self {
+            server,
+            log,
+            addr: String::new(),
+        };
+        let listening = running.wait_for("listening");
+        running.addr = listening
+            .split("addr=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the listening line names the address")
+            .to_owned();
+        running
+    }
+
+    /// The log lines up to and including the first that contains `needle`.
+    fn lines_until(&self, needle: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let Ok(line) = self.log.recv_timeout(Duration::from_secs(20)) else {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &self.server.id().to_string()])
+                    .status();
+                panic!(
+                    "the server never logged `{needle}`; it logged:\n{}",
+                    seen.join("\n")
+                )
+            };
+            let found = line.contains(needle);
+            seen.push(line);
+            if found {
+                return seen;
+            }
+        }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.lines_until(needle)
+            .pop()
+            .expect("at least the line found")
+    }
+
+    fn terminate(&self) {
+        let pid = self.server.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection; the whole answer, headers and body.
+fn http(addr: &str, request_line: &str, headers: &[&str], body: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut head = format!("{request_line} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for header in headers {
+        head.push_str(header);
+        head.push_str("\r\n");
+    }
+    write!(stream, "{head}Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 #[test]
 fn a_request_in_flight_at_sigterm_finishes_before_the_server_stops() {
     let dir = temp_dir();
-    let mut server = picscripter(&dir)
-        .args([
-            "serve",
-            "--leptos-config",
-            LEPTOS_CONFIG,
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "info,tower_http=debug")
-        .env("SHUTDOWN_GRACE_SECS", "30")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = server.id();
-    // Every log line goes to the channel; the test waits on the lines it needs.
-    let stdout = server.stdout.take().unwrap();
-    let (lines, log) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let wait_for = |needle: &str| -> String {
-        loop {
-            let line = log
-                .recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|_| {
-                    let _ = Command::new("kill")
-                        .args(["-KILL", &pid.to_string()])
-                        .status();
-                    panic!("the server never logged `{needle}`")
-                });
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    };
-    let listening = wait_for("listening");
-    let addr = listening
-        .split("addr=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the listening line names the address")
-        .to_owned();
-
-    let mut stream = start_slow_request(&addr);
-    wait_for("started processing request");
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
+    let mut running = Running::start(
+        &dir,
+        &[
+            ("RUST_LOG", "info,tower_http=debug"),
+            ("SHUTDOWN_GRACE_SECS", "30"),
+        ],
     );
-    wait_for("shutting down");
+    let mut stream = start_slow_request(&running.addr);
+    running.wait_for("started processing request");
+    running.terminate();
+    running.wait_for("shutting down");
 
     // The rest of the body arrives after the signal; the request still gets its answer.
     let body = r#"{"email":"a@b.co","password":"whatever1"}"#;
@@ -291,12 +349,73 @@ fn a_request_in_flight_at_sigterm_finishes_before_the_server_stops() {
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
     // One access line for it: the matched route and the status.
-    let access = wait_for("request finished");
+    let access = running.wait_for("request finished");
     assert!(
         access.contains("route=\"/api/auth/login\"") && access.contains("status=401"),
         "{access}"
     );
-    wait_for("every request finished");
-    assert!(server.wait().unwrap().success(), "a graceful stop exits 0");
+    running.wait_for("every request finished");
+    assert!(
+        running.server.wait().unwrap().success(),
+        "a graceful stop exits 0"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_server_error_is_logged_once_with_its_request_id() {
+    let dir = temp_dir();
+    let running = Running::start(&dir, &[]);
+    let json = ["Content-Type: application/json"];
+    let registered = http(
+        &running.addr,
+        "POST /api/auth/register",
+        &json,
+        r#"{"email":"ana@example.com","password":"correct horse battery"}"#,
+    );
+    let token = registered
+        .split("picscripter_session=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("registering sets the session cookie")
+        .to_owned();
+    // Break the database under the running server: the next session check fails.
+    let database = format!("sqlite://{}", dir.join("picscripter.db").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use sea_orm::ConnectionTrait as _;
+            let db = sea_orm::Database::connect(database).await.unwrap();
+            db.execute_unprepared("DROP TABLE sessions").await.unwrap();
+        });
+
+    let me = http(
+        &running.addr,
+        "GET /api/me",
+        &[&format!("Authorization: Bearer {token}")],
+        "",
+    );
+    assert!(me.starts_with("HTTP/1.1 500"), "{me}");
+    let request_id = me
+        .lines()
+        .find_map(|line| line.strip_prefix("x-request-id: "))
+        .expect("the answer names its request")
+        .trim()
+        .to_owned();
+    let lines = running.lines_until("status=500");
+    let errors: Vec<&String> = lines.iter().filter(|line| line.contains("ERROR")).collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "logged once, not again by the trace layer: {lines:#?}"
+    );
+    assert!(
+        errors[0].contains(&request_id),
+        "the line carries the request id: {errors:?}"
+    );
+    running.terminate();
+    running.wait_for("stopped");
     std::fs::remove_dir_all(dir).unwrap();
 }

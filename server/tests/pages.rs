@@ -82,35 +82,19 @@ async fn the_icon_and_the_manifest_are_served() {
 async fn a_failed_sign_in_without_javascript_keeps_the_email() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.register("ana@example.com", PASSWORD).await;
-    let failed = app
-        .client
-        .post(app.url("/rpc/account/sign-in"))
-        .header(header::ACCEPT, "text/html")
-        .header(header::REFERER, app.url("/login"))
-        .form(&[("email", "ana@example.com"), ("password", "wrong password")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(failed.status(), StatusCode::FOUND);
-    let location = failed.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let location = app
+        .post_form_without_js(
+            "/rpc/account/sign-in",
+            &app.url("/login"),
+            &[("email", "ana@example.com"), ("password", "wrong password")],
+        )
+        .await;
     assert!(location.contains("email=ana%40example.com"), "{location}");
     assert!(
         !location.contains("wrong"),
         "the password is never sent back: {location}"
     );
-    let html = app
-        .client
-        .get(&location)
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page_html(&location).await;
     assert!(
         html.contains("value=\"ana@example.com\""),
         "the email is filled in"
@@ -118,19 +102,13 @@ async fn a_failed_sign_in_without_javascript_keeps_the_email() {
     assert!(html.contains("The email or password is not correct."));
 
     // Failing again from that page replaces the kept email rather than piling them up.
-    let again = app
-        .client
-        .post(app.url("/rpc/account/sign-in"))
-        .header(header::ACCEPT, "text/html")
-        .header(header::REFERER, &location)
-        .form(&[("email", "bob@example.com"), ("password", "wrong password")])
-        .send()
-        .await
-        .unwrap();
-    let location = again.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let location = app
+        .post_form_without_js(
+            "/rpc/account/sign-in",
+            &location,
+            &[("email", "bob@example.com"), ("password", "wrong password")],
+        )
+        .await;
     assert_eq!(location.matches("email=").count(), 1, "{location}");
     assert_eq!(location.matches("__err=").count(), 1, "{location}");
     assert!(location.contains("email=bob%40example.com"), "{location}");
@@ -139,33 +117,18 @@ async fn a_failed_sign_in_without_javascript_keeps_the_email() {
 #[tokio::test]
 async fn a_failed_registration_without_javascript_keeps_the_email() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let failed = app
-        .client
-        .post(app.url("/rpc/account/register"))
-        .header(header::ACCEPT, "text/html")
-        .header(header::REFERER, app.url("/register"))
-        .form(&[
-            ("email", "ana@example.com"),
-            ("password", "short"),
-            ("time_zone", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let location = failed.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let html = app
-        .client
-        .get(&location)
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let location = app
+        .post_form_without_js(
+            "/rpc/account/register",
+            &app.url("/register"),
+            &[
+                ("email", "ana@example.com"),
+                ("password", "short"),
+                ("time_zone", ""),
+            ],
+        )
+        .await;
+    let html = app.page_html(&location).await;
     assert!(html.contains("value=\"ana@example.com\""), "{html}");
     assert!(html.contains("Use at least 8 characters."));
 }

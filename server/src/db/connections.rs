@@ -98,6 +98,20 @@ fn stored_tokens(row: &connection::Model) -> StoredTokens {
     }
 }
 
+/// The three refresh-token columns, all set or all null.
+fn refresh_columns(
+    token: Option<EncryptedToken>,
+) -> (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>) {
+    match token {
+        Some(token) => (
+            Some(token.key_id),
+            Some(token.nonce),
+            Some(token.ciphertext),
+        ),
+        None => (None, None, None),
+    }
+}
+
 /// Stores a new connection with the id its tokens were encrypted for. `DbError::Conflict` when
 /// the user already connected this account.
 pub async fn insert(
@@ -108,14 +122,7 @@ pub async fn insert(
     tokens: StoredTokens,
     now: DateTime<Utc>,
 ) -> Result<Connection, DbError> {
-    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = match tokens.refresh {
-        Some(token) => (
-            Some(token.key_id),
-            Some(token.nonce),
-            Some(token.ciphertext),
-        ),
-        None => (None, None, None),
-    };
+    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = refresh_columns(tokens.refresh);
     let row = connection::ActiveModel {
         id: Set(id.0),
         user_id: Set(owner.0),
@@ -192,14 +199,7 @@ pub async fn replace_tokens(
     tokens: StoredTokens,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = match tokens.refresh {
-        Some(token) => (
-            Some(token.key_id),
-            Some(token.nonce),
-            Some(token.ciphertext),
-        ),
-        None => (None, None, None),
-    };
+    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = refresh_columns(tokens.refresh);
     let updated = connection::Entity::update_many()
         .col_expr(
             connection::Column::AccessKeyId,

@@ -111,6 +111,19 @@ fn sqlite_file(url: &str) -> Option<&str> {
     (!path.is_empty() && !path.contains(":memory:")).then_some(path)
 }
 
+/// Opens the pool and applies every pending migration: what every command that uses the
+/// database does first.
+pub async fn open(url: &SecretString, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    use anyhow::Context as _;
+    let db = connect(url, max_connections)
+        .await
+        .context("cannot connect to the database")?;
+    migrate(&db)
+        .await
+        .context("cannot apply the database migrations")?;
+    Ok(db)
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

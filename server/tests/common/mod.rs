@@ -247,6 +247,47 @@ impl TestApp {
         (self.signed_in_user().await, self.signed_in_user().await)
     }
 
+    /// Posts a form to a server function as a browser without JavaScript does, from the page
+    /// at `from` (an absolute URL, sent as the Referer); returns the redirect's target.
+    pub async fn post_form_without_js(
+        &self,
+        path: &str,
+        from: &str,
+        form: &[(&str, &str)],
+    ) -> String {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, from)
+            .form(form)
+            .send()
+            .await
+            .expect("the request is sent");
+        assert_eq!(
+            response.status(),
+            StatusCode::FOUND,
+            "a form post is redirected"
+        );
+        response.headers()[header::LOCATION]
+            .to_str()
+            .expect("an ASCII location")
+            .to_owned()
+    }
+
+    /// The HTML of the page at `url` (absolute, as a redirect names it).
+    pub async fn page_html(&self, url: &str) -> String {
+        self.client
+            .get(url)
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .expect("the request is sent")
+            .text()
+            .await
+            .expect("a text body")
+    }
+
     /// The id of the user a token belongs to.
     pub async fn user_id(&self, token: &str) -> uuid::Uuid {
         let me: Value = self
