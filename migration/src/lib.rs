@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_users_and_sessions;
 mod m20261125_000002_create_connections;
+mod m20261125_000003_create_oauth_states;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_users_and_sessions::Migration),
             Box::new(m20261125_000002_create_connections::Migration),
+            Box::new(m20261125_000003_create_oauth_states::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod connections;
 pub mod entities;
+pub mod oauth_states;
 pub mod sessions;
 pub mod users;
 
