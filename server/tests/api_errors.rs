@@ -213,8 +213,10 @@ async fn server_functions_get_limit_errors_in_the_shape_their_client_decodes() {
     assert_eq!(body["code"], "payload_too_large", "{body}");
 }
 
+/// A query that cannot run (here: its table is gone) is our bug, so 500. A database that is
+/// down is an outage, answered 503 with Retry-After: see `tests/outage.rs`.
 #[tokio::test]
-async fn a_database_failure_is_a_500_that_names_the_request_and_hides_the_cause() {
+async fn a_query_that_cannot_run_is_a_500_that_names_the_request_and_hides_the_cause() {
     use sea_orm::{ConnectionTrait, Database};
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (_, token) = app.signed_in_user().await;
