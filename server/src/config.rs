@@ -68,10 +68,33 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `RUST_LOG` (optional): the log filter, e.g. `info,picscripter=debug`.
     pub log_filter: Option<String>,
+    /// `X_CLIENT_ID`, `X_CLIENT_SECRET`, `X_AUTH_URL`, `X_API_URL`: the X app (see
+    /// [`PlatformApp`]). The six other platforms will follow the same pattern.
+    pub x: PlatformApp,
     /// `RATE_LIMIT_<TIER>` (e.g. `RATE_LIMIT_AUTH=20/min`): requests per client and window.
     pub rate_limits: BTreeMap<Tier, Quota>,
     /// `SHUTDOWN_GRACE_SECS` (default 20): how long in-flight requests may finish on SIGTERM.
     pub shutdown_grace: Duration,
+}
+
+/// One platform's app registration and where its APIs are: `<PLATFORM>_CLIENT_ID`,
+/// `<PLATFORM>_CLIENT_SECRET`, `<PLATFORM>_AUTH_URL` and `<PLATFORM>_API_URL`. The URLs default to
+/// the platform's production hosts and are what tests and `--sandbox` point at the fakes.
+#[derive(Debug, Clone)]
+pub struct PlatformApp {
+    /// Both the id and the secret, or neither: without them the platform is shown as "not
+    /// configured by the operator".
+    pub credentials: Option<ClientCredentials>,
+    /// The host the user is sent to for consent (the platform's path is appended).
+    pub auth_url: http::Uri,
+    /// The API host (the platform's paths are appended).
+    pub api_url: http::Uri,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: SecretString,
 }
 
 /// Every problem found in the environment, one per line.
@@ -395,6 +418,57 @@ fn limits_section(env: &mut Env<'_>) -> BTreeMap<Tier, Quota> {
     rate_limits
 }
 
+/// The variables of one platform's app. `names` are `[CLIENT_ID, CLIENT_SECRET, AUTH_URL,
+/// API_URL]` with the platform's prefix, as constants so the typo check knows them.
+fn platform_section(
+    env: &mut Env<'_>,
+    names: [&'static str; 4],
+    default_auth: &str,
+    default_api: &str,
+) -> PlatformApp {
+    let [id_name, secret_name, auth_name, api_name] = names;
+    let credentials = match (env.get(id_name), env.get(secret_name)) {
+        (Some(client_id), Some(secret)) => Some(ClientCredentials {
+            client_id: client_id.to_owned(),
+            client_secret: SecretString::from(secret.to_owned()),
+        }),
+        (None, None) => None,
+        (Some(_), None) => {
+            env.problem(format!(
+                "{secret_name}: must be set with {id_name} (both come from the platform's developer portal)"
+            ));
+            None
+        }
+        (None, Some(_)) => {
+            env.problem(format!(
+                "{id_name}: must be set with {secret_name} (both come from the platform's developer portal)"
+            ));
+            None
+        }
+    };
+    let mut url = |name: &'static str, default: &str| {
+        let raw = env.get(name).unwrap_or(default);
+        match raw.trim_end_matches('/').parse::<http::Uri>() {
+            Ok(uri)
+                if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() =>
+            {
+                uri
+            }
+            _ => {
+                env.problem(format!(
+                    "{name}: `{raw}` is not an absolute http:// or https:// URL"
+                ));
+                default.parse().expect("the default URLs parse")
+            }
+        }
+    };
+    PlatformApp {
+        auth_url: url(auth_name, default_auth),
+        api_url: url(api_name, default_api),
+        credentials,
+    }
+}
+
 fn logging_section(env: &mut Env<'_>) -> (LogFormat, Option<String>) {
     let format = match env.get("LOG_FORMAT") {
         None | Some("pretty") => LogFormat::Pretty,
@@ -497,6 +571,12 @@ impl Config {
         let security = security_section(&mut env);
         let rate_limits = limits_section(&mut env);
         let (log_format, log_filter) = logging_section(&mut env);
+        let x = platform_section(
+            &mut env,
+            ["X_CLIENT_ID", "X_CLIENT_SECRET", "X_AUTH_URL", "X_API_URL"],
+            "https://x.com",
+            "https://api.x.com",
+        );
         warnings.extend(env.unread_warnings());
 
         if !env.problems.is_empty() {
@@ -517,6 +597,7 @@ impl Config {
                 trusted_proxies: security.trusted_proxies,
                 log_format,
                 log_filter,
+                x,
                 rate_limits,
                 shutdown_grace: server.shutdown_grace,
             },
@@ -728,6 +809,39 @@ mod tests {
         assert!(
             !text.contains("c2hvcnQ") && !text.contains("not base64 at all"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_platform_app_needs_both_credentials_and_its_urls_can_move() {
+        let (config, _) = Config::from_vars(&vars(&[])).unwrap();
+        assert!(config.x.credentials.is_none());
+        assert_eq!(config.x.auth_url.to_string(), "https://x.com/");
+        assert_eq!(config.x.api_url.to_string(), "https://api.x.com/");
+
+        let (config, _) = Config::from_vars(&vars(&[
+            ("X_CLIENT_ID", "abc"),
+            ("X_CLIENT_SECRET", "s3cr3t-value"),
+            ("X_API_URL", "http://127.0.0.1:4010/"),
+        ]))
+        .unwrap();
+        assert_eq!(config.x.credentials.as_ref().unwrap().client_id, "abc");
+        assert_eq!(config.x.api_url.to_string(), "http://127.0.0.1:4010/");
+        assert!(!format!("{config:?}").contains("s3cr3t-value"));
+
+        let errors = Config::from_vars(&vars(&[("X_CLIENT_ID", "abc"), ("X_AUTH_URL", "x.com")]))
+            .unwrap_err();
+        let text = errors.to_string();
+        assert!(
+            text.contains("X_CLIENT_SECRET") && text.contains("X_AUTH_URL"),
+            "{text}"
+        );
+        let (_, warnings) = Config::from_vars(&vars(&[("X_CLIENT_SECRT", "x")])).unwrap();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("X_CLIENT_SECRT") && w.contains("X_CLIENT_SECRET")),
+            "{warnings:?}"
         );
     }
 
