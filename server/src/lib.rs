@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod key_rotation;
 pub mod publishing;
+pub mod queue;
 pub mod redis;
 pub mod secrets;
 pub mod startup;
