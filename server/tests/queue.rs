@@ -1,6 +1,6 @@
 //! The job-queue contract, one suite for every backend: due order, leases that fence a
-//! worker whose time ran out, reaping, retries and re-enqueueing. Today the in-process backend;
-//! Redis joins with its backend.
+//! worker whose time ran out, reaping, retries and re-enqueueing, on the in-process backend
+//! and on Redis (127.0.0.1:6379, a fresh key prefix per case).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use server::queue::local::LocalQueue;
+use server::queue::redis::RedisQueue;
 use server::queue::{JobId, JobQueue, QueueError};
 
 fn job() -> JobId {
@@ -174,4 +175,29 @@ async fn conformance(make: impl Fn() -> Arc<dyn JobQueue>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_in_process_queue_keeps_the_contract() {
     conformance(|| Arc::new(LocalQueue::default())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_queue_keeps_the_contract() {
+    let url = secrecy::SecretString::from("redis://127.0.0.1:6379".to_owned());
+    let pool = server::redis::connect(&url).expect("a Redis URL");
+    fred::prelude::ClientLike::wait_for_connect(&pool)
+        .await
+        .expect("Redis answers at 127.0.0.1:6379 (`make test` starts it)");
+    let prefixes = std::sync::Mutex::new(Vec::new());
+    conformance(|| {
+        let prefix = format!("picscripter-test:{}", uuid::Uuid::new_v4().simple());
+        prefixes.lock().unwrap().push(prefix.clone());
+        Arc::new(RedisQueue::new(pool.clone(), &prefix))
+    })
+    .await;
+    let keys: Vec<String> = prefixes
+        .into_inner()
+        .unwrap()
+        .iter()
+        .flat_map(|prefix| ["waiting", "leased", "tokens"].map(|key| format!("{prefix}:{key}")))
+        .collect();
+    fred::prelude::KeysInterface::del::<(), _>(pool.next(), keys)
+        .await
+        .expect("the test's keys are removed");
 }

@@ -9,6 +9,7 @@
 //! the embedded default) and, with `REDIS_URL`, Redis.
 
 pub mod local;
+pub mod redis;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
