@@ -26,18 +26,30 @@ fn picscripter(data_dir: &std::path::Path) -> Command {
     command
 }
 
-#[test]
-fn a_bad_configuration_stops_the_start_listing_every_problem() {
-    let dir = temp_dir();
-    let output = picscripter(&dir)
+/// Runs `serve` with `args` and `env`, which must stop the start with exit code 2; its stderr.
+fn refused_start(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = picscripter(dir)
         .args(["serve", "--leptos-config", LEPTOS_CONFIG])
-        .env("PICSCRIPTER_ADDR", "nope")
-        .env("LOG_FORMAT", "xml")
-        .env("JWT_SECRET", "short")
+        .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_bad_configuration_stops_the_start_listing_every_problem() {
+    let dir = temp_dir();
+    let stderr = refused_start(
+        &dir,
+        &[],
+        &[
+            ("PICSCRIPTER_ADDR", "nope"),
+            ("LOG_FORMAT", "xml"),
+            ("JWT_SECRET", "short"),
+        ],
+    );
     for name in [
         "PICSCRIPTER_ADDR",
         "LOG_FORMAT",
@@ -52,18 +64,7 @@ fn a_bad_configuration_stops_the_start_listing_every_problem() {
 #[test]
 fn listening_beyond_loopback_without_a_public_url_is_refused() {
     let dir = temp_dir();
-    let output = picscripter(&dir)
-        .args([
-            "serve",
-            "--leptos-config",
-            LEPTOS_CONFIG,
-            "--addr",
-            "0.0.0.0:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_start(&dir, &["--addr", "0.0.0.0:0"], &[]);
     assert!(
         stderr.contains("PUBLIC_BASE_URL") && stderr.contains("0.0.0.0"),
         "{stderr}"
@@ -79,18 +80,7 @@ fn a_dotenv_that_does_not_parse_stops_the_start_naming_the_line() {
         "LOG_FORMAT=json\nJWT_SECRET='never-closed-and-secret-secret-secret\n",
     )
     .unwrap();
-    let output = picscripter(&dir)
-        .args([
-            "serve",
-            "--leptos-config",
-            LEPTOS_CONFIG,
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_start(&dir, &["--addr", "127.0.0.1:0"], &[]);
     assert!(stderr.contains(".env line 2"), "{stderr}");
     assert!(
         !stderr.contains("never-closed"),

@@ -12,16 +12,10 @@ pub struct ClientAddr(IpAddr);
 
 impl ClientAddr {
     pub fn from_ip(ip: IpAddr) -> Self {
-        let ip = match ip {
-            IpAddr::V4(v4) => IpAddr::V4(v4),
-            // An IPv4 client seen through a dual-stack socket is that IPv4 client.
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let prefix = u128::from(v6) & (u128::MAX << 64);
-                    IpAddr::V6(Ipv6Addr::from(prefix))
-                }
-            },
+        // An IPv4 client seen through a dual-stack socket is that IPv4 client.
+        let ip = match ip.to_canonical() {
+            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+            v4 => v4,
         };
         Self(ip)
     }

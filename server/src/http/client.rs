@@ -29,7 +29,8 @@ impl TrustedProxies {
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
+        // An IPv4 peer seen through a dual-stack socket matches IPv4 ranges.
+        let ip = ip.to_canonical();
         self.0.iter().any(|network| network.contains(&ip))
     }
 
@@ -56,14 +57,6 @@ impl TrustedProxies {
             }
         }
         client
-    }
-}
-
-/// An IPv4 address seen as IPv4-mapped IPv6 (dual-stack sockets) is that IPv4 address.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        IpAddr::V4(_) => ip,
     }
 }
 

@@ -59,17 +59,18 @@ pub async fn time_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path().to_owned();
-    let limit = timeouts.for_path(&path);
+    // A cheap clone (shared bytes): the path only matters when time runs out.
+    let uri = request.uri().clone();
+    let limit = timeouts.for_path(uri.path());
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(
-                path,
+                path = uri.path(),
                 limit_ms = limit.as_millis() as u64,
                 "request timed out"
             );
-            error_response_for(&path, ApiError::TimedOut)
+            error_response_for(uri.path(), ApiError::TimedOut)
         }
     }
 }
