@@ -7,8 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::types::{
-    ApiError, Authenticated, ClientAddr, Email, EnteredPassword, IssuedSession, Password,
-    ProfileUpdate, TimeZoneName, User, UserId,
+    ApiError, Authenticated, AuthorizeUrl, ClientAddr, ConnectionId, ConnectionsOverview, Email,
+    EnteredPassword, IssuedSession, MediaId, MediaItem, NewPost, Password, Platform, Post, PostId,
+    PostPage, PostQuery, ProfileUpdate, TargetId, TimeZoneName, User, UserId,
 };
 
 /// A new account, already checked.
@@ -68,10 +69,92 @@ pub trait Accounts: Send + Sync + 'static {
 
 pub type AccountsPort = Arc<dyn Accounts>;
 
+/// Connected platform accounts.
+#[async_trait]
+pub trait Connections: Send + Sync + 'static {
+    /// Every platform with whether it can be connected here, and the user's accounts.
+    async fn overview(&self, owner: UserId) -> Result<ConnectionsOverview, ApiError>;
+
+    /// Starts connecting an account: the platform's consent URL, with a single-use `state`
+    /// bound to `owner` for ten minutes.
+    async fn authorize(&self, owner: UserId, platform: Platform) -> Result<AuthorizeUrl, ApiError>;
+
+    /// Revokes the account's tokens at the platform, cancels its scheduled posts (saying why)
+    /// and forgets it.
+    async fn disconnect(&self, owner: UserId, id: ConnectionId) -> Result<(), ApiError>;
+}
+
+pub type ConnectionsPort = Arc<dyn Connections>;
+
+/// A client's promise that a request is the same as an earlier one with this key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub String);
+
+/// Posts and their publishing.
+#[async_trait]
+pub trait Posts: Send + Sync + 'static {
+    /// Stores the post, a target per account and a job per target in one transaction, then
+    /// queues the jobs. With a key seen in the last 24 hours for the same request, returns the
+    /// post that request made instead.
+    async fn create(
+        &self,
+        author: &User,
+        post: NewPost,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Post, ApiError>;
+
+    /// One post with its targets and job log.
+    async fn get(&self, owner: UserId, id: PostId) -> Result<Post, ApiError>;
+
+    async fn list(&self, owner: UserId, query: PostQuery) -> Result<PostPage, ApiError>;
+
+    /// Changes a post whose targets have not started; the targets are replaced.
+    async fn update(&self, author: &User, id: PostId, post: NewPost) -> Result<Post, ApiError>;
+
+    /// A copy of the post as a new draft.
+    async fn duplicate(&self, owner: UserId, id: PostId) -> Result<Post, ApiError>;
+
+    /// Tries a failed target again, now.
+    async fn retry(&self, owner: UserId, id: PostId, target: TargetId) -> Result<Post, ApiError>;
+
+    /// Cancels every target that has not gone out.
+    async fn cancel(&self, owner: UserId, id: PostId) -> Result<Post, ApiError>;
+
+    /// Deletes the post (scheduled targets never go out).
+    async fn delete(&self, owner: UserId, id: PostId) -> Result<(), ApiError>;
+}
+
+pub type PostsPort = Arc<dyn Posts>;
+
+/// The media library.
+#[async_trait]
+pub trait Media: Send + Sync + 'static {
+    /// Checks the file by its content and keeps it.
+    async fn upload(
+        &self,
+        owner: UserId,
+        file_name: Option<String>,
+        bytes: Vec<u8>,
+    ) -> Result<MediaItem, ApiError>;
+
+    async fn list(&self, owner: UserId) -> Result<Vec<MediaItem>, ApiError>;
+
+    /// The file's type and bytes, for its owner.
+    async fn file(&self, owner: UserId, id: MediaId) -> Result<(String, Vec<u8>), ApiError>;
+
+    /// Refused while a post uses the file.
+    async fn delete(&self, owner: UserId, id: MediaId) -> Result<(), ApiError>;
+}
+
+pub type MediaPort = Arc<dyn Media>;
+
 /// Every port, built once at start-up and handed both to Leptos (as context, for the server
 /// functions) and to the REST handlers (in their state). A test can build one from other
 /// implementations. Later ports (posts, connections, AI) are fields here.
 #[derive(Clone)]
 pub struct Services {
     pub accounts: AccountsPort,
+    pub connections: ConnectionsPort,
+    pub posts: PostsPort,
+    pub media: MediaPort,
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_users_and_sessions;
 mod m20261125_000002_create_connections;
 mod m20261125_000003_create_oauth_states;
+mod m20261126_000004_create_posts;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_users_and_sessions::Migration),
             Box::new(m20261125_000002_create_connections::Migration),
             Box::new(m20261125_000003_create_oauth_states::Migration),
+            Box::new(m20261126_000004_create_posts::Migration),
         ]
     }
 }

@@ -45,6 +45,9 @@ pub struct Config {
     pub database_max_connections: u32,
     /// `REDIS_URL` (optional): the job queue's Redis; the in-process queue without it.
     pub redis_url: Option<SecretString>,
+    /// `REDIS_PREFIX` (default `picscripter`): the start of every Redis key, so deployments
+    /// (or tests) can share one Redis.
+    pub redis_prefix: String,
     /// `JWT_SECRET` (optional, at least 32 bytes): signs session tokens. Without it a random
     /// secret is generated once and kept in `DATA_DIR`, so sessions survive restarts.
     pub jwt_secret: Option<SecretString>,
@@ -75,6 +78,22 @@ pub struct Config {
     pub rate_limits: BTreeMap<Tier, Quota>,
     /// `SHUTDOWN_GRACE_SECS` (default 20): how long in-flight requests may finish on SIGTERM.
     pub shutdown_grace: Duration,
+    /// `WORKER_CONCURRENCY` (default 4): publishing attempts in flight at once per process.
+    pub worker_concurrency: usize,
+    /// `PUBLISH_MAX_ATTEMPTS` (default 5): attempts before a retryable failure becomes final.
+    pub publish_max_attempts: u32,
+    /// `PLATFORM_TIMEOUT_SECS` (default 30): how long one call to a platform may take.
+    pub platform_timeout: Duration,
+    /// `PUBLISH_BACKOFF_BASE_MS` (default 10000): the longest wait before the first retry;
+    /// each later retry may wait twice as long (up to 30 minutes).
+    pub publish_backoff_base: Duration,
+    /// `QUEUE_SWEEP_SECS` (default 60): how often due jobs missing from the queue are queued
+    /// again from the database.
+    pub queue_sweep_every: Duration,
+    /// Not a variable: `serve --no-workers` clears it, `worker` runs workers alone.
+    pub run_workers: bool,
+    /// Not a variable: `serve --sandbox` mounts the platform fakes and points the apps at them.
+    pub sandbox: bool,
 }
 
 /// One platform's app registration and where its APIs are: `<PLATFORM>_CLIENT_ID`,
@@ -127,6 +146,11 @@ const WATCHED_PREFIXES: &[&str] = &[
     "RATE_LIMIT_",
     "SHUTDOWN_",
     "LOG_",
+    "WORKER_",
+    "PUBLISH_",
+    "PLATFORM_",
+    "MEDIA_",
+    "QUEUE_",
     "X_",
     "INSTAGRAM_",
     "FACEBOOK_",
@@ -483,6 +507,29 @@ fn logging_section(env: &mut Env<'_>) -> (LogFormat, Option<String>) {
     (format, env.get("RUST_LOG").map(str::to_owned))
 }
 
+/// A whole number in `range`, or `default` when unset.
+fn whole_number(
+    env: &mut Env<'_>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> u64 {
+    match env.get(name) {
+        None => default,
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(value) if range.contains(&value) => value,
+            _ => {
+                env.problem(format!(
+                    "{name}: `{raw}` is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        },
+    }
+}
+
 /// The entries of a comma-separated list, trimmed, blanks skipped.
 fn list(raw: Option<&str>) -> impl Iterator<Item = &str> {
     raw.unwrap_or("")
@@ -571,12 +618,25 @@ impl Config {
         let security = security_section(&mut env);
         let rate_limits = limits_section(&mut env);
         let (log_format, log_filter) = logging_section(&mut env);
+        let worker_concurrency = whole_number(&mut env, "WORKER_CONCURRENCY", 4, 1..=512);
+        let publish_max_attempts = whole_number(&mut env, "PUBLISH_MAX_ATTEMPTS", 5, 1..=50);
+        let publish_backoff_base = Duration::from_millis(whole_number(
+            &mut env,
+            "PUBLISH_BACKOFF_BASE_MS",
+            10_000,
+            1..=3_600_000,
+        ));
+        let queue_sweep_every =
+            Duration::from_secs(whole_number(&mut env, "QUEUE_SWEEP_SECS", 60, 1..=3600));
+        let platform_timeout =
+            Duration::from_secs(whole_number(&mut env, "PLATFORM_TIMEOUT_SECS", 30, 1..=600));
         let x = platform_section(
             &mut env,
             ["X_CLIENT_ID", "X_CLIENT_SECRET", "X_AUTH_URL", "X_API_URL"],
             "https://x.com",
             "https://api.x.com",
         );
+        let redis_prefix = env.get("REDIS_PREFIX").unwrap_or("picscripter").to_owned();
         warnings.extend(env.unread_warnings());
 
         if !env.problems.is_empty() {
@@ -589,6 +649,7 @@ impl Config {
                 database: database.database,
                 database_max_connections: database.max_connections,
                 redis_url: database.redis_url,
+                redis_prefix,
                 jwt_secret: security.jwt_secret,
                 encryption_key: security.encryption_key,
                 encryption_keys_old: security.encryption_keys_old,
@@ -600,6 +661,13 @@ impl Config {
                 x,
                 rate_limits,
                 shutdown_grace: server.shutdown_grace,
+                worker_concurrency: usize::try_from(worker_concurrency).unwrap_or(4),
+                publish_max_attempts: u32::try_from(publish_max_attempts).unwrap_or(5),
+                platform_timeout,
+                publish_backoff_base,
+                queue_sweep_every,
+                run_workers: true,
+                sandbox: false,
             },
             warnings,
         ))

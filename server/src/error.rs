@@ -9,7 +9,10 @@ use std::time::Duration;
 use app::types::ApiError;
 
 use crate::auth::password::PasswordError;
+use crate::crypto::CryptoError;
 use crate::db::DbError;
+use crate::platforms::PlatformError;
+use crate::queue::QueueError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -21,6 +24,17 @@ pub enum Error {
     Database(#[from] DbError),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    /// A platform refused or failed during a request (connecting, disconnecting).
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    /// A stored token no longer decrypts: a key was retired too early, or the row was altered.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The media store could not read or write a file.
+    #[error("media storage failed: {0}")]
+    Storage(#[from] std::io::Error),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
 }
 
 impl Error {
@@ -62,6 +76,33 @@ impl From<Error> for ApiError {
             Error::Password(PasswordError::Failed(cause)) => {
                 tracing::error!(error = %cause, "password hashing failed");
                 ApiError::Internal { request_id: None }
+            }
+            Error::Platform(refusal) => {
+                tracing::warn!(error = %refusal, "a platform call failed");
+                let message = match refusal {
+                    PlatformError::Retryable { detail, .. } => {
+                        format!("{detail}. Please try again in a moment.")
+                    }
+                    PlatformError::Reauth { detail } => {
+                        format!("{detail}. Please connect the account again.")
+                    }
+                    PlatformError::Permanent { reason } => reason,
+                };
+                ApiError::Upstream { message }
+            }
+            Error::Crypto(cause) => {
+                tracing::error!(error = %cause, "a stored token does not decrypt");
+                ApiError::Internal { request_id: None }
+            }
+            Error::Storage(cause) => {
+                tracing::error!(error = %cause, "media storage failed");
+                ApiError::Internal { request_id: None }
+            }
+            Error::Queue(cause) => {
+                tracing::warn!(error = %cause, "the job queue failed");
+                ApiError::Unavailable {
+                    retry_after_secs: retry_after(DbError::RETRY_AFTER),
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use server::backend::Backend;
 use server::clock::SystemClock;
 use server::config::Config;
 use server::key_rotation::rotate_keys;
@@ -35,7 +36,17 @@ enum Command {
         /// The Leptos site settings (output name, site root).
         #[arg(long, default_value = "Leptos.toml")]
         leptos_config: PathBuf,
+        /// Do not publish from this process (run `picscripter worker` processes instead).
+        #[arg(long)]
+        no_workers: bool,
+        /// Try the app with no real accounts: mounts a fake X under /sandbox/x, points X at it
+        /// and shows a "Sandbox" banner on every page.
+        #[arg(long)]
+        sandbox: bool,
     },
+    /// Run the publishing workers alone (no web server), against the same database and Redis
+    /// as the web processes.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Re-encrypt every stored platform token under the current ENCRYPTION_KEY, so that the
@@ -53,7 +64,7 @@ async fn main() -> ExitCode {
         } => vec![("PICSCRIPTER_ADDR", addr.to_string())],
         _ => Vec::new(),
     };
-    let (config, warnings) = match Config::from_env(&overrides) {
+    let (mut config, warnings) = match Config::from_env(&overrides) {
         Ok(parsed) => parsed,
         Err(problems) => {
             eprintln!("picscripter cannot start: {problems}");
@@ -65,7 +76,17 @@ async fn main() -> ExitCode {
         tracing::warn!("{warning}");
     }
     let result = match cli.command {
-        Command::Serve { leptos_config, .. } => serve(config, leptos_config).await,
+        Command::Serve {
+            leptos_config,
+            no_workers,
+            sandbox,
+            ..
+        } => {
+            config.run_workers = !no_workers;
+            config.sandbox = sandbox;
+            serve(config, leptos_config).await
+        }
+        Command::Worker => worker(config).await,
         Command::Migrate => migrate(config).await,
         Command::RotateKey => rotate_key(config).await,
     };
@@ -93,6 +114,39 @@ async fn serve(config: Config, leptos_config: PathBuf) -> anyhow::Result<()> {
     );
     tracing::info!(addr = %app.local_addr(), "listening");
     app.run_until_stopped(shutdown).await
+}
+
+async fn worker(config: Config) -> anyhow::Result<()> {
+    let backend = Backend::open(&config, std::sync::Arc::new(SystemClock)).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(
+        cancel_on_signal(shutdown.clone()).context("cannot listen for SIGTERM and Ctrl-C")?,
+    );
+    let tasks = tokio_util::task::TaskTracker::new();
+    backend.spawn_publishing(
+        Backend::worker_settings(&config),
+        &tasks,
+        &shutdown,
+        config.shutdown_grace,
+    );
+    tasks.close();
+    tracing::info!("worker running");
+    shutdown.cancelled().await;
+    // The workers finish or hand back their jobs within the grace period themselves.
+    if tokio::time::timeout(
+        config.shutdown_grace + std::time::Duration::from_secs(1),
+        tasks.wait(),
+    )
+    .await
+    .is_err()
+    {
+        tracing::warn!("background tasks were still running at the end of the grace period");
+    }
+    if let Some(redis) = backend.redis {
+        let _ = fred::prelude::ClientLike::quit(&redis).await;
+    }
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {

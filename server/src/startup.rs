@@ -17,8 +17,10 @@ use app::services::Services;
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::{AccountService, AccountSettings};
+use crate::backend::Backend;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Config, uses_https};
+use crate::config::{ClientCredentials, Config, PlatformApp, uses_https};
+use crate::connections::ConnectionService;
 use crate::crypto::{self, Keyring};
 use crate::http::client::TrustedProxies;
 use crate::http::csrf::SameSitePolicy;
@@ -27,8 +29,11 @@ use crate::http::rate_limit::RateLimiter;
 use crate::http::security::SecurityPolicy;
 use crate::http::timeout::Timeouts;
 use crate::http::{self, Middleware};
+use crate::media::library::MediaLibrary;
+use crate::publishing::worker::WorkerSettings;
+use crate::sandbox::x::XFake;
 use crate::state::AppState;
-use crate::{db, redis, secrets};
+use crate::{db, secrets};
 
 /// How often idle clients are dropped from the rate limiter.
 const LIMITER_PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -43,6 +48,9 @@ pub struct Application {
     limiter: Arc<RateLimiter>,
     accounts: Arc<AccountService>,
     in_flight: Arc<InFlight>,
+    backend: Backend,
+    /// `None` with `serve --no-workers`.
+    workers: Option<WorkerSettings>,
 }
 
 impl Application {
@@ -63,8 +71,14 @@ impl Application {
             )
         })?;
         let public_base_url = config.public_base_url_for(listener.local_addr()?);
+        let mut config = config;
+        let sandbox = config
+            .sandbox
+            .then(|| mount_sandbox(&mut config, &public_base_url));
 
-        let db = db::open(&config.database_url(), config.database_max_connections).await?;
+        let backend = Backend::open(&config, clock.clone()).await?;
+        let db = backend.db.clone();
+        let redis = backend.redis.clone();
 
         let jwt_secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
@@ -77,18 +91,6 @@ impl Application {
                 })?
             }
         };
-        // Built now so a bad or missing key stops the start, not the first connection.
-        let keyring = token_keyring(&config)?;
-        tracing::info!(
-            key_id = keyring.current_key_id(),
-            "platform tokens are encrypted"
-        );
-        let redis = config
-            .redis_url
-            .as_ref()
-            .map(redis::connect)
-            .transpose()
-            .context("REDIS_URL is not usable")?;
 
         let https = uses_https(&public_base_url);
         let accounts = Arc::new(AccountService::new(
@@ -97,19 +99,36 @@ impl Application {
                 jwt_secret: &jwt_secret,
                 secure_cookies: https,
                 hasher: PasswordHasher::for_this_machine(),
-                clock,
+                clock: clock.clone(),
             },
+        ));
+        let oauth = Arc::new(ConnectionService::new(
+            db.clone(),
+            backend.keyring.clone(),
+            backend.registry.clone(),
+            clock.clone(),
+            public_base_url.clone(),
+            backend.pipeline.clone(),
         ));
         let services = Services {
             accounts: accounts.clone(),
+            connections: oauth.clone(),
+            posts: backend.pipeline.clone(),
+            media: Arc::new(MediaLibrary::new(
+                db.clone(),
+                backend.media.clone(),
+                clock.clone(),
+            )),
         };
         let limiter = Arc::new(RateLimiter::new(&config.rate_limits));
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             services,
-            db,
+            oauth,
+            db: db.clone(),
             redis: redis.clone(),
             leptos,
+            sandbox: config.sandbox,
         };
         let router = http::router(
             state,
@@ -126,9 +145,19 @@ impl Application {
                 )),
                 timeouts: Timeouts::default(),
                 in_flight: in_flight.clone(),
+                sandbox,
             },
         );
         tracing::info!(public_base_url = %public_base_url, "configured");
+        if config.sandbox {
+            tracing::warn!(
+                "sandbox mode: X is the built-in fake at {}/sandbox/x; nothing is posted anywhere real",
+                public_base_url.to_string().trim_end_matches('/')
+            );
+        }
+        let workers = config
+            .run_workers
+            .then(|| Backend::worker_settings(&config));
         Ok(Self {
             listener,
             router,
@@ -137,6 +166,8 @@ impl Application {
             limiter,
             accounts,
             in_flight,
+            backend,
+            workers,
         })
     }
 
@@ -159,22 +190,43 @@ impl Application {
             limiter,
             accounts,
             in_flight,
+            backend,
+            workers,
         } = self;
         let tasks = TaskTracker::new();
         tasks.spawn(every(LIMITER_PRUNE_EVERY, shutdown.clone(), move || {
             let limiter = limiter.clone();
             async move { limiter.forget_idle_clients() }
         }));
+        let sweeper = backend.sweeper();
+        let db = backend.db.clone();
+        let clock = backend.clock.clone();
         tasks.spawn(every(SESSION_SWEEP_EVERY, shutdown.clone(), move || {
             let accounts = accounts.clone();
+            let sweeper = sweeper.clone();
+            let db = db.clone();
+            let clock = clock.clone();
             async move {
                 match accounts.prune_sessions().await {
                     Ok(0) => {}
                     Ok(deleted) => tracing::info!(deleted, "pruned expired and revoked sessions"),
                     Err(error) => tracing::warn!(%error, "could not prune sessions; will retry"),
                 }
+                match db::oauth_states::delete_expired(&db, clock.now()).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "pruned expired authorization states"),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not prune authorization states; will retry")
+                    }
+                }
+                if let Err(error) = sweeper.prune_idempotency_keys().await {
+                    tracing::warn!(%error, "could not prune idempotency keys; will retry");
+                }
             }
         }));
+        if let Some(settings) = workers {
+            backend.spawn_publishing(settings, &tasks, &shutdown, shutdown_grace);
+        }
         tasks.close();
 
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -215,6 +267,31 @@ impl Application {
     }
 }
 
+/// Sandbox credentials: what `--sandbox` registers with the fake and configures the app with.
+pub const SANDBOX_CLIENT_ID: &str = "picscripter-sandbox";
+const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
+
+/// Points X at the fake mounted under `/sandbox/x` with sandbox credentials, and returns the
+/// fake's routes.
+fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Router {
+    let fake = XFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let base: ::http::Uri = format!(
+        "{}/sandbox/x",
+        public_base_url.to_string().trim_end_matches('/')
+    )
+    .parse()
+    .expect("the public base URL with a path is a URL");
+    config.x = PlatformApp {
+        credentials: Some(ClientCredentials {
+            client_id: SANDBOX_CLIENT_ID.to_owned(),
+            client_secret: secrecy::SecretString::from(SANDBOX_CLIENT_SECRET),
+        }),
+        auth_url: base.clone(),
+        api_url: base,
+    };
+    fake.router()
+}
+
 /// The keys platform tokens are encrypted with: `ENCRYPTION_KEY` (or the key generated into
 /// `DATA_DIR` on the embedded default) and `ENCRYPTION_KEYS_OLD`.
 pub fn token_keyring(config: &Config) -> anyhow::Result<Keyring> {
@@ -233,7 +310,7 @@ pub fn token_keyring(config: &Config) -> anyhow::Result<Keyring> {
 }
 
 /// Runs `work` now and then every `period` until `shutdown`; a run in progress is finished.
-async fn every<F, Fut>(period: Duration, shutdown: CancellationToken, mut work: F)
+pub async fn every<F, Fut>(period: Duration, shutdown: CancellationToken, mut work: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,

@@ -10,11 +10,15 @@ use app::services::Services;
 pub struct AppState {
     /// Every port; REST handlers call the same traits the server functions do.
     pub services: Services,
+    /// The OAuth callback finishes authorizations here (not a port: only HTTP calls it).
+    pub oauth: std::sync::Arc<crate::connections::ConnectionService>,
     /// For `/readyz`.
     pub db: DatabaseConnection,
     /// Present when `REDIS_URL` is set; for `/readyz`.
     pub redis: Option<fred::clients::Pool>,
     pub leptos: LeptosOptions,
+    /// `serve --sandbox`: pages show the sandbox banner.
+    pub sandbox: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -48,3 +48,35 @@ pub struct Connection {
     pub status: ConnectionStatus,
     pub connected_at: DateTime<Utc>,
 }
+
+/// Whether a platform can be connected on this installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// The operator configured it: "Connect" works.
+    Available,
+    /// Supported, but the operator has not set its credentials.
+    NotConfigured,
+    /// Not supported yet.
+    ComingSoon,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformOption {
+    pub platform: Platform,
+    pub name: String,
+    pub availability: Availability,
+}
+
+/// What the Connections page shows: every platform and every connected account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionsOverview {
+    pub platforms: Vec<PlatformOption>,
+    pub connections: Vec<Connection>,
+}
+
+/// `{url}`: where to send the browser to consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizeUrl {
+    pub url: String,
+}

@@ -54,6 +54,10 @@ pub enum ApiError {
     /// 503: the request took longer than its route group allows and was stopped.
     #[error("The request took too long and was stopped. Please try again.")]
     TimedOut,
+    /// 502: another company's service (a social platform, a store) refused or failed; the
+    /// message says what it said, in words a person can act on.
+    #[error("{message}")]
+    Upstream { message: String },
     /// 500: logged on the server under `request_id`; the client only gets the id.
     #[error("Something went wrong on our side{}.", request_id.as_ref().map(|id| format!(" (request {id})")).unwrap_or_default())]
     Internal { request_id: Option<String> },
@@ -89,6 +93,7 @@ impl ApiError {
             Self::CrossSite => "cross_site",
             Self::Unavailable { .. } => "unavailable",
             Self::TimedOut => "timed_out",
+            Self::Upstream { .. } => "upstream",
             Self::Internal { .. } => "internal",
         }
     }
@@ -107,6 +112,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::CrossSite => StatusCode::FORBIDDEN,
             Self::Unavailable { .. } | Self::TimedOut => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -5,15 +5,23 @@ mod client;
 mod connection;
 mod error;
 mod platform;
+mod post;
 mod session;
 mod target_status;
 mod text_length;
 mod user;
 
 pub use client::ClientAddr;
-pub use connection::{Connection, ConnectionId, ConnectionStatus};
+pub use connection::{
+    AuthorizeUrl, Availability, Connection, ConnectionId, ConnectionStatus, ConnectionsOverview,
+    PlatformOption,
+};
 pub use error::ApiError;
 pub use platform::Platform;
+pub use post::{
+    LogLevel, LogLine, MediaId, MediaItem, NewPost, NewTarget, Post, PostId, PostPage, PostQuery,
+    Schedule, ScheduleKeyword, Target, TargetId,
+};
 pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,

@@ -64,6 +64,10 @@ impl TargetStatus {
         matches!(self, Self::Scheduled | Self::Retrying | Self::Publishing)
     }
 
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",

@@ -140,6 +140,7 @@ pub async fn insert(
         refresh_ciphertext: Set(refresh_ciphertext),
         token_expires_at: Set(tokens.expires_at),
         token_version: Set(0),
+        refresh_claimed_until: Set(None),
         scopes: Set(new.scopes.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -230,10 +231,202 @@ pub async fn replace_tokens(
             connection::Column::TokenVersion,
             Expr::col(connection::Column::TokenVersion).add(1),
         )
+        .col_expr(
+            connection::Column::RefreshClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(connection::Column::UpdatedAt, Expr::value(now))
         .filter(connection::Column::Id.eq(id.0))
         .filter(connection::Column::TokenVersion.eq(expected_version))
         .exec(db)
         .await?;
     Ok(updated.rows_affected == 1)
+}
+
+/// One of the user's connections.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: ConnectionId,
+) -> Result<Option<Connection>, DbError> {
+    let row = connection::Entity::find_by_id(id.0)
+        .filter(connection::Column::UserId.eq(owner.0))
+        .one(db)
+        .await?;
+    row.map(|row| Connection::try_from(row).map_err(DbError::Db))
+        .transpose()
+}
+
+/// A connection for the workers, whoever owns it.
+pub async fn get_any(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+) -> Result<Option<Connection>, DbError> {
+    let row = connection::Entity::find_by_id(id.0).one(db).await?;
+    row.map(|row| Connection::try_from(row).map_err(DbError::Db))
+        .transpose()
+}
+
+/// The user's connection to this account on this platform, if there is one.
+pub async fn find_account(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    platform: Platform,
+    account_id: &str,
+) -> Result<Option<ConnectionId>, DbError> {
+    let id: Option<Uuid> = connection::Entity::find()
+        .select_only()
+        .column(connection::Column::Id)
+        .filter(connection::Column::UserId.eq(owner.0))
+        .filter(connection::Column::Platform.eq(platform.as_str()))
+        .filter(connection::Column::AccountId.eq(account_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(id.map(ConnectionId))
+}
+
+/// The account connected again: fresh profile and tokens, active, any refresh claim dropped.
+pub async fn reconnect(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: ConnectionId,
+    new: NewConnection<'_>,
+    tokens: StoredTokens,
+    now: DateTime<Utc>,
+) -> Result<Connection, DbError> {
+    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = refresh_columns(tokens.refresh);
+    connection::Entity::update_many()
+        .col_expr(connection::Column::Handle, Expr::value(new.handle))
+        .col_expr(
+            connection::Column::DisplayName,
+            Expr::value(new.display_name),
+        )
+        .col_expr(connection::Column::AvatarUrl, Expr::value(new.avatar_url))
+        .col_expr(connection::Column::Scopes, Expr::value(new.scopes))
+        .col_expr(
+            connection::Column::Status,
+            Expr::value(ConnectionStatus::Active.as_str()),
+        )
+        .col_expr(
+            connection::Column::AccessKeyId,
+            Expr::value(tokens.access.key_id),
+        )
+        .col_expr(
+            connection::Column::AccessNonce,
+            Expr::value(tokens.access.nonce),
+        )
+        .col_expr(
+            connection::Column::AccessCiphertext,
+            Expr::value(tokens.access.ciphertext),
+        )
+        .col_expr(
+            connection::Column::RefreshKeyId,
+            Expr::value(refresh_key_id),
+        )
+        .col_expr(connection::Column::RefreshNonce, Expr::value(refresh_nonce))
+        .col_expr(
+            connection::Column::RefreshCiphertext,
+            Expr::value(refresh_ciphertext),
+        )
+        .col_expr(
+            connection::Column::TokenExpiresAt,
+            Expr::value(tokens.expires_at),
+        )
+        .col_expr(
+            connection::Column::TokenVersion,
+            Expr::col(connection::Column::TokenVersion).add(1),
+        )
+        .col_expr(
+            connection::Column::RefreshClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
+        .filter(connection::Column::Id.eq(id.0))
+        .filter(connection::Column::UserId.eq(owner.0))
+        .exec(db)
+        .await?;
+    get(db, owner, id)
+        .await?
+        .ok_or(DbError::Db(sea_orm::DbErr::RecordNotFound(format!(
+            "connection {} vanished while reconnecting",
+            id.0
+        ))))
+}
+
+/// Forgets one of the user's connections; `false` when there was none.
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: ConnectionId,
+) -> Result<bool, DbError> {
+    let deleted = connection::Entity::delete_many()
+        .filter(connection::Column::Id.eq(id.0))
+        .filter(connection::Column::UserId.eq(owner.0))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected == 1)
+}
+
+/// Takes the right to spend the refresh token of version `version` until `until`: `false` when
+/// the tokens changed or another worker holds an unexpired claim.
+pub async fn claim_refresh(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+    version: i64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let updated = connection::Entity::update_many()
+        .col_expr(connection::Column::RefreshClaimedUntil, Expr::value(until))
+        .filter(connection::Column::Id.eq(id.0))
+        .filter(connection::Column::TokenVersion.eq(version))
+        .filter(
+            sea_orm::Condition::any()
+                .add(connection::Column::RefreshClaimedUntil.is_null())
+                .add(connection::Column::RefreshClaimedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Gives up a refresh claim without new tokens (the refresh failed in a retryable way).
+pub async fn release_refresh_claim(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+    version: i64,
+) -> Result<(), DbError> {
+    connection::Entity::update_many()
+        .col_expr(
+            connection::Column::RefreshClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(connection::Column::Id.eq(id.0))
+        .filter(connection::Column::TokenVersion.eq(version))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The platform refused the grant for good: the user must reconnect.
+pub async fn mark_needs_reconnect(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    connection::Entity::update_many()
+        .col_expr(
+            connection::Column::Status,
+            Expr::value(ConnectionStatus::NeedsReconnect.as_str()),
+        )
+        .col_expr(
+            connection::Column::RefreshClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
+        .filter(connection::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    Ok(())
 }

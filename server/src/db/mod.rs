@@ -3,7 +3,9 @@
 
 pub mod connections;
 pub mod entities;
+pub mod media;
 pub mod oauth_states;
+pub mod posts;
 pub mod sessions;
 pub mod users;
 

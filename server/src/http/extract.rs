@@ -41,3 +41,40 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
         }
     }
 }
+
+/// Path parameters, with a malformed one (not a UUID, an unknown platform) answered 404 like
+/// an id that does not exist: the API never says more about ids that are not yours.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(_) => Err(HttpError(ApiError::NotFound)),
+        }
+    }
+}
+
+/// Query parameters, with a bad one answered 400 saying which.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(HttpError(ApiError::bad_request(rejection.body_text()))),
+        }
+    }
+}

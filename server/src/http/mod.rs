@@ -13,6 +13,7 @@ pub mod extract;
 pub mod guard;
 pub mod health;
 pub mod json;
+pub mod oauth;
 pub mod rate_limit;
 pub mod redirect;
 pub mod request_id;
@@ -62,6 +63,8 @@ pub struct Middleware {
     pub same_site: Arc<SameSitePolicy>,
     pub timeouts: Timeouts,
     pub in_flight: Arc<InFlight>,
+    /// `serve --sandbox`: the platform fakes, mounted under `/sandbox/x`.
+    pub sandbox: Option<Router>,
 }
 
 pub fn router(state: AppState, middleware: Middleware) -> Router {
@@ -110,6 +113,13 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         .route("/readyz", get(health::readyz));
 
     let api = api::router(middleware.limiter.clone());
+    let oauth_callbacks = oauth::router().route_layer(middleware::from_fn_with_state(
+        rate_limit::Charge {
+            limiter: middleware.limiter.clone(),
+            tier: rate_limit::Tier::OAuth,
+        },
+        rate_limit::charge_tier,
+    ));
 
     let cors = CorsLayer::new()
         .allow_origin(middleware.cors_origins)
@@ -126,53 +136,57 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
             http::header::RETRY_AFTER,
         ]);
 
-    Router::new()
+    let mut app = Router::new()
         .merge(health)
         .nest("/api", api)
+        .merge(oauth_callbacks)
         .merge(static_files)
         .merge(pages)
         .route_layer(access_log::RememberRouteLayer)
-        .with_state(state)
-        .layer(
-            ServiceBuilder::new()
-                .layer(MapRequestLayer::new(request_id::drop_unusable_request_id))
-                .layer(SetRequestIdLayer::new(
-                    HeaderName::from_static(REQUEST_ID_HEADER),
-                    MakeRequestUuid,
-                ))
-                // The access line is written on response; errors were logged where they
-                // were decided, so the layer's own failure log is off (no double lines).
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_span)
-                        .on_response(access_log::log_response)
-                        .on_failure(()),
-                )
-                .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
-                    REQUEST_ID_HEADER,
-                )))
-                .layer(middleware::from_fn_with_state(
-                    middleware.in_flight,
-                    drain::count_in_flight,
-                ))
-                .layer(CatchPanicLayer::custom(panic_response))
-                .layer(middleware::from_fn_with_state(
-                    middleware.security,
-                    security::set_security_headers,
-                ))
-                .layer(cors)
-                .layer(CompressionLayer::new())
-                // Checks on the way in; guards, not `from_fn`, because they run on every
-                // request and `from_fn` costs a clone of everything below it (see guard.rs).
-                .layer(GuardLayer(middleware.trusted_proxies))
-                .layer(GuardLayer(middleware.same_site))
-                .layer(GuardLayer(middleware.limiter))
-                .layer(middleware::from_fn(error::api_errors))
-                .layer(middleware::from_fn_with_state(
-                    middleware.timeouts,
-                    timeout::time_limit,
-                )),
-        )
+        .with_state(state);
+    if let Some(sandbox) = middleware.sandbox {
+        app = app.nest_service("/sandbox/x", sandbox);
+    }
+    app.layer(
+        ServiceBuilder::new()
+            .layer(MapRequestLayer::new(request_id::drop_unusable_request_id))
+            .layer(SetRequestIdLayer::new(
+                HeaderName::from_static(REQUEST_ID_HEADER),
+                MakeRequestUuid,
+            ))
+            // The access line is written on response; errors were logged where they
+            // were decided, so the layer's own failure log is off (no double lines).
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(access_log::log_response)
+                    .on_failure(()),
+            )
+            .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+                REQUEST_ID_HEADER,
+            )))
+            .layer(middleware::from_fn_with_state(
+                middleware.in_flight,
+                drain::count_in_flight,
+            ))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(middleware::from_fn_with_state(
+                middleware.security,
+                security::set_security_headers,
+            ))
+            .layer(cors)
+            .layer(CompressionLayer::new())
+            // Checks on the way in; guards, not `from_fn`, because they run on every
+            // request and `from_fn` costs a clone of everything below it (see guard.rs).
+            .layer(GuardLayer(middleware.trusted_proxies))
+            .layer(GuardLayer(middleware.same_site))
+            .layer(GuardLayer(middleware.limiter))
+            .layer(middleware::from_fn(error::api_errors))
+            .layer(middleware::from_fn_with_state(
+                middleware.timeouts,
+                timeout::time_limit,
+            )),
+    )
 }
 
 /// The span every log line of a request is written in: its id, method and path, never its
@@ -252,15 +266,46 @@ mod tests {
     }
 
     fn router_with_down_accounts() -> Router {
+        let db = sea_orm::DatabaseConnection::Disconnected;
+        let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
+        let pipeline = Arc::new(crate::publishing::Pipeline::new(
+            db.clone(),
+            Arc::new(crate::queue::local::LocalQueue::default()),
+            crate::platforms::Registry::default(),
+            clock.clone(),
+        ));
+        let keyring = crate::crypto::Keyring::new(
+            &secrecy::SecretString::from(crate::crypto::generate_key()),
+            &[],
+        )
+        .unwrap();
+        let oauth = Arc::new(crate::connections::ConnectionService::new(
+            db.clone(),
+            Arc::new(keyring),
+            crate::platforms::Registry::default(),
+            clock.clone(),
+            "http://127.0.0.1:3000".parse().unwrap(),
+            pipeline.clone(),
+        ));
+        let media = Arc::new(crate::media::library::MediaLibrary::new(
+            db.clone(),
+            Arc::new(crate::media::store::LocalDisk::new(std::env::temp_dir())),
+            clock,
+        ));
         let state = AppState {
             services: Services {
                 accounts: Arc::new(DownAccounts),
+                connections: oauth.clone(),
+                posts: pipeline,
+                media,
             },
-            db: sea_orm::DatabaseConnection::Disconnected,
+            oauth,
+            db,
             redis: None,
             leptos: leptos::config::LeptosOptions::builder()
                 .output_name("picscripter")
                 .build(),
+            sandbox: false,
         };
         let base: http::Uri = "http://127.0.0.1:3000".parse().unwrap();
         router(
@@ -275,6 +320,7 @@ mod tests {
                 same_site: Arc::new(SameSitePolicy::new(&base, Vec::new())),
                 timeouts: Timeouts::default(),
                 in_flight: Arc::new(InFlight::default()),
+                sandbox: None,
             },
         )
     }

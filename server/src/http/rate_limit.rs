@@ -30,16 +30,22 @@ pub enum Tier {
     /// Signing in, registering, signing out, changing the password: strict, to slow down
     /// password guessing.
     Auth,
+    /// Creating posts (`POST /api/posts`): generous for people, a brake on runaway scripts.
+    Post,
+    /// Starting and finishing platform authorizations.
+    OAuth,
     /// Everything under `/api` and `/rpc` (the auth routes count here too).
     Api,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 2] = [Tier::Auth, Tier::Api];
+    pub const ALL: [Tier; 4] = [Tier::Auth, Tier::Post, Tier::OAuth, Tier::Api];
 
     pub fn name(self) -> &'static str {
         match self {
             Tier::Auth => "auth",
+            Tier::Post => "post",
+            Tier::OAuth => "oauth",
             Tier::Api => "api",
         }
     }
@@ -48,6 +54,8 @@ impl Tier {
     pub fn env_var(self) -> &'static str {
         match self {
             Tier::Auth => "RATE_LIMIT_AUTH",
+            Tier::Post => "RATE_LIMIT_POST",
+            Tier::OAuth => "RATE_LIMIT_OAUTH",
             Tier::Api => "RATE_LIMIT_API",
         }
     }
@@ -56,6 +64,14 @@ impl Tier {
         match self {
             Tier::Auth => Quota {
                 requests: 20,
+                per: Duration::from_secs(60),
+            },
+            Tier::Post => Quota {
+                requests: 60,
+                per: Duration::from_secs(60),
+            },
+            Tier::OAuth => Quota {
+                requests: 30,
                 per: Duration::from_secs(60),
             },
             Tier::Api => Quota {

@@ -1,6 +1,12 @@
-//! The publishing pipeline's pieces that do not depend on a platform: when a post is due
-//! (`schedule`), when a failed attempt is tried again (`backoff`). The pipeline itself
-//! (validate, store and enqueue, work, publish, record) joins them as it lands.
+//! The publishing pipeline: validate -> store (post, targets, jobs in one transaction) ->
+//! queue -> worker -> platform -> record. `posts` is what the user does to posts, `worker` what
+//! happens to a due job, `sweep` keeps the queue in step with the database; `schedule` and
+//! `backoff` are the pure rules of when.
 
 pub mod backoff;
+pub mod posts;
 pub mod schedule;
+pub mod sweep;
+pub mod worker;
+
+pub use posts::Pipeline;

@@ -50,6 +50,8 @@ pub struct TestApp {
     database_link: Option<TcpProxy>,
     /// The app's database, for tests that look at rows directly.
     pub database_url: String,
+    /// The variables the app was started with.
+    vars: BTreeMap<String, String>,
 }
 
 fn postgres_admin_url() -> String {
@@ -121,7 +123,7 @@ impl TestApp {
     /// Starts a second app on the same data directory (and database), as after a restart.
     pub async fn restart(mut self, overrides: &[(&str, &str)]) -> Self {
         self.stop().await;
-        let mut vars = base_vars(&self.data_dir);
+        let mut vars = self.vars.clone();
         for (name, value) in overrides {
             vars.insert((*name).into(), (*value).into());
         }
@@ -135,11 +137,45 @@ impl TestApp {
         data_dir: PathBuf,
         postgres_db: Option<String>,
     ) -> Self {
+        Self::start_adjusted(vars, data_dir, postgres_db, |_| {}).await
+    }
+
+    /// Starts an app whose parsed configuration `adjust` may change (for settings that are
+    /// flags, not variables, such as `--no-workers`).
+    pub async fn spawn_adjusted(
+        backend: Backend,
+        overrides: &[(&str, &str)],
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
+        let mut vars = base_vars(&data_dir);
+        let postgres_db = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let (name, url) = create_postgres_database().await;
+                vars.insert("DATABASE_URL".into(), url);
+                Some(name)
+            }
+        };
+        for (name, value) in overrides {
+            vars.insert((*name).into(), (*value).into());
+        }
+        Self::start_adjusted(vars, data_dir, postgres_db, adjust).await
+    }
+
+    async fn start_adjusted(
+        vars: BTreeMap<String, String>,
+        data_dir: PathBuf,
+        postgres_db: Option<String>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             let filter = std::env::var("RUST_LOG").ok();
             server::telemetry::init(server::config::LogFormat::Pretty, filter.as_deref());
         }
-        let (config, _) = Config::from_vars(&vars).expect("the test configuration is valid");
+        let (mut config, _) = Config::from_vars(&vars).expect("the test configuration is valid");
+        let started_with = vars.clone();
+        adjust(&mut config);
         let database_url = secrecy::ExposeSecret::expose_secret(&config.database_url()).to_owned();
         let leptos = leptos::config::LeptosOptions::builder()
             .output_name("picscripter")
@@ -172,6 +208,7 @@ impl TestApp {
             postgres_db,
             database_link: None,
             database_url,
+            vars: started_with,
         }
     }
 
@@ -351,6 +388,28 @@ impl Drop for TestApp {
             .join();
         }
     }
+}
+
+/// The variables `app` was started with, for a second process with the same settings.
+pub fn vars_of(app: &TestApp) -> BTreeMap<String, String> {
+    app.vars.clone()
+}
+
+/// Deletes the queue's Redis keys under `prefix`, as if Redis lost its data.
+pub async fn delete_redis_keys(prefix: &str) {
+    let url = secrecy::SecretString::from(REDIS_URL.to_owned());
+    let pool = server::redis::connect(&url).expect("a Redis URL");
+    fred::prelude::ClientLike::wait_for_connect(&pool)
+        .await
+        .expect("Redis answers");
+    let keys: Vec<String> = ["waiting", "leased", "tokens"]
+        .iter()
+        .map(|key| format!("{prefix}:{key}"))
+        .collect();
+    fred::prelude::KeysInterface::del::<(), _>(pool.next(), keys)
+        .await
+        .expect("the keys are deleted");
+    let _ = fred::prelude::ClientLike::quit(&pool).await;
 }
 
 /// A new, empty database for one test; returns its name and URL.

@@ -20,6 +20,7 @@ pub struct Model {
     pub refresh_ciphertext: Option<Vec<u8>>,
     pub token_expires_at: Option<DateTimeUtc>,
     pub token_version: i64,
+    pub refresh_claimed_until: Option<DateTimeUtc>,
     pub scopes: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,6 +1,13 @@
 //! SeaORM entities, one per table. Rows never leave `db`: queries return the shared types.
 
 pub mod connection;
+pub mod idempotency_key;
+pub mod job;
+pub mod job_log;
+pub mod media;
 pub mod oauth_state;
+pub mod post;
+pub mod post_media;
+pub mod post_target;
 pub mod session;
 pub mod user;

@@ -3,7 +3,10 @@
 //! error shaping in `error::api_errors`); routes in a stricter tier say so here.
 
 mod auth;
+mod connections;
 mod me;
+mod media;
+pub mod posts;
 
 use std::sync::Arc;
 
@@ -27,7 +30,12 @@ pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
     };
     Router::new()
         .merge(auth::router().route_layer(charge(Tier::Auth)))
+        .merge(connections::authorize_router().route_layer(charge(Tier::OAuth)))
+        .merge(posts::create_router().route_layer(charge(Tier::Post)))
         .merge(me::router())
+        .merge(connections::router())
+        .merge(posts::router())
+        .merge(media::router())
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
 }

@@ -1,0 +1,168 @@
+//! Posts, their targets (one per account a post goes to), their media and their job log, as
+//! the UI and the REST API see them.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ConnectionId, Platform, TargetStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PostId(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TargetId(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MediaId(pub Uuid);
+
+/// When a post should go out: `"draft"`, `"now"`, `{"at": "<RFC 3339 with offset>"}` or
+/// `{"local": "YYYY-MM-DDTHH:MM"}` in the user's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Schedule {
+    Keyword(ScheduleKeyword),
+    At { at: DateTime<FixedOffset> },
+    Local { local: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleKeyword {
+    Draft,
+    Now,
+}
+
+impl Schedule {
+    pub const DRAFT: Schedule = Schedule::Keyword(ScheduleKeyword::Draft);
+    pub const NOW: Schedule = Schedule::Keyword(ScheduleKeyword::Now);
+}
+
+/// One account a new post goes to, with its own text if it should differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTarget {
+    pub connection_id: ConnectionId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// `POST /api/posts` and `PATCH /api/posts/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPost {
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub media_ids: Vec<MediaId>,
+    #[serde(default)]
+    pub targets: Vec<NewTarget>,
+    pub schedule: Schedule,
+}
+
+/// An uploaded image, as stored in the media library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaItem {
+    pub id: MediaId,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// Where the signed-in owner can fetch it.
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a post stands on one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub id: TargetId,
+    /// `None` once the account was disconnected (the target keeps its history).
+    pub connection_id: Option<ConnectionId>,
+    pub platform: Platform,
+    pub account_handle: String,
+    /// This account's own text, when it differs from the post's.
+    pub text: Option<String>,
+    pub status: TargetStatus,
+    pub external_id: Option<String>,
+    pub url: Option<String>,
+    /// Why it failed, was cancelled, or waits: written for a person.
+    pub error: Option<String>,
+    pub attempts: u32,
+    pub due_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Info, Self::Warn, Self::Error]
+            .into_iter()
+            .find(|level| level.as_str() == raw)
+    }
+}
+
+/// One step of publishing, as the detail view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub at: DateTime<Utc>,
+    pub level: LogLevel,
+    pub target_id: Option<TargetId>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    pub id: PostId,
+    pub text: String,
+    pub media: Vec<MediaItem>,
+    /// The time the user chose; `None` for drafts and "now".
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub targets: Vec<Target>,
+    /// Only in the detail view (`GET /api/posts/{id}`); empty in lists.
+    #[serde(default)]
+    pub logs: Vec<LogLine>,
+    /// Something the user should know about the schedule (a time that happens twice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /api/posts` filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostQuery {
+    #[serde(default)]
+    pub status: Option<TargetStatus>,
+    #[serde(default)]
+    pub platform: Option<Platform>,
+    #[serde(default)]
+    pub from: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub to: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostPage {
+    pub items: Vec<Post>,
+    pub next_cursor: Option<String>,
+}

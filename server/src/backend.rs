@@ -1,0 +1,162 @@
+//! The backend both `serve` and `worker` run on: the database, the keys, the platform
+//! registry, the queue (Redis with `REDIS_URL`, in-process without), the media store, and the
+//! publishing services built from them, plus the background tasks that publish.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::connections::tokens::TokenKeeper;
+use crate::crypto::Keyring;
+use crate::media::store::{LocalDisk, MediaStore};
+use crate::platforms::{self, Registry};
+use crate::publishing::Pipeline;
+use crate::publishing::sweep::Sweeper;
+use crate::publishing::worker::{Worker, WorkerSettings};
+use crate::queue::JobQueue;
+use crate::queue::local::LocalQueue;
+use crate::queue::redis::RedisQueue;
+use crate::{db, redis};
+
+/// How often expired leases are handed back.
+const REAP_EVERY: StdDuration = StdDuration::from_secs(5);
+
+pub struct Backend {
+    pub db: DatabaseConnection,
+    pub clock: SharedClock,
+    pub keyring: Arc<Keyring>,
+    pub registry: Registry,
+    pub queue: Arc<dyn JobQueue>,
+    pub redis: Option<fred::clients::Pool>,
+    pub media: Arc<dyn MediaStore>,
+    pub pipeline: Arc<Pipeline>,
+    pub tokens: Arc<TokenKeeper>,
+}
+
+impl Backend {
+    /// Connects and migrates. `config.x` (and later the other platforms) must already point
+    /// where the platform APIs are (the sandbox rewrites them before this).
+    pub async fn open(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let db = db::open(&config.database_url(), config.database_max_connections).await?;
+        // Built now so a bad or missing key stops the start, not the first connection.
+        let keyring = Arc::new(crate::startup::token_keyring(config)?);
+        tracing::info!(
+            key_id = keyring.current_key_id(),
+            "platform tokens are encrypted"
+        );
+        let redis = config
+            .redis_url
+            .as_ref()
+            .map(redis::connect)
+            .transpose()
+            .context("REDIS_URL is not usable")?;
+        let queue: Arc<dyn JobQueue> = match &redis {
+            Some(pool) => Arc::new(RedisQueue::new(pool.clone(), &config.redis_prefix)),
+            None => Arc::new(LocalQueue::default()),
+        };
+        let http = platforms::http_client(config.platform_timeout);
+        let registry = Registry::from_config(config, &http);
+        let media: Arc<dyn MediaStore> = Arc::new(LocalDisk::new(config.data_dir.join("media")));
+        let pipeline = Arc::new(Pipeline::new(
+            db.clone(),
+            queue.clone(),
+            registry.clone(),
+            clock.clone(),
+        ));
+        let tokens = Arc::new(TokenKeeper::new(
+            db.clone(),
+            keyring.clone(),
+            registry.clone(),
+            clock.clone(),
+        ));
+        Ok(Self {
+            db,
+            clock,
+            keyring,
+            registry,
+            queue,
+            redis,
+            media,
+            pipeline,
+            tokens,
+        })
+    }
+
+    pub fn worker_settings(config: &Config) -> WorkerSettings {
+        WorkerSettings {
+            concurrency: config.worker_concurrency,
+            max_attempts: config.publish_max_attempts,
+            backoff: crate::publishing::backoff::Backoff {
+                base: config.publish_backoff_base,
+                ..Default::default()
+            },
+            sweep_every: config.queue_sweep_every,
+            ..WorkerSettings::default()
+        }
+    }
+
+    pub fn worker(&self, settings: WorkerSettings) -> Arc<Worker> {
+        Arc::new(Worker::new(
+            self.db.clone(),
+            self.queue.clone(),
+            self.registry.clone(),
+            self.tokens.clone(),
+            self.media.clone(),
+            self.clock.clone(),
+            settings,
+        ))
+    }
+
+    pub fn sweeper(&self) -> Arc<Sweeper> {
+        Arc::new(Sweeper::new(
+            self.db.clone(),
+            self.queue.clone(),
+            self.clock.clone(),
+        ))
+    }
+
+    /// Starts the workers, the reaper and the sweep on `tasks`; they stop on `shutdown`.
+    pub fn spawn_publishing(
+        &self,
+        settings: WorkerSettings,
+        tasks: &TaskTracker,
+        shutdown: &CancellationToken,
+        grace: StdDuration,
+    ) {
+        let sweeper = self.sweeper();
+        tasks.spawn(crate::startup::every(
+            settings.sweep_every,
+            shutdown.clone(),
+            {
+                let sweeper = sweeper.clone();
+                move || {
+                    let sweeper = sweeper.clone();
+                    async move {
+                        if let Err(error) = sweeper.requeue_missing().await {
+                            tracing::warn!(%error, "the queue sweep failed; will retry");
+                        }
+                    }
+                }
+            },
+        ));
+        tasks.spawn(crate::startup::every(
+            REAP_EVERY,
+            shutdown.clone(),
+            move || {
+                let sweeper = sweeper.clone();
+                async move {
+                    if let Err(error) = sweeper.reap().await {
+                        tracing::warn!(%error, "reaping expired leases failed; will retry");
+                    }
+                }
+            },
+        ));
+        tasks.spawn(self.worker(settings).run(shutdown.clone(), grace));
+    }
+}

@@ -1,0 +1,707 @@
+//! Queries on posts, their targets, jobs and job logs. Requests go through the `owner`-scoped
+//! functions; the worker's functions take a target or job id alone and are fenced by the lease
+//! token instead: every write of an attempt's result says `WHERE lease_token = <mine>`, so a
+//! worker whose lease expired cannot overwrite a newer attempt.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use app::types::{
+    ConnectionId, LogLevel, LogLine, MediaId, MediaItem, Platform, Post, PostId, PostQuery, Target,
+    TargetId, TargetStatus, UserId,
+};
+
+use super::DbError;
+use super::entities::{idempotency_key, job, job_log, post, post_media, post_target};
+use super::media::{self as media_rows, MediaRow};
+
+pub use post_target::Model as TargetRow;
+
+/// Job states: `pending` jobs are due work (the sweep keeps them in the queue), `parked` ones
+/// wait for the user (a reconnect, a retry), `done` ones are over.
+pub const JOB_PENDING: &str = "pending";
+pub const JOB_PARKED: &str = "parked";
+pub const JOB_DONE: &str = "done";
+
+fn corrupt(what: &str, id: Uuid) -> DbError {
+    DbError::Db(sea_orm::DbErr::Custom(format!(
+        "{what} of {id} does not parse"
+    )))
+}
+
+pub async fn insert_post(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: PostId,
+    text: &str,
+    scheduled_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    post::ActiveModel {
+        id: Set(id.0),
+        user_id: Set(owner.0),
+        text: Set(text.to_owned()),
+        scheduled_at: Set(scheduled_at),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_media_links(
+    db: &impl ConnectionTrait,
+    post: PostId,
+    media: &[MediaId],
+) -> Result<(), DbError> {
+    for (position, id) in media.iter().enumerate() {
+        post_media::ActiveModel {
+            post_id: Set(post.0),
+            media_id: Set(id.0),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A target as it is first written.
+pub struct NewTargetRow<'a> {
+    pub id: TargetId,
+    pub post: PostId,
+    pub connection: ConnectionId,
+    pub platform: Platform,
+    pub account_handle: &'a str,
+    pub text: Option<&'a str>,
+    pub status: TargetStatus,
+    pub due_at: Option<DateTime<Utc>>,
+    pub error: Option<&'a str>,
+}
+
+pub async fn insert_target(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    new: NewTargetRow<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    post_target::ActiveModel {
+        id: Set(new.id.0),
+        post_id: Set(new.post.0),
+        user_id: Set(owner.0),
+        connection_id: Set(Some(new.connection.0)),
+        platform: Set(new.platform.as_str().to_owned()),
+        account_handle: Set(new.account_handle.to_owned()),
+        text: Set(new.text.map(str::to_owned)),
+        status: Set(new.status.as_str().to_owned()),
+        external_id: Set(None),
+        url: Set(None),
+        error: Set(new.error.map(str::to_owned)),
+        attempts: Set(0),
+        due_at: Set(new.due_at),
+        next_attempt_at: Set(None),
+        sent_at: Set(None),
+        lease_token: Set(None),
+        published_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The job that drives a target: one per target, created with it.
+pub async fn upsert_job(
+    db: &impl ConnectionTrait,
+    target: TargetId,
+    due: DateTime<Utc>,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, DbError> {
+    let existing = job::Entity::find()
+        .filter(job::Column::TargetId.eq(target.0))
+        .one(db)
+        .await?;
+    if let Some(existing) = existing {
+        set_job(db, existing.id, due, state, now).await?;
+        return Ok(existing.id);
+    }
+    let id = Uuid::new_v4();
+    job::ActiveModel {
+        id: Set(id),
+        target_id: Set(target.0),
+        due_at: Set(due),
+        state: Set(state.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+pub async fn set_job(
+    db: &impl ConnectionTrait,
+    job: Uuid,
+    due: DateTime<Utc>,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    job::Entity::update_many()
+        .col_expr(job::Column::DueAt, Expr::value(due))
+        .col_expr(job::Column::State, Expr::value(state))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(job))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves the jobs of these targets to `state` (keeping their due time).
+pub async fn set_jobs_state_for(
+    db: &impl ConnectionTrait,
+    targets: &[Uuid],
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value(state))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::TargetId.is_in(targets.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn job(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<job::Model>, DbError> {
+    Ok(job::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn job_of_target(
+    db: &impl ConnectionTrait,
+    target: TargetId,
+) -> Result<Option<job::Model>, DbError> {
+    Ok(job::Entity::find()
+        .filter(job::Column::TargetId.eq(target.0))
+        .one(db)
+        .await?)
+}
+
+/// Pending jobs due by `until`, earliest first: what the sweep makes sure the queue holds.
+pub async fn pending_jobs_due_by(
+    db: &impl ConnectionTrait,
+    until: DateTime<Utc>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbError> {
+    let mut query = job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .column(job::Column::DueAt)
+        .filter(job::Column::State.eq(JOB_PENDING))
+        .filter(job::Column::DueAt.lte(until))
+        .order_by_asc(job::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(job::Column::Id.gt(after));
+    }
+    Ok(query.into_tuple().all(db).await?)
+}
+
+pub async fn log(
+    db: &impl ConnectionTrait,
+    post: PostId,
+    target: Option<TargetId>,
+    level: LogLevel,
+    message: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    job_log::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        post_id: Set(post.0),
+        target_id: Set(target.map(|target| target.0)),
+        at: Set(at),
+        level: Set(level.as_str().to_owned()),
+        message: Set(message.to_owned()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn target(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<TargetRow>, DbError> {
+    Ok(post_target::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn post_row(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<post::Model>, DbError> {
+    Ok(post::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Starts an attempt: a claimable target becomes `publishing` under this lease. `false` when
+/// the target is no longer claimable (cancelled, published, failed meanwhile).
+pub async fn begin_attempt(
+    db: &impl ConnectionTrait,
+    target: Uuid,
+    lease: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let claimable = TargetStatus::ALL
+        .into_iter()
+        .filter(|status| status.is_claimable())
+        .map(TargetStatus::as_str);
+    let updated = post_target::Entity::update_many()
+        .col_expr(
+            post_target::Column::Status,
+            Expr::value(TargetStatus::Publishing.as_str()),
+        )
+        .col_expr(post_target::Column::LeaseToken, Expr::value(lease))
+        .col_expr(
+            post_target::Column::Attempts,
+            Expr::col(post_target::Column::Attempts).add(1),
+        )
+        .col_expr(
+            post_target::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(post_target::Column::UpdatedAt, Expr::value(now))
+        .filter(post_target::Column::Id.eq(target))
+        .filter(post_target::Column::Status.is_in(claimable))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Records that the irreversible call is about to be made (or, with `None`, that the last one
+/// surely did not take effect). Fenced.
+pub async fn set_sent(
+    db: &impl ConnectionTrait,
+    target: Uuid,
+    lease: Uuid,
+    sent_at: Option<DateTime<Utc>>,
+) -> Result<bool, DbError> {
+    let updated = post_target::Entity::update_many()
+        .col_expr(post_target::Column::SentAt, Expr::value(sent_at))
+        .filter(post_target::Column::Id.eq(target))
+        .filter(post_target::Column::LeaseToken.eq(lease))
+        .filter(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// How an attempt ended, as written to the target.
+pub struct AttemptEnd<'a> {
+    pub status: TargetStatus,
+    pub external_id: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Whether the post may exist on the platform (kept for the next attempt to reconcile).
+    pub keep_sent: bool,
+}
+
+/// Writes an attempt's result if this lease still owns the target. `false` when a newer
+/// attempt took over (the caller's result is stale and must be dropped).
+pub async fn end_attempt(
+    db: &impl ConnectionTrait,
+    target: Uuid,
+    lease: Uuid,
+    end: AttemptEnd<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let mut update = post_target::Entity::update_many()
+        .col_expr(
+            post_target::Column::Status,
+            Expr::value(end.status.as_str()),
+        )
+        .col_expr(post_target::Column::Error, Expr::value(end.error))
+        .col_expr(
+            post_target::Column::NextAttemptAt,
+            Expr::value(end.next_attempt_at),
+        )
+        .col_expr(post_target::Column::UpdatedAt, Expr::value(now));
+    if let Some(external_id) = end.external_id {
+        update = update
+            .col_expr(post_target::Column::ExternalId, Expr::value(external_id))
+            .col_expr(post_target::Column::Url, Expr::value(end.url))
+            .col_expr(post_target::Column::PublishedAt, Expr::value(now));
+    }
+    if !end.keep_sent {
+        update = update.col_expr(
+            post_target::Column::SentAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    }
+    let updated = update
+        .filter(post_target::Column::Id.eq(target))
+        .filter(post_target::Column::LeaseToken.eq(lease))
+        .filter(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Moves targets from one of `from` to `to` (compare-and-set on the status), optionally
+/// setting the due time and the reason shown. Returns the ids moved.
+pub async fn move_targets(
+    db: &impl ConnectionTrait,
+    filter: Condition,
+    from: &[TargetStatus],
+    to: TargetStatus,
+    due_at: Option<DateTime<Utc>>,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbError> {
+    debug_assert!(from.iter().all(|status| status.can_become(to)));
+    let from: Vec<&str> = from.iter().map(|status| status.as_str()).collect();
+    let candidates: Vec<Uuid> = post_target::Entity::find()
+        .select_only()
+        .column(post_target::Column::Id)
+        .filter(filter)
+        .filter(post_target::Column::Status.is_in(from.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut moved = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let mut update = post_target::Entity::update_many()
+            .col_expr(post_target::Column::Status, Expr::value(to.as_str()))
+            .col_expr(post_target::Column::Error, Expr::value(reason))
+            .col_expr(
+                post_target::Column::NextAttemptAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(post_target::Column::UpdatedAt, Expr::value(now));
+        if let Some(due_at) = due_at {
+            update = update.col_expr(post_target::Column::DueAt, Expr::value(due_at));
+        }
+        let updated = update
+            .filter(post_target::Column::Id.eq(id))
+            .filter(post_target::Column::Status.is_in(from.clone()))
+            .exec(db)
+            .await?;
+        if updated.rows_affected == 1 {
+            moved.push(id);
+        }
+    }
+    Ok(moved)
+}
+
+/// The targets on one account that have not finished, with their post ids.
+pub fn of_connection(connection: ConnectionId) -> Condition {
+    Condition::all().add(post_target::Column::ConnectionId.eq(connection.0))
+}
+
+pub fn of_post(owner: UserId, post: PostId) -> Condition {
+    Condition::all()
+        .add(post_target::Column::UserId.eq(owner.0))
+        .add(post_target::Column::PostId.eq(post.0))
+}
+
+pub fn one_target(owner: UserId, post: PostId, target: TargetId) -> Condition {
+    of_post(owner, post).add(post_target::Column::Id.eq(target.0))
+}
+
+/// The post ids of targets, for logging after a move.
+pub async fn posts_of_targets(
+    db: &impl ConnectionTrait,
+    targets: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, DbError> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(post_target::Entity::find()
+        .select_only()
+        .column(post_target::Column::Id)
+        .column(post_target::Column::PostId)
+        .filter(post_target::Column::Id.is_in(targets.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+pub async fn owns_post(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: PostId,
+) -> Result<Option<post::Model>, DbError> {
+    Ok(post::Entity::find_by_id(id.0)
+        .filter(post::Column::UserId.eq(owner.0))
+        .one(db)
+        .await?)
+}
+
+pub async fn delete_post(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: PostId,
+) -> Result<bool, DbError> {
+    let deleted = post::Entity::delete_many()
+        .filter(post::Column::Id.eq(id.0))
+        .filter(post::Column::UserId.eq(owner.0))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected == 1)
+}
+
+/// Replaces a post's text, time and media (for "edit" of a post that has not gone out).
+pub async fn update_post(
+    db: &impl ConnectionTrait,
+    id: PostId,
+    text: &str,
+    scheduled_at: Option<DateTime<Utc>>,
+    media: &[MediaId],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    post::Entity::update_many()
+        .col_expr(post::Column::Text, Expr::value(text))
+        .col_expr(post::Column::ScheduledAt, Expr::value(scheduled_at))
+        .col_expr(post::Column::UpdatedAt, Expr::value(now))
+        .filter(post::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    post_media::Entity::delete_many()
+        .filter(post_media::Column::PostId.eq(id.0))
+        .exec(db)
+        .await?;
+    insert_media_links(db, id, media).await
+}
+
+/// Deletes the targets of a post that never started (for "edit"); the others stay.
+pub async fn delete_unstarted_targets(
+    db: &impl ConnectionTrait,
+    post: PostId,
+) -> Result<(), DbError> {
+    let unstarted = [
+        TargetStatus::Draft,
+        TargetStatus::Scheduled,
+        TargetStatus::Cancelled,
+        TargetStatus::WaitingReconnect,
+        TargetStatus::Failed,
+    ]
+    .map(TargetStatus::as_str);
+    post_target::Entity::delete_many()
+        .filter(post_target::Column::PostId.eq(post.0))
+        .filter(post_target::Column::Status.is_in(unstarted))
+        .filter(post_target::Column::SentAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whole posts (targets, media; logs when `with_logs`) in the order of `ids`.
+pub async fn load_posts(
+    db: &impl ConnectionTrait,
+    rows: Vec<post::Model>,
+    with_logs: bool,
+    media_url: fn(&MediaRow) -> String,
+) -> Result<Vec<Post>, DbError> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut targets: HashMap<Uuid, Vec<Target>> = HashMap::new();
+    if !ids.is_empty() {
+        let target_rows = post_target::Entity::find()
+            .filter(post_target::Column::PostId.is_in(ids.iter().copied()))
+            .order_by_asc(post_target::Column::CreatedAt)
+            .order_by_asc(post_target::Column::Id)
+            .all(db)
+            .await?;
+        for row in target_rows {
+            targets
+                .entry(row.post_id)
+                .or_default()
+                .push(target_from_row(row)?);
+        }
+    }
+    let mut media: HashMap<Uuid, Vec<MediaItem>> = HashMap::new();
+    for (post, row) in media_rows::of_posts(db, &ids).await? {
+        media
+            .entry(post)
+            .or_default()
+            .push(media_item(&row, media_url(&row)));
+    }
+    let mut logs: HashMap<Uuid, Vec<LogLine>> = HashMap::new();
+    if with_logs && !ids.is_empty() {
+        let log_rows = job_log::Entity::find()
+            .filter(job_log::Column::PostId.is_in(ids.iter().copied()))
+            .order_by_asc(job_log::Column::At)
+            .all(db)
+            .await?;
+        for row in log_rows {
+            logs.entry(row.post_id).or_default().push(LogLine {
+                at: row.at,
+                level: LogLevel::parse(&row.level)
+                    .ok_or_else(|| corrupt("job_logs.level", row.id))?,
+                target_id: row.target_id.map(TargetId),
+                message: row.message,
+            });
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Post {
+            id: PostId(row.id),
+            targets: targets.remove(&row.id).unwrap_or_default(),
+            media: media.remove(&row.id).unwrap_or_default(),
+            logs: logs.remove(&row.id).unwrap_or_default(),
+            text: row.text,
+            scheduled_at: row.scheduled_at,
+            notice: None,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+        .collect())
+}
+
+pub fn media_item(row: &MediaRow, url: String) -> MediaItem {
+    MediaItem {
+        id: MediaId(row.id),
+        mime: row.mime.clone(),
+        width: u32::try_from(row.width).unwrap_or(0),
+        height: u32::try_from(row.height).unwrap_or(0),
+        bytes: u64::try_from(row.bytes).unwrap_or(0),
+        url,
+        created_at: row.created_at,
+    }
+}
+
+pub fn target_from_row(row: TargetRow) -> Result<Target, DbError> {
+    Ok(Target {
+        id: TargetId(row.id),
+        connection_id: row.connection_id.map(ConnectionId),
+        platform: Platform::parse(&row.platform)
+            .ok_or_else(|| corrupt("post_targets.platform", row.id))?,
+        status: TargetStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("post_targets.status", row.id))?,
+        account_handle: row.account_handle,
+        text: row.text,
+        external_id: row.external_id,
+        url: row.url,
+        error: row.error,
+        attempts: u32::try_from(row.attempts).unwrap_or(0),
+        due_at: row.due_at,
+        next_attempt_at: row.next_attempt_at,
+        published_at: row.published_at,
+    })
+}
+
+/// A page of the user's posts, newest first, after `cursor` (created_at, id).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    query: &PostQuery,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<post::Model>, DbError> {
+    let mut select = post::Entity::find()
+        .filter(post::Column::UserId.eq(owner.0))
+        .order_by_desc(post::Column::CreatedAt)
+        .order_by_desc(post::Column::Id)
+        .limit(limit);
+    if query.status.is_some() || query.platform.is_some() {
+        let mut targets = Query::select();
+        targets
+            .column(post_target::Column::PostId)
+            .from(post_target::Entity)
+            .and_where(post_target::Column::UserId.eq(owner.0));
+        if let Some(status) = query.status {
+            targets.and_where(post_target::Column::Status.eq(status.as_str()));
+        }
+        if let Some(platform) = query.platform {
+            targets.and_where(post_target::Column::Platform.eq(platform.as_str()));
+        }
+        select = select.filter(post::Column::Id.in_subquery(targets.to_owned()));
+    }
+    // A post's time is when it is scheduled, or when it was written.
+    if let Some(from) = query.from {
+        let from = from.with_timezone(&Utc);
+        select = select.filter(
+            Condition::any()
+                .add(post::Column::ScheduledAt.gte(from))
+                .add(
+                    Condition::all()
+                        .add(post::Column::ScheduledAt.is_null())
+                        .add(post::Column::CreatedAt.gte(from)),
+                ),
+        );
+    }
+    if let Some(to) = query.to {
+        let to = to.with_timezone(&Utc);
+        select = select.filter(
+            Condition::any().add(post::Column::ScheduledAt.lt(to)).add(
+                Condition::all()
+                    .add(post::Column::ScheduledAt.is_null())
+                    .add(post::Column::CreatedAt.lt(to)),
+            ),
+        );
+    }
+    if let Some((created_at, id)) = after {
+        select = select.filter(
+            Condition::any()
+                .add(post::Column::CreatedAt.lt(created_at))
+                .add(
+                    Condition::all()
+                        .add(post::Column::CreatedAt.eq(created_at))
+                        .add(post::Column::Id.lt(id)),
+                ),
+        );
+    }
+    Ok(select.all(db).await?)
+}
+
+/// Remembers which post an idempotency key created. `DbError::Conflict` when the key is taken.
+pub async fn insert_idempotency_key(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    key: &str,
+    request_hash: &str,
+    post: PostId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    idempotency_key::ActiveModel {
+        user_id: Set(owner.0),
+        key: Set(key.to_owned()),
+        request_hash: Set(request_hash.to_owned()),
+        post_id: Set(post.0),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(DbError::from_write)?;
+    Ok(())
+}
+
+pub async fn idempotency_key(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    key: &str,
+) -> Result<Option<idempotency_key::Model>, DbError> {
+    Ok(idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::UserId.eq(owner.0))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// Forgets keys older than `before` (24 hours): after that the same key makes a new post.
+pub async fn delete_idempotency_keys_before(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    Ok(idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

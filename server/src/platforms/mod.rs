@@ -1,0 +1,240 @@
+//! The social platforms, behind one trait. A platform file owns everything that differs between
+//! platforms: its OAuth endpoints and scopes, how it reads the account, how it publishes, how a
+//! lost answer is reconciled, and how its failures are classified into [`PlatformError`]. The
+//! pipeline around it (tokens, leases, retries, logs) is the same for every platform and never
+//! looks at a platform's HTTP answers itself.
+//!
+//! Adding a platform: a variant of `app::types::Platform`, a file here, one line in
+//! [`Registry::from_config`], and a fake in `server/src/sandbox/`.
+
+pub mod x;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+use app::types::Platform;
+
+use crate::config::Config;
+
+/// The platforms this build can publish to; the others are shown as "coming soon".
+pub const SUPPORTED: &[Platform] = &[Platform::X];
+
+/// Tokens as a platform issued them, in plain text: encrypt before storing, never log.
+pub struct TokenSet {
+    pub access: SecretString,
+    pub refresh: Option<SecretString>,
+    /// How long the access token lives, as the platform said; the caller dates it with its
+    /// clock.
+    pub expires_in: Option<Duration>,
+    pub scopes: String,
+}
+
+/// The account the tokens act for, as the platform describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountProfile {
+    pub account_id: String,
+    pub handle: String,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// Where to send the user to consent, and the PKCE verifier to keep until they come back.
+pub struct AuthorizationStart {
+    pub url: String,
+    pub pkce_verifier: SecretString,
+}
+
+/// One image or video to attach, read from the media store.
+pub struct MediaFile {
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a publish needs: the account, a usable token, the text and the media.
+pub struct PublishRequest<'a> {
+    pub access_token: &'a SecretString,
+    pub account_id: &'a str,
+    pub handle: &'a str,
+    pub text: &'a str,
+    pub media: &'a [MediaFile],
+}
+
+/// A post that exists on the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub external_id: String,
+    pub url: String,
+}
+
+/// Every way a platform call can fail, in the closed set the pipeline acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlatformError {
+    /// Worth trying again: a network failure, a 5xx, a rate limit. `wait` is what the platform
+    /// asked for (`Retry-After`, `x-rate-limit-reset`). `maybe_done` means the request may
+    /// have reached the platform and taken effect (a timeout, a dropped answer): the next
+    /// attempt must reconcile before it posts again.
+    #[error("{detail}")]
+    Retryable {
+        wait: Option<Duration>,
+        maybe_done: bool,
+        detail: String,
+    },
+    /// The platform no longer accepts our tokens: the user must connect the account again.
+    #[error("{detail}")]
+    Reauth { detail: String },
+    /// Trying again will not help; `reason` tells a person what to change.
+    #[error("{reason}")]
+    Permanent { reason: String },
+}
+
+impl PlatformError {
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self::Permanent {
+            reason: reason.into(),
+        }
+    }
+
+    /// A transport failure: whether the request may have reached the platform decides whether
+    /// the next attempt must reconcile.
+    pub fn from_transport(platform: Platform, error: &reqwest::Error) -> Self {
+        let maybe_done = !error.is_connect() && !error.is_builder();
+        let what = if error.is_timeout() {
+            "did not answer in time"
+        } else if error.is_connect() {
+            "could not be reached"
+        } else {
+            "dropped the connection"
+        };
+        Self::Retryable {
+            wait: None,
+            maybe_done,
+            detail: format!("{} {what}", platform.display_name()),
+        }
+    }
+}
+
+/// One social platform's API, as the pipeline uses it. Implementations hold their HTTP client
+/// and base URLs; every method is one conversation with the platform.
+#[async_trait]
+pub trait SocialPlatform: Send + Sync + 'static {
+    fn platform(&self) -> Platform;
+
+    /// The consent URL for `state`, with a fresh PKCE challenge when the platform uses PKCE.
+    fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart;
+
+    /// Trades the authorization code for tokens.
+    async fn exchange_code(
+        &self,
+        code: &str,
+        pkce_verifier: &SecretString,
+        redirect_uri: &str,
+    ) -> Result<TokenSet, PlatformError>;
+
+    /// New tokens for a refresh token. The platform may rotate the refresh token: the old one
+    /// is spent either way, so the caller must store what comes back.
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError>;
+
+    /// Tells the platform to forget a token (on disconnect).
+    async fn revoke(&self, token: &SecretString) -> Result<(), PlatformError>;
+
+    /// The account the token belongs to.
+    async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError>;
+
+    /// Why this text and media cannot be posted here, checked before anything is stored.
+    fn check_post(&self, text: &str, media: &[MediaCheck]) -> Result<(), String>;
+
+    /// Uploads the media and creates the post: the irreversible call. `steps` receives a line
+    /// per step for the job log.
+    async fn publish(
+        &self,
+        request: PublishRequest<'_>,
+        steps: &mut Vec<String>,
+    ) -> Result<Published, PlatformError>;
+
+    /// The post, if an earlier attempt whose answer was lost created it: looked up among the
+    /// account's recent posts by its text, created no earlier than `since`.
+    async fn find_published(
+        &self,
+        request: PublishRequest<'_>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Published>, PlatformError>;
+}
+
+/// What the limits of a platform need to know about one attached file.
+#[derive(Debug, Clone)]
+pub struct MediaCheck {
+    pub mime: String,
+    pub bytes: u64,
+}
+
+/// The platforms the operator configured, by name. A platform without credentials is absent:
+/// its card says "not configured by the operator".
+#[derive(Clone, Default)]
+pub struct Registry {
+    platforms: BTreeMap<Platform, Arc<dyn SocialPlatform>>,
+}
+
+impl Registry {
+    pub fn from_config(config: &Config, http: &reqwest::Client) -> Self {
+        let mut registry = Self::default();
+        if let Some(x) = x::XPlatform::from_config(&config.x, http.clone()) {
+            registry.insert(Arc::new(x));
+        }
+        registry
+    }
+
+    pub fn insert(&mut self, platform: Arc<dyn SocialPlatform>) {
+        self.platforms.insert(platform.platform(), platform);
+    }
+
+    pub fn get(&self, platform: Platform) -> Option<Arc<dyn SocialPlatform>> {
+        self.platforms.get(&platform).cloned()
+    }
+
+    pub fn is_configured(&self, platform: Platform) -> bool {
+        self.platforms.contains_key(&platform)
+    }
+}
+
+/// The HTTP client every platform call goes through: no redirects (an OAuth token endpoint
+/// that redirects is an attack, not a feature) and one time limit per request.
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("Picscripterai/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the TLS backend initialises")
+}
+
+/// Joins a configured base URL and a path without doubling or losing the slash.
+pub fn join_url(base: &http::Uri, path: &str) -> String {
+    let base = base.to_string();
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joining_keeps_exactly_one_slash() {
+        let with: http::Uri = "http://127.0.0.1:9/sandbox/x/".parse().unwrap();
+        let without: http::Uri = "https://api.x.com".parse().unwrap();
+        assert_eq!(
+            join_url(&with, "/2/tweets"),
+            "http://127.0.0.1:9/sandbox/x/2/tweets"
+        );
+        assert_eq!(join_url(&without, "2/tweets"), "https://api.x.com/2/tweets");
+    }
+}

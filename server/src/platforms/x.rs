@@ -1,0 +1,636 @@
+//! X (API v2, OAuth 2.0 user context), as `shared/platforms.md` section 4 describes it: OAuth
+//! with PKCE and rotating refresh tokens, image upload, `POST /2/tweets`, reconciliation through
+//! the account's recent posts, and the classification of X's answers. Nothing outside this file
+//! knows an X URL or an X error body.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
+};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use app::types::Platform;
+use app::types::{X_MAX_WEIGHTED_LENGTH, fits_x, x_weighted_length};
+
+use super::{
+    AccountProfile, AuthorizationStart, MediaCheck, PlatformError, PublishRequest, Published,
+    SocialPlatform, TokenSet, join_url,
+};
+use crate::config::PlatformApp;
+
+const SCOPES: [&str; 5] = [
+    "tweet.read",
+    "tweet.write",
+    "users.read",
+    "offline.access",
+    "media.write",
+];
+const MAX_IMAGES: usize = 4;
+const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
+const MAX_GIF_BYTES: u64 = 15 * 1024 * 1024;
+/// How many recent posts reconciliation reads: an attempt's post is among the newest.
+const RECONCILE_WINDOW: u32 = 5;
+
+type OAuthClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+pub struct XPlatform {
+    oauth: OAuthClient,
+    client_secret: SecretString,
+    http: reqwest::Client,
+    api_url: http::Uri,
+    /// Where post links point: `{auth_url}/{handle}/status/{id}` (x.com, or the sandbox).
+    web_url: http::Uri,
+}
+
+impl XPlatform {
+    /// `None` when the operator has not configured X's credentials.
+    pub fn from_config(app: &PlatformApp, http: reqwest::Client) -> Option<Self> {
+        let credentials = app.credentials.as_ref()?;
+        let url = |path| join_url(&app.api_url, path);
+        let oauth = BasicClient::new(ClientId::new(credentials.client_id.clone()))
+            .set_client_secret(ClientSecret::new(
+                credentials.client_secret.expose_secret().to_owned(),
+            ))
+            .set_auth_uri(
+                AuthUrl::new(join_url(&app.auth_url, "/i/oauth2/authorize"))
+                    .expect("X_AUTH_URL was checked as a URL"),
+            )
+            .set_token_uri(TokenUrl::new(url("/2/oauth2/token")).expect("X_API_URL is a URL"));
+        Some(Self {
+            oauth,
+            client_secret: credentials.client_secret.clone(),
+            http,
+            api_url: app.api_url.clone(),
+            web_url: app.auth_url.clone(),
+        })
+    }
+
+    fn api(&self, path: &str) -> String {
+        join_url(&self.api_url, path)
+    }
+
+    fn post_url(&self, handle: &str, id: &str) -> String {
+        join_url(&self.web_url, &format!("/{handle}/status/{id}"))
+    }
+
+    /// Sends a request and turns anything but a success into a classified error.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, PlatformError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|error| PlatformError::from_transport(Platform::X, &error))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Err(classify(status, &headers, &body, Utc::now()))
+    }
+
+    async fn read_json<T: for<'de> Deserialize<'de>>(
+        response: reqwest::Response,
+    ) -> Result<T, PlatformError> {
+        // The call succeeded; an answer we cannot read means we do not know what X did.
+        response
+            .json()
+            .await
+            .map_err(|error| PlatformError::Retryable {
+                wait: None,
+                maybe_done: true,
+                detail: format!("X's answer could not be read: {}", without_url(&error)),
+            })
+    }
+
+    async fn upload_image(
+        &self,
+        token: &SecretString,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, PlatformError> {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("media")
+            .mime_str(mime)
+            .map_err(|_| PlatformError::permanent(format!("`{mime}` is not a media type")))?;
+        let form = reqwest::multipart::Form::new()
+            .part("media", part)
+            .text("media_category", "tweet_image");
+        let response = self
+            .send(
+                self.http
+                    .post(self.api("/2/media/upload"))
+                    .bearer_auth(token.expose_secret())
+                    .multipart(form),
+            )
+            .await?;
+        let uploaded: DataOf<MediaUploaded> = Self::read_json(response).await?;
+        Ok(uploaded.data.id)
+    }
+}
+
+#[derive(Deserialize)]
+struct DataOf<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    id: String,
+    username: String,
+    name: Option<String>,
+    profile_image_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MediaUploaded {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Recent {
+    #[serde(default)]
+    data: Vec<RecentPost>,
+}
+
+#[derive(Deserialize)]
+struct RecentPost {
+    id: String,
+    text: String,
+    created_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+impl SocialPlatform for XPlatform {
+    fn platform(&self) -> Platform {
+        Platform::X
+    }
+
+    fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let state = state.to_owned();
+        let (url, _) = self
+            .oauth
+            .authorize_url(move || CsrfToken::new(state))
+            .add_scopes(SCOPES.map(|scope| Scope::new(scope.to_owned())))
+            .set_pkce_challenge(challenge)
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect_url(redirect_uri)))
+            .url();
+        AuthorizationStart {
+            url: url.to_string(),
+            pkce_verifier: SecretString::from(verifier.secret().to_owned()),
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        code: &str,
+        pkce_verifier: &SecretString,
+        redirect_uri: &str,
+    ) -> Result<TokenSet, PlatformError> {
+        let response = self
+            .oauth
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(
+                pkce_verifier.expose_secret().to_owned(),
+            ))
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect_url(redirect_uri)))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        Ok(token_set(&response))
+    }
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError> {
+        let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
+        let response = self
+            .oauth
+            .exchange_refresh_token(&refresh)
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        Ok(token_set(&response))
+    }
+
+    async fn revoke(&self, token: &SecretString) -> Result<(), PlatformError> {
+        // By hand rather than through `oauth2`: it refuses revocation URLs that are not https,
+        // and the sandbox and the test fakes answer on plain http at 127.0.0.1.
+        let client_id = self.oauth.client_id().as_str();
+        let response = self
+            .http
+            .post(self.api("/2/oauth2/revoke"))
+            .basic_auth(client_id, Some(self.client_secret.expose_secret()))
+            .form(&[
+                ("token", token.expose_secret()),
+                ("token_type_hint", "refresh_token"),
+            ])
+            .send()
+            .await
+            .map_err(|error| PlatformError::from_transport(Platform::X, &error))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Err(classify(status, &headers, &body, Utc::now()))
+    }
+
+    async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError> {
+        let response = self
+            .send(
+                self.http
+                    .get(self.api("/2/users/me"))
+                    .query(&[("user.fields", "profile_image_url")])
+                    .bearer_auth(access_token.expose_secret()),
+            )
+            .await?;
+        let me: DataOf<Me> = Self::read_json(response).await?;
+        Ok(AccountProfile {
+            account_id: me.data.id,
+            handle: me.data.username,
+            display_name: me.data.name,
+            avatar_url: me.data.profile_image_url,
+        })
+    }
+
+    fn check_post(&self, text: &str, media: &[MediaCheck]) -> Result<(), String> {
+        if text.trim().is_empty() && media.is_empty() {
+            return Err("A post on X needs text or an image.".into());
+        }
+        if !fits_x(text) {
+            return Err(format!(
+                "The text is {} characters as X counts them; X allows {X_MAX_WEIGHTED_LENGTH}.",
+                x_weighted_length(text)
+            ));
+        }
+        if media.len() > MAX_IMAGES {
+            return Err(format!(
+                "X takes at most {MAX_IMAGES} images per post; this one has {}.",
+                media.len()
+            ));
+        }
+        for file in media {
+            let limit = if file.mime == "image/gif" {
+                MAX_GIF_BYTES
+            } else {
+                MAX_IMAGE_BYTES
+            };
+            if !file.mime.starts_with("image/") {
+                return Err("X posts here take images only.".into());
+            }
+            if file.bytes > limit {
+                return Err(format!(
+                    "X takes images up to {} MB; one is {:.1} MB.",
+                    limit / (1024 * 1024),
+                    file.bytes as f64 / (1024.0 * 1024.0)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish(
+        &self,
+        request: PublishRequest<'_>,
+        steps: &mut Vec<String>,
+    ) -> Result<Published, PlatformError> {
+        let mut media_ids = Vec::with_capacity(request.media.len());
+        for (index, file) in request.media.iter().enumerate() {
+            let id = self
+                .upload_image(request.access_token, &file.mime, file.bytes.clone())
+                .await?;
+            steps.push(format!("image {} uploaded to X (media {id})", index + 1));
+            media_ids.push(id);
+        }
+        let mut body = serde_json::json!({ "text": request.text });
+        if !media_ids.is_empty() {
+            body["media"] = serde_json::json!({ "media_ids": media_ids });
+        }
+        let response = self
+            .send(
+                self.http
+                    .post(self.api("/2/tweets"))
+                    .bearer_auth(request.access_token.expose_secret())
+                    .json(&body),
+            )
+            .await?;
+        let created: DataOf<Created> = Self::read_json(response).await?;
+        Ok(Published {
+            url: self.post_url(request.handle, &created.data.id),
+            external_id: created.data.id,
+        })
+    }
+
+    async fn find_published(
+        &self,
+        request: PublishRequest<'_>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Published>, PlatformError> {
+        let path = format!("/2/users/{}/tweets", request.account_id);
+        let response = self
+            .send(
+                self.http
+                    .get(self.api(&path))
+                    .query(&[
+                        ("max_results", RECONCILE_WINDOW.to_string().as_str()),
+                        ("tweet.fields", "created_at,text"),
+                    ])
+                    .bearer_auth(request.access_token.expose_secret()),
+            )
+            .await?;
+        let recent: Recent = Self::read_json(response).await?;
+        // X rewrites links to t.co, so compare the text with links set aside.
+        let wanted = without_links(request.text);
+        let slack = chrono::Duration::minutes(1);
+        Ok(recent
+            .data
+            .into_iter()
+            .find(|post| {
+                without_links(&post.text) == wanted
+                    && post.created_at.is_none_or(|at| at + slack >= since)
+            })
+            .map(|post| Published {
+                url: self.post_url(request.handle, &post.id),
+                external_id: post.id,
+            }))
+    }
+}
+
+fn redirect_url(redirect_uri: &str) -> RedirectUrl {
+    RedirectUrl::new(redirect_uri.to_owned()).expect("the redirect URI is built from a URL")
+}
+
+fn token_set(response: &oauth2::basic::BasicTokenResponse) -> TokenSet {
+    TokenSet {
+        access: SecretString::from(response.access_token().secret().to_owned()),
+        refresh: response
+            .refresh_token()
+            .map(|token| SecretString::from(token.secret().to_owned())),
+        expires_in: response.expires_in(),
+        scopes: response
+            .scopes()
+            .map(|scopes| {
+                scopes
+                    .iter()
+                    .map(|scope| scope.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_else(|| SCOPES.join(" ")),
+    }
+}
+
+/// A failed token request. `invalid_grant` means the refresh token is spent or revoked: only
+/// the user can fix that. The error's text never includes the token.
+fn token_error<RE: std::error::Error + 'static>(
+    error: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+) -> PlatformError {
+    match error {
+        RequestTokenError::ServerResponse(response) => match response.error() {
+            BasicErrorResponseType::InvalidGrant => PlatformError::Reauth {
+                detail: "X no longer accepts this account's authorization".into(),
+            },
+            BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
+                PlatformError::permanent(
+                    "X refused this app's credentials: the operator should check X_CLIENT_ID and X_CLIENT_SECRET",
+                )
+            }
+            other => PlatformError::permanent(format!("X refused the authorization ({other})")),
+        },
+        RequestTokenError::Request(_) => PlatformError::Retryable {
+            wait: None,
+            maybe_done: true,
+            detail: "X's token service could not be reached".into(),
+        },
+        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => PlatformError::Retryable {
+            wait: None,
+            maybe_done: true,
+            detail: "X's token service gave an answer we could not read".into(),
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Problem {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    errors: Vec<ProblemItem>,
+}
+
+#[derive(Deserialize)]
+struct ProblemItem {
+    #[serde(default)]
+    message: String,
+}
+
+impl Problem {
+    /// The most specific message X gave.
+    fn message(&self) -> String {
+        self.errors
+            .iter()
+            .map(|item| item.message.as_str())
+            .find(|message| !message.is_empty())
+            .or(Some(self.detail.as_str()).filter(|detail| !detail.is_empty()))
+            .unwrap_or(self.title.as_str())
+            .chars()
+            .take(300)
+            .collect()
+    }
+}
+
+/// Sorts an unsuccessful answer from X into the closed set of outcomes.
+pub fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    now: DateTime<Utc>,
+) -> PlatformError {
+    let problem: Problem = serde_json::from_str(body).unwrap_or_default();
+    let message = problem.message();
+    let lower = message.to_lowercase();
+    match status.as_u16() {
+        429 if problem.kind.contains("usage-capped") => PlatformError::permanent(
+            "X says this app's monthly post cap is used up: posting works again when the cap resets. Retry then.",
+        ),
+        429 => PlatformError::Retryable {
+            wait: rate_limit_wait(headers, now),
+            maybe_done: false,
+            detail: "X's rate limit was reached".into(),
+        },
+        401 => PlatformError::Reauth {
+            detail: "X no longer accepts this account's authorization".into(),
+        },
+        403 if lower.contains("duplicate content") => PlatformError::permanent(
+            "X refused the post as duplicate content: edit the text and retry.",
+        ),
+        403 if lower.contains("suspended") => {
+            PlatformError::permanent("X says this account is suspended.")
+        }
+        500..=599 => PlatformError::Retryable {
+            wait: retry_after(headers),
+            maybe_done: false,
+            detail: format!("X had a server error ({})", status.as_u16()),
+        },
+        _ if message.is_empty() => {
+            PlatformError::permanent(format!("X refused the post ({}).", status.as_u16()))
+        }
+        _ => PlatformError::permanent(format!("X refused the post: {message}")),
+    }
+}
+
+/// How long until `x-rate-limit-reset` (unix seconds), if X said.
+fn rate_limit_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let reset: i64 = headers
+        .get("x-rate-limit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let wait = reset.saturating_sub(now.timestamp()).max(0);
+    Some(Duration::from_secs(wait.unsigned_abs())).or_else(|| retry_after(headers))
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// The text with every http(s) link removed and spaces collapsed.
+fn without_links(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|word| !(word.starts_with("http://") || word.starts_with("https://")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// reqwest's error text without the URL (it may carry a query with ids).
+fn without_url(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    if let Some(url) = error.url() {
+        message = message.replace(url.as_str(), "X");
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn a_rate_limit_waits_until_the_reset() {
+        let now = Utc::now();
+        let reset = (now.timestamp() + 90).to_string();
+        let error = classify(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers(&[("x-rate-limit-reset", &reset)]),
+            r#"{"title":"Too Many Requests","status":429}"#,
+            now,
+        );
+        let PlatformError::Retryable {
+            wait, maybe_done, ..
+        } = error
+        else {
+            panic!("{error:?}")
+        };
+        assert_eq!(wait, Some(Duration::from_secs(90)));
+        assert!(!maybe_done);
+    }
+
+    #[test]
+    fn duplicates_usage_caps_and_validation_fail_with_a_reason() {
+        let now = Utc::now();
+        let duplicate = classify(
+            StatusCode::FORBIDDEN,
+            &HeaderMap::new(),
+            r#"{"detail":"You are not allowed to create a Tweet with duplicate content.","status":403}"#,
+            now,
+        );
+        assert_eq!(
+            duplicate,
+            PlatformError::permanent(
+                "X refused the post as duplicate content: edit the text and retry."
+            )
+        );
+        let capped = classify(
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            r#"{"type":"https://api.twitter.com/2/problems/usage-capped","title":"UsageCapExceeded"}"#,
+            now,
+        );
+        assert!(matches!(capped, PlatformError::Permanent { .. }));
+        let invalid = classify(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            r#"{"type":"https://api.twitter.com/2/problems/invalid-request","errors":[{"message":"The Tweet contains an invalid URL."}]}"#,
+            now,
+        );
+        assert_eq!(
+            invalid,
+            PlatformError::permanent("X refused the post: The Tweet contains an invalid URL.")
+        );
+    }
+
+    #[test]
+    fn auth_failures_ask_for_a_reconnect_and_server_errors_retry() {
+        let now = Utc::now();
+        assert!(matches!(
+            classify(StatusCode::UNAUTHORIZED, &HeaderMap::new(), "", now),
+            PlatformError::Reauth { .. }
+        ));
+        assert!(matches!(
+            classify(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &HeaderMap::new(),
+                "oops",
+                now
+            ),
+            PlatformError::Retryable { .. }
+        ));
+    }
+
+    #[test]
+    fn links_do_not_stop_a_reconciliation_match() {
+        assert_eq!(
+            without_links("New mugs https://shop.example/mugs  today"),
+            without_links("New mugs https://t.co/abc123 today")
+        );
+    }
+}

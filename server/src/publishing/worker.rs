@@ -1,0 +1,586 @@
+//! The publishing workers: Tokio tasks that lease due jobs, publish their target through the
+//! platform file, and record the outcome. One claim loop feeds at most `concurrency` attempts
+//! at a time. Each attempt:
+//!
+//! 1. moves the target to `publishing` under the lease (compare-and-set; a target cancelled,
+//!    published or deleted meanwhile is dropped);
+//! 2. gets a usable token (refreshed single-flight when near expiry);
+//! 3. when an earlier attempt may have posted (`sent_at` is set), looks for the post among the
+//!    account's recent posts and records it instead of posting again;
+//! 4. records "sent", then makes the irreversible call, heartbeating the lease meanwhile;
+//! 5. writes the result fenced by the lease token, so a worker whose lease expired cannot
+//!    overwrite a newer attempt, and acks, retries (backoff with jitter, the platform's wait
+//!    honoured) or parks the job.
+//!
+//! Every step writes a job log line. Shutdown stops claiming, lets attempts finish within the
+//! grace period and hands the leases of the rest back to the queue.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use app::types::{ConnectionId, LogLevel, Platform, PostId, TargetId, TargetStatus};
+
+use super::backoff::Backoff;
+use crate::clock::SharedClock;
+use crate::connections::tokens::{TokenError, TokenKeeper};
+use crate::db::connections as connection_rows;
+use crate::db::media as media_rows;
+use crate::db::posts::{self as rows, AttemptEnd, JOB_DONE, JOB_PARKED, JOB_PENDING, TargetRow};
+use crate::error::Error;
+use crate::media::store::MediaStore;
+use crate::platforms::{MediaFile, PlatformError, PublishRequest, Published, Registry};
+use crate::queue::{JobId, JobQueue, Lease};
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// `WORKER_CONCURRENCY`: attempts in flight at once in this process.
+    pub concurrency: usize,
+    /// `PUBLISH_MAX_ATTEMPTS`: a retryable failure on the last attempt fails the target.
+    pub max_attempts: u32,
+    /// How long a lease lasts without a heartbeat.
+    pub lease: Duration,
+    /// How often a running attempt extends its lease.
+    pub heartbeat: StdDuration,
+    /// How long the claim loop sleeps when nothing is due.
+    pub idle_poll: StdDuration,
+    pub backoff: Backoff,
+    /// How often the sweep checks the queue against the database (it runs beside the workers).
+    pub sweep_every: StdDuration,
+    /// Shown in the job log: which worker leased a job.
+    pub name: String,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            max_attempts: 5,
+            lease: Duration::seconds(60),
+            heartbeat: StdDuration::from_secs(15),
+            idle_poll: StdDuration::from_millis(100),
+            backoff: Backoff::default(),
+            sweep_every: StdDuration::from_secs(60),
+            name: format!(
+                "{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().to_string()[..8]
+            ),
+        }
+    }
+}
+
+pub struct Worker {
+    db: DatabaseConnection,
+    queue: Arc<dyn JobQueue>,
+    registry: Registry,
+    tokens: Arc<TokenKeeper>,
+    media: Arc<dyn MediaStore>,
+    clock: SharedClock,
+    settings: WorkerSettings,
+    /// Leases of attempts in flight, handed back if shutdown cuts them short.
+    held: Mutex<HashMap<JobId, Lease>>,
+}
+
+/// How an attempt ended, before it is recorded.
+enum Outcome {
+    Published {
+        published: Published,
+        reconciled: bool,
+    },
+    Failed(PlatformError),
+    /// Our own failure (database, storage): the job is tried again soon; nothing is recorded
+    /// on the target, whose next attempt takes over.
+    Backend(Error),
+    /// The lease no longer owns the target: another attempt took over.
+    Superseded,
+}
+
+impl Worker {
+    pub fn new(
+        db: DatabaseConnection,
+        queue: Arc<dyn JobQueue>,
+        registry: Registry,
+        tokens: Arc<TokenKeeper>,
+        media: Arc<dyn MediaStore>,
+        clock: SharedClock,
+        settings: WorkerSettings,
+    ) -> Self {
+        Self {
+            db,
+            queue,
+            registry,
+            tokens,
+            media,
+            clock,
+            settings,
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, Lease>> {
+        self.held
+            .lock()
+            .expect("the lock is never held across a panic")
+    }
+
+    /// Claims and runs jobs until `shutdown`, then waits up to `grace` for attempts in flight.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken, grace: StdDuration) {
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        let attempts = TaskTracker::new();
+        tracing::info!(worker = %self.settings.name, concurrency = self.settings.concurrency, "publishing worker started");
+        loop {
+            let permit = tokio::select! {
+                permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+                () = shutdown.cancelled() => break,
+            };
+            if shutdown.is_cancelled() {
+                break;
+            }
+            match self
+                .queue
+                .claim(self.clock.now(), self.settings.lease)
+                .await
+            {
+                Ok(Some(lease)) => {
+                    self.held().insert(lease.job, lease);
+                    let worker = self.clone();
+                    attempts.spawn(async move {
+                        worker.process(lease).await;
+                        worker.held().remove(&lease.job);
+                        drop(permit);
+                    });
+                }
+                Ok(None) => {
+                    drop(permit);
+                    tokio::select! {
+                        () = tokio::time::sleep(self.settings.idle_poll) => {}
+                        () = shutdown.cancelled() => break,
+                    }
+                }
+                Err(error) => {
+                    drop(permit);
+                    // A queue outage pauses claiming; it resumes by itself.
+                    tracing::warn!(%error, "cannot claim jobs; trying again in a second");
+                    tokio::select! {
+                        () = tokio::time::sleep(StdDuration::from_secs(1)) => {}
+                        () = shutdown.cancelled() => break,
+                    }
+                }
+            }
+        }
+        attempts.close();
+        if tokio::time::timeout(grace, attempts.wait()).await.is_err() {
+            let cut: Vec<Lease> = self.held().values().copied().collect();
+            tracing::warn!(
+                count = cut.len(),
+                "attempts still running at the end of the grace period; their jobs go back to the queue"
+            );
+            for lease in cut {
+                if let Err(error) = self.queue.retry(&lease, self.clock.now()).await {
+                    tracing::warn!(%error, job = %lease.job.0, "could not hand a job back; its lease will expire");
+                }
+            }
+        }
+        tracing::info!(worker = %self.settings.name, "publishing worker stopped");
+    }
+
+    /// One leased job, start to finish.
+    pub async fn process(&self, lease: Lease) {
+        if let Err(error) = self.try_process(lease).await {
+            tracing::warn!(%error, job = %lease.job.0, "a publishing attempt could not be recorded; it will be tried again");
+            let again = self.clock.now() + Duration::seconds(30);
+            if let Err(error) = self.queue.retry(&lease, again).await {
+                tracing::warn!(%error, job = %lease.job.0, "could not reschedule the job; its lease will expire");
+            }
+        }
+    }
+
+    async fn try_process(&self, lease: Lease) -> Result<(), Error> {
+        let now = self.clock.now();
+        let job = rows::job(&self.db, lease.job.0).await?;
+        let target = match &job {
+            Some(job) if job.state == JOB_PENDING => rows::target(&self.db, job.target_id).await?,
+            _ => None,
+        };
+        let Some(target) = target else {
+            // Deleted, cancelled or finished since it was queued.
+            self.ack(&lease).await;
+            return Ok(());
+        };
+        let post = PostId(target.post_id);
+        let target_id = TargetId(target.id);
+        if !rows::begin_attempt(&self.db, target.id, lease.token.0, now).await? {
+            self.ack(&lease).await;
+            return Ok(());
+        }
+        let attempt = target.attempts + 1;
+        self.log(
+            post,
+            target_id,
+            LogLevel::Info,
+            &format!("attempt {attempt}: leased by worker {}", self.settings.name),
+        )
+        .await?;
+
+        let mut steps = Vec::new();
+        let outcome = self
+            .with_heartbeat(lease, self.attempt(&target, lease, &mut steps))
+            .await;
+        for step in &steps {
+            self.log(post, target_id, LogLevel::Info, step).await?;
+        }
+        self.record(lease, &target, attempt, outcome).await
+    }
+
+    /// Runs `work` while extending the lease every heartbeat.
+    async fn with_heartbeat<F: std::future::Future<Output = Outcome>>(
+        &self,
+        lease: Lease,
+        work: F,
+    ) -> Outcome {
+        let beat = async {
+            let mut current = lease;
+            loop {
+                tokio::time::sleep(self.settings.heartbeat).await;
+                match self
+                    .queue
+                    .extend(&current, self.clock.now() + self.settings.lease)
+                    .await
+                {
+                    Ok(extended) => current = extended,
+                    Err(error) => {
+                        // The result will be fenced; nothing to do but stop beating.
+                        tracing::warn!(%error, job = %lease.job.0, "lost the lease during an attempt");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            outcome = work => outcome,
+            () = beat => unreachable!("the heartbeat never ends by itself"),
+        }
+    }
+
+    async fn attempt(&self, target: &TargetRow, lease: Lease, steps: &mut Vec<String>) -> Outcome {
+        match self.try_attempt(target, lease, steps).await {
+            Ok(outcome) => outcome,
+            Err(AttemptError::Platform(error)) => Outcome::Failed(error),
+            Err(AttemptError::Backend(error)) => Outcome::Backend(error),
+        }
+    }
+
+    async fn try_attempt(
+        &self,
+        target: &TargetRow,
+        lease: Lease,
+        steps: &mut Vec<String>,
+    ) -> Result<Outcome, AttemptError> {
+        let platform = Platform::parse(&target.platform)
+            .ok_or_else(|| PlatformError::permanent("This post's platform is not known here."))?;
+        let connection = target
+            .connection_id
+            .map(ConnectionId)
+            .ok_or_else(|| PlatformError::permanent("The account was disconnected."))?;
+        let api = self.registry.get(platform).ok_or_else(|| {
+            PlatformError::permanent(format!(
+                "{} is not configured by the operator.",
+                platform.display_name()
+            ))
+        })?;
+        let account = connection_rows::get_any(&self.db, connection)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| PlatformError::permanent("The account was disconnected."))?;
+        let token = self
+            .tokens
+            .access_token(connection, platform, steps)
+            .await?;
+        let post = rows::post_row(&self.db, target.post_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| PlatformError::permanent("The post was deleted."))?;
+        let mut media = Vec::new();
+        for (_, row) in media_rows::of_posts(&self.db, &[post.id])
+            .await
+            .map_err(Error::from)?
+        {
+            let bytes = self
+                .media
+                .get(&row.storage_key)
+                .await
+                .map_err(Error::from)?;
+            media.push(MediaFile {
+                mime: row.mime,
+                bytes,
+            });
+        }
+        let text = target.text.as_deref().unwrap_or(&post.text);
+        let request = || PublishRequest {
+            access_token: &token,
+            account_id: &account.account_id,
+            handle: &account.handle,
+            text,
+            media: &media,
+        };
+        if let Some(sent_at) = target.sent_at {
+            // An earlier attempt may have posted: look before posting again.
+            match api.find_published(request(), sent_at).await? {
+                Some(published) => {
+                    return Ok(Outcome::Published {
+                        published,
+                        reconciled: true,
+                    });
+                }
+                None => steps.push(format!(
+                    "reconciled: not among @{}'s recent posts, so posting",
+                    account.handle
+                )),
+            }
+        }
+        if !rows::set_sent(&self.db, target.id, lease.token.0, Some(self.clock.now()))
+            .await
+            .map_err(Error::from)?
+        {
+            return Ok(Outcome::Superseded);
+        }
+        let published = api.publish(request(), steps).await?;
+        Ok(Outcome::Published {
+            published,
+            reconciled: false,
+        })
+    }
+
+    async fn record(
+        &self,
+        lease: Lease,
+        target: &TargetRow,
+        attempt: i32,
+        outcome: Outcome,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        let post = PostId(target.post_id);
+        let target_id = TargetId(target.id);
+        let token = lease.token.0;
+        match outcome {
+            Outcome::Published {
+                published,
+                reconciled,
+            } => {
+                let end = AttemptEnd {
+                    status: TargetStatus::Published,
+                    external_id: Some(&published.external_id),
+                    url: Some(&published.url),
+                    error: None,
+                    next_attempt_at: None,
+                    keep_sent: true,
+                };
+                if !self.end(target, token, end, now).await? {
+                    return self.superseded(lease, post, target_id).await;
+                }
+                let how = if reconciled {
+                    "reconciled: already published"
+                } else {
+                    "published"
+                };
+                self.log(
+                    post,
+                    target_id,
+                    LogLevel::Info,
+                    &format!("{how} as {} ({})", published.external_id, published.url),
+                )
+                .await?;
+                self.finish_job(lease, target, JOB_DONE).await
+            }
+            Outcome::Failed(PlatformError::Retryable {
+                wait,
+                maybe_done,
+                detail,
+            }) => {
+                let attempts = u32::try_from(attempt).unwrap_or(u32::MAX);
+                if attempts >= self.settings.max_attempts {
+                    let reason = format!("Gave up after {attempts} attempts: {detail}.");
+                    return self.fail(lease, target, &reason, maybe_done).await;
+                }
+                let delay = self
+                    .settings
+                    .backoff
+                    .delay(attempts, wait, &mut rand::rng());
+                let next = now + Duration::from_std(delay).unwrap_or(Duration::MAX);
+                let end = AttemptEnd {
+                    status: TargetStatus::Retrying,
+                    external_id: None,
+                    url: None,
+                    error: Some(&detail),
+                    next_attempt_at: Some(next),
+                    keep_sent: maybe_done,
+                };
+                if !self.end(target, token, end, now).await? {
+                    return self.superseded(lease, post, target_id).await;
+                }
+                let unknown = if maybe_done {
+                    " (the outcome is unknown; the next attempt checks first)"
+                } else {
+                    ""
+                };
+                self.log(
+                    post,
+                    target_id,
+                    LogLevel::Warn,
+                    &format!(
+                        "{detail}{unknown}; retry {attempts} at {}",
+                        next.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                )
+                .await?;
+                rows::set_job(&self.db, lease.job.0, next, JOB_PENDING, now).await?;
+                if let Err(error) = self.queue.retry(&lease, next).await {
+                    tracing::warn!(%error, job = %lease.job.0, "could not requeue a retry; the sweep will");
+                }
+                Ok(())
+            }
+            Outcome::Failed(PlatformError::Reauth { detail }) => {
+                if let Some(connection) = target.connection_id {
+                    connection_rows::mark_needs_reconnect(&self.db, ConnectionId(connection), now)
+                        .await?;
+                }
+                let reason = format!(
+                    "{detail}. Reconnect @{} on the Connections page; this post will then go out.",
+                    target.account_handle
+                );
+                let end = AttemptEnd {
+                    status: TargetStatus::WaitingReconnect,
+                    external_id: None,
+                    url: None,
+                    error: Some(&reason),
+                    next_attempt_at: None,
+                    keep_sent: false,
+                };
+                if !self.end(target, token, end, now).await? {
+                    return self.superseded(lease, post, target_id).await;
+                }
+                self.log(post, target_id, LogLevel::Warn, &reason).await?;
+                self.finish_job(lease, target, JOB_PARKED).await
+            }
+            Outcome::Failed(PlatformError::Permanent { reason }) => {
+                self.fail(lease, target, &reason, false).await
+            }
+            Outcome::Backend(error) => Err(error),
+            Outcome::Superseded => self.superseded(lease, post, target_id).await,
+        }
+    }
+
+    async fn fail(
+        &self,
+        lease: Lease,
+        target: &TargetRow,
+        reason: &str,
+        maybe_done: bool,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
+        let end = AttemptEnd {
+            status: TargetStatus::Failed,
+            external_id: None,
+            url: None,
+            error: Some(reason),
+            next_attempt_at: None,
+            keep_sent: maybe_done,
+        };
+        if !self.end(target, lease.token.0, end, now).await? {
+            return self
+                .superseded(lease, PostId(target.post_id), TargetId(target.id))
+                .await;
+        }
+        self.log(
+            PostId(target.post_id),
+            TargetId(target.id),
+            LogLevel::Error,
+            &format!("failed: {reason}"),
+        )
+        .await?;
+        self.finish_job(lease, target, JOB_DONE).await
+    }
+
+    async fn end(
+        &self,
+        target: &TargetRow,
+        token: uuid::Uuid,
+        end: AttemptEnd<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        Ok(rows::end_attempt(&self.db, target.id, token, end, now).await?)
+    }
+
+    async fn superseded(&self, lease: Lease, post: PostId, target: TargetId) -> Result<(), Error> {
+        self.log(post, target, LogLevel::Warn, &format!("worker {}'s lease had expired and a newer attempt took over: its result was dropped", self.settings.name)).await?;
+        // The queue refuses a lost lease's ack; nothing else to do.
+        let _ = self.queue.ack(&lease).await;
+        Ok(())
+    }
+
+    async fn finish_job(&self, lease: Lease, target: &TargetRow, state: &str) -> Result<(), Error> {
+        let now = self.clock.now();
+        let due = target.due_at.unwrap_or(now);
+        rows::set_job(&self.db, lease.job.0, due, state, now).await?;
+        self.ack(&lease).await;
+        Ok(())
+    }
+
+    async fn ack(&self, lease: &Lease) {
+        if let Err(error) = self.queue.ack(lease).await {
+            tracing::debug!(%error, job = %lease.job.0, "ack refused");
+        }
+    }
+
+    async fn log(
+        &self,
+        post: PostId,
+        target: TargetId,
+        level: LogLevel,
+        message: &str,
+    ) -> Result<(), Error> {
+        rows::log(
+            &self.db,
+            post,
+            Some(target),
+            level,
+            message,
+            self.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+enum AttemptError {
+    Platform(PlatformError),
+    Backend(Error),
+}
+
+impl From<PlatformError> for AttemptError {
+    fn from(error: PlatformError) -> Self {
+        Self::Platform(error)
+    }
+}
+
+impl From<Error> for AttemptError {
+    fn from(error: Error) -> Self {
+        Self::Backend(error)
+    }
+}
+
+impl From<TokenError> for AttemptError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Platform(error) => Self::Platform(error),
+            TokenError::Backend(error) => Self::Backend(error),
+        }
+    }
+}

@@ -1,0 +1,817 @@
+//! Publishing on X end to end, against the X fake on 127.0.0.1: connecting, publishing now and
+//! later, each failure class, token refresh, reconciliation after a lost answer, fencing of a
+//! stale attempt, cancel, retry, delete, and the queue losing its contents. On both databases
+//! and, where the queue matters, on both queue backends.
+
+mod common;
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use common::{Backend, REDIS_URL, TestApp};
+use server::sandbox::x::{Endpoint, Failure, XFake};
+
+const CLIENT_ID: &str = "test-client";
+const CLIENT_SECRET: &str = "test-secret";
+
+/// An app whose X points at a fresh fake. `extra` adds or changes variables.
+struct XWorld {
+    app: TestApp,
+    fake: XFake,
+    fake_url: String,
+    _fake_server: tokio::task::JoinHandle<()>,
+}
+
+async fn x_world(backend: Backend, extra: &[(&str, &str)]) -> XWorld {
+    let fake = XFake::new(CLIENT_ID, CLIENT_SECRET);
+    let (addr, fake_server) = server::sandbox::serve(fake.router())
+        .await
+        .expect("the fake listens");
+    let fake_url = format!("http://{addr}");
+    let mut vars = x_vars(&fake_url);
+    // Every process of one deployment shares the token key (a second process reads it here).
+    vars.push(("ENCRYPTION_KEY".into(), server::crypto::generate_key()));
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = TestApp::spawn_with(backend, &vars).await;
+    XWorld {
+        app,
+        fake,
+        fake_url,
+        _fake_server: fake_server,
+    }
+}
+
+fn x_vars(fake_url: &str) -> Vec<(String, String)> {
+    [
+        ("X_CLIENT_ID", CLIENT_ID),
+        ("X_CLIENT_SECRET", CLIENT_SECRET),
+        ("X_AUTH_URL", fake_url),
+        ("X_API_URL", fake_url),
+        ("PLATFORM_TIMEOUT_SECS", "2"),
+        ("PUBLISH_BACKOFF_BASE_MS", "200"),
+        ("RATE_LIMIT_POST", "1000/min"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// Variables that put an app's queue on Redis under a fresh prefix.
+fn on_redis() -> Vec<(&'static str, String)> {
+    vec![
+        ("REDIS_URL", REDIS_URL.to_owned()),
+        (
+            "REDIS_PREFIX",
+            format!("picscripter-test:{}", Uuid::new_v4().simple()),
+        ),
+    ]
+}
+
+impl XWorld {
+    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = request.send().await.expect("the request is sent");
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.send(self.app.client.get(self.app.url(path)).bearer_auth(token))
+            .await
+    }
+
+    async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(
+            self.app
+                .client
+                .post(self.app.url(path))
+                .bearer_auth(token)
+                .json(body),
+        )
+        .await
+    }
+
+    /// Connects the sandbox account `username` for the user, as a browser would: authorize,
+    /// consent at the fake, come back to the callback. Returns the connection id.
+    async fn connect(&self, token: &str, username: &str) -> String {
+        let location = self.consent(token, username).await;
+        assert!(
+            location.starts_with("/connections?connected="),
+            "{location}"
+        );
+        let (_, overview) = self.get(token, "/api/connections").await;
+        overview["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|connection| connection["handle"] == username)
+            .unwrap_or_else(|| panic!("{username} is connected: {overview}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Runs the OAuth round trip and returns where the callback sent the browser.
+    async fn consent(&self, token: &str, username: &str) -> String {
+        let (status, body) = self
+            .post(token, "/api/connections/x/authorize", &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let url = body["url"].as_str().unwrap();
+        assert!(url.starts_with(&self.fake_url), "{url}");
+        let back = self
+            .fake
+            .authorize_directly(url, username)
+            .expect("the fake accepts our authorize URL");
+        self.callback(token, &back).await
+    }
+
+    async fn callback(&self, token: &str, url: &str) -> String {
+        let response = self
+            .app
+            .client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_redirection(), "{}", response.status());
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    async fn create(&self, token: &str, body: &Value) -> Value {
+        let (status, post) = self.post(token, "/api/posts", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{post}");
+        post
+    }
+
+    /// Polls the post until its first target is in `status` (or fails after 20 s).
+    async fn wait_for(&self, token: &str, post: &Value, status: &str) -> Value {
+        let path = format!("/api/posts/{}", post["id"].as_str().unwrap());
+        for _ in 0..200 {
+            let (_, current) = self.get(token, &path).await;
+            if current["targets"][0]["status"] == status {
+                return current;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (_, current) = self.get(token, &path).await;
+        panic!("the post never became {status}: {current:#}");
+    }
+}
+
+fn now_post(connection: &str, text: &str) -> Value {
+    json!({ "text": text, "targets": [{ "connection_id": connection }], "schedule": "now" })
+}
+
+fn log_messages(post: &Value) -> Vec<String> {
+    post["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn connecting_stores_the_account_without_its_tokens(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let id = world.connect(&token, "shop_owner").await;
+    let (_, overview) = world.get(&token, "/api/connections").await;
+    let connection = &overview["connections"][0];
+    assert_eq!(connection["platform"], "x");
+    assert_eq!(connection["status"], "active");
+    assert_eq!(connection["display_name"], "Shop_owner");
+    assert!(
+        connection["avatar_url"]
+            .as_str()
+            .unwrap()
+            .contains("shop_owner")
+    );
+    let x = overview["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|platform| platform["platform"] == "x")
+        .unwrap();
+    assert_eq!(x["availability"], "available");
+    assert!(!overview.to_string().contains("token"), "{overview}");
+
+    // Reconnecting the same account updates it; another account is a second connection.
+    assert_eq!(world.connect(&token, "shop_owner").await, id);
+    world.connect(&token, "second_shop").await;
+    let (_, overview) = world.get(&token, "/api/connections").await;
+    assert_eq!(overview["connections"].as_array().unwrap().len(), 2);
+}
+
+async fn a_reused_or_denied_authorization_says_so_on_the_connections_page(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let (_, body) = world
+        .post(&token, "/api/connections/x/authorize", &json!({}))
+        .await;
+    let back = world
+        .fake
+        .authorize_directly(body["url"].as_str().unwrap(), "someone")
+        .unwrap();
+    assert!(world.callback(&token, &back).await.contains("connected="));
+    let again = world.callback(&token, &back).await;
+    assert!(again.starts_with("/connections?error="), "{again}");
+    assert!(again.contains("expired"), "{again}");
+
+    // Another user cannot complete this user's authorization.
+    let (_, body) = world
+        .post(&token, "/api/connections/x/authorize", &json!({}))
+        .await;
+    let back = world
+        .fake
+        .authorize_directly(body["url"].as_str().unwrap(), "someone")
+        .unwrap();
+    let (_, intruder) = world.app.signed_in_user().await;
+    assert!(world.callback(&intruder, &back).await.contains("error="));
+
+    let state = back.split("state=").nth(1).unwrap();
+    let denied = format!(
+        "{}/oauth/x/callback?error=access_denied&state={state}",
+        world.app.address
+    );
+    let location = world.callback(&token, &denied).await;
+    assert!(
+        location.contains("not+allowed") || location.contains("not%20allowed"),
+        "{location}"
+    );
+}
+
+async fn an_unconfigured_platform_says_so_instead_of_failing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.signed_in_user().await;
+    let response = app
+        .client
+        .get(app.url("/api/connections"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let overview: Value = response.json().await.unwrap();
+    let availability: Vec<(String, String)> = overview["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["platform"].as_str().unwrap().to_owned(),
+                p["availability"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(availability.contains(&("x".into(), "not_configured".into())));
+    assert!(availability.contains(&("tiktok".into(), "coming_soon".into())));
+    let response = app
+        .client
+        .post(app.url("/api/connections/x/authorize"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body = common::error_body(response, StatusCode::CONFLICT).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not configured by the operator")
+    );
+}
+
+async fn publishing_now_records_the_link_and_a_job_log(backend: Backend, redis: bool) {
+    let extra = if redis { on_redis() } else { Vec::new() };
+    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let world = x_world(backend, &extra).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "maker").await;
+    let post = world
+        .create(&token, &now_post(&connection, "Fresh mugs today"))
+        .await;
+    assert_eq!(post["targets"][0]["status"], "scheduled");
+    let done = world.wait_for(&token, &post, "published").await;
+    let target = &done["targets"][0];
+    let posted = world.fake.posts();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].text, "Fresh mugs today");
+    assert_eq!(target["external_id"], posted[0].id.as_str());
+    assert_eq!(
+        target["url"],
+        format!("{}/maker/status/{}", world.fake_url, posted[0].id)
+    );
+    let logs = log_messages(&done);
+    assert!(
+        logs.iter().any(|line| line.contains("leased by worker")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter().any(|line| line.starts_with("published as")),
+        "{logs:?}"
+    );
+    // The link works: the fake shows the post.
+    let page = reqwest::get(target["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+}
+
+async fn publish_now_sqlite_local(backend: Backend) {
+    publishing_now_records_the_link_and_a_job_log(backend, false).await;
+}
+
+async fn publish_now_on_redis(backend: Backend) {
+    publishing_now_records_the_link_and_a_job_log(backend, true).await;
+}
+
+async fn a_scheduled_post_waits_for_its_time(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "planner").await;
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let post = world
+        .create(
+            &token,
+            &json!({ "text": "Later", "targets": [{ "connection_id": connection }], "schedule": { "at": at } }),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(world.fake.post_count(), 0, "nothing goes out early");
+    let done = world.wait_for(&token, &post, "published").await;
+    let published_at: chrono::DateTime<chrono::Utc> = done["targets"][0]["published_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(published_at >= at.parse::<chrono::DateTime<chrono::Utc>>().unwrap());
+}
+
+async fn failures_are_retried_or_failed_by_class(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "classy").await;
+
+    // A 503 and a 429 are retried, then it goes out.
+    world.fake.fail_next(
+        Endpoint::CreatePost,
+        [
+            Failure::ServerError(503),
+            Failure::RateLimited { reset_in_secs: 0 },
+        ],
+    );
+    let post = world
+        .create(&token, &now_post(&connection, "Retry me"))
+        .await;
+    let done = world.wait_for(&token, &post, "published").await;
+    assert_eq!(done["targets"][0]["attempts"], 3);
+    let logs = log_messages(&done);
+    assert!(
+        logs.iter().any(|line| line.contains("server error (503)")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter().any(|line| line.contains("rate limit")),
+        "{logs:?}"
+    );
+
+    // Duplicate content fails at once with a reason a person can act on.
+    let post = world
+        .create(&token, &now_post(&connection, "Retry me"))
+        .await;
+    let failed = world.wait_for(&token, &post, "failed").await;
+    assert_eq!(failed["targets"][0]["attempts"], 1);
+    assert_eq!(
+        failed["targets"][0]["error"],
+        "X refused the post as duplicate content: edit the text and retry."
+    );
+
+    // A validation error fails; after the cause is gone, "retry" publishes it.
+    world.fake.fail_next(
+        Endpoint::CreatePost,
+        [Failure::Validation(
+            "The Tweet contains an invalid URL.".into(),
+        )],
+    );
+    let post = world
+        .create(&token, &now_post(&connection, "Bad link"))
+        .await;
+    let failed = world.wait_for(&token, &post, "failed").await;
+    assert!(
+        failed["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid URL")
+    );
+    let retry = format!(
+        "/api/posts/{}/targets/{}/retry",
+        post["id"].as_str().unwrap(),
+        failed["targets"][0]["id"].as_str().unwrap()
+    );
+    let (status, _) = world.post(&token, &retry, &json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    world.wait_for(&token, &post, "published").await;
+
+    // The monthly usage cap is final for this attempt.
+    world
+        .fake
+        .fail_next(Endpoint::CreatePost, [Failure::UsageCapped]);
+    let post = world.create(&token, &now_post(&connection, "Capped")).await;
+    let failed = world.wait_for(&token, &post, "failed").await;
+    assert!(
+        failed["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cap")
+    );
+}
+
+async fn retries_stop_at_the_attempt_limit(backend: Backend) {
+    let world = x_world(backend, &[("PUBLISH_MAX_ATTEMPTS", "2")]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "unlucky").await;
+    world.fake.fail_next(
+        Endpoint::CreatePost,
+        [Failure::ServerError(500), Failure::ServerError(502)],
+    );
+    let post = world.create(&token, &now_post(&connection, "Never")).await;
+    let failed = world.wait_for(&token, &post, "failed").await;
+    assert_eq!(failed["targets"][0]["attempts"], 2);
+    assert!(
+        failed["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Gave up after 2 attempts")
+    );
+    assert_eq!(world.fake.post_count(), 0);
+}
+
+async fn a_refused_token_waits_for_a_reconnect_then_goes_out(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "lapsed").await;
+    world.fake.revoke_all_tokens_of("lapsed");
+    let post = world
+        .create(&token, &now_post(&connection, "After reconnect"))
+        .await;
+    let waiting = world.wait_for(&token, &post, "waiting_reconnect").await;
+    assert!(
+        waiting["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Reconnect @lapsed")
+    );
+    let (_, overview) = world.get(&token, "/api/connections").await;
+    assert_eq!(overview["connections"][0]["status"], "needs_reconnect");
+    // A new post on that account waits at once, saying why.
+    let second = world
+        .create(&token, &now_post(&connection, "Also waiting"))
+        .await;
+    assert_eq!(second["targets"][0]["status"], "waiting_reconnect");
+
+    world.connect(&token, "lapsed").await;
+    world.wait_for(&token, &post, "published").await;
+    world.wait_for(&token, &second, "published").await;
+    let (_, overview) = world.get(&token, "/api/connections").await;
+    assert_eq!(overview["connections"][0]["status"], "active");
+}
+
+async fn an_expiring_token_is_refreshed_once_for_concurrent_posts(backend: Backend) {
+    let world = x_world(backend, &[("WORKER_CONCURRENCY", "4")]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    // The first token expires within five minutes; the refreshed ones last two hours.
+    world.fake.set_access_token_lifetime(60);
+    let connection = world.connect(&token, "refresher").await;
+    world.fake.set_access_token_lifetime(7200);
+    let mut posts = Vec::new();
+    for n in 0..4 {
+        posts.push(
+            world
+                .create(&token, &now_post(&connection, &format!("Post {n}")))
+                .await,
+        );
+    }
+    for post in &posts {
+        let done = world.wait_for(&token, post, "published").await;
+        assert!(done["targets"][0]["url"].is_string());
+    }
+    assert_eq!(world.fake.refresh_count(), 1, "one refresh for four posts");
+    assert_eq!(world.fake.post_count(), 4);
+}
+
+async fn two_processes_refresh_once_and_publish_once(backend: Backend) {
+    let redis = on_redis();
+    let redis: Vec<(&str, &str)> = redis.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let world = x_world(backend, &redis).await;
+    let (_, token) = world.app.signed_in_user().await;
+    world.fake.set_access_token_lifetime(60);
+    let connection = world.connect(&token, "scaled").await;
+    world.fake.set_access_token_lifetime(7200);
+    // A second process on the same database and queue, with its own workers.
+    let mut vars: Vec<(String, String)> = common::vars_of(&world.app)
+        .into_iter()
+        .filter(|(name, _)| name != "DATA_DIR" && name != "PICSCRIPTER_ADDR")
+        .collect();
+    vars.push(("DATABASE_URL".into(), world.app.database_url.clone()));
+    for (k, v) in &redis {
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let second = TestApp::spawn_with(Backend::Sqlite, &vars).await;
+    let mut posts = Vec::new();
+    for n in 0..8 {
+        posts.push(
+            world
+                .create(&token, &now_post(&connection, &format!("Scaled {n}")))
+                .await,
+        );
+    }
+    for post in &posts {
+        world.wait_for(&token, post, "published").await;
+    }
+    assert_eq!(world.fake.refresh_count(), 1);
+    assert_eq!(world.fake.post_count(), 8);
+    drop(second);
+}
+
+async fn a_lost_answer_is_reconciled_not_posted_twice(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "dropped").await;
+    world
+        .fake
+        .fail_next(Endpoint::CreatePost, [Failure::CreatedThenDropped]);
+    let post = world
+        .create(&token, &now_post(&connection, "Only once"))
+        .await;
+    let done = world.wait_for(&token, &post, "published").await;
+    assert_eq!(world.fake.post_count(), 1, "the fake holds one post");
+    assert_eq!(
+        done["targets"][0]["external_id"],
+        world.fake.posts()[0].id.as_str()
+    );
+    let logs = log_messages(&done);
+    assert!(
+        logs.iter().any(|line| line.contains("outcome is unknown")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|line| line.starts_with("reconciled: already published")),
+        "{logs:?}"
+    );
+
+    // A timeout after the post was made is the same story.
+    world.fake.fail_next(
+        Endpoint::CreatePost,
+        [Failure::CreatedThenSlow(Duration::from_secs(4))],
+    );
+    let post = world
+        .create(&token, &now_post(&connection, "Slow answer"))
+        .await;
+    world.wait_for(&token, &post, "published").await;
+    assert_eq!(world.fake.post_count(), 2);
+}
+
+async fn a_stale_attempt_cannot_overwrite_a_newer_one(backend: Backend) {
+    use server::backend::Backend as ServerBackend;
+    use server::clock::SystemClock;
+    use server::publishing::worker::WorkerSettings;
+
+    let fake = XFake::new(CLIENT_ID, CLIENT_SECRET);
+    let (addr, _fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
+    let fake_url = format!("http://{addr}");
+    let vars = x_vars(&fake_url);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // The web process does not publish; this test drives two workers by hand.
+    let app = TestApp::spawn_adjusted(backend, &vars, |config| config.run_workers = false).await;
+    let world = XWorld {
+        app,
+        fake,
+        fake_url,
+        _fake_server,
+    };
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "fenced").await;
+    let post = world.create(&token, &now_post(&connection, "Fenced")).await;
+
+    let mut all_vars = common::vars_of(&world.app);
+    all_vars.extend(x_vars(&world.fake_url));
+    let (config, _) = server::config::Config::from_vars(&all_vars.into_iter().collect()).unwrap();
+    let backend = ServerBackend::open(&config, std::sync::Arc::new(SystemClock))
+        .await
+        .unwrap();
+    backend.sweeper().requeue_missing().await.unwrap();
+    let settings = WorkerSettings {
+        lease: chrono::Duration::milliseconds(500),
+        heartbeat: Duration::from_secs(3600),
+        ..WorkerSettings::default()
+    };
+    let stale = backend.worker(WorkerSettings {
+        name: "stale".into(),
+        ..settings.clone()
+    });
+    let fresh = backend.worker(WorkerSettings {
+        name: "fresh".into(),
+        ..settings
+    });
+
+    // The stale worker's call creates the post, then hangs past its lease.
+    world.fake.fail_next(
+        Endpoint::CreatePost,
+        [Failure::CreatedThenSlow(Duration::from_millis(1500))],
+    );
+    let lease = backend
+        .queue
+        .claim(chrono::Utc::now(), chrono::Duration::milliseconds(500))
+        .await
+        .unwrap()
+        .unwrap();
+    let stale_attempt = tokio::spawn(async move { stale.process(lease).await });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(backend.queue.reap(chrono::Utc::now()).await.unwrap(), 1);
+    let lease = backend
+        .queue
+        .claim(chrono::Utc::now(), chrono::Duration::seconds(30))
+        .await
+        .unwrap()
+        .unwrap();
+    fresh.process(lease).await;
+    stale_attempt.await.unwrap();
+
+    let done = world.wait_for(&token, &post, "published").await;
+    assert_eq!(world.fake.post_count(), 1, "reconciled, not posted again");
+    let logs = log_messages(&done);
+    assert!(
+        logs.iter()
+            .any(|line| line.contains("worker stale's lease had expired")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|line| line.starts_with("reconciled: already published")),
+        "{logs:?}"
+    );
+}
+
+async fn cancel_and_delete_stop_a_scheduled_post(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "changer").await;
+    let soon = |secs| (chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339();
+    let cancelled = world
+        .create(&token, &json!({ "text": "Cancel me", "targets": [{ "connection_id": connection }], "schedule": { "at": soon(1) } }))
+        .await;
+    let deleted = world
+        .create(&token, &json!({ "text": "Delete me", "targets": [{ "connection_id": connection }], "schedule": { "at": soon(1) } }))
+        .await;
+    let (status, after) = world
+        .post(
+            &token,
+            &format!("/api/posts/{}/cancel", cancelled["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after["targets"][0]["status"], "cancelled");
+    let response = world
+        .app
+        .client
+        .delete(
+            world
+                .app
+                .url(&format!("/api/posts/{}", deleted["id"].as_str().unwrap())),
+        )
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(world.fake.post_count(), 0);
+    let (status, _) = world
+        .get(
+            &token,
+            &format!("/api/posts/{}", deleted["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn disconnecting_revokes_and_cancels_with_the_reason(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "leaving").await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let post = world
+        .create(&token, &json!({ "text": "Never mind", "targets": [{ "connection_id": connection }], "schedule": { "at": later } }))
+        .await;
+    let response = world
+        .app
+        .client
+        .delete(world.app.url(&format!("/api/connections/{connection}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(world.fake.revoked_count(), 1);
+    let (_, after) = world
+        .get(
+            &token,
+            &format!("/api/posts/{}", post["id"].as_str().unwrap()),
+        )
+        .await;
+    let target = &after["targets"][0];
+    assert_eq!(target["status"], "cancelled");
+    assert_eq!(target["connection_id"], Value::Null);
+    assert_eq!(
+        target["error"],
+        "Cancelled: the X account @leaving was disconnected."
+    );
+}
+
+async fn jobs_survive_an_emptied_redis(backend: Backend) {
+    let redis = on_redis();
+    let prefix = redis[1].1.clone();
+    let mut extra: Vec<(&str, &str)> = redis.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    extra.push(("QUEUE_SWEEP_SECS", "1"));
+    let world = x_world(backend, &extra).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "resilient").await;
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let mut posts = Vec::new();
+    for n in 0..3 {
+        posts.push(
+            world
+                .create(&token, &json!({ "text": format!("Kept {n}"), "targets": [{ "connection_id": connection }], "schedule": { "at": at } }))
+                .await,
+        );
+    }
+    common::delete_redis_keys(&prefix).await;
+    for post in &posts {
+        world.wait_for(&token, post, "published").await;
+    }
+    assert_eq!(world.fake.post_count(), 3, "every job ran once");
+}
+
+async fn jobs_in_flight_survive_a_restart_of_the_in_process_queue(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "restarted").await;
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let mut posts = Vec::new();
+    for n in 0..3 {
+        posts.push(
+            world
+                .create(&token, &json!({ "text": format!("Restart {n}"), "targets": [{ "connection_id": connection }], "schedule": { "at": at } }))
+                .await,
+        );
+    }
+    let vars = x_vars(&world.fake_url);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let XWorld {
+        app,
+        fake,
+        fake_url,
+        _fake_server,
+    } = world;
+    let app = app.restart(&vars).await;
+    let world = XWorld {
+        app,
+        fake,
+        fake_url,
+        _fake_server,
+    };
+    for post in &posts {
+        world.wait_for(&token, post, "published").await;
+    }
+    assert_eq!(world.fake.post_count(), 3);
+}
+
+on_both_databases!(
+    connecting_stores_the_account_without_its_tokens,
+    a_reused_or_denied_authorization_says_so_on_the_connections_page,
+    an_unconfigured_platform_says_so_instead_of_failing,
+    publish_now_sqlite_local,
+    publish_now_on_redis,
+    a_scheduled_post_waits_for_its_time,
+    failures_are_retried_or_failed_by_class,
+    retries_stop_at_the_attempt_limit,
+    a_refused_token_waits_for_a_reconnect_then_goes_out,
+    an_expiring_token_is_refreshed_once_for_concurrent_posts,
+    two_processes_refresh_once_and_publish_once,
+    a_lost_answer_is_reconciled_not_posted_twice,
+    a_stale_attempt_cannot_overwrite_a_newer_one,
+    cancel_and_delete_stop_a_scheduled_post,
+    disconnecting_revokes_and_cancels_with_the_reason,
+    jobs_survive_an_emptied_redis,
+    jobs_in_flight_survive_a_restart_of_the_in_process_queue,
+);
