@@ -29,12 +29,16 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
-.PHONY: run build test bench setup tools services-start services-stop site-dev site-release \
+.PHONY: run sandbox build test bench setup tools services-start services-stop site-dev site-release \
         server-dev server-release test-rust test-e2e clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
 run: tools site-dev server-dev
 	LEPTOS_SITE_ROOT=$(DEV_SITE) $(BIN_DEBUG) serve
+
+## sandbox: like `run`, with a fake X mounted in the app (no real account needed).
+sandbox: tools site-dev server-dev
+	LEPTOS_SITE_ROOT=$(DEV_SITE) $(BIN_DEBUG) serve --sandbox
 
 ## build: the release binary and site ($(SITE_ROOT)); then `$(BIN_RELEASE) serve` from here.
 build: tools site-release server-release
@@ -57,11 +61,18 @@ test-e2e: site-dev
 	$(RUST_TEST) --no-run
 	SERVER_BIN=$(BIN_DEBUG) LEPTOS_SITE_ROOT=$(abspath $(DEV_SITE)) bash end2end/run.sh
 
-## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), wasm size.
-bench: build
+## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), wasm size,
+## then the publishing pipeline (server/benches/pipeline.rs) beside the Node design's figures.
+# `cargo bench` builds the binary too, with the bench's feature set: building it apart would
+# unify features differently and compile most crates twice.
+BENCH := cargo bench --locked -p server --bench pipeline
+
+bench: tools site-release
+	$(BENCH) --no-run
 	@.ci/services start
 	@trap '.ci/services stop' EXIT; SERVER_BIN=$(BIN_RELEASE) SITE_PKG=$(SITE_ROOT)/$(PKG) \
-	  OUTPUT_NAME=$(OUTPUT_NAME) bash server/bench/http.sh
+	  OUTPUT_NAME=$(OUTPUT_NAME) bash server/bench/http.sh && \
+	  SERVER_BIN=$(BIN_RELEASE) $(BENCH)
 
 setup: tools
 
@@ -106,6 +117,7 @@ site-release: tools
 	  -o $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME)_bg.wasm $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME)_bg.wasm
 	$(NODE_BIN)/tailwindcss --minify --input $(STYLE_FILE) --output $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME).css
 	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(SITE_ROOT)/$(PKG)/fonts/
+	node style/precompress.mjs $(SITE_ROOT)/$(PKG)
 
 server-dev:
 	cargo build --locked -p server --bin picscripter

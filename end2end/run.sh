@@ -20,8 +20,10 @@ data_dir=$(mktemp -d)
 log="$data_dir/server.log"
 mkdir -p artifacts
 
-DATA_DIR="$data_dir" PICSCRIPTER_ADDR="127.0.0.1:$port" "$SERVER_BIN" serve \
-  --leptos-config ../Leptos.toml >"$log" 2>&1 &
+# The sandbox: X is the built-in fake, so the publishing tests need no real account. Retries
+# come quickly so a test can watch one.
+DATA_DIR="$data_dir" PICSCRIPTER_ADDR="127.0.0.1:$port" PUBLISH_BACKOFF_BASE_MS=500 \
+  "$SERVER_BIN" serve --sandbox --leptos-config ../Leptos.toml >"$log" 2>&1 &
 server_pid=$!
 cleanup() {
   kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true

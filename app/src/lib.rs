@@ -18,9 +18,12 @@ use leptos_router::{
     path,
 };
 
-use crate::components::{app_layout::AppLayout, theme::document_theme};
+use crate::components::{
+    app_layout::AppLayout, sandbox_banner::SandboxBanner, theme::document_theme,
+};
 use crate::pages::{
-    home::Home, login::Login, not_found::NotFound, register::Register, settings::Settings,
+    compose::Compose, connections::Connections, home::Home, login::Login, not_found::NotFound,
+    post_detail::PostDetail, posts::Posts, register::Register, settings::Settings,
 };
 
 /// The HTML document the server renders around [`App`].
@@ -55,6 +58,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Title text="Picscripterai" />
+        <SandboxBanner />
         <Router>
             <Routes fallback=NotFound>
                 <ParentRoute path=path!("") view=SessionRoot ssr=SsrMode::Async>
@@ -62,6 +66,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=Login ssr=SsrMode::Async />
                     <Route path=path!("/register") view=Register ssr=SsrMode::Async />
                     <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
+                        <Route path=path!("/compose") view=Compose ssr=SsrMode::Async />
+                        <Route path=path!("/posts") view=Posts ssr=SsrMode::Async />
+                        <Route path=path!("/posts/:id") view=PostDetail ssr=SsrMode::Async />
+                        <Route path=path!("/connections") view=Connections ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
                     </ParentRoute>
                 </ParentRoute>

@@ -7,6 +7,7 @@ mod m20261125_000001_create_users_and_sessions;
 mod m20261125_000002_create_connections;
 mod m20261125_000003_create_oauth_states;
 mod m20261126_000004_create_posts;
+mod m20261126_000005_order_targets;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_connections::Migration),
             Box::new(m20261125_000003_create_oauth_states::Migration),
             Box::new(m20261126_000004_create_posts::Migration),
+            Box::new(m20261126_000005_order_targets::Migration),
         ]
     }
 }

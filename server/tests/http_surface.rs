@@ -250,6 +250,38 @@ async fn responses_are_gzipped_for_clients_that_accept_it() {
 }
 
 #[tokio::test]
+async fn site_files_built_precompressed_are_sent_as_built() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let pkg = app.data_dir.join("site").join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("app.wasm"), b"raw wasm bytes").unwrap();
+    std::fs::write(pkg.join("app.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(pkg.join("app.wasm.gz"), b"gzip bytes").unwrap();
+    let fetch = |encoding: &'static str| {
+        app.client
+            .get(app.url("/pkg/app.wasm"))
+            .header(header::ACCEPT_ENCODING, encoding)
+            .send()
+    };
+    let brotli = fetch("gzip, deflate, br").await.unwrap();
+    assert_eq!(brotli.headers()[header::CONTENT_ENCODING], "br");
+    assert!(brotli.headers().get_all(header::VARY).iter().any(|value| {
+        value
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("accept-encoding")
+    }));
+    assert_eq!(brotli.bytes().await.unwrap().as_ref(), b"brotli bytes");
+    let gzip = fetch("gzip").await.unwrap();
+    assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gzip.bytes().await.unwrap().as_ref(), b"gzip bytes");
+    let plain = fetch("identity").await.unwrap();
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.bytes().await.unwrap().as_ref(), b"raw wasm bytes");
+}
+
+#[tokio::test]
 async fn signing_in_without_javascript_shows_the_error_on_the_form() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.register("ana@example.com", common::PASSWORD).await;

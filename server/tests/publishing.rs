@@ -194,7 +194,7 @@ async fn connecting_stores_the_account_without_its_tokens(backend: Backend) {
         connection["avatar_url"]
             .as_str()
             .unwrap()
-            .contains("shop_owner")
+            .starts_with("data:image/svg+xml")
     );
     let x = overview["platforms"]
         .as_array()

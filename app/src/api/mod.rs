@@ -1,7 +1,16 @@
 //! Server functions, one module per area. Each is thin: find the session, parse the input into
 //! checked types, call one port, map the error.
+//!
+//! A server function takes what it needs from the context (its port) before its first
+//! `.await`: when a page calls one while rendering on the server, it runs inside a resource
+//! whose reactive owner may be gone by the time the function resumes, and `expect_context`
+//! would then panic.
 
 pub mod account;
+pub mod connections;
+pub mod media;
+pub mod meta;
+pub mod posts;
 pub mod settings;
 
 /// Where server functions live. The `#[server(prefix = …)]` attributes must say the same (a
@@ -24,6 +33,19 @@ mod tests {
             <super::account::SignOut as ServerFn>::PATH,
             <super::settings::UpdateProfile as ServerFn>::PATH,
             <super::settings::ChangePassword as ServerFn>::PATH,
+            <super::connections::LoadConnections as ServerFn>::PATH,
+            <super::connections::AuthorizeConnection as ServerFn>::PATH,
+            <super::connections::DisconnectConnection as ServerFn>::PATH,
+            <super::posts::CreatePost as ServerFn>::PATH,
+            <super::posts::UpdatePost as ServerFn>::PATH,
+            <super::posts::ListPosts as ServerFn>::PATH,
+            <super::posts::GetPost as ServerFn>::PATH,
+            <super::posts::DuplicatePost as ServerFn>::PATH,
+            <super::posts::RetryTarget as ServerFn>::PATH,
+            <super::posts::CancelPost as ServerFn>::PATH,
+            <super::posts::DeletePost as ServerFn>::PATH,
+            <super::media::ListMedia as ServerFn>::PATH,
+            <super::meta::IsSandbox as ServerFn>::PATH,
         ];
         for path in paths {
             assert!(
@@ -43,11 +65,23 @@ pub(crate) mod ssr {
     use leptos_axum::ResponseOptions;
 
     use super::REQUEST_ID_HEADER;
-    use crate::services::{AccountsPort, Services};
+    use crate::services::{AccountsPort, ConnectionsPort, MediaPort, PostsPort, Services};
     use crate::types::{ApiError, Authenticated, ClientAddr, session_token_from_headers};
 
     pub(crate) fn accounts() -> AccountsPort {
         expect_context::<Services>().accounts
+    }
+
+    pub(crate) fn connections() -> ConnectionsPort {
+        expect_context::<Services>().connections
+    }
+
+    pub(crate) fn posts() -> PostsPort {
+        expect_context::<Services>().posts
+    }
+
+    pub(crate) fn media() -> MediaPort {
+        expect_context::<Services>().media
     }
 
     fn parts() -> Parts {

@@ -78,11 +78,21 @@ pub fn Field(
 
 /// The message of an error that is not about one field (wrong password, rate limit, outage).
 #[component]
-pub fn FormError(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
+pub fn FormError(
+    #[prop(into)] error: Signal<Option<ApiError>>,
+    /// The fields the form shows errors beside. When given, an error about any other field
+    /// shows here, so that no message is lost; by default only errors about no field do.
+    #[prop(optional)]
+    beside: Option<&'static [&'static str]>,
+) -> impl IntoView {
     let message = move || {
         error
             .get()
-            .filter(|error| error.field().is_none())
+            .filter(|error| match (error.field(), beside) {
+                (None, _) => true,
+                (Some(field), Some(beside)) => !beside.contains(&field),
+                (Some(_), None) => false,
+            })
             .map(|error| error.to_string())
     };
     view! {

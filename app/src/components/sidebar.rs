@@ -10,7 +10,12 @@ use crate::session::use_session;
 use crate::types::User;
 
 /// Pages a signed-in user can open. A page is listed here only once it works.
-const NAV: &[(&str, &str)] = &[("/settings", "Settings")];
+const NAV: &[(&str, &str)] = &[
+    ("/compose", "Compose"),
+    ("/posts", "Posts"),
+    ("/connections", "Connections"),
+    ("/settings", "Settings"),
+];
 
 #[component]
 pub fn Sidebar(user: User) -> impl IntoView {

@@ -1,7 +1,11 @@
 //! One file per page.
 
+pub mod compose;
+pub mod connections;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod post_detail;
+pub mod posts;
 pub mod register;
 pub mod settings;

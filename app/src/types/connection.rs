@@ -8,10 +8,12 @@ use uuid::Uuid;
 use super::Platform;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ConnectionId(pub Uuid);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
     /// Tokens work (or can be refreshed).
@@ -36,6 +38,7 @@ impl ConnectionStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Connection {
     pub id: ConnectionId,
     pub platform: Platform,
@@ -51,6 +54,7 @@ pub struct Connection {
 
 /// Whether a platform can be connected on this installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
     /// The operator configured it: "Connect" works.
@@ -62,6 +66,7 @@ pub enum Availability {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlatformOption {
     pub platform: Platform,
     pub name: String,
@@ -70,6 +75,7 @@ pub struct PlatformOption {
 
 /// What the Connections page shows: every platform and every connected account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConnectionsOverview {
     pub platforms: Vec<PlatformOption>,
     pub connections: Vec<Connection>,
@@ -77,6 +83,7 @@ pub struct ConnectionsOverview {
 
 /// `{url}`: where to send the browser to consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuthorizeUrl {
     pub url: String,
 }

@@ -6,6 +6,7 @@ mod connection;
 mod error;
 mod platform;
 mod post;
+mod sandbox;
 mod session;
 mod target_status;
 mod text_length;
@@ -22,6 +23,7 @@ pub use post::{
     LogLevel, LogLine, MediaId, MediaItem, NewPost, NewTarget, Post, PostId, PostPage, PostQuery,
     Schedule, ScheduleKeyword, Target, TargetId,
 };
+pub use sandbox::SandboxMode;
 pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,

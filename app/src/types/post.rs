@@ -8,20 +8,24 @@ use uuid::Uuid;
 use super::{ConnectionId, Platform, TargetStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct PostId(pub Uuid);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct TargetId(pub Uuid);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct MediaId(pub Uuid);
 
 /// When a post should go out: `"draft"`, `"now"`, `{"at": "<RFC 3339 with offset>"}` or
 /// `{"local": "YYYY-MM-DDTHH:MM"}` in the user's time zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Schedule {
     Keyword(ScheduleKeyword),
@@ -30,6 +34,7 @@ pub enum Schedule {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScheduleKeyword {
     Draft,
@@ -43,6 +48,7 @@ impl Schedule {
 
 /// One account a new post goes to, with its own text if it should differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewTarget {
     pub connection_id: ConnectionId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +57,7 @@ pub struct NewTarget {
 
 /// `POST /api/posts` and `PATCH /api/posts/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewPost {
     #[serde(default)]
     pub text: String,
@@ -63,6 +70,7 @@ pub struct NewPost {
 
 /// An uploaded image, as stored in the media library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MediaItem {
     pub id: MediaId,
     pub mime: String,
@@ -76,6 +84,7 @@ pub struct MediaItem {
 
 /// Where a post stands on one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Target {
     pub id: TargetId,
     /// `None` once the account was disconnected (the target keeps its history).
@@ -96,6 +105,7 @@ pub struct Target {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LogLevel {
     Info,
@@ -121,6 +131,7 @@ impl LogLevel {
 
 /// One step of publishing, as the detail view shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogLine {
     pub at: DateTime<Utc>,
     pub level: LogLevel,
@@ -129,6 +140,7 @@ pub struct LogLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Post {
     pub id: PostId,
     pub text: String,
@@ -148,6 +160,7 @@ pub struct Post {
 
 /// `GET /api/posts` filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PostQuery {
     #[serde(default)]
     pub status: Option<TargetStatus>,
@@ -162,6 +175,7 @@ pub struct PostQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PostPage {
     pub items: Vec<Post>,
     pub next_cursor: Option<String>,

@@ -17,6 +17,7 @@ pub struct SessionId(pub Uuid);
 /// A freshly signed-in session: the bearer token and when it stops working.
 /// Returned once, by sign-in; the server keeps only the session id.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IssuedSession {
     pub token: String,
     pub expires_at: DateTime<Utc>,

@@ -8,11 +8,13 @@ use uuid::Uuid;
 use super::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct UserId(pub Uuid);
 
 /// An account as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub email: Email,
@@ -23,6 +25,7 @@ pub struct User {
 
 /// An email address, trimmed and lower-cased so that one person has one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
@@ -146,6 +149,7 @@ impl std::fmt::Debug for EnteredPassword {
 
 /// The name shown in the app instead of the email. Trimmed; empty means "none".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
 
@@ -192,6 +196,7 @@ impl From<DisplayName> for String {
 
 /// An IANA time zone name such as `Europe/Berlin`, checked against the tz database.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct TimeZoneName(String);
 
@@ -246,6 +251,7 @@ impl From<TimeZoneName> for String {
 
 /// What the settings page may change about a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProfileUpdate {
     pub display_name: Option<DisplayName>,
     pub time_zone: TimeZoneName,

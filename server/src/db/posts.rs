@@ -85,6 +85,8 @@ pub struct NewTargetRow<'a> {
     pub status: TargetStatus,
     pub due_at: Option<DateTime<Utc>>,
     pub error: Option<&'a str>,
+    /// Its place among the post's targets.
+    pub position: usize,
 }
 
 pub async fn insert_target(
@@ -111,6 +113,7 @@ pub async fn insert_target(
         sent_at: Set(None),
         lease_token: Set(None),
         published_at: Set(None),
+        position: Set(i32::try_from(new.position).unwrap_or(i32::MAX)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -514,6 +517,7 @@ pub async fn load_posts(
         let target_rows = post_target::Entity::find()
             .filter(post_target::Column::PostId.is_in(ids.iter().copied()))
             .order_by_asc(post_target::Column::CreatedAt)
+            .order_by_asc(post_target::Column::Position)
             .order_by_asc(post_target::Column::Id)
             .all(db)
             .await?;

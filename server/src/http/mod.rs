@@ -14,6 +14,7 @@ pub mod guard;
 pub mod health;
 pub mod json;
 pub mod oauth;
+pub mod openapi;
 pub mod rate_limit;
 pub mod redirect;
 pub mod request_id;
@@ -69,10 +70,13 @@ pub struct Middleware {
 
 pub fn router(state: AppState, middleware: Middleware) -> Router {
     let services = state.services.clone();
-    // Runs for every page render and server-function call: gives Leptos the ports and this
-    // request's CSP nonce (the security middleware made it; Leptos puts it on its scripts).
+    let sandbox = app::types::SandboxMode(state.sandbox);
+    // Runs for every page render and server-function call: gives Leptos the ports, whether
+    // this is the sandbox (pages show a banner), and this request's CSP nonce (the security
+    // middleware made it; Leptos puts it on its scripts).
     let leptos_context = move || {
         provide_context(services.clone());
+        provide_context(sandbox);
         if let Some(parts) = leptos::prelude::use_context::<http::request::Parts>()
             && let Some(nonce) = parts.extensions.get::<CspNonce>()
         {
@@ -97,14 +101,22 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         .layer(middleware::from_fn(redirect::real_redirects));
 
     let static_files = Router::new()
+        // A release build leaves `.br` and `.gz` beside each file (`make build`); they are sent
+        // to browsers that accept them, and the rest is compressed on the fly.
         .nest_service(
             &format!("/{}", options.site_pkg_dir),
-            ServeDir::new(pkg_dir),
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
         )
         // File names are not content-hashed, so browsers must revalidate (cheap: 304).
         .layer(SetResponseHeaderLayer::overriding(
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
+        ))
+        .layer(SetResponseHeaderLayer::appending(
+            http::header::VARY,
+            HeaderValue::from_static("accept-encoding"),
         ))
         .merge(assets::router());
 

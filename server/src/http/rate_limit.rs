@@ -92,6 +92,19 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/account/sign-out", Tier::Auth),
     ("/rpc/settings/profile", Tier::Api),
     ("/rpc/settings/password", Tier::Auth),
+    ("/rpc/connections/overview", Tier::Api),
+    ("/rpc/connections/authorize", Tier::OAuth),
+    ("/rpc/connections/disconnect", Tier::Api),
+    ("/rpc/posts/create", Tier::Post),
+    ("/rpc/posts/update", Tier::Api),
+    ("/rpc/posts/list", Tier::Api),
+    ("/rpc/posts/get", Tier::Api),
+    ("/rpc/posts/duplicate", Tier::Api),
+    ("/rpc/posts/retry", Tier::Api),
+    ("/rpc/posts/cancel", Tier::Api),
+    ("/rpc/posts/delete", Tier::Api),
+    ("/rpc/media/list", Tier::Api),
+    ("/rpc/meta/sandbox", Tier::Api),
 ];
 
 impl Tier {
@@ -199,7 +212,9 @@ impl Check for Arc<RateLimiter> {
         } else if path.starts_with(app::api::SERVER_FN_PREFIX) {
             match Tier::for_server_fn(path) {
                 Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
-                _ => &[Tier::Api],
+                Some(Tier::Post) => &[Tier::Api, Tier::Post],
+                Some(Tier::OAuth) => &[Tier::Api, Tier::OAuth],
+                Some(Tier::Api) | None => &[Tier::Api],
             }
         } else {
             return None;

@@ -203,9 +203,6 @@ impl Pipeline {
     ) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
         let now = self.clock.now();
         let txn = self.db.begin().await.map_err(DbError::from)?;
-        if let Some((key, hash)) = key {
-            rows::insert_idempotency_key(&txn, owner, key, hash, id, now).await?;
-        }
         if existing {
             rows::delete_unstarted_targets(&txn, id).await?;
             rows::update_post(
@@ -221,8 +218,15 @@ impl Pipeline {
             rows::insert_post(&txn, owner, id, &post.text, checked.scheduled_at, now).await?;
             rows::insert_media_links(&txn, id, &post.media_ids).await?;
         }
+        // A second request with the same key waits here for the first to commit, then
+        // conflicts and rolls back everything it wrote.
+        if let Some((key, hash)) = key {
+            rows::insert_idempotency_key(&txn, owner, key, hash, id, now).await?;
+        }
         let mut jobs = Vec::new();
-        for (target, connection) in post.targets.iter().zip(&checked.connections) {
+        for (position, (target, connection)) in
+            post.targets.iter().zip(&checked.connections).enumerate()
+        {
             let target_id = TargetId(Uuid::new_v4());
             let waiting = connection.status == ConnectionStatus::NeedsReconnect;
             let (status, message, level) = match checked.due {
@@ -267,6 +271,7 @@ impl Pipeline {
                     due_at: checked.due,
                     error: (status == TargetStatus::WaitingReconnect)
                         .then_some("Waiting for the account to be reconnected."),
+                    position,
                 },
                 now,
             )
@@ -431,7 +436,7 @@ impl Pipeline {
         let txn = self.db.begin().await.map_err(DbError::from)?;
         rows::insert_post(&txn, owner, copy, &original.text, None, now).await?;
         rows::insert_media_links(&txn, copy, &media).await?;
-        for target in &original.targets {
+        for (position, target) in original.targets.iter().enumerate() {
             let Some(connection) = target.connection_id else {
                 continue;
             };
@@ -454,6 +459,7 @@ impl Pipeline {
                     status: TargetStatus::Draft,
                     due_at: None,
                     error: None,
+                    position,
                 },
                 now,
             )

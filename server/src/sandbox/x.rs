@@ -20,7 +20,7 @@
 
 #![allow(clippy::result_large_err)] // a fake's errors are whole HTTP answers, made once per refused request
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -219,6 +219,8 @@ impl XFake {
                 post(upload_media).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
             )
             .route("/2/tweets", post(create_post))
+            .route("/sandbox.css", get(stylesheet))
+            .route("/_control", get(show_control).post(arm_control))
             // Three segments like `/2/users/me`, but "users" is not "status": no overlap.
             .route("/{username}/status/{id}", get(show_post))
             .with_state(self.clone())
@@ -233,6 +235,24 @@ impl XFake {
     /// Requests each endpoint accepts per 15-minute window before it answers 429 (default 300).
     pub fn set_rate_limit(&self, requests_per_window: u32) {
         self.lock().rate_limit = requests_per_window;
+    }
+
+    /// Every access and refresh token the fake ever issued: tests look for them where they
+    /// must never appear (logs, pages, API answers).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let state = self.lock();
+        state
+            .access_tokens
+            .keys()
+            .chain(state.refresh_tokens.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// How long every API answer takes (default none): a stand-in for the network and X's own
+    /// work, for benchmarks.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
     }
 
     /// Queues `failures` for `endpoint`: each later request to it takes the next one, in order.
@@ -336,7 +356,14 @@ impl XFake {
     /// failure for `endpoint` around `work`, and stamps the rate headers on whatever answers.
     async fn answer(&self, endpoint: Endpoint, work: impl Future<Output = Response>) -> Response {
         let now = self.now().timestamp();
-        let (rate, failure) = self.lock().begin_request(endpoint, now);
+        let (rate, failure, latency) = {
+            let mut state = self.lock();
+            let (rate, failure) = state.begin_request(endpoint, now);
+            (rate, failure, state.latency)
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         let plan = if rate.exceeded {
             Plan::Respond(too_many_requests(rate.reset_at))
         } else if let Some(failure) = failure {
@@ -487,6 +514,7 @@ struct State {
     client_secret: String,
     access_token_lifetime_secs: i64,
     rate_limit: u32,
+    latency: Duration,
     accounts: Vec<Account>,
     next_account_id: u64,
     codes: HashMap<String, IssuedCode>,
@@ -495,6 +523,8 @@ struct State {
     media: Vec<FakeMedia>,
     next_media_id: u64,
     posts: Vec<FakePost>,
+    /// (author id, text) of every post: the duplicate-content check, without a scan.
+    texts: HashSet<(String, String)>,
     next_post_id: u64,
     failures: HashMap<Endpoint, VecDeque<Failure>>,
     requests: HashMap<Endpoint, usize>,
@@ -512,11 +542,21 @@ struct Account {
 }
 
 impl Account {
+    /// A picture that needs no network: the account's initial on a colour of its own, as an
+    /// SVG data URL (real X answers with a `pbs.twimg.com` address).
     fn profile_image_url(&self) -> String {
-        format!(
-            "https://pbs.twimg.com/profile_images/sandbox/{}_normal.png",
-            self.username
-        )
+        let initial = self
+            .username
+            .chars()
+            .next()
+            .map_or('?', |c| c.to_ascii_uppercase());
+        let hue = self.username.bytes().fold(0u32, |sum, byte| {
+            sum.wrapping_mul(31).wrapping_add(u32::from(byte))
+        }) % 360;
+        let svg = format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="24" fill="hsl({hue},55%,45%)"/><text x="24" y="31" font-family="sans-serif" font-size="22" text-anchor="middle" fill="#fff">{initial}</text></svg>"##
+        );
+        format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg))
     }
 }
 
@@ -592,6 +632,7 @@ impl State {
             client_secret: client_secret.to_owned(),
             access_token_lifetime_secs: DEFAULT_ACCESS_TOKEN_LIFETIME_SECS,
             rate_limit: DEFAULT_RATE_LIMIT,
+            latency: Duration::ZERO,
             accounts: Vec::new(),
             next_account_id: FIRST_ACCOUNT_ID,
             codes: HashMap::new(),
@@ -600,6 +641,7 @@ impl State {
             media: Vec::new(),
             next_media_id: FIRST_MEDIA_ID,
             posts: Vec::new(),
+            texts: HashSet::new(),
             next_post_id: FIRST_POST_ID,
             failures: HashMap::new(),
             requests: HashMap::new(),
@@ -996,11 +1038,8 @@ impl State {
         check_text(text, media_ids)?;
         self.check_media(author, media_ids, now)?;
         // X's dedupe is on identical text only (platforms.md); a media-only post has none.
-        let duplicate = !text.trim().is_empty()
-            && self
-                .posts
-                .iter()
-                .any(|post| post.author_id == author.id && post.text == text);
+        let duplicate =
+            !text.trim().is_empty() && self.texts.contains(&(author.id.clone(), text.to_owned()));
         if duplicate {
             return Err(problem(
                 StatusCode::FORBIDDEN,
@@ -1063,6 +1102,8 @@ impl State {
             media_ids,
             created_at: now,
         };
+        self.texts
+            .insert((post.author_id.clone(), post.text.clone()));
         self.posts.push(post.clone());
         post
     }
@@ -1587,7 +1628,14 @@ button{font:inherit;padding:.5rem 1.25rem;margin:1rem .5rem 0 0;border-radius:2r
 button[value=allow]{background:#0f1419;color:#fff}\
 .hint,.meta{color:#536471;font-size:.9rem}.text{white-space:pre-wrap;font-size:1.2rem}";
 
+/// A page of the fake at depth three (`/i/oauth2/authorize`, `/{user}/status/{id}`): its
+/// stylesheet is two levels up, wherever the fake is mounted. A file, not inline, so the app's
+/// Content-Security-Policy (`style-src 'self'`) lets it through under `--sandbox`.
 fn page(title: &str, body: &str) -> String {
+    page_with_style(title, body, "../../sandbox.css")
+}
+
+fn page_with_style(title: &str, body: &str, stylesheet: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -1595,7 +1643,7 @@ fn page(title: &str, body: &str) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>{PAGE_STYLE}</style>
+<link rel="stylesheet" href="{stylesheet}">
 </head>
 <body><main>
 {body}
@@ -1603,6 +1651,103 @@ fn page(title: &str, body: &str) -> String {
 </html>"#,
         title = escape_html(title),
     )
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        PAGE_STYLE,
+    )
+        .into_response()
+}
+
+/// The failures the control page can arm, by form value.
+const CONTROL_FAILURES: &[(&str, &str)] = &[
+    ("server_error", "X is down (503): retried with backoff"),
+    (
+        "rate_limited",
+        "Rate limited (429, 30 s): retried after the reset",
+    ),
+    (
+        "validation",
+        "Refused as invalid (400): fails; retry it from the Posts page",
+    ),
+    ("usage_capped", "Monthly cap reached: fails"),
+    (
+        "created_then_dropped",
+        "Posted, but the answer is lost: the next attempt finds it",
+    ),
+    (
+        "expired_token",
+        "Token refused (401): the account needs a reconnect",
+    ),
+];
+
+fn control_failure(value: &str) -> Option<Failure> {
+    Some(match value {
+        "server_error" => Failure::ServerError(503),
+        "rate_limited" => Failure::RateLimited { reset_in_secs: 30 },
+        "validation" => Failure::Validation("The Tweet contains an invalid URL.".into()),
+        "usage_capped" => Failure::UsageCapped,
+        "created_then_dropped" => Failure::CreatedThenDropped,
+        "expired_token" => Failure::ExpiredToken,
+        _ => return None,
+    })
+}
+
+/// `GET /_control`: arm a failure for the next post, see what the sandbox holds.
+async fn show_control(Shared(fake): Shared<XFake>) -> Response {
+    let options: String = CONTROL_FAILURES
+        .iter()
+        .map(|(value, label)| format!(r#"<option value="{value}">{}</option>"#, escape_html(label)))
+        .collect();
+    let (armed, posts) = {
+        let state = fake.lock();
+        let armed = state
+            .failures
+            .get(&Endpoint::CreatePost)
+            .map_or(0, VecDeque::len);
+        let posts: Vec<FakePost> = state.posts.iter().rev().take(20).cloned().collect();
+        (armed, posts)
+    };
+    let rows: String = posts
+        .iter()
+        .map(|post| {
+            format!(
+                r#"<li><a href="{user}/status/{id}">@{user}</a>: {text}</li>"#,
+                user = escape_html(&post.author_username),
+                id = escape_html(&post.id),
+                text = escape_html(&post.text.chars().take(80).collect::<String>()),
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>Sandbox X control</h1>
+<p class="hint">Make X misbehave to see what Picscripterai does about it. Failures apply to the next posts, in order.</p>
+<form method="post">
+<label for="failure">Make the next post</label>
+<select id="failure" name="failure">{options}</select>
+<button type="submit">Arm this failure</button>
+</form>
+<p role="status">{armed} failure(s) armed.</p>
+<h2>Recent sandbox posts</h2>
+<ul>{rows}</ul>"#
+    );
+    Html(page_with_style("Sandbox X control", &body, "sandbox.css")).into_response()
+}
+
+async fn arm_control(Shared(fake): Shared<XFake>, body: Bytes) -> Response {
+    let params = parse_form(&String::from_utf8_lossy(&body));
+    match params
+        .get("failure")
+        .and_then(|value| control_failure(value))
+    {
+        Some(failure) => {
+            fake.fail_next(Endpoint::CreatePost, [failure]);
+            (StatusCode::SEE_OTHER, [(header::LOCATION, "_control")]).into_response()
+        }
+        None => refusal_page("Pick one of the listed failures."),
+    }
 }
 
 fn consent_page(request: &AuthorizeRequest) -> String {

@@ -21,6 +21,7 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub lease_token: Option<Uuid>,
     pub published_at: Option<DateTimeUtc>,
+    pub position: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use app::services::{Registration, SignInAttempt};
-use app::types::{Email, EnteredPassword, IssuedSession, Password, TimeZoneName};
+use app::types::{Email, EnteredPassword, IssuedSession, Password, TimeZoneName, User};
 
 use crate::http::error::HttpError;
 use crate::http::extract::{AuthUser, Client};
@@ -22,8 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/auth/logout", post(logout))
 }
 
-#[derive(Deserialize)]
-struct RegisterBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RegisterBody {
     email: String,
     password: String,
     /// IANA name; UTC when absent or blank.
@@ -31,6 +31,9 @@ struct RegisterBody {
 }
 
 /// 201 with the new user; the session it starts is set as the cookie.
+/// Creates an account and signs it in (the session is also set as a cookie).
+#[utoipa::path(post, path = "/api/auth/register", tag = "account", request_body = RegisterBody,
+    responses((status = 201, body = User), (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
@@ -51,12 +54,15 @@ async fn register(
         .into_response())
 }
 
-#[derive(Deserialize)]
-struct LoginBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct LoginBody {
     email: String,
     password: String,
 }
 
+/// Signs in: the bearer token for `Authorization: Bearer …` (also set as the session cookie).
+#[utoipa::path(post, path = "/api/auth/login", tag = "account", request_body = LoginBody,
+    responses((status = 200, body = IssuedSession), (status = 401, body = crate::http::openapi::ErrorBody), (status = 429, body = crate::http::openapi::ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     Client(client): Client,
@@ -73,6 +79,9 @@ async fn login(
     Ok(([(header::SET_COOKIE, cookie)], Json(session)).into_response())
 }
 
+/// Ends this session everywhere.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "account", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::http::openapi::ErrorBody)))]
 async fn logout(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,

@@ -24,6 +24,9 @@ pub fn authorize_router() -> Router<AppState> {
     Router::new().route("/connections/{platform}/authorize", post(authorize))
 }
 
+/// Every platform (with whether it can be connected here) and the user's connected accounts.
+#[utoipa::path(get, path = "/api/connections", tag = "connections", security(("bearer" = [])),
+    responses((status = 200, body = ConnectionsOverview), (status = 401, body = crate::http::openapi::ErrorBody)))]
 async fn overview(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -33,6 +36,12 @@ async fn overview(
     ))
 }
 
+/// Starts connecting an account: send the browser to `url`. The platform comes back to
+/// `GET /oauth/{platform}/callback`, which redirects to the Connections page.
+#[utoipa::path(post, path = "/api/connections/{platform}/authorize", tag = "connections",
+    security(("bearer" = [])), params(("platform" = Platform, Path, description = "e.g. `x`")),
+    responses((status = 200, body = AuthorizeUrl), (status = 404, body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The platform is not configured by the operator", body = crate::http::openapi::ErrorBody)))]
 async fn authorize(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -47,6 +56,11 @@ async fn authorize(
     ))
 }
 
+/// Revokes the account's access at the platform, cancels its scheduled posts (saying why) and
+/// forgets it.
+#[utoipa::path(delete, path = "/api/connections/{id}", tag = "connections", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 404, body = crate::http::openapi::ErrorBody), (status = 502, body = crate::http::openapi::ErrorBody)))]
 async fn disconnect(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,

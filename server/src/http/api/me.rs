@@ -12,6 +12,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/me", get(me))
 }
 
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = crate::http::openapi::ErrorBody)))]
 async fn me(AuthUser(who): AuthUser) -> Json<User> {
     Json(who.user)
 }

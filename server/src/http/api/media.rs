@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/media/{id}/file", get(file))
 }
 
+/// Uploads an image (multipart, field `file`): JPEG, PNG, WebP or GIF, checked by its content.
+#[utoipa::path(post, path = "/api/media", tag = "media", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "field `file`: the image"),
+    responses((status = 201, body = MediaItem), (status = 413, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn upload(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -65,6 +69,9 @@ async fn upload(
     .into())
 }
 
+/// The user's media library, newest first.
+#[utoipa::path(get, path = "/api/media", tag = "media", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MediaItem>)))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -72,6 +79,9 @@ async fn list(
     Ok(Json(state.services.media.list(who.user.id).await?))
 }
 
+/// The image itself, for its owner.
+#[utoipa::path(get, path = "/api/media/{id}/file", tag = "media", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "The image bytes"), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn file(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -88,6 +98,9 @@ async fn file(
         .into_response())
 }
 
+/// Deletes an image no post uses.
+#[utoipa::path(delete, path = "/api/media/{id}", tag = "media", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404, body = crate::http::openapi::ErrorBody), (status = 409, body = crate::http::openapi::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,

@@ -18,6 +18,50 @@ use super::json::JSON_BODY_LIMIT;
 use super::rate_limit::{Charge, RateLimiter, Tier, charge_tier};
 use crate::state::AppState;
 
+/// The OpenAPI document of everything under `/api`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Picscripterai REST API",
+        description = "Connect accounts, upload images, create and schedule posts, and follow their publishing. Authenticate with `Authorization: Bearer <token>` from `POST /api/auth/login` (or the session cookie from the same site). Errors are `{\"error\": {\"code\", \"message\", …}}`."
+    ),
+    paths(
+        auth::register, auth::login, auth::logout, me::me,
+        connections::overview, connections::authorize, connections::disconnect,
+        media::upload, media::list, media::file, media::remove,
+        posts::create, posts::list, posts::read, posts::update, posts::duplicate,
+        posts::cancel, posts::retry, posts::remove,
+    ),
+    components(schemas(crate::http::openapi::ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "account", description = "Accounts and sessions"),
+        (name = "connections", description = "Connected social accounts"),
+        (name = "media", description = "The media library"),
+        (name = "posts", description = "Posts and their publishing"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <ApiDoc as utoipa::OpenApi>::openapi()
+}
+
 pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
     let charge = |tier| {
         middleware::from_fn_with_state(
@@ -36,6 +80,11 @@ pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
         .merge(connections::router())
         .merge(posts::router())
         .merge(media::router())
+        .route(
+            "/openapi.json",
+            axum::routing::get(super::openapi::document),
+        )
+        .route("/docs", axum::routing::get(super::openapi::reference))
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
 }

@@ -7,7 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use app::services::IdempotencyKey;
-use app::types::{ApiError, NewPost, Post, PostId, PostPage, PostQuery, TargetId};
+use app::types::{
+    ApiError, NewPost, Platform, Post, PostId, PostPage, PostQuery, TargetId, TargetStatus,
+};
 
 use crate::http::error::HttpError;
 use crate::http::extract::{ApiPath, ApiQuery, AuthUser};
@@ -30,6 +32,15 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{id}/targets/{target_id}/retry", post(retry))
 }
 
+/// Creates a post: one target per account and one job per target, in one transaction.
+/// `schedule` is `"draft"`, `"now"`, `{"at": "<RFC 3339>"}` or `{"local": "YYYY-MM-DDTHH:MM"}`
+/// in the user's time zone. The same `Idempotency-Key` and body within 24 hours returns the
+/// first result.
+#[utoipa::path(post, path = "/api/posts", tag = "posts", security(("bearer" = [])),
+    request_body = NewPost,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried request safe")),
+    responses((status = 201, body = Post), (status = 400, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody),
+        (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -51,6 +62,12 @@ async fn create(
     Ok((StatusCode::CREATED, Json(post)))
 }
 
+/// The user's posts, newest first, 25 per page.
+#[utoipa::path(get, path = "/api/posts", tag = "posts", security(("bearer" = [])),
+    params(("status" = Option<TargetStatus>, Query), ("platform" = Option<Platform>, Query),
+        ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, body = PostPage), (status = 400, body = crate::http::openapi::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -59,6 +76,9 @@ async fn list(
     Ok(Json(state.services.posts.list(who.user.id, query).await?))
 }
 
+/// One post with its targets and job log.
+#[utoipa::path(get, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Post), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn read(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -67,6 +87,10 @@ async fn read(
     Ok(Json(state.services.posts.get(who.user.id, id).await?))
 }
 
+/// Changes a post that is not being published; targets that went out are kept.
+#[utoipa::path(patch, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = NewPost,
+    responses((status = 200, body = Post), (status = 404, body = crate::http::openapi::ErrorBody), (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -78,6 +102,9 @@ async fn update(
     ))
 }
 
+/// A copy of the post as a new draft.
+#[utoipa::path(post, path = "/api/posts/{id}/duplicate", tag = "posts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 201, body = Post), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn duplicate(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -87,6 +114,9 @@ async fn duplicate(
     Ok((StatusCode::CREATED, Json(copy)))
 }
 
+/// Cancels every target that has not gone out.
+#[utoipa::path(post, path = "/api/posts/{id}/cancel", tag = "posts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Post), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn cancel(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -95,6 +125,10 @@ async fn cancel(
     Ok(Json(state.services.posts.cancel(who.user.id, id).await?))
 }
 
+/// Tries a failed target again, now.
+#[utoipa::path(post, path = "/api/posts/{id}/targets/{target_id}/retry", tag = "posts",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("target_id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Post), (status = 404, body = crate::http::openapi::ErrorBody), (status = 409, body = crate::http::openapi::ErrorBody)))]
 async fn retry(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -105,6 +139,9 @@ async fn retry(
     ))
 }
 
+/// Deletes the post; its scheduled targets never go out.
+#[utoipa::path(delete, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404, body = crate::http::openapi::ErrorBody), (status = 409, body = crate::http::openapi::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,

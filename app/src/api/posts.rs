@@ -1,0 +1,115 @@
+//! Server functions of the composer, the post list and the post detail page. They take JSON,
+//! since their arguments are structured (a whole post, filters, ids).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::types::{ApiError, NewPost, Post, PostId, PostPage, PostQuery, TargetId};
+
+#[cfg(feature = "ssr")]
+use {
+    super::ssr::{posts, require_session, respond},
+    crate::services::IdempotencyKey,
+};
+
+/// Creates the post. The composer sends the same `key` again only for the same post, so a
+/// submission whose answer was lost (a dropped connection) cannot publish twice.
+#[server(prefix = "/rpc", endpoint = "posts/create", input = Json)]
+pub async fn create_post(post: NewPost, key: Option<String>) -> Result<Post, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.create(&who.user, post, key.map(IdempotencyKey)).await
+        }
+        .await,
+    )
+}
+
+/// Replaces a post none of whose targets has started.
+#[server(prefix = "/rpc", endpoint = "posts/update", input = Json)]
+pub async fn update_post(id: PostId, post: NewPost) -> Result<Post, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.update(&who.user, id, post).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "posts/list", input = Json)]
+pub async fn list_posts(query: PostQuery) -> Result<PostPage, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.list(who.user.id, query).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "posts/get", input = Json)]
+pub async fn get_post(id: PostId) -> Result<Post, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.get(who.user.id, id).await
+        }
+        .await,
+    )
+}
+
+/// A copy of the post as a new draft.
+#[server(prefix = "/rpc", endpoint = "posts/duplicate", input = Json)]
+pub async fn duplicate_post(id: PostId) -> Result<Post, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.duplicate(who.user.id, id).await
+        }
+        .await,
+    )
+}
+
+/// Tries one failed target again, now.
+#[server(prefix = "/rpc", endpoint = "posts/retry", input = Json)]
+pub async fn retry_target(id: PostId, target_id: TargetId) -> Result<Post, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.retry(who.user.id, id, target_id).await
+        }
+        .await,
+    )
+}
+
+/// Cancels every target that has not gone out.
+#[server(prefix = "/rpc", endpoint = "posts/cancel", input = Json)]
+pub async fn cancel_post(id: PostId) -> Result<Post, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.cancel(who.user.id, id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "posts/delete", input = Json)]
+pub async fn delete_post(id: PostId) -> Result<(), ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.delete(who.user.id, id).await
+        }
+        .await,
+    )
+}

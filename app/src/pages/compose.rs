@@ -1,0 +1,387 @@
+//! `/compose`: write a post, add images, choose accounts and when it goes out.
+//! `/compose?from=<post id>` starts from an existing post: a post none of whose targets has
+//! started (drafts and scheduled ones) is edited in place; any other is reposted as a new post.
+//!
+//! The form needs the browser (uploads, the live counter), so it submits through an action
+//! rather than an `ActionForm`. Its state lives in signals created once the data it starts
+//! from has loaded; nothing refetches that data, so a failed submission never resets it.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use uuid::Uuid;
+
+use crate::api::connections::load_connections;
+use crate::api::posts::{create_post, get_post, update_post};
+use crate::components::browser::{local_input_value, random_key};
+use crate::components::char_counter::{CharCounter, too_long_for_x};
+use crate::components::form::{FormError, field_message};
+use crate::components::image_picker::{DraftImages, ImagePicker};
+use crate::components::notice::{Notice, Tone};
+use crate::components::post_preview::PostPreview;
+use crate::components::schedule_picker::{SchedulePicker, When};
+use crate::components::target_picker::{TargetChoice, TargetPicker};
+use crate::session::use_session;
+use crate::types::{
+    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Post, PostId, TargetStatus, User,
+};
+
+/// The fields the composer shows errors beside; errors about others go to the form's line.
+const FIELDS: &[&str] = &["text", "targets", "schedule", "file"];
+
+#[component]
+pub fn Compose() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let from = move || {
+        query
+            .read()
+            .get("from")
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+            .map(PostId)
+    };
+    let connections = Resource::new(|| (), |_| load_connections());
+    let source = Resource::new(from, |from| async move {
+        match from {
+            Some(id) => get_post(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="field-hint">"Loading\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                let loaded = async {
+                    let user = session.user.await?.ok_or(ApiError::Unauthorized)?;
+                    Ok::<_, ApiError>((user, connections.await?, source.await?))
+                };
+                match loaded.await {
+                    Ok((user, overview, source)) => Either::Left(view! { <Composer user overview source /> }),
+                    Err(error) => Either::Right(view! {
+                        <header class="page-header">
+                            <h1 class="page-title">"Compose"</h1>
+                        </header>
+                        <Notice tone=Tone::Error message=error.to_string() />
+                    }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Whether `post` can still be changed in place: none of its targets has started.
+fn editable(post: &Post) -> bool {
+    post.targets
+        .iter()
+        .all(|target| matches!(target.status, TargetStatus::Draft | TargetStatus::Scheduled))
+}
+
+/// What the submit button sends.
+#[derive(Debug, Clone)]
+enum Submission {
+    Create { post: NewPost, key: Option<String> },
+    Update { id: PostId, post: NewPost },
+}
+
+/// Where a saved post is shown, carrying its notice (a time that happens twice, say).
+fn detail_path(post: &Post) -> String {
+    let query: ParamsMap = post
+        .notice
+        .iter()
+        .map(|notice| ("notice", notice.clone()))
+        .collect();
+    format!("/posts/{}{}", post.id.0, query.to_query_string())
+}
+
+#[component]
+fn Composer(user: User, overview: ConnectionsOverview, source: Option<Post>) -> impl IntoView {
+    let editing = source
+        .as_ref()
+        .filter(|post| editable(post))
+        .map(|post| post.id);
+    let title = match (editing, &source) {
+        (Some(_), _) => "Edit post",
+        (None, Some(_)) => "Edit & repost",
+        (None, None) => "Compose",
+    };
+    let text = RwSignal::new(
+        source
+            .as_ref()
+            .map(|post| post.text.clone())
+            .unwrap_or_default(),
+    );
+    let images = DraftImages::new(
+        source
+            .as_ref()
+            .map(|post| post.media.clone())
+            .unwrap_or_default(),
+    );
+    let choices: Vec<TargetChoice> = overview
+        .connections
+        .into_iter()
+        .filter(|connection| connection.status == ConnectionStatus::Active)
+        .map(|connection| {
+            let earlier = source.as_ref().and_then(|post| {
+                post.targets
+                    .iter()
+                    .find(|target| target.connection_id == Some(connection.id))
+            });
+            TargetChoice::new(connection, earlier)
+        })
+        .collect();
+    let scheduled_at = source
+        .as_ref()
+        .filter(|_| editing.is_some())
+        .and_then(|post| post.scheduled_at);
+    let when = RwSignal::new(match (&source, editing, scheduled_at) {
+        (_, Some(_), Some(_)) => When::Later,
+        (_, Some(_), None) => When::Draft,
+        _ => When::Now,
+    });
+    let local = RwSignal::new(String::new());
+    // The post's time in the user's zone needs the browser's time zone rules, so the field
+    // is filled in once the page runs there.
+    if let Some(at) = scheduled_at {
+        let zone = user.time_zone.as_str().to_owned();
+        Effect::new(move |_| {
+            if let Some(value) = local_input_value(at, &zone) {
+                local.set(value);
+            }
+        });
+    }
+
+    // Paste an image anywhere on the page to add it.
+    let paste = window_event_listener(leptos::ev::paste, move |ev| images.take_pasted(&ev));
+    on_cleanup(move || paste.remove());
+
+    let submit = Action::new(|submission: &Submission| {
+        let submission = submission.clone();
+        async move {
+            match submission {
+                Submission::Create { post, key } => create_post(post, key).await,
+                Submission::Update { id, post } => update_post(id, post).await,
+            }
+        }
+    });
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(post)) = submit.value().get() {
+            navigate(&detail_path(&post), Default::default());
+        }
+    });
+
+    // The same post sent again (its answer was lost) goes with the same key, so the server
+    // answers with the first post instead of making a second; a changed post gets a new key.
+    let last_sent = StoredValue::new(None::<(NewPost, String)>);
+    let send = {
+        let choices = choices.clone();
+        move || {
+            let post = NewPost {
+                text: text.get_untracked(),
+                media_ids: images
+                    .items
+                    .with_untracked(|items| items.iter().map(|item| item.id).collect()),
+                targets: choices
+                    .iter()
+                    .filter_map(TargetChoice::to_new_target)
+                    .collect(),
+                schedule: when.get_untracked().schedule(&local.get_untracked()),
+            };
+            let submission = match editing {
+                Some(id) => Submission::Update { id, post },
+                None => {
+                    let key = last_sent
+                        .with_value(|last| {
+                            last.as_ref()
+                                .filter(|(sent, _)| *sent == post)
+                                .map(|(_, key)| key.clone())
+                        })
+                        .or_else(random_key);
+                    if let Some(key) = &key {
+                        last_sent.set_value(Some((post.clone(), key.clone())));
+                    }
+                    Submission::Create { post, key }
+                }
+            };
+            submit.dispatch(submission);
+        }
+    };
+
+    let blocked = {
+        let choices = choices.clone();
+        move || {
+            submit.pending().get()
+                || images.uploading()
+                || text.with(|text| too_long_for_x(text))
+                || choices.iter().any(TargetChoice::own_text_too_long)
+        }
+    };
+    let text_error = field_message(error, "text");
+    let file_error = field_message(error, "file");
+    let previews = {
+        let choices = choices.clone();
+        let fallback_name = user
+            .display_name
+            .as_ref()
+            .map(|name| name.as_str().to_owned())
+            .unwrap_or_else(|| "Your account".to_owned());
+        move || {
+            let chosen: Vec<&TargetChoice> = choices
+                .iter()
+                .filter(|choice| choice.chosen.get())
+                .collect();
+            if chosen.is_empty() {
+                return Either::Left(view! {
+                    <PostPreview name=fallback_name.clone() handle=None text images=images.items />
+                });
+            }
+            Either::Right(
+                chosen
+                    .into_iter()
+                    .map(|choice| {
+                        let TargetChoice { connection, own, text: own_text, .. } = choice.clone();
+                        let shown = Signal::derive(move || if own.get() { own_text.get() } else { text.get() });
+                        let handle = format!("@{}", connection.handle);
+                        let name = connection.display_name.unwrap_or_else(|| handle.clone());
+                        view! { <PostPreview name handle=Some(handle) text=shown images=images.items /> }
+                    })
+                    .collect_view(),
+            )
+        }
+    };
+
+    view! {
+        <header class="page-header">
+            <h1 class="page-title">{title}</h1>
+        </header>
+        <form
+            class="compose"
+            novalidate
+            aria-label=title
+            on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            <section class="panel form" aria-labelledby="compose-post-title">
+                <h2 id="compose-post-title" class="panel-title">"Post"</h2>
+                <div class="field">
+                    <label for="compose-text" class="field-label">"Text"</label>
+                    <textarea
+                        id="compose-text"
+                        class="field-input"
+                        rows="6"
+                        aria-invalid=move || text_error.get().is_some().then_some("true")
+                        aria-describedby=move || {
+                            if text_error.get().is_some() {
+                                "compose-text-count compose-text-message"
+                            } else {
+                                "compose-text-count"
+                            }
+                        }
+                        prop:value=move || text.get()
+                        on:input=move |ev| text.set(event_target_value(&ev))
+                    >
+                        {text.get_untracked()}
+                    </textarea>
+                    <CharCounter id="compose-text-count" text />
+                    <Show when=move || text_error.get().is_some()>
+                        <p id="compose-text-message" class="field-error" role="alert">{move || text_error.get()}</p>
+                    </Show>
+                </div>
+                <ImagePicker images error=file_error />
+            </section>
+            <section class="panel" aria-labelledby="compose-targets-title">
+                <h2 id="compose-targets-title" class="panel-title">"Accounts"</h2>
+                <TargetPicker choices=choices.clone() error=field_message(error, "targets") />
+            </section>
+            <section class="panel" aria-labelledby="compose-preview-title">
+                <h2 id="compose-preview-title" class="panel-title">"Preview"</h2>
+                <div class="preview-list">{previews}</div>
+            </section>
+            <section class="panel form" aria-labelledby="compose-when-title">
+                <h2 id="compose-when-title" class="panel-title">"Publishing"</h2>
+                <SchedulePicker
+                    when
+                    local
+                    zone=user.time_zone.as_str().to_owned()
+                    error=field_message(error, "schedule")
+                />
+                <FormError error beside=FIELDS />
+                <div class="form-actions">
+                    <button type="submit" class="button-primary" disabled=blocked>
+                        {move || {
+                            if submit.pending().get() { "Saving\u{2026}" } else { when.get().submit_label() }
+                        }}
+                    </button>
+                </div>
+            </section>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Platform, Target, TargetId};
+
+    fn post_with(statuses: &[TargetStatus], notice: Option<&str>) -> Post {
+        let now = chrono::Utc::now();
+        Post {
+            id: PostId(Uuid::nil()),
+            text: "Hello".into(),
+            media: Vec::new(),
+            scheduled_at: None,
+            targets: statuses
+                .iter()
+                .map(|status| Target {
+                    id: TargetId(Uuid::nil()),
+                    connection_id: None,
+                    platform: Platform::X,
+                    account_handle: "ana".into(),
+                    text: None,
+                    status: *status,
+                    external_id: None,
+                    url: None,
+                    error: None,
+                    attempts: 0,
+                    due_at: None,
+                    next_attempt_at: None,
+                    published_at: None,
+                })
+                .collect(),
+            logs: Vec::new(),
+            notice: notice.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn only_a_post_that_has_not_started_is_edited_in_place() {
+        assert!(editable(&post_with(&[], None)));
+        assert!(editable(&post_with(
+            &[TargetStatus::Draft, TargetStatus::Scheduled],
+            None
+        )));
+        assert!(!editable(&post_with(
+            &[TargetStatus::Scheduled, TargetStatus::Published],
+            None
+        )));
+        assert!(!editable(&post_with(&[TargetStatus::Failed], None)));
+    }
+
+    #[test]
+    fn the_detail_link_carries_the_notice_encoded() {
+        let plain = post_with(&[], None);
+        assert_eq!(detail_path(&plain), format!("/posts/{}", Uuid::nil()));
+        let noticed = post_with(&[], Some("02:30 happens twice & more"));
+        let path = detail_path(&noticed);
+        assert!(
+            path.starts_with(&format!("/posts/{}?notice=", Uuid::nil())),
+            "{path}"
+        );
+        assert!(!path.contains(' ') && !path.contains("& "), "{path}");
+    }
+}

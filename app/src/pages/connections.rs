@@ -1,0 +1,230 @@
+//! `/connections`: every platform this installation knows, whether it can be connected, and
+//! the user's accounts on it. Connecting sends the browser to the platform's consent page; the
+//! platform sends it back here with `?connected=@handle` or `?error=<message>`.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::connections::{AuthorizeConnection, DisconnectConnection, load_connections};
+use crate::components::browser::go_to;
+use crate::components::confirm_button::ConfirmButton;
+use crate::components::form::last_error;
+use crate::components::notice::{Notice, Tone};
+use crate::types::{
+    Availability, Connection, ConnectionStatus, ConnectionsOverview, Platform, PlatformOption,
+};
+
+#[component]
+pub fn Connections() -> impl IntoView {
+    let authorize = ServerAction::<AuthorizeConnection>::new();
+    let disconnect = ServerAction::<DisconnectConnection>::new();
+    let overview = Resource::new(move || disconnect.version().get(), |_| load_connections());
+    // The consent page is another site: the browser leaves the app to get there.
+    Effect::new(move |_| {
+        if let Some(Ok(to)) = authorize.value().get() {
+            go_to(&to.url);
+        }
+    });
+    let authorize_error = last_error(authorize);
+    let disconnect_error = last_error(disconnect);
+    let query = use_query_map();
+    let connected = move || query.read().get("connected");
+    let refused = move || query.read().get("error");
+
+    view! {
+        <header class="page-header">
+            <h1 class="page-title">"Connections"</h1>
+            <p class="page-lead">"The accounts Picscripterai posts to."</p>
+        </header>
+        {move || connected().map(|handle| view! { <Notice tone=Tone::Success message=format!("Connected {handle}.") /> })}
+        {move || refused().map(|message| view! { <Notice tone=Tone::Error message /> })}
+        {move || authorize_error.get().map(|error| view! { <Notice tone=Tone::Error message=error.to_string() /> })}
+        {move || disconnect_error.get().map(|error| view! { <Notice tone=Tone::Error message=error.to_string() /> })}
+        <Transition fallback=|| view! { <p class="field-hint">"Loading accounts\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => Either::Left(view! { <PlatformList overview authorize disconnect /> }),
+                    Err(error) => Either::Right(view! { <Notice tone=Tone::Error message=error.to_string() /> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PlatformList(
+    overview: ConnectionsOverview,
+    authorize: ServerAction<AuthorizeConnection>,
+    disconnect: ServerAction<DisconnectConnection>,
+) -> impl IntoView {
+    let ConnectionsOverview {
+        platforms,
+        connections,
+    } = overview;
+    platforms
+        .into_iter()
+        .map(|option| {
+            let accounts: Vec<Connection> = connections
+                .iter()
+                .filter(|connection| connection.platform == option.platform)
+                .cloned()
+                .collect();
+            view! { <PlatformCard option accounts authorize disconnect /> }
+        })
+        .collect_view()
+}
+
+#[component]
+fn PlatformCard(
+    option: PlatformOption,
+    accounts: Vec<Connection>,
+    authorize: ServerAction<AuthorizeConnection>,
+    disconnect: ServerAction<DisconnectConnection>,
+) -> impl IntoView {
+    let title_id = format!("platform-{}", option.platform.as_str());
+    let labelled_by = title_id.clone();
+    let platform = option.platform;
+    let action = match option.availability {
+        Availability::Available => Either::Left(view! {
+            <button
+                type="button"
+                class="button-primary"
+                disabled=move || authorize.pending().get()
+                on:click=move |_| {
+                    authorize.dispatch(AuthorizeConnection { platform });
+                }
+            >
+                {format!("Connect {}", option.name)}
+            </button>
+        }),
+        Availability::NotConfigured => {
+            Either::Right(view! { <p class="platform-note">"Not configured by the operator"</p> })
+        }
+        Availability::ComingSoon => {
+            Either::Right(view! { <p class="platform-note">"Coming soon"</p> })
+        }
+    };
+    let has_accounts = !accounts.is_empty();
+    view! {
+        <section class="platform-card" aria-labelledby=labelled_by>
+            <header class="platform-card-header">
+                <h2 id=title_id class="platform-name">{option.name.clone()}</h2>
+                {action}
+            </header>
+            {has_accounts
+                .then(|| {
+                    view! {
+                        <ul class="account-list">
+                            {accounts
+                                .into_iter()
+                                .map(|account| view! { <AccountRow account authorize disconnect /> })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
+        </section>
+    }
+}
+
+#[component]
+fn AccountRow(
+    account: Connection,
+    authorize: ServerAction<AuthorizeConnection>,
+    disconnect: ServerAction<DisconnectConnection>,
+) -> impl IntoView {
+    let handle = format!("@{}", account.handle);
+    let name = account
+        .display_name
+        .clone()
+        .unwrap_or_else(|| handle.clone());
+    let platform: Platform = account.platform;
+    let id = account.id;
+    let needs_reconnect = account.status == ConnectionStatus::NeedsReconnect;
+    let initial = name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    let avatar =
+        view! { <Avatar url=account.avatar_url alt=format!("Avatar of {handle}") initial /> };
+    let status = if needs_reconnect {
+        Either::Left(view! { <span class="badge badge-failed">"Needs reconnect"</span> })
+    } else {
+        Either::Right(view! { <span class="badge badge-published">"Active"</span> })
+    };
+    view! {
+        <li class="account-row">
+            {avatar}
+            <div class="account-who">
+                <span class="account-name">{name.clone()}</span>
+                <span class="account-handle">{handle.clone()}</span>
+            </div>
+            {status}
+            <div class="account-actions">
+                {needs_reconnect
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="button-primary"
+                                aria-label=format!("Reconnect {handle}")
+                                disabled=move || authorize.pending().get()
+                                on:click=move |_| {
+                                    authorize.dispatch(AuthorizeConnection { platform });
+                                }
+                            >
+                                "Reconnect"
+                            </button>
+                        }
+                    })}
+                <ConfirmButton
+                    label="Disconnect"
+                    aria_label=format!("Disconnect {handle}")
+                    question=format!("Disconnect {handle}? Its scheduled posts will be cancelled.")
+                    confirm_label="Yes, disconnect"
+                    pending=disconnect.pending()
+                    on_confirm=Callback::new(move |()| {
+                        disconnect.dispatch(DisconnectConnection { id });
+                    })
+                />
+            </div>
+        </li>
+    }
+}
+
+/// The account's picture over its initial. The picture stays invisible until it has loaded, so
+/// one that cannot load (a platform's image host down, say) leaves the initial, not a broken
+/// image icon.
+#[component]
+fn Avatar(url: Option<String>, alt: String, initial: String) -> impl IntoView {
+    let loaded = RwSignal::new(false);
+    let image = NodeRef::<leptos::html::Img>::new();
+    // A picture that loaded before the page became interactive fired `load` unheard.
+    Effect::new(move |_| {
+        if let Some(image) = image.get()
+            && image.complete()
+            && image.natural_width() > 0
+        {
+            loaded.set(true);
+        }
+    });
+    view! {
+        <span class="account-avatar">
+            <span aria-hidden="true">{initial}</span>
+            {url
+                .map(|url| {
+                    view! {
+                        <img
+                            class="account-avatar-img"
+                            class:account-avatar-img-loaded=move || loaded.get()
+                            node_ref=image
+                            src=url
+                            alt=alt
+                            on:load=move |_| loaded.set(true)
+                        />
+                    }
+                })}
+        </span>
+    }
+}

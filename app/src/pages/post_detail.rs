@@ -1,0 +1,342 @@
+//! `/posts/:id`: one post, where it stands on each account, what happened while publishing it,
+//! and what can still be done (retry, cancel, duplicate, edit & repost, delete). While a
+//! target is still on its way out, the page looks again every two seconds, so a scheduled post
+//! turns into a published one before the user's eyes.
+
+use std::time::Duration;
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use uuid::Uuid;
+
+use crate::api::posts::{CancelPost, DeletePost, DuplicatePost, RetryTarget, get_post};
+use crate::components::confirm_button::ConfirmButton;
+use crate::components::form::last_error;
+use crate::components::notice::{Notice, Tone};
+use crate::components::polling::refresh_while;
+use crate::components::status_badge::{StatusBadge, moves_on_its_own};
+use crate::components::timestamp::Timestamp;
+use crate::types::{ApiError, LogLevel, LogLine, Post, PostId, Target, TargetId, TargetStatus};
+
+/// The actions of the page, created outside the part that refreshes so that their state (a
+/// pending delete question, say) survives a refresh.
+#[derive(Clone, Copy)]
+struct Actions {
+    retry: ServerAction<RetryTarget>,
+    cancel: ServerAction<CancelPost>,
+    duplicate: ServerAction<DuplicatePost>,
+    delete: ServerAction<DeletePost>,
+    asking_delete: RwSignal<bool>,
+}
+
+#[component]
+pub fn PostDetail() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+            .map(PostId)
+    };
+    let query = use_query_map();
+    let notice = move || query.read().get("notice");
+    let actions = Actions {
+        retry: ServerAction::new(),
+        cancel: ServerAction::new(),
+        duplicate: ServerAction::new(),
+        delete: ServerAction::new(),
+        asking_delete: RwSignal::new(false),
+    };
+    let post = Resource::new(
+        move || {
+            (
+                id(),
+                actions.retry.version().get(),
+                actions.cancel.version().get(),
+            )
+        },
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_post(id).await,
+                None => Err(ApiError::NotFound),
+            }
+        },
+    );
+    refresh_while(
+        move || {
+            post.with(|post| {
+                matches!(post, Some(Ok(post)) if post.targets.iter().any(|target| moves_on_its_own(target.status)))
+            })
+        },
+        Duration::from_secs(2),
+        move || post.refetch(),
+    );
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(copy)) = actions.duplicate.value().get() {
+            navigate(&format!("/posts/{}", copy.id.0), Default::default());
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = actions.delete.value().get() {
+            navigate("/posts", Default::default());
+        }
+    });
+    let errors = [
+        last_error(actions.retry),
+        last_error(actions.cancel),
+        last_error(actions.duplicate),
+        last_error(actions.delete),
+    ];
+
+    view! {
+        <header class="page-header">
+            <h1 class="page-title">"Post"</h1>
+            <p class="page-lead"><A href="/posts">"All posts"</A></p>
+        </header>
+        {move || notice().map(|message| view! { <Notice tone=Tone::Success message /> })}
+        {errors
+            .into_iter()
+            .map(|error| {
+                move || error.get().map(|error| view! { <Notice tone=Tone::Error message=error.to_string() /> })
+            })
+            .collect_view()}
+        <Transition fallback=|| view! { <p class="field-hint">"Loading the post\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                match post.await {
+                    Ok(post) => Either::Left(view! { <PostView post actions /> }),
+                    Err(error) => Either::Right(view! { <Notice tone=Tone::Error message=error.to_string() /> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PostView(post: Post, actions: Actions) -> impl IntoView {
+    let id = post.id;
+    let cancellable = post.targets.iter().any(|target| {
+        matches!(
+            target.status,
+            TargetStatus::Scheduled | TargetStatus::Retrying | TargetStatus::WaitingReconnect
+        )
+    });
+    let text = if post.text.trim().is_empty() {
+        "(No text)".to_owned()
+    } else {
+        post.text.clone()
+    };
+    let handles: Vec<(TargetId, String)> = post
+        .targets
+        .iter()
+        .map(|target| (target.id, format!("@{}", target.account_handle)))
+        .collect();
+    view! {
+        <div class="actions-bar" role="group" aria-label="Post actions">
+            {cancellable
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="button-secondary"
+                            disabled=move || actions.cancel.pending().get()
+                            on:click=move |_| {
+                                actions.cancel.dispatch(CancelPost { id });
+                            }
+                        >
+                            "Cancel"
+                        </button>
+                    }
+                })}
+            <button
+                type="button"
+                class="button-secondary"
+                disabled=move || actions.duplicate.pending().get()
+                on:click=move |_| {
+                    actions.duplicate.dispatch(DuplicatePost { id });
+                }
+            >
+                "Duplicate"
+            </button>
+            <A href=format!("/compose?from={}", id.0) attr:class="button-secondary">"Edit & repost"</A>
+            <ConfirmButton
+                label="Delete"
+                question="Delete this post? Scheduled targets will not go out."
+                confirm_label="Yes, delete"
+                asking=actions.asking_delete
+                pending=actions.delete.pending()
+                on_confirm=Callback::new(move |()| {
+                    actions.delete.dispatch(DeletePost { id });
+                })
+            />
+        </div>
+        <section class="panel" aria-labelledby="post-content-title">
+            <h2 id="post-content-title" class="panel-title">"Content"</h2>
+            <p class="post-text">{text}</p>
+            {(!post.media.is_empty())
+                .then(|| {
+                    view! {
+                        <ul class="post-images">
+                            {post
+                                .media
+                                .iter()
+                                .enumerate()
+                                .map(|(index, image)| {
+                                    view! {
+                                        <li>
+                                            <img class="post-image" src=image.url.clone() alt=format!("Image {}", index + 1) />
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
+            <p class="post-meta">
+                "Created " <Timestamp at=post.created_at />
+                {post.scheduled_at.map(|at| view! { " \u{b7} scheduled for " <Timestamp at /> })}
+            </p>
+        </section>
+        <section class="panel" aria-labelledby="post-targets-title">
+            <h2 id="post-targets-title" class="panel-title">"Accounts"</h2>
+            <TargetTable post_id=id targets=post.targets retry=actions.retry />
+        </section>
+        <section class="panel" aria-labelledby="post-log-title">
+            <h2 id="post-log-title" class="panel-title">"Job log"</h2>
+            <JobLog lines=post.logs handles />
+        </section>
+    }
+}
+
+#[component]
+fn TargetTable(
+    post_id: PostId,
+    targets: Vec<Target>,
+    retry: ServerAction<RetryTarget>,
+) -> impl IntoView {
+    if targets.is_empty() {
+        return Either::Left(
+            view! { <p class="field-hint">"No account chosen yet: edit the post to choose one."</p> },
+        );
+    }
+    Either::Right(view! {
+        <div class="table-scroll">
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Account"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Link"</th>
+                        <th scope="col">"Error"</th>
+                        <th scope="col">"Attempts"</th>
+                        <th scope="col">"Next attempt"</th>
+                        <th scope="col">"Actions"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {targets
+                        .into_iter()
+                        .map(|target| view! { <TargetRow post_id target retry /> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    })
+}
+
+#[component]
+fn TargetRow(post_id: PostId, target: Target, retry: ServerAction<RetryTarget>) -> impl IntoView {
+    let handle = format!("@{}", target.account_handle);
+    let platform = target.platform.display_name();
+    let target_id = target.id;
+    let link = target
+        .url
+        .clone()
+        .filter(|_| target.status == TargetStatus::Published)
+        .map(|url| {
+            view! { <a href=url>{format!("View on {platform}")}</a> }
+        });
+    let failed = target.status == TargetStatus::Failed;
+    view! {
+        <tr>
+            <th scope="row">{format!("{handle} on {platform}")}</th>
+            <td><StatusBadge target=target.clone() /></td>
+            <td>{link}</td>
+            <td class="target-error">{target.error.clone()}</td>
+            <td>{target.attempts}</td>
+            <td>{target.next_attempt_at.map(|at| view! { <Timestamp at /> })}</td>
+            <td>
+                {failed
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="button-secondary"
+                                aria-label=format!("Retry {handle}")
+                                disabled=move || retry.pending().get()
+                                on:click=move |_| {
+                                    retry.dispatch(RetryTarget { id: post_id, target_id });
+                                }
+                            >
+                                "Retry"
+                            </button>
+                        }
+                    })}
+            </td>
+        </tr>
+    }
+}
+
+fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Info => "Info",
+        LogLevel::Warn => "Warning",
+        LogLevel::Error => "Error",
+    }
+}
+
+#[component]
+fn JobLog(lines: Vec<LogLine>, handles: Vec<(TargetId, String)>) -> impl IntoView {
+    if lines.is_empty() {
+        return Either::Left(view! { <p class="field-hint">"Nothing has happened yet."</p> });
+    }
+    let account = move |line: &LogLine| {
+        line.target_id
+            .and_then(|id| handles.iter().find(|(target, _)| *target == id))
+            .map(|(_, handle)| handle.clone())
+    };
+    Either::Right(view! {
+        <div class="table-scroll">
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Level"</th>
+                        <th scope="col">"Account"</th>
+                        <th scope="col">"Message"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {lines
+                        .into_iter()
+                        .map(|line| {
+                            let who = account(&line);
+                            view! {
+                                <tr>
+                                    <td><Timestamp at=line.at /></td>
+                                    <td class=format!("log-level log-level-{}", line.level.as_str())>{level_name(line.level)}</td>
+                                    <td>{who}</td>
+                                    <td>{line.message}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    })
+}

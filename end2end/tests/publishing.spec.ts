@@ -1,0 +1,130 @@
+import { expect, test, type Page } from "@playwright/test";
+import { register, uniqueEmail, waitForHydration, watchForPageErrors } from "./helpers";
+
+// The server runs with `--sandbox` (run.sh): X is the built-in fake under /sandbox/x.
+
+/** Connects a sandbox X account through the real OAuth round trip (the fake's consent page). */
+async function connectSandboxX(page: Page, username: string): Promise<void> {
+  await page.goto("/connections");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Connect X" }).click();
+  await expect(page.getByRole("heading", { name: /Sandbox X — authorize/ })).toBeVisible();
+  await page.getByLabel("Sandbox account").fill(username);
+  await page.getByRole("button", { name: "Authorize app" }).click();
+  await expect(page).toHaveURL(/\/connections\?connected=/);
+  await expect(page.getByText(`Connected @${username}.`)).toBeVisible();
+}
+
+/** `YYYY-MM-DDTHH:MM` of `at` in `zone`, as a datetime-local field takes it. */
+function wallClock(at: Date, zone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    })
+      .formatToParts(at)
+      .map((part) => [part.type, part.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+async function compose(page: Page, text: string, username: string): Promise<void> {
+  await page.goto("/compose");
+  await waitForHydration(page);
+  await page.getByLabel("Text", { exact: true }).fill(text);
+  await page.getByLabel(`@${username} on X`).check();
+}
+
+test("connect a sandbox X account, publish a post with an image, open its link", async ({ page }) => {
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("publish"));
+  await expect(page.getByRole("note")).toContainText("Sandbox");
+  const username = `shop${Date.now() % 1_000_000}`;
+  await connectSandboxX(page, username);
+
+  await compose(page, `Fresh mugs, just fired ${Date.now()}`, username);
+  await page.getByLabel("Images").setInputFiles("fixtures/mug.png");
+  await expect(page.getByRole("img", { name: "Image 1" })).toBeVisible();
+  await expect(page.getByText(/\/280/)).toBeVisible();
+  await page.getByRole("button", { name: "Publish now" }).click();
+
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 20_000 });
+  const link = page.getByRole("link", { name: "View on X" });
+  const href = await link.getAttribute("href");
+  expect(href).toContain(`/sandbox/x/${username}/status/`);
+  await page.goto(href!);
+  await expect(page.getByText("Fresh mugs, just fired")).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("a post scheduled a few seconds ahead goes out while the page watches", async ({ page }) => {
+  test.setTimeout(120_000);
+  await register(page, uniqueEmail("schedule"));
+  const username = `later${Date.now() % 1_000_000}`;
+  await connectSandboxX(page, username);
+  await compose(page, `Going out on time ${Date.now()}`, username);
+  await page.getByLabel("Schedule", { exact: true }).check();
+  // The field takes a wall-clock time in the user's zone (registration took the browser's).
+  const hint = await page.getByText(/the time zone in your settings/).textContent();
+  const zone = /In (\S+),/.exec(hint ?? "")?.[1] ?? "UTC";
+  // The form takes whole minutes: the first minute at least 15 seconds from now.
+  const due = new Date(Math.ceil((Date.now() + 15_000) / 60_000) * 60_000);
+  const local = wallClock(due, zone);
+  await page.getByLabel("Date and time (your time zone)").fill(local);
+  await page.getByRole("button", { name: "Schedule post" }).click();
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  const url = page.url();
+  await expect(page.getByText(/^Scheduled for/).first()).toBeVisible();
+  // No reload: the page polls and the status changes by itself.
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 100_000 });
+  expect(page.url()).toBe(url);
+  expect(Date.now()).toBeGreaterThanOrEqual(due.getTime());
+});
+
+test("a failing post shows why, and Retry publishes it", async ({ page }) => {
+  await register(page, uniqueEmail("retry"));
+  const username = `fails${Date.now() % 1_000_000}`;
+  await connectSandboxX(page, username);
+
+  // Arm a failure on the sandbox's control page: X refuses the next post as invalid.
+  await page.goto("/sandbox/x/_control");
+  await page.getByLabel("Make the next post").selectOption("validation");
+  await page.getByRole("button", { name: "Arm this failure" }).click();
+  await expect(page.getByRole("status")).toContainText("1 failure(s) armed");
+
+  await compose(page, `This one fails first ${Date.now()}`, username);
+  await page.getByRole("button", { name: "Publish now" }).click();
+  await expect(page.getByText("Failed", { exact: true }).first()).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByText("X refused the post: The Tweet contains an invalid URL.").first()).toBeVisible();
+  await page.getByRole("button", { name: `Retry @${username}` }).click();
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 20_000 });
+});
+
+test("the new pages label every control", async ({ page }) => {
+  await register(page, uniqueEmail("labels"));
+  const username = `named${Date.now() % 1_000_000}`;
+  await connectSandboxX(page, username);
+  for (const path of ["/connections", "/compose", "/posts"]) {
+    await page.goto(path);
+    await waitForHydration(page);
+    const problems = await page.evaluate(() => {
+      const found: string[] = [];
+      for (const control of document.querySelectorAll<HTMLInputElement>("input, select, textarea")) {
+        if (control.type === "hidden") continue;
+        if (!control.labels || control.labels.length === 0) found.push(`unlabelled ${control.outerHTML}`);
+      }
+      for (const element of document.querySelectorAll<HTMLElement>("button, a")) {
+        const name = (element.getAttribute("aria-label") ?? element.textContent ?? "").trim();
+        if (!name) found.push(`nameless ${element.outerHTML}`);
+      }
+      return found;
+    });
+    expect(problems, path).toEqual([]);
+  }
+});

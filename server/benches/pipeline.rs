@@ -1,0 +1,1290 @@
+//! The publishing pipeline end to end, set against the Node design's queue figures
+//! (`/work/shared/bench-anchors/README.md`: BullMQ `http`, `delayed` and `memory`, and RSS).
+//!
+//! It runs the release binary (`SERVER_BIN`; default `$CARGO_TARGET_DIR/release/picscripter`,
+//! else `target/release/picscripter`; a relative path is taken from the workspace root) against
+//! the X fake served in this process on 127.0.0.1 (a fresh one per set-up), which answers every
+//! call in 20 ms and never rate-limits. Two set-ups, each with `WORKER_CONCURRENCY=50` and the
+//! rate limits out of the way:
+//! - `sqlite-local`: one `picscripter serve` (workers inside, in-process queue), SQLite in a
+//!   fresh temporary `DATA_DIR`;
+//! - `postgres-redis`: `picscripter serve --no-workers` (the web process) and `picscripter
+//!   worker`, on a fresh PostgreSQL database and a fresh Redis key prefix.
+//!
+//! For each it registers a user, connects an X account through the fake, and measures:
+//! - `jobs_per_sec`: 20,000 posts scheduled "now", created through `POST /api/posts` by 50
+//!   client loops, from the first create until the fake holds them all; `create_per_sec`: the
+//!   creates alone;
+//! - `lateness_p50_ms`, `lateness_p99_ms`, `lateness_max_ms`: 5,000 posts due evenly over 5 s,
+//!   starting 15 s out; from each post's due time until the fake created it (so X's 20 ms are
+//!   included);
+//! - `redis_bytes_per_job` (postgres-redis only): growth of Redis `used_memory` per post waiting
+//!   in the queue (10,000 posts due in an hour), and `MEMORY USAGE` of the waiting set per job;
+//! - RSS (VmRSS, MiB) of each process after the runs: `rss_mib` for the single sqlite-local
+//!   process, `rss_web_mib` and `rss_worker_mib` for postgres-redis.
+//!
+//! Output: one `setup.figure: value` line per figure as it is measured, a block of ratios to
+//! the Node figures (lines starting with `#`), and a last line of JSON with everything.
+//!
+//! Run it with `make bench` (which calls `cargo bench -p server --bench pipeline` with
+//! `SERVER_BIN` set), or by hand:
+//!
+//! ```text
+//! cargo build --release -p server && cargo bench -p server --bench pipeline
+//! ```
+//!
+//! It needs PostgreSQL (role `picscripter`/`picscripter`, allowed to create databases) and Redis
+//! on 127.0.0.1 (`.ci/services start`), and `psql` on the PATH. Without `--bench` among its
+//! arguments (as under `cargo test --all-targets`) it does nothing: it takes minutes and needs
+//! those services.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, anyhow, bail, ensure};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use fred::prelude::{ClientLike, KeysInterface, Pool, SortedSetsInterface as _};
+use fred::types::{ClusterHash, CustomCommand, InfoKind};
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use serde_json::{Map, Value, json};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use server::sandbox::x::XFake;
+
+const CLIENT_ID: &str = "bench-client";
+const CLIENT_SECRET: &str = "bench-secret";
+const PG_ADMIN_URL: &str = "postgres://picscripter:picscripter@127.0.0.1:5432/postgres";
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// How long the fake X takes to answer any call, as the Node `http` run's fake platform.
+const X_LATENCY: Duration = Duration::from_millis(20);
+const WORKER_CONCURRENCY: usize = 50;
+/// Concurrent `POST /api/posts` loops.
+const CLIENT_LOOPS: usize = 50;
+const THROUGHPUT_POSTS: usize = 20_000;
+const LATENESS_POSTS: usize = 5_000;
+const LATENESS_SPREAD: Duration = Duration::from_secs(5);
+/// How far out the first lateness post is due: room for the creates to finish first.
+const LATENESS_LEAD: Duration = Duration::from_secs(15);
+const MEMORY_POSTS: usize = 10_000;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(600);
+/// Give up early when no post reaches the fake for this long (publishing is failing).
+const STALL_TIMEOUT: Duration = Duration::from_secs(60);
+const POLL_EVERY: Duration = Duration::from_millis(10);
+const LOG_TAIL_LINES: usize = 40;
+/// Variables the children keep from this process's environment; everything else is set here,
+/// so an exported DATABASE_URL or RATE_LIMIT_* cannot leak into a run.
+const KEPT_VARS: &[&str] = &["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL"];
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> ExitCode {
+    if !std::env::args().any(|arg| arg == "--bench") {
+        println!("pipeline: skipped (run it with `cargo bench -p server --bench pipeline`)");
+        return ExitCode::SUCCESS;
+    }
+    // On Ctrl-C the run is dropped, so its guards still stop the processes and remove the
+    // temporary directory, database and Redis keys.
+    let outcome = tokio::select! {
+        outcome = run() => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("pipeline bench failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
+    let root = workspace_root();
+    let bin = server_bin(&root);
+    ensure!(
+        bin.is_file(),
+        "no server binary at {} (set SERVER_BIN, or build it: cargo build --release -p server)",
+        bin.display()
+    );
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        // The OAuth callback answers a redirect that we read, not follow.
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .context("the HTTP client cannot be built")?;
+
+    let version = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "picscripter (version unknown)".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |cores| cores.get());
+    println!(
+        "# {version} ({}), {cores} cores; X answers in {} ms; \
+         WORKER_CONCURRENCY={WORKER_CONCURRENCY} (bound {:.0} jobs/s); {CLIENT_LOOPS} client loops",
+        bin.display(),
+        X_LATENCY.as_millis(),
+        WORKER_CONCURRENCY as f64 / X_LATENCY.as_secs_f64(),
+    );
+
+    let mut report = Report::default();
+    for kind in Kind::ALL {
+        println!("# {}", kind.name());
+        // A fresh fake per set-up: its duplicate-content check scans every post it holds, so
+        // a second set-up on the first one's fake would pay for the first one's posts.
+        let (fake, fake_url, fake_server) = start_fake().await?;
+        let mut setup = start_processes(kind, &bin, &root, &fake_url, &client).await?;
+        let outcome = measure(&mut setup, &client, &fake, &mut report).await;
+        if outcome.is_err() {
+            setup.print_logs();
+        }
+        // Stops the processes, then removes the Redis keys, the database and the directory.
+        drop(setup);
+        fake_server.abort();
+        outcome.with_context(|| format!("the {} run failed", kind.name()))?;
+    }
+
+    report.print_comparison();
+    println!("{}", report.json());
+    Ok(())
+}
+
+/// The X fake on 127.0.0.1: answering every call in [`X_LATENCY`], never rate-limiting.
+/// Returns it, its base URL and the task serving it.
+async fn start_fake() -> Result<(XFake, String, tokio::task::JoinHandle<()>)> {
+    let fake = XFake::new(CLIENT_ID, CLIENT_SECRET);
+    fake.set_latency(X_LATENCY);
+    fake.set_rate_limit(u32::MAX);
+    let (addr, serving) = server::sandbox::serve(fake.router())
+        .await
+        .context("the X fake cannot listen on 127.0.0.1")?;
+    Ok((fake, format!("http://{addr}"), serving))
+}
+
+/// Everything one set-up measures, in order.
+async fn measure(
+    setup: &mut Setup,
+    client: &reqwest::Client,
+    fake: &XFake,
+    report: &mut Report,
+) -> Result<()> {
+    let kind = setup.kind;
+    let token = sign_in(client, &setup.base).await?;
+    let connection = connect_x(client, &setup.base, &token, fake, kind.x_username()).await?;
+
+    let throughput = throughput(setup, client, fake, &token, &connection).await?;
+    report.record(kind, "jobs_per_sec", throughput.jobs_per_sec);
+    report.record(kind, "create_per_sec", throughput.create_per_sec);
+
+    let lateness = lateness(setup, client, fake, &token, &connection).await?;
+    report.record(kind, "lateness_p50_ms", lateness.p50_ms);
+    report.record(kind, "lateness_p99_ms", lateness.p99_ms);
+    report.record(kind, "lateness_max_ms", lateness.max_ms);
+
+    if let Some(prefix) = setup.redis_prefix.clone() {
+        let redis = redis_bytes(setup, client, &token, &connection, &prefix).await?;
+        report.record(kind, "redis_bytes_per_job", redis.bytes_per_job);
+        if let Some(bytes) = redis.waiting_key_bytes_per_job {
+            report.record(kind, "redis_waiting_key_bytes_per_job", bytes);
+        }
+        report.record(kind, "redis_waiting_jobs", redis.waiting as f64);
+    }
+
+    setup.check_alive()?;
+    match &setup.worker {
+        None => report.record(kind, "rss_mib", rss_mib(setup.web.pid())?),
+        Some(worker) => {
+            report.record(kind, "rss_web_mib", rss_mib(setup.web.pid())?);
+            report.record(kind, "rss_worker_mib", rss_mib(worker.pid())?);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-ups and their processes.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    SqliteLocal,
+    PostgresRedis,
+}
+
+impl Kind {
+    const ALL: [Kind; 2] = [Kind::SqliteLocal, Kind::PostgresRedis];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::SqliteLocal => "sqlite-local",
+            Kind::PostgresRedis => "postgres-redis",
+        }
+    }
+
+    /// The sandbox X account of this set-up (at most 15 letters, digits or underscores).
+    fn x_username(self) -> &'static str {
+        match self {
+            Kind::SqliteLocal => "bench_sqlite",
+            Kind::PostgresRedis => "bench_pgredis",
+        }
+    }
+}
+
+/// One running set-up. Fields drop in declaration order: the processes stop first, then the
+/// Redis keys, the database and the directory (with the logs) go.
+struct Setup {
+    kind: Kind,
+    /// `http://127.0.0.1:<port>` of the web process.
+    base: String,
+    web: Child,
+    /// `None` when the web process runs the workers itself.
+    worker: Option<Child>,
+    redis_prefix: Option<String>,
+    _redis_keys: Option<RedisKeys>,
+    _database: Option<PgDatabase>,
+    _dir: TempDir,
+}
+
+impl Setup {
+    fn children(&self) -> impl Iterator<Item = &Child> {
+        std::iter::once(&self.web).chain(self.worker.as_ref())
+    }
+
+    fn check_alive(&mut self) -> Result<()> {
+        let children = std::iter::once(&mut self.web).chain(self.worker.as_mut());
+        for child in children {
+            if let Some(status) = child.exited() {
+                bail!("the {} process exited ({status})", child.name);
+            }
+        }
+        Ok(())
+    }
+
+    fn print_logs(&self) {
+        for child in self.children() {
+            eprintln!(
+                "--- the last {LOG_TAIL_LINES} lines of the {} process's log ({}) ---\n{}",
+                child.name,
+                child.log.display(),
+                child.log_tail()
+            );
+        }
+    }
+}
+
+/// Starts the processes of `kind` on fresh storage and waits until the web process is ready.
+async fn start_processes(
+    kind: Kind,
+    bin: &Path,
+    root: &Path,
+    fake_url: &str,
+    client: &reqwest::Client,
+) -> Result<Setup> {
+    // Declared first, dropped last: on an early return the processes stop before their
+    // storage goes.
+    let dir = TempDir::create()?;
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut env = common_env(&dir.path().join("data"), port, fake_url);
+    let (database, redis_keys) = match kind {
+        Kind::SqliteLocal => {
+            // Set but empty: wins over a `.env` and means "not configured".
+            env.push(("DATABASE_URL".to_owned(), String::new()));
+            env.push(("REDIS_URL".to_owned(), String::new()));
+            (None, None)
+        }
+        Kind::PostgresRedis => {
+            // Fail fast with a clear message rather than time out on /readyz.
+            let redis = redis_pool().await?;
+            let _ = ClientLike::quit(&redis).await;
+            let database = PgDatabase::create()?;
+            let prefix = format!("picscripter-bench:{}", Uuid::new_v4().simple());
+            env.push(("DATABASE_URL".to_owned(), database.url()));
+            env.push(("REDIS_URL".to_owned(), REDIS_URL.to_owned()));
+            env.push(("REDIS_PREFIX".to_owned(), prefix.clone()));
+            (Some(database), Some(RedisKeys { prefix }))
+        }
+    };
+
+    let web_args: &[&str] = match kind {
+        Kind::SqliteLocal => &["serve"],
+        Kind::PostgresRedis => &["serve", "--no-workers"],
+    };
+    let log = dir.path().join("web.log");
+    let mut web = Child::spawn("web", bin, web_args, &env, root, log)?;
+    // The web process migrates the database before it is ready; the worker starts after that.
+    wait_ready(client, &base, &mut web).await?;
+
+    let worker = match kind {
+        Kind::SqliteLocal => None,
+        Kind::PostgresRedis => {
+            let log = dir.path().join("worker.log");
+            let mut worker = Child::spawn("worker", bin, &["worker"], &env, root, log)?;
+            // The worker has no readiness endpoint; jobs wait in Redis until it takes them, so
+            // this only catches a worker that cannot start at all.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Some(status) = worker.exited() {
+                bail!(
+                    "the worker process exited at start ({status}):\n{}",
+                    worker.log_tail()
+                );
+            }
+            Some(worker)
+        }
+    };
+
+    Ok(Setup {
+        kind,
+        base,
+        web,
+        worker,
+        redis_prefix: redis_keys.as_ref().map(|keys| keys.prefix.clone()),
+        _redis_keys: redis_keys,
+        _database: database,
+        _dir: dir,
+    })
+}
+
+/// The variables both set-ups share; the database and queue ones are added per set-up.
+fn common_env(data_dir: &Path, port: u16, fake_url: &str) -> Vec<(String, String)> {
+    // 64 hex characters: above the 32 bytes JWT_SECRET needs.
+    let jwt_secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    [
+        ("DATA_DIR", data_dir.display().to_string()),
+        ("PICSCRIPTER_ADDR", format!("127.0.0.1:{port}")),
+        ("JWT_SECRET", jwt_secret),
+        // 32 random bytes, base64: the web and worker processes must share it.
+        ("ENCRYPTION_KEY", server::crypto::generate_key()),
+        ("X_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("X_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("X_AUTH_URL", fake_url.to_owned()),
+        ("X_API_URL", fake_url.to_owned()),
+        ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
+        ("RATE_LIMIT_API", "1000000/s".to_owned()),
+        ("RATE_LIMIT_AUTH", "1000000/s".to_owned()),
+        ("RATE_LIMIT_POST", "1000000/s".to_owned()),
+        ("RATE_LIMIT_OAUTH", "1000000/s".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str, web: &mut Child) -> Result<()> {
+    let started = Instant::now();
+    let url = format!("{base}/readyz");
+    loop {
+        let ready = client
+            .get(&url)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|response| response.status() == StatusCode::OK);
+        if ready {
+            return Ok(());
+        }
+        if let Some(status) = web.exited() {
+            bail!(
+                "the web process exited before it was ready ({status}):\n{}",
+                web.log_tail()
+            );
+        }
+        ensure!(
+            started.elapsed() < READY_TIMEOUT,
+            "the web process was not ready after {} s:\n{}",
+            READY_TIMEOUT.as_secs(),
+            web.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A child process, killed (and reaped) when dropped, its stdout and stderr in a log file.
+struct Child {
+    name: &'static str,
+    process: std::process::Child,
+    log: PathBuf,
+}
+
+impl Child {
+    fn spawn(
+        name: &'static str,
+        bin: &Path,
+        args: &[&str],
+        env: &[(String, String)],
+        cwd: &Path,
+        log: PathBuf,
+    ) -> Result<Self> {
+        let stdout = File::create(&log)
+            .with_context(|| format!("cannot create the log file {}", log.display()))?;
+        let stderr = stdout
+            .try_clone()
+            .with_context(|| format!("cannot share the log file {}", log.display()))?;
+        let mut command = Command::new(bin);
+        command
+            .args(args)
+            // The repository root, as `make bench` runs it: `Leptos.toml` is read from there.
+            .current_dir(cwd)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        for (var, value) in std::env::vars_os() {
+            let kept = var
+                .to_str()
+                .is_some_and(|var| KEPT_VARS.contains(&var) || var.starts_with("LEPTOS_"));
+            if kept {
+                command.env(var, value);
+            }
+        }
+        command.envs(
+            env.iter()
+                .map(|(var, value)| (var.as_str(), value.as_str())),
+        );
+        let process = command.spawn().with_context(|| {
+            format!(
+                "cannot start `{} {}` (the {name} process)",
+                bin.display(),
+                args.join(" ")
+            )
+        })?;
+        Ok(Self { name, process, log })
+    }
+
+    fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// How the process ended, if it has.
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.process.try_wait().ok().flatten()
+    }
+
+    fn log_tail(&self) -> String {
+        match std::fs::read(&self.log) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let lines: Vec<&str> = text.lines().collect();
+                lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+            }
+            Err(error) => format!("(cannot read {}: {error})", self.log.display()),
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        // SIGKILL by PID: nothing in flight is still needed, and the storage goes right after.
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// A directory under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn create() -> Result<Self> {
+        let path =
+            std::env::temp_dir().join(format!("picscripter-bench-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh PostgreSQL database, dropped (with its open connections) when this is dropped.
+struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    fn create() -> Result<Self> {
+        let name = format!("picscripter_bench_{}", Uuid::new_v4().simple());
+        psql(&format!("CREATE DATABASE \"{name}\"")).context(
+            "cannot create the benchmark database; is PostgreSQL running on 127.0.0.1:5432 \
+             (`.ci/services start`)?",
+        )?;
+        Ok(Self { name })
+    }
+
+    fn url(&self) -> String {
+        let (server, _) = PG_ADMIN_URL
+            .rsplit_once('/')
+            .expect("the admin URL ends with a database name");
+        format!("{server}/{}", self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        if let Err(error) = psql(&sql) {
+            eprintln!(
+                "warning: the database {} was not dropped: {error:#}",
+                self.name
+            );
+        }
+    }
+}
+
+/// Runs one statement as the admin role.
+fn psql(sql: &str) -> Result<()> {
+    let output = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            PG_ADMIN_URL,
+            "-c",
+            sql,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .context("cannot run psql (is it installed and on the PATH?)")?;
+    ensure!(
+        output.status.success(),
+        "psql -c {sql:?} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    Ok(())
+}
+
+/// The queue's keys under a fresh prefix, deleted when this is dropped.
+struct RedisKeys {
+    prefix: String,
+}
+
+impl Drop for RedisKeys {
+    fn drop(&mut self) {
+        let prefix = self.prefix.clone();
+        // Drop cannot await: a short-lived runtime on another thread deletes the keys.
+        let outcome = std::thread::spawn(move || -> Result<()> {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot build a runtime for the clean-up")?
+                .block_on(delete_redis_keys(&prefix))
+        })
+        .join();
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!(
+                "warning: the Redis keys under {} were not deleted: {error:#}",
+                self.prefix
+            ),
+            Err(_) => eprintln!(
+                "warning: deleting the Redis keys under {} panicked",
+                self.prefix
+            ),
+        }
+    }
+}
+
+async fn delete_redis_keys(prefix: &str) -> Result<()> {
+    let redis = redis_pool().await?;
+    let keys: Vec<String> = ["waiting", "leased", "tokens"]
+        .iter()
+        .map(|key| format!("{prefix}:{key}"))
+        .collect();
+    let deleted = KeysInterface::del::<(), _>(redis.next(), keys).await;
+    let _ = ClientLike::quit(&redis).await;
+    deleted.context("DEL of the queue's keys failed")
+}
+
+/// A connected Redis pool (the server's own settings), or a clear error within 5 s.
+async fn redis_pool() -> Result<Pool> {
+    let url = secrecy::SecretString::from(REDIS_URL.to_owned());
+    let pool = server::redis::connect(&url).context("the Redis URL does not parse")?;
+    match tokio::time::timeout(Duration::from_secs(5), ClientLike::wait_for_connect(&pool)).await {
+        Ok(Ok(())) => Ok(pool),
+        Ok(Err(error)) => Err(anyhow!(error).context(format!(
+            "cannot connect to Redis at {REDIS_URL} (`.ci/services start`)"
+        ))),
+        Err(_) => bail!("Redis does not answer at {REDIS_URL} (`.ci/services start`)"),
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .context("cannot bind a free port on 127.0.0.1")?;
+    Ok(listener
+        .local_addr()
+        .context("a bound socket has an address")?
+        .port())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the server crate sits inside the workspace")
+        .to_path_buf()
+}
+
+fn server_bin(root: &Path) -> PathBuf {
+    let bin = match std::env::var_os("SERVER_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+            .join("release")
+            .join("picscripter"),
+    };
+    // cargo runs benches from the package directory; relative paths mean the workspace root.
+    if bin.is_absolute() {
+        bin
+    } else {
+        root.join(bin)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API, as a client sees it.
+
+/// The answer's body, after checking its status.
+async fn body_of(response: reqwest::Response, expected: StatusCode, what: &str) -> Result<String> {
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .with_context(|| format!("{what}: the answer's body broke off"))?;
+    ensure!(
+        status == expected,
+        "{what} answered {status} (expected {expected}): {text}"
+    );
+    Ok(text)
+}
+
+async fn json_of(response: reqwest::Response, expected: StatusCode, what: &str) -> Result<Value> {
+    let text = body_of(response, expected, what).await?;
+    serde_json::from_str(&text).with_context(|| format!("{what} did not answer JSON: {text}"))
+}
+
+/// Registers a fresh user and signs in; returns the bearer token.
+async fn sign_in(client: &reqwest::Client, base: &str) -> Result<String> {
+    let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
+    let credentials = json!({ "email": email, "password": PASSWORD });
+    let response = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&credentials)
+        .send()
+        .await
+        .context("POST /api/auth/register was not answered")?;
+    body_of(response, StatusCode::CREATED, "POST /api/auth/register").await?;
+    let response = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&credentials)
+        .send()
+        .await
+        .context("POST /api/auth/login was not answered")?;
+    let body = json_of(response, StatusCode::OK, "POST /api/auth/login").await?;
+    body["token"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("the login answer has no token: {body}"))
+}
+
+/// Connects the sandbox X account `username` as a browser would (authorize, consent at the
+/// fake, back to the callback); returns the connection id.
+async fn connect_x(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    fake: &XFake,
+    username: &str,
+) -> Result<String> {
+    let response = client
+        .post(format!("{base}/api/connections/x/authorize"))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await
+        .context("POST /api/connections/x/authorize was not answered")?;
+    let body = json_of(
+        response,
+        StatusCode::OK,
+        "POST /api/connections/x/authorize",
+    )
+    .await?;
+    let authorize_url = body["url"]
+        .as_str()
+        .with_context(|| format!("the authorize answer has no url: {body}"))?;
+    let callback = fake
+        .authorize_directly(authorize_url, username)
+        .map_err(|problem| anyhow!("the X fake refused our authorize URL: {problem}"))?;
+
+    let response = client
+        .get(&callback)
+        .bearer_auth(token)
+        .send()
+        .await
+        .context("the OAuth callback was not answered")?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    ensure!(
+        status.is_redirection() && location.starts_with("/connections?connected="),
+        "the OAuth callback answered {status}, to {location:?}"
+    );
+
+    let response = client
+        .get(format!("{base}/api/connections"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .context("GET /api/connections was not answered")?;
+    let overview = json_of(response, StatusCode::OK, "GET /api/connections").await?;
+    overview["connections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|connection| connection["handle"] == username)
+        .and_then(|connection| connection["id"].as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("{username} is not among the connections: {overview}"))
+}
+
+/// The body of a post to `connection` with this text and schedule.
+fn new_post(connection: &str, text: String, schedule: Value) -> Value {
+    json!({ "text": text, "targets": [{ "connection_id": connection }], "schedule": schedule })
+}
+
+/// Creates every post in `bodies` through `POST /api/posts` from [`CLIENT_LOOPS`] concurrent
+/// loops; returns how long that took. Stops at the first refusal.
+async fn create_posts(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    bodies: Vec<Value>,
+) -> Result<Duration> {
+    let url: Arc<str> = Arc::from(format!("{base}/api/posts"));
+    let token: Arc<str> = Arc::from(token);
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut loops = JoinSet::new();
+    for _ in 0..CLIENT_LOOPS {
+        loops.spawn(create_loop(
+            client.clone(),
+            Arc::clone(&url),
+            Arc::clone(&token),
+            Arc::clone(&bodies),
+            Arc::clone(&next),
+        ));
+    }
+    while let Some(joined) = loops.join_next().await {
+        // On an error the set is dropped here, which aborts the other loops.
+        joined.context("a create loop panicked")??;
+    }
+    Ok(started.elapsed())
+}
+
+/// One client loop: takes the next index until none is left.
+async fn create_loop(
+    client: reqwest::Client,
+    url: Arc<str>,
+    token: Arc<str>,
+    bodies: Arc<Vec<Value>>,
+    next: Arc<AtomicUsize>,
+) -> Result<()> {
+    loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        let Some(body) = bodies.get(index) else {
+            return Ok(());
+        };
+        let response = client
+            .post(&*url)
+            .bearer_auth(&*token)
+            .json(body)
+            .send()
+            .await
+            .with_context(|| format!("POST /api/posts (post {index}) was not answered"))?;
+        // Read to the end, so the connection goes back to the pool.
+        body_of(response, StatusCode::CREATED, "POST /api/posts").await?;
+    }
+}
+
+/// Waits until the fake holds `expected` posts in all; fails if a process dies, if nothing
+/// arrives for [`STALL_TIMEOUT`], or after [`PUBLISH_TIMEOUT`].
+async fn wait_for_posts(setup: &mut Setup, fake: &XFake, expected: usize) -> Result<()> {
+    let started = Instant::now();
+    let mut last_count = fake.post_count();
+    let mut last_progress = Instant::now();
+    let mut last_check = Instant::now();
+    loop {
+        let count = fake.post_count();
+        if count >= expected {
+            return Ok(());
+        }
+        if count != last_count {
+            last_count = count;
+            last_progress = Instant::now();
+        }
+        ensure!(
+            started.elapsed() < PUBLISH_TIMEOUT,
+            "after {} s the X fake is still {} posts short",
+            PUBLISH_TIMEOUT.as_secs(),
+            expected - count
+        );
+        ensure!(
+            last_progress.elapsed() < STALL_TIMEOUT,
+            "no post reached the X fake for {} s, {} still missing: is publishing failing?",
+            STALL_TIMEOUT.as_secs(),
+            expected - count
+        );
+        if last_check.elapsed() >= Duration::from_secs(1) {
+            setup.check_alive()?;
+            last_check = Instant::now();
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measurements.
+
+struct Throughput {
+    jobs_per_sec: f64,
+    create_per_sec: f64,
+}
+
+/// [`THROUGHPUT_POSTS`] posts "now": from the first create until X has them all.
+async fn throughput(
+    setup: &mut Setup,
+    client: &reqwest::Client,
+    fake: &XFake,
+    token: &str,
+    connection: &str,
+) -> Result<Throughput> {
+    let name = setup.kind.name();
+    let bodies: Vec<Value> = (0..THROUGHPUT_POSTS)
+        .map(|n| new_post(connection, format!("bench {name} {n}"), json!("now")))
+        .collect();
+    let expected = fake.post_count() + THROUGHPUT_POSTS;
+    let started = Instant::now();
+    let creating = create_posts(client, &setup.base, token, bodies).await?;
+    wait_for_posts(setup, fake, expected).await?;
+    let elapsed = started.elapsed();
+    Ok(Throughput {
+        jobs_per_sec: per_sec(THROUGHPUT_POSTS, elapsed),
+        create_per_sec: per_sec(THROUGHPUT_POSTS, creating),
+    })
+}
+
+struct Lateness {
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// [`LATENESS_POSTS`] posts due evenly over [`LATENESS_SPREAD`] from T0 = now +
+/// [`LATENESS_LEAD`]: how long after its due time each reached X.
+async fn lateness(
+    setup: &mut Setup,
+    client: &reqwest::Client,
+    fake: &XFake,
+    token: &str,
+    connection: &str,
+) -> Result<Lateness> {
+    let name = setup.kind.name();
+    // Whole milliseconds, so the due times sent (RFC 3339 with milliseconds) are exact.
+    let lead_ms = i64::try_from(LATENESS_LEAD.as_millis()).expect("the lead fits in i64");
+    let spread_ms = i64::try_from(LATENESS_SPREAD.as_millis()).expect("the spread fits in i64");
+    let posts = i64::try_from(LATENESS_POSTS).expect("the post count fits in i64");
+    let t0 = DateTime::from_timestamp_millis(Utc::now().timestamp_millis() + lead_ms)
+        .context("T0 is out of chrono's range")?;
+    let due: Vec<DateTime<Utc>> = (0..posts)
+        .map(|i| t0 + TimeDelta::milliseconds(spread_ms * i / posts))
+        .collect();
+    let bodies: Vec<Value> = due
+        .iter()
+        .enumerate()
+        .map(|(i, at)| {
+            let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
+            new_post(connection, format!("late {name} {i}"), json!({ "at": at }))
+        })
+        .collect();
+
+    let expected = fake.post_count() + LATENESS_POSTS;
+    create_posts(client, &setup.base, token, bodies).await?;
+    let created = Utc::now();
+    if created > t0 {
+        eprintln!(
+            "warning: {name}: the scheduled posts were created {} ms after the first was due; \
+             lateness is computed anyway",
+            (created - t0).num_milliseconds()
+        );
+    }
+    wait_for_posts(setup, fake, expected).await?;
+
+    let prefix = format!("late {name} ");
+    let published: HashMap<String, DateTime<Utc>> = fake
+        .posts()
+        .into_iter()
+        .filter(|post| post.text.starts_with(&prefix))
+        .map(|post| (post.text, post.created_at))
+        .collect();
+    let mut lateness_ms = Vec::with_capacity(LATENESS_POSTS);
+    for (i, at) in due.iter().enumerate() {
+        let text = format!("{prefix}{i}");
+        let published_at = published
+            .get(&text)
+            .with_context(|| format!("{text:?} never reached the X fake"))?;
+        let late_us = (*published_at - *at)
+            .num_microseconds()
+            .context("a lateness beyond i64 microseconds")?;
+        lateness_ms.push(late_us as f64 / 1000.0);
+    }
+    lateness_ms.sort_by(f64::total_cmp);
+    Ok(Lateness {
+        p50_ms: percentile(&lateness_ms, 50.0),
+        p99_ms: percentile(&lateness_ms, 99.0),
+        max_ms: lateness_ms.last().copied().unwrap_or(f64::NAN),
+    })
+}
+
+struct RedisBytes {
+    bytes_per_job: f64,
+    waiting_key_bytes_per_job: Option<f64>,
+    /// Jobs in the waiting set after the creates (should be [`MEMORY_POSTS`]).
+    waiting: u64,
+}
+
+/// Redis memory per waiting job: [`MEMORY_POSTS`] posts due in an hour, `used_memory` before
+/// and after.
+async fn redis_bytes(
+    setup: &Setup,
+    client: &reqwest::Client,
+    token: &str,
+    connection: &str,
+    prefix: &str,
+) -> Result<RedisBytes> {
+    let name = setup.kind.name();
+    let redis = redis_pool().await?;
+    let waiting_key = format!("{prefix}:waiting");
+    let before = used_memory(&redis).await?;
+
+    let due = (Utc::now() + TimeDelta::hours(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let bodies: Vec<Value> = (0..MEMORY_POSTS)
+        .map(|i| new_post(connection, format!("idle {name} {i}"), json!({ "at": due })))
+        .collect();
+    // A create answers after its commit and its enqueue; the pause lets Redis settle.
+    create_posts(client, &setup.base, token, bodies).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let after = used_memory(&redis).await?;
+    let waiting = redis
+        .next()
+        .zcard::<u64, _>(waiting_key.as_str())
+        .await
+        .context("ZCARD of the waiting set failed")?;
+    if waiting != MEMORY_POSTS as u64 {
+        eprintln!(
+            "warning: {name}: {waiting} jobs wait in {waiting_key}, {MEMORY_POSTS} were expected"
+        );
+    }
+    // SAMPLES 0: count every member, not an estimate from a sample.
+    let usage = redis
+        .next()
+        .custom::<Option<u64>, String>(
+            CustomCommand::new_static("MEMORY", ClusterHash::FirstKey, false),
+            vec![
+                "USAGE".to_owned(),
+                waiting_key.clone(),
+                "SAMPLES".to_owned(),
+                "0".to_owned(),
+            ],
+        )
+        .await;
+    let waiting_key_bytes = match usage {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("warning: MEMORY USAGE {waiting_key} failed: {error}");
+            None
+        }
+    };
+    let _ = ClientLike::quit(&redis).await;
+
+    Ok(RedisBytes {
+        bytes_per_job: (after as f64 - before as f64) / MEMORY_POSTS as f64,
+        waiting_key_bytes_per_job: waiting_key_bytes
+            .map(|bytes| bytes as f64 / MEMORY_POSTS as f64),
+        waiting,
+    })
+}
+
+async fn used_memory(redis: &Pool) -> Result<u64> {
+    let info = redis
+        .next()
+        .info::<String>(Some(InfoKind::Memory))
+        .await
+        .context("INFO memory failed")?;
+    info.lines()
+        .find_map(|line| line.strip_prefix("used_memory:"))
+        .context("INFO memory has no used_memory line")?
+        .trim()
+        .parse()
+        .context("used_memory is not a number")
+}
+
+/// The resident set of a process, from `/proc/<pid>/status`, in MiB.
+fn rss_mib(pid: u32) -> Result<f64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .with_context(|| format!("{path} has no VmRSS line"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .with_context(|| format!("the VmRSS of {path} is not a number"))?;
+    Ok(kib / 1024.0)
+}
+
+fn per_sec(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}
+
+/// Nearest rank, as the anchors' `percentile` (`lib/common.js`).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.saturating_sub(1).min(sorted.len() - 1)]
+}
+
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report.
+
+/// A Node figure from the anchors README. `node` is a range where the README gives one.
+struct Anchor {
+    /// The key in the JSON's `vs_node`.
+    key: &'static str,
+    /// The figure of ours it is compared with.
+    figure: &'static str,
+    label: &'static str,
+    node: (f64, f64),
+    node_text: &'static str,
+    higher_is_better: bool,
+}
+
+impl Anchor {
+    /// ours / Node, against the top and the bottom of the Node range.
+    fn ratios(&self, ours: f64) -> (f64, f64) {
+        (ours / self.node.1, ours / self.node.0)
+    }
+
+    fn is_range(&self) -> bool {
+        (self.node.1 - self.node.0).abs() > f64::EPSILON
+    }
+}
+
+const ANCHORS: [Anchor; 9] = [
+    Anchor {
+        key: "jobs_per_sec",
+        figure: "jobs_per_sec",
+        label: "jobs/s",
+        node: (952.0, 952.0),
+        node_text: "952",
+        higher_is_better: true,
+    },
+    Anchor {
+        key: "lateness_p50",
+        figure: "lateness_p50_ms",
+        label: "lateness p50 ms",
+        node: (38.0, 38.0),
+        node_text: "38",
+        higher_is_better: false,
+    },
+    Anchor {
+        key: "lateness_p99",
+        figure: "lateness_p99_ms",
+        label: "lateness p99 ms",
+        node: (583.0, 583.0),
+        node_text: "583",
+        higher_is_better: false,
+    },
+    Anchor {
+        key: "lateness_max",
+        figure: "lateness_max_ms",
+        label: "lateness max ms",
+        node: (805.0, 805.0),
+        node_text: "805",
+        higher_is_better: false,
+    },
+    Anchor {
+        key: "redis_bytes_per_job",
+        figure: "redis_bytes_per_job",
+        label: "Redis B/job",
+        node: (760.0, 760.0),
+        node_text: "760",
+        higher_is_better: false,
+    },
+    Anchor {
+        key: "rss_web",
+        figure: "rss_web_mib",
+        label: "RSS web",
+        node: (139.0, 139.0),
+        node_text: "API 139 MB",
+        higher_is_better: false,
+    },
+    Anchor {
+        key: "rss_worker",
+        figure: "rss_worker_mib",
+        label: "RSS worker",
+        node: (133.0, 176.0),
+        node_text: "worker 133-176 MB",
+        higher_is_better: false,
+    },
+    Anchor {
+        key: "rss_vs_api",
+        figure: "rss_mib",
+        label: "RSS (one process)",
+        node: (139.0, 139.0),
+        node_text: "API 139 MB",
+        higher_is_better: false,
+    },
+    Anchor {
+        key: "rss_vs_api_plus_worker",
+        figure: "rss_mib",
+        label: "RSS (one process)",
+        node: (272.0, 315.0),
+        node_text: "API+worker 272-315 MB",
+        higher_is_better: false,
+    },
+];
+
+#[derive(Default)]
+struct Report {
+    figures: Vec<(Kind, &'static str, f64)>,
+}
+
+impl Report {
+    /// Keeps a figure and prints it as `setup.figure: value`.
+    fn record(&mut self, kind: Kind, figure: &'static str, value: f64) {
+        let value = round_to(value, 1);
+        println!("{}.{figure}: {value}", kind.name());
+        self.figures.push((kind, figure, value));
+    }
+
+    fn get(&self, kind: Kind, figure: &str) -> Option<f64> {
+        self.figures
+            .iter()
+            .find(|(k, f, _)| *k == kind && *f == figure)
+            .map(|(_, _, value)| *value)
+    }
+
+    fn print_comparison(&self) {
+        println!("# vs the Node design (anchors README, 2026-11-25, one run); ratio = ours / Node");
+        for kind in Kind::ALL {
+            for anchor in &ANCHORS {
+                let Some(ours) = self.get(kind, anchor.figure) else {
+                    continue;
+                };
+                let (low, high) = anchor.ratios(ours);
+                let ratio = if anchor.is_range() {
+                    format!("{low:.2}-{high:.2}x")
+                } else {
+                    format!("{low:.2}x")
+                };
+                let better = if anchor.higher_is_better {
+                    "higher is better"
+                } else {
+                    "lower is better"
+                };
+                println!(
+                    "#   {:<15} {:<18} {:>9} vs {:<22} {ratio:>11}  ({better})",
+                    kind.name(),
+                    anchor.label,
+                    ours,
+                    anchor.node_text
+                );
+            }
+        }
+        println!(
+            "# notes: rerun the anchors beside this run before quoting a ratio (noisy machines);\n\
+             #   our lateness runs until X has the post (X's {} ms included), Node's until its\n\
+             #   handler starts; our queue holds job ids only (the post is in the database),\n\
+             #   BullMQ holds each job's data; our RSS is MiB of VmRSS, the README says MB.",
+            X_LATENCY.as_millis()
+        );
+    }
+
+    /// Everything on one line: the settings, the figures per set-up and the ratios.
+    fn json(&self) -> Value {
+        let mut setups = Map::new();
+        let mut vs_node = Map::new();
+        for (kind, figure, value) in &self.figures {
+            if let Value::Object(figures) = setups
+                .entry(kind.name())
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                figures.insert((*figure).to_owned(), json!(value));
+            }
+        }
+        for kind in Kind::ALL {
+            let mut ratios = Map::new();
+            for anchor in &ANCHORS {
+                if let Some(ours) = self.get(kind, anchor.figure) {
+                    let (low, high) = anchor.ratios(ours);
+                    let ratio = if anchor.is_range() {
+                        json!([round_to(low, 2), round_to(high, 2)])
+                    } else {
+                        json!(round_to(low, 2))
+                    };
+                    ratios.insert(anchor.key.to_owned(), ratio);
+                }
+            }
+            if !ratios.is_empty() {
+                vs_node.insert(kind.name().to_owned(), Value::Object(ratios));
+            }
+        }
+        json!({
+            "bench": "pipeline",
+            "x_latency_ms": X_LATENCY.as_millis() as u64,
+            "worker_concurrency": WORKER_CONCURRENCY,
+            "client_loops": CLIENT_LOOPS,
+            "throughput_posts": THROUGHPUT_POSTS,
+            "lateness_posts": LATENESS_POSTS,
+            "lateness_spread_ms": LATENESS_SPREAD.as_millis() as u64,
+            "memory_posts": MEMORY_POSTS,
+            "setups": setups,
+            "vs_node": vs_node,
+        })
+    }
+}

@@ -1,0 +1,274 @@
+//! The publishing split as an operator runs it: `picscripter serve --no-workers` and
+//! `picscripter worker` as two processes on one database and one Redis, against the X fake.
+//! A post made through the web process is published by the worker process; both stop cleanly
+//! on SIGTERM; and no token the fake issued appears in either process's log, in an API answer
+//! or in a page.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use server::sandbox::x::XFake;
+
+const BIN: &str = env!("CARGO_BIN_EXE_picscripter");
+const LEPTOS_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml");
+
+/// A child process whose stdout and stderr are collected line by line; killed when dropped.
+struct Process {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Process {
+    fn start(args: &[&str], env: &[(String, String)], dir: &std::path::Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        Self { child, log }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    async fn wait_for(&self, needle: &str) -> String {
+        for _ in 0..200 {
+            if let Some(line) = self.lines().into_iter().find(|line| line.contains(needle)) {
+                return line;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never logged `{needle}`:\n{}", self.lines().join("\n"));
+    }
+
+    /// SIGTERM, then the exit status (SIGKILL after 15 s).
+    async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        for _ in 0..150 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = self.child.kill();
+        panic!(
+            "did not stop within 15 s of SIGTERM:\n{}",
+            self.lines().join("\n")
+        );
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_leaks() {
+    let fake = XFake::new("bin-client", "bin-secret");
+    // The first token expires within five minutes, so the worker refreshes it (more tokens to
+    // look for).
+    fake.set_access_token_lifetime(60);
+    let (fake_addr, _fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
+    let fake_url = format!("http://{fake_addr}");
+    let dir = std::env::temp_dir().join(format!("picscripter-split-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let env: Vec<(String, String)> = [
+        ("DATA_DIR", dir.display().to_string()),
+        ("PICSCRIPTER_ADDR", format!("127.0.0.1:{port}")),
+        ("REDIS_URL", common::REDIS_URL.to_owned()),
+        (
+            "REDIS_PREFIX",
+            format!("picscripter-test:{}", uuid::Uuid::new_v4().simple()),
+        ),
+        ("X_CLIENT_ID", "bin-client".to_owned()),
+        ("X_CLIENT_SECRET", "bin-secret".to_owned()),
+        ("X_AUTH_URL", fake_url.clone()),
+        ("X_API_URL", fake_url.clone()),
+        ("RUST_LOG", "debug".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut web = Process::start(
+        &["serve", "--no-workers", "--leptos-config", LEPTOS_CONFIG],
+        &env,
+        &dir,
+    );
+    web.wait_for("listening").await;
+    let mut worker = Process::start(&["worker"], &env, &dir);
+    worker.wait_for("publishing worker started").await;
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let registered = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&json!({ "email": "split@example.com", "password": common::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let login: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({ "email": "split@example.com", "password": common::PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let authorize: Value = client
+        .post(format!("{base}/api/connections/x/authorize"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let back = fake
+        .authorize_directly(authorize["url"].as_str().unwrap(), "split_shop")
+        .unwrap();
+    let callback = client.get(back).bearer_auth(&token).send().await.unwrap();
+    assert!(callback.status().is_redirection());
+
+    let mut answers = Vec::new();
+    let overview = client
+        .get(format!("{base}/api/connections"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let connection =
+        serde_json::from_str::<Value>(&overview).unwrap()["connections"][0]["id"].clone();
+    answers.push(overview);
+    let post: Value = client
+        .post(format!("{base}/api/posts"))
+        .bearer_auth(&token)
+        .json(&json!({ "text": "From the worker process", "targets": [{ "connection_id": connection }], "schedule": "now" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("{base}/api/posts/{}", post["id"].as_str().unwrap());
+    let mut published = Value::Null;
+    for _ in 0..200 {
+        let current: Value = client
+            .get(&path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if current["targets"][0]["status"] == "published" {
+            published = current;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        published["targets"][0]["status"],
+        "published",
+        "{published}\nworker:\n{}",
+        worker.lines().join("\n")
+    );
+    assert_eq!(fake.post_count(), 1);
+    assert_eq!(
+        fake.refresh_count(),
+        1,
+        "the worker refreshed the expiring token"
+    );
+    answers.push(published.to_string());
+    for page in ["/connections", "/posts"] {
+        answers.push(
+            client
+                .get(format!("{base}{page}"))
+                .header("cookie", format!("picscripter_session={token}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+    }
+
+    assert!(
+        worker.terminate().await.success(),
+        "{}",
+        worker.lines().join("\n")
+    );
+    worker.wait_for("publishing worker stopped").await;
+    assert!(web.terminate().await.success());
+
+    let tokens = fake.issued_tokens();
+    assert!(
+        tokens.len() >= 3,
+        "an access and a refresh token, and the refreshed pair"
+    );
+    let logs: Vec<String> = web.lines().into_iter().chain(worker.lines()).collect();
+    for issued in &tokens {
+        for line in &logs {
+            assert!(
+                !line.contains(issued.as_str()),
+                "a token in a log line: {line}"
+            );
+        }
+        for answer in &answers {
+            assert!(
+                !answer.contains(issued.as_str()),
+                "a token in an answer or a page"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
