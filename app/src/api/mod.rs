@@ -33,6 +33,7 @@ mod tests {
             <super::account::SignOut as ServerFn>::PATH,
             <super::settings::UpdateProfile as ServerFn>::PATH,
             <super::settings::ChangePassword as ServerFn>::PATH,
+            <super::settings::TimeZones as ServerFn>::PATH,
             <super::connections::LoadConnections as ServerFn>::PATH,
             <super::connections::AuthorizeConnection as ServerFn>::PATH,
             <super::connections::DisconnectConnection as ServerFn>::PATH,

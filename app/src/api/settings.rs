@@ -44,3 +44,10 @@ pub async fn change_password(
         .await,
     )
 }
+
+/// The names of the tz database, for the time-zone picker. They come from the server so that
+/// the database stays out of the browser's wasm.
+#[server(prefix = "/rpc", endpoint = "settings/time-zones")]
+pub async fn time_zones() -> Result<Vec<String>, ApiError> {
+    Ok(TimeZoneName::all().map(str::to_owned).collect())
+}

@@ -2,21 +2,28 @@
 
 use leptos::prelude::*;
 
-use crate::api::settings::ChangePassword;
+use crate::api::settings::{ChangePassword, time_zones};
+use crate::components::error_notice::ErrorNotice;
 use crate::components::form::{Field, FormError, field_message, last_error};
 use crate::session::use_session;
-use crate::types::{TimeZoneName, User};
+use crate::types::User;
 
 #[component]
 pub fn Settings() -> impl IntoView {
     let session = use_session();
+    let zones = OnceResource::new(time_zones());
     view! {
         <header class="page-header">
             <h1 class="page-title">"Settings"</h1>
         </header>
         <Transition>
             {move || Suspend::new(async move {
-                session.user.await.ok().flatten().map(|user| view! { <ProfileForm user /> })
+                let zones = zones.await;
+                let user = session.user.await.ok().flatten()?;
+                Some(match zones {
+                    Ok(zones) => view! { <ProfileForm user zones /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                })
             })}
         </Transition>
         <PasswordForm />
@@ -24,7 +31,7 @@ pub fn Settings() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(user: User) -> impl IntoView {
+fn ProfileForm(user: User, zones: Vec<String>) -> impl IntoView {
     let update = use_session().update_profile;
     let error = last_error(update);
     let saved = move || matches!(update.value().get(), Some(Ok(_)));
@@ -50,8 +57,13 @@ fn ProfileForm(user: User) -> impl IntoView {
                         aria-describedby="field-time_zone-hint"
                         aria-invalid=move || zone_error.get().is_some().then_some("true")
                     >
-                        {TimeZoneName::all()
-                            .map(|zone| view! { <option value=zone selected=zone == current_zone>{zone}</option> })
+                        {zones
+                            .into_iter()
+                            .map(|zone| {
+                                let selected = zone == current_zone;
+                                let label = zone.clone();
+                                view! { <option value=zone selected=selected>{label}</option> }
+                            })
                             .collect_view()}
                     </select>
                     <p id="field-time_zone-hint" class="field-hint">"Posts are scheduled in this time zone."</p>

@@ -92,6 +92,7 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/account/sign-out", Tier::Auth),
     ("/rpc/settings/profile", Tier::Api),
     ("/rpc/settings/password", Tier::Auth),
+    ("/rpc/settings/time-zones", Tier::Api),
     ("/rpc/connections/overview", Tier::Api),
     ("/rpc/connections/authorize", Tier::OAuth),
     ("/rpc/connections/disconnect", Tier::Api),
