@@ -17,6 +17,35 @@ use server::sandbox::x::{Endpoint, Failure, XFake};
 const CLIENT_ID: &str = "test-client";
 const CLIENT_SECRET: &str = "test-secret";
 
+/// A database and a queue backend to run a scenario on.
+#[derive(Debug, Clone, Copy)]
+struct Setup {
+    db: Backend,
+    redis: bool,
+}
+
+impl From<Backend> for Setup {
+    fn from(db: Backend) -> Self {
+        Self { db, redis: false }
+    }
+}
+
+/// Runs each named `async fn(Setup)` on SQLite with the in-process queue, on PostgreSQL with
+/// the in-process queue, and on PostgreSQL with Redis.
+macro_rules! on_every_setup {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::{Backend, Setup};
+            #[tokio::test]
+            async fn sqlite_local() { super::$name(Setup { db: Backend::Sqlite, redis: false }).await }
+            #[tokio::test]
+            async fn postgres_local() { super::$name(Setup { db: Backend::Postgres, redis: false }).await }
+            #[tokio::test]
+            async fn postgres_redis() { super::$name(Setup { db: Backend::Postgres, redis: true }).await }
+        }
+    )*};
+}
+
 /// An app whose X points at a fresh fake. `extra` adds or changes variables.
 struct XWorld {
     app: TestApp,
@@ -25,7 +54,8 @@ struct XWorld {
     _fake_server: tokio::task::JoinHandle<()>,
 }
 
-async fn x_world(backend: Backend, extra: &[(&str, &str)]) -> XWorld {
+async fn x_world(setup: impl Into<Setup>, extra: &[(&str, &str)]) -> XWorld {
+    let setup = setup.into();
     let fake = XFake::new(CLIENT_ID, CLIENT_SECRET);
     let (addr, fake_server) = server::sandbox::serve(fake.router())
         .await
@@ -34,13 +64,16 @@ async fn x_world(backend: Backend, extra: &[(&str, &str)]) -> XWorld {
     let mut vars = x_vars(&fake_url);
     // Every process of one deployment shares the token key (a second process reads it here).
     vars.push(("ENCRYPTION_KEY".into(), server::crypto::generate_key()));
+    if setup.redis {
+        vars.extend(on_redis().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    }
     vars.extend(
         extra
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = TestApp::spawn_with(backend, &vars).await;
+    let app = TestApp::spawn_with(setup.db, &vars).await;
     XWorld {
         app,
         fake,
@@ -290,10 +323,8 @@ async fn an_unconfigured_platform_says_so_instead_of_failing(backend: Backend) {
     );
 }
 
-async fn publishing_now_records_the_link_and_a_job_log(backend: Backend, redis: bool) {
-    let extra = if redis { on_redis() } else { Vec::new() };
-    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let world = x_world(backend, &extra).await;
+async fn publishing_now_records_the_link_and_a_job_log(setup: Setup) {
+    let world = x_world(setup, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "maker").await;
     let post = world
@@ -324,16 +355,8 @@ async fn publishing_now_records_the_link_and_a_job_log(backend: Backend, redis: 
     assert_eq!(page.status(), StatusCode::OK);
 }
 
-async fn publish_now_sqlite_local(backend: Backend) {
-    publishing_now_records_the_link_and_a_job_log(backend, false).await;
-}
-
-async fn publish_now_on_redis(backend: Backend) {
-    publishing_now_records_the_link_and_a_job_log(backend, true).await;
-}
-
-async fn a_scheduled_post_waits_for_its_time(backend: Backend) {
-    let world = x_world(backend, &[]).await;
+async fn a_scheduled_post_waits_for_its_time(setup: Setup) {
+    let world = x_world(setup, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "planner").await;
     let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
@@ -354,8 +377,8 @@ async fn a_scheduled_post_waits_for_its_time(backend: Backend) {
     assert!(published_at >= at.parse::<chrono::DateTime<chrono::Utc>>().unwrap());
 }
 
-async fn failures_are_retried_or_failed_by_class(backend: Backend) {
-    let world = x_world(backend, &[]).await;
+async fn failures_are_retried_or_failed_by_class(setup: Setup) {
+    let world = x_world(setup, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "classy").await;
 
@@ -433,8 +456,8 @@ async fn failures_are_retried_or_failed_by_class(backend: Backend) {
     );
 }
 
-async fn retries_stop_at_the_attempt_limit(backend: Backend) {
-    let world = x_world(backend, &[("PUBLISH_MAX_ATTEMPTS", "2")]).await;
+async fn retries_stop_at_the_attempt_limit(setup: Setup) {
+    let world = x_world(setup, &[("PUBLISH_MAX_ATTEMPTS", "2")]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "unlucky").await;
     world.fake.fail_next(
@@ -453,8 +476,8 @@ async fn retries_stop_at_the_attempt_limit(backend: Backend) {
     assert_eq!(world.fake.post_count(), 0);
 }
 
-async fn a_refused_token_waits_for_a_reconnect_then_goes_out(backend: Backend) {
-    let world = x_world(backend, &[]).await;
+async fn a_refused_token_waits_for_a_reconnect_then_goes_out(setup: Setup) {
+    let world = x_world(setup, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "lapsed").await;
     world.fake.revoke_all_tokens_of("lapsed");
@@ -483,8 +506,8 @@ async fn a_refused_token_waits_for_a_reconnect_then_goes_out(backend: Backend) {
     assert_eq!(overview["connections"][0]["status"], "active");
 }
 
-async fn an_expiring_token_is_refreshed_once_for_concurrent_posts(backend: Backend) {
-    let world = x_world(backend, &[("WORKER_CONCURRENCY", "4")]).await;
+async fn an_expiring_token_is_refreshed_once_for_concurrent_posts(setup: Setup) {
+    let world = x_world(setup, &[("WORKER_CONCURRENCY", "4")]).await;
     let (_, token) = world.app.signed_in_user().await;
     // The first token expires within five minutes; the refreshed ones last two hours.
     world.fake.set_access_token_lifetime(60);
@@ -541,8 +564,8 @@ async fn two_processes_refresh_once_and_publish_once(backend: Backend) {
     drop(second);
 }
 
-async fn a_lost_answer_is_reconciled_not_posted_twice(backend: Backend) {
-    let world = x_world(backend, &[]).await;
+async fn a_lost_answer_is_reconciled_not_posted_twice(setup: Setup) {
+    let world = x_world(setup, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "dropped").await;
     world
@@ -580,7 +603,7 @@ async fn a_lost_answer_is_reconciled_not_posted_twice(backend: Backend) {
     assert_eq!(world.fake.post_count(), 2);
 }
 
-async fn a_stale_attempt_cannot_overwrite_a_newer_one(backend: Backend) {
+async fn a_stale_attempt_cannot_overwrite_a_newer_one(setup: Setup) {
     use server::backend::Backend as ServerBackend;
     use server::clock::SystemClock;
     use server::publishing::worker::WorkerSettings;
@@ -588,10 +611,13 @@ async fn a_stale_attempt_cannot_overwrite_a_newer_one(backend: Backend) {
     let fake = XFake::new(CLIENT_ID, CLIENT_SECRET);
     let (addr, _fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
     let fake_url = format!("http://{addr}");
-    let vars = x_vars(&fake_url);
+    let mut vars = x_vars(&fake_url);
+    if setup.redis {
+        vars.extend(on_redis().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    }
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     // The web process does not publish; this test drives two workers by hand.
-    let app = TestApp::spawn_adjusted(backend, &vars, |config| config.run_workers = false).await;
+    let app = TestApp::spawn_adjusted(setup.db, &vars, |config| config.run_workers = false).await;
     let world = XWorld {
         app,
         fake,
@@ -602,8 +628,8 @@ async fn a_stale_attempt_cannot_overwrite_a_newer_one(backend: Backend) {
     let connection = world.connect(&token, "fenced").await;
     let post = world.create(&token, &now_post(&connection, "Fenced")).await;
 
-    let mut all_vars = common::vars_of(&world.app);
-    all_vars.extend(x_vars(&world.fake_url));
+    // A second process with the same settings (and so the same queue).
+    let all_vars = common::vars_of(&world.app);
     let (config, _) = server::config::Config::from_vars(&all_vars.into_iter().collect()).unwrap();
     let backend = ServerBackend::open(&config, std::sync::Arc::new(SystemClock))
         .await
@@ -661,8 +687,8 @@ async fn a_stale_attempt_cannot_overwrite_a_newer_one(backend: Backend) {
     );
 }
 
-async fn cancel_and_delete_stop_a_scheduled_post(backend: Backend) {
-    let world = x_world(backend, &[]).await;
+async fn cancel_and_delete_stop_a_scheduled_post(setup: Setup) {
+    let world = x_world(setup, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "changer").await;
     let soon = |secs| (chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339();
@@ -705,8 +731,8 @@ async fn cancel_and_delete_stop_a_scheduled_post(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-async fn disconnecting_revokes_and_cancels_with_the_reason(backend: Backend) {
-    let world = x_world(backend, &[]).await;
+async fn disconnecting_revokes_and_cancels_with_the_reason(setup: Setup) {
+    let world = x_world(setup, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
     let connection = world.connect(&token, "leaving").await;
     let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
@@ -800,18 +826,20 @@ on_both_databases!(
     connecting_stores_the_account_without_its_tokens,
     a_reused_or_denied_authorization_says_so_on_the_connections_page,
     an_unconfigured_platform_says_so_instead_of_failing,
-    publish_now_sqlite_local,
-    publish_now_on_redis,
+    two_processes_refresh_once_and_publish_once,
+    jobs_survive_an_emptied_redis,
+    jobs_in_flight_survive_a_restart_of_the_in_process_queue,
+);
+
+on_every_setup!(
+    publishing_now_records_the_link_and_a_job_log,
     a_scheduled_post_waits_for_its_time,
     failures_are_retried_or_failed_by_class,
     retries_stop_at_the_attempt_limit,
     a_refused_token_waits_for_a_reconnect_then_goes_out,
     an_expiring_token_is_refreshed_once_for_concurrent_posts,
-    two_processes_refresh_once_and_publish_once,
     a_lost_answer_is_reconciled_not_posted_twice,
     a_stale_attempt_cannot_overwrite_a_newer_one,
     cancel_and_delete_stop_a_scheduled_post,
     disconnecting_revokes_and_cancels_with_the_reason,
-    jobs_survive_an_emptied_redis,
-    jobs_in_flight_survive_a_restart_of_the_in_process_queue,
 );

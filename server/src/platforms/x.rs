@@ -332,7 +332,12 @@ impl SocialPlatform for XPlatform {
                     .json(&body),
             )
             .await?;
+        let status = response.status();
         let created: DataOf<Created> = Self::read_json(response).await?;
+        steps.push(format!(
+            "X answered {status}: post {} created",
+            created.data.id
+        ));
         Ok(Published {
             url: self.post_url(request.handle, &created.data.id),
             external_id: created.data.id,
