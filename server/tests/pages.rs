@@ -21,6 +21,9 @@ async fn redirects_are_real_for_clients_with_and_without_accept() {
         for (path, cookie, target) in [
             ("/", None, "/login"),
             ("/settings", None, "/login"),
+            ("/connections", None, "/login"),
+            ("/compose", None, "/login"),
+            ("/posts", None, "/login"),
             ("/", Some(&token), "/settings"),
             ("/login", Some(&token), "/settings"),
         ] {
@@ -131,4 +134,19 @@ async fn a_failed_registration_without_javascript_keeps_the_email() {
     let html = app.page_html(&location).await;
     assert!(html.contains("value=\"ana@example.com\""), "{html}");
     assert!(html.contains("Use at least 8 characters."));
+}
+
+#[tokio::test]
+async fn a_signed_in_page_loads_its_data_once() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, token) = app.signed_in_user().await;
+    let response = app.get_page("/connections", Some(&token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    // The overview travels to the browser in the page, once: the page is built once.
+    let overviews = html.matches("coming_soon").count();
+    assert_eq!(
+        overviews, 6,
+        "six platforms say coming soon, in one copy of the overview"
+    );
 }
