@@ -11,7 +11,7 @@ use chrono::Duration;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 
-use app::types::{ConnectionId, ConnectionStatus, Platform};
+use app::types::{Connection, ConnectionId, ConnectionStatus, Platform};
 
 use crate::clock::SharedClock;
 use crate::crypto::Keyring;
@@ -70,33 +70,31 @@ impl TokenKeeper {
         }
     }
 
-    /// An access token valid for at least [`REFRESH_AHEAD`], refreshing when needed; `steps`
-    /// gets a line when a refresh happened.
+    /// The connection and an access token valid for at least [`REFRESH_AHEAD`], refreshing
+    /// when needed; `steps` gets a line when a refresh happened.
     pub async fn access_token(
         &self,
         id: ConnectionId,
         platform: Platform,
         steps: &mut Vec<String>,
-    ) -> Result<SecretString, TokenError> {
+    ) -> Result<(Connection, SecretString), TokenError> {
         let mut waited = 0;
         loop {
-            let connection = rows::get_any(&self.db, id)
+            let (connection, version, stored) = rows::with_tokens(&self.db, id)
                 .await?
                 .ok_or_else(|| PlatformError::permanent("The account was disconnected."))?;
             if connection.status == ConnectionStatus::NeedsReconnect {
                 return Err(needs_reconnect(platform).into());
             }
-            let (version, stored) = rows::tokens(&self.db, id)
-                .await?
-                .ok_or_else(|| PlatformError::permanent("The account was disconnected."))?;
             let now = self.clock.now();
             if stored
                 .expires_at
                 .is_none_or(|expires| expires > now + REFRESH_AHEAD)
             {
-                return Ok(self
+                let token = self
                     .keyring
-                    .decrypt(&stored.access, &token_context(id, TokenKind::Access))?);
+                    .decrypt(&stored.access, &token_context(id, TokenKind::Access))?;
+                return Ok((connection, token));
             }
             if rows::claim_refresh(&self.db, id, version, now, now + CLAIM_FOR).await? {
                 let refreshed = self.refresh(id, platform, version, &stored).await;
@@ -107,7 +105,7 @@ impl TokenKeeper {
                     // Anything else gives the claim back so the next attempt can refresh.
                     Err(_) => rows::release_refresh_claim(&self.db, id, version).await?,
                 }
-                return refreshed;
+                return refreshed.map(|token| (connection, token));
             }
             // Another worker is refreshing: its new tokens bump the version.
             waited += 1;

@@ -173,6 +173,19 @@ pub async fn tokens(
     Ok(row.map(|row| (row.token_version, stored_tokens(&row))))
 }
 
+/// A connection with its tokens and their version, in one read: what a publish needs.
+pub async fn with_tokens(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+) -> Result<Option<(Connection, i64, StoredTokens)>, DbError> {
+    let Some(row) = connection::Entity::find_by_id(id.0).one(db).await? else {
+        return Ok(None);
+    };
+    let (version, tokens) = (row.token_version, stored_tokens(&row));
+    let connection = Connection::try_from(row).map_err(DbError::Db)?;
+    Ok(Some((connection, version, tokens)))
+}
+
 /// Up to `limit` connection ids after `after`, in id order: a walk over every connection.
 pub async fn ids_after(
     db: &impl ConnectionTrait,

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -30,6 +30,7 @@ use app::types::{ConnectionId, LogLevel, Platform, PostId, TargetId, TargetStatu
 use super::backoff::Backoff;
 use crate::clock::SharedClock;
 use crate::connections::tokens::{TokenError, TokenKeeper};
+use crate::db::DbError;
 use crate::db::connections as connection_rows;
 use crate::db::media as media_rows;
 use crate::db::posts::{self as rows, AttemptEnd, JOB_DONE, JOB_PARKED, JOB_PENDING, TargetRow};
@@ -216,27 +217,30 @@ impl Worker {
         };
         let post = PostId(target.post_id);
         let target_id = TargetId(target.id);
-        if !rows::begin_attempt(&self.db, target.id, lease.token.0, now).await? {
+        let attempt = target.attempts + 1;
+        // Starting the attempt and saying so is one commit.
+        let txn = self.db.begin().await.map_err(DbError::from)?;
+        if !rows::begin_attempt(&txn, target.id, lease.token.0, now).await? {
+            txn.rollback().await.map_err(DbError::from)?;
             self.ack(&lease).await;
             return Ok(());
         }
-        let attempt = target.attempts + 1;
-        self.log(
+        rows::log(
+            &txn,
             post,
-            target_id,
+            Some(target_id),
             LogLevel::Info,
             &format!("attempt {attempt}: leased by worker {}", self.settings.name),
+            now,
         )
         .await?;
+        txn.commit().await.map_err(DbError::from)?;
 
         let mut steps = Vec::new();
         let outcome = self
             .with_heartbeat(lease, self.attempt(&target, lease, &mut steps))
             .await;
-        for step in &steps {
-            self.log(post, target_id, LogLevel::Info, step).await?;
-        }
-        self.record(lease, &target, attempt, outcome).await
+        self.record(lease, &target, attempt, steps, outcome).await
     }
 
     /// Runs `work` while extending the lease every heartbeat.
@@ -295,11 +299,7 @@ impl Worker {
                 platform.display_name()
             ))
         })?;
-        let account = connection_rows::get_any(&self.db, connection)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| PlatformError::permanent("The account was disconnected."))?;
-        let token = self
+        let (account, token) = self
             .tokens
             .access_token(connection, platform, steps)
             .await?;
@@ -358,46 +358,48 @@ impl Worker {
         })
     }
 
+    /// Writes how the attempt ended, fenced by the lease, in one commit: the step lines, the
+    /// target's new state, the closing line and the job's state. Then tells the queue.
     async fn record(
         &self,
         lease: Lease,
         target: &TargetRow,
         attempt: i32,
+        steps: Vec<String>,
         outcome: Outcome,
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let post = PostId(target.post_id);
         let target_id = TargetId(target.id);
-        let token = lease.token.0;
-        match outcome {
+        let ending = match outcome {
+            Outcome::Backend(error) => {
+                self.write_lines(post, target_id, &steps).await?;
+                return Err(error);
+            }
+            Outcome::Superseded => return self.superseded(lease, post, target_id, &steps).await,
             Outcome::Published {
                 published,
                 reconciled,
             } => {
-                let end = AttemptEnd {
-                    status: TargetStatus::Published,
-                    external_id: Some(&published.external_id),
-                    url: Some(&published.url),
-                    error: None,
-                    next_attempt_at: None,
-                    keep_sent: true,
-                };
-                if !self.end(target, token, end, now).await? {
-                    return self.superseded(lease, post, target_id).await;
-                }
                 let how = if reconciled {
                     "reconciled: already published"
                 } else {
                     "published"
                 };
-                self.log(
-                    post,
-                    target_id,
-                    LogLevel::Info,
-                    &format!("{how} as {} ({})", published.external_id, published.url),
-                )
-                .await?;
-                self.finish_job(lease, target, JOB_DONE).await
+                Ending {
+                    line: (
+                        LogLevel::Info,
+                        format!("{how} as {} ({})", published.external_id, published.url),
+                    ),
+                    status: TargetStatus::Published,
+                    published: Some(published),
+                    error: None,
+                    next_attempt_at: None,
+                    keep_sent: true,
+                    job: JOB_DONE,
+                    retry_at: None,
+                    reconnect: false,
+                }
             }
             Outcome::Failed(PlatformError::Retryable {
                 wait,
@@ -407,129 +409,129 @@ impl Worker {
                 let attempts = u32::try_from(attempt).unwrap_or(u32::MAX);
                 if attempts >= self.settings.max_attempts {
                     let reason = format!("Gave up after {attempts} attempts: {detail}.");
-                    return self.fail(lease, target, &reason, maybe_done).await;
-                }
-                let delay = self
-                    .settings
-                    .backoff
-                    .delay(attempts, wait, &mut rand::rng());
-                let next = now + Duration::from_std(delay).unwrap_or(Duration::MAX);
-                let end = AttemptEnd {
-                    status: TargetStatus::Retrying,
-                    external_id: None,
-                    url: None,
-                    error: Some(&detail),
-                    next_attempt_at: Some(next),
-                    keep_sent: maybe_done,
-                };
-                if !self.end(target, token, end, now).await? {
-                    return self.superseded(lease, post, target_id).await;
-                }
-                let unknown = if maybe_done {
-                    " (the outcome is unknown; the next attempt checks first)"
+                    Ending::failed(reason, maybe_done)
                 } else {
-                    ""
-                };
-                self.log(
-                    post,
-                    target_id,
-                    LogLevel::Warn,
-                    &format!(
-                        "{detail}{unknown}; retry {attempts} at {}",
-                        next.format("%Y-%m-%d %H:%M:%S UTC")
-                    ),
-                )
-                .await?;
-                rows::set_job(&self.db, lease.job.0, next, JOB_PENDING, now).await?;
-                if let Err(error) = self.queue.retry(&lease, next).await {
-                    tracing::warn!(%error, job = %lease.job.0, "could not requeue a retry; the sweep will");
+                    let delay = self
+                        .settings
+                        .backoff
+                        .delay(attempts, wait, &mut rand::rng());
+                    let next = now + Duration::from_std(delay).unwrap_or(Duration::MAX);
+                    let unknown = if maybe_done {
+                        " (the outcome is unknown; the next attempt checks first)"
+                    } else {
+                        ""
+                    };
+                    Ending {
+                        line: (
+                            LogLevel::Warn,
+                            format!(
+                                "{detail}{unknown}; retry {attempts} at {}",
+                                next.format("%Y-%m-%d %H:%M:%S UTC")
+                            ),
+                        ),
+                        status: TargetStatus::Retrying,
+                        published: None,
+                        error: Some(detail),
+                        next_attempt_at: Some(next),
+                        keep_sent: maybe_done,
+                        job: JOB_PENDING,
+                        retry_at: Some(next),
+                        reconnect: false,
+                    }
                 }
-                Ok(())
             }
             Outcome::Failed(PlatformError::Reauth { detail }) => {
-                if let Some(connection) = target.connection_id {
-                    connection_rows::mark_needs_reconnect(&self.db, ConnectionId(connection), now)
-                        .await?;
-                }
                 let reason = format!(
                     "{detail}. Reconnect @{} on the Connections page; this post will then go out.",
                     target.account_handle
                 );
-                let end = AttemptEnd {
+                Ending {
+                    line: (LogLevel::Warn, reason.clone()),
                     status: TargetStatus::WaitingReconnect,
-                    external_id: None,
-                    url: None,
-                    error: Some(&reason),
+                    published: None,
+                    error: Some(reason),
                     next_attempt_at: None,
                     keep_sent: false,
-                };
-                if !self.end(target, token, end, now).await? {
-                    return self.superseded(lease, post, target_id).await;
+                    job: JOB_PARKED,
+                    retry_at: None,
+                    reconnect: true,
                 }
-                self.log(post, target_id, LogLevel::Warn, &reason).await?;
-                self.finish_job(lease, target, JOB_PARKED).await
             }
-            Outcome::Failed(PlatformError::Permanent { reason }) => {
-                self.fail(lease, target, &reason, false).await
-            }
-            Outcome::Backend(error) => Err(error),
-            Outcome::Superseded => self.superseded(lease, post, target_id).await,
+            Outcome::Failed(PlatformError::Permanent { reason }) => Ending::failed(reason, false),
+        };
+
+        let txn = self.db.begin().await.map_err(DbError::from)?;
+        for step in &steps {
+            rows::log(&txn, post, Some(target_id), LogLevel::Info, step, now).await?;
         }
+        if ending.reconnect
+            && let Some(connection) = target.connection_id
+        {
+            connection_rows::mark_needs_reconnect(&txn, ConnectionId(connection), now).await?;
+        }
+        let end = AttemptEnd {
+            status: ending.status,
+            external_id: ending.published.as_ref().map(|p| p.external_id.as_str()),
+            url: ending.published.as_ref().map(|p| p.url.as_str()),
+            error: ending.error.as_deref(),
+            next_attempt_at: ending.next_attempt_at,
+            keep_sent: ending.keep_sent,
+        };
+        if !rows::end_attempt(&txn, target.id, lease.token.0, end, now).await? {
+            txn.rollback().await.map_err(DbError::from)?;
+            return self.superseded(lease, post, target_id, &steps).await;
+        }
+        let (level, line) = &ending.line;
+        rows::log(&txn, post, Some(target_id), *level, line, now).await?;
+        let due = ending.retry_at.or(target.due_at).unwrap_or(now);
+        rows::set_job(&txn, lease.job.0, due, ending.job, now).await?;
+        txn.commit().await.map_err(DbError::from)?;
+
+        match ending.retry_at {
+            Some(at) => {
+                if let Err(error) = self.queue.retry(&lease, at).await {
+                    tracing::warn!(%error, job = %lease.job.0, "could not requeue a retry; the sweep will");
+                }
+            }
+            None => self.ack(&lease).await,
+        }
+        Ok(())
     }
 
-    async fn fail(
+    /// A newer attempt owns the target: this one's steps and result are only logged.
+    async fn superseded(
         &self,
         lease: Lease,
-        target: &TargetRow,
-        reason: &str,
-        maybe_done: bool,
+        post: PostId,
+        target: TargetId,
+        steps: &[String],
     ) -> Result<(), Error> {
-        let now = self.clock.now();
-        let end = AttemptEnd {
-            status: TargetStatus::Failed,
-            external_id: None,
-            url: None,
-            error: Some(reason),
-            next_attempt_at: None,
-            keep_sent: maybe_done,
-        };
-        if !self.end(target, lease.token.0, end, now).await? {
-            return self
-                .superseded(lease, PostId(target.post_id), TargetId(target.id))
-                .await;
-        }
-        self.log(
-            PostId(target.post_id),
-            TargetId(target.id),
-            LogLevel::Error,
-            &format!("failed: {reason}"),
-        )
-        .await?;
-        self.finish_job(lease, target, JOB_DONE).await
-    }
-
-    async fn end(
-        &self,
-        target: &TargetRow,
-        token: uuid::Uuid,
-        end: AttemptEnd<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, Error> {
-        Ok(rows::end_attempt(&self.db, target.id, token, end, now).await?)
-    }
-
-    async fn superseded(&self, lease: Lease, post: PostId, target: TargetId) -> Result<(), Error> {
-        self.log(post, target, LogLevel::Warn, &format!("worker {}'s lease had expired and a newer attempt took over: its result was dropped", self.settings.name)).await?;
+        let mut lines = steps.to_vec();
+        lines.push(format!(
+            "worker {}'s lease had expired and a newer attempt took over: its result was dropped",
+            self.settings.name
+        ));
+        self.write_lines(post, target, &lines).await?;
         // The queue refuses a lost lease's ack; nothing else to do.
         let _ = self.queue.ack(&lease).await;
         Ok(())
     }
 
-    async fn finish_job(&self, lease: Lease, target: &TargetRow, state: &str) -> Result<(), Error> {
+    async fn write_lines(
+        &self,
+        post: PostId,
+        target: TargetId,
+        lines: &[String],
+    ) -> Result<(), Error> {
+        if lines.is_empty() {
+            return Ok(());
+        }
         let now = self.clock.now();
-        let due = target.due_at.unwrap_or(now);
-        rows::set_job(&self.db, lease.job.0, due, state, now).await?;
-        self.ack(&lease).await;
+        let txn = self.db.begin().await.map_err(DbError::from)?;
+        for line in lines {
+            rows::log(&txn, post, Some(target), LogLevel::Info, line, now).await?;
+        }
+        txn.commit().await.map_err(DbError::from)?;
         Ok(())
     }
 
@@ -538,24 +540,37 @@ impl Worker {
             tracing::debug!(%error, job = %lease.job.0, "ack refused");
         }
     }
+}
 
-    async fn log(
-        &self,
-        post: PostId,
-        target: TargetId,
-        level: LogLevel,
-        message: &str,
-    ) -> Result<(), Error> {
-        rows::log(
-            &self.db,
-            post,
-            Some(target),
-            level,
-            message,
-            self.clock.now(),
-        )
-        .await?;
-        Ok(())
+/// How an attempt ends, before it is written.
+struct Ending {
+    line: (LogLevel, String),
+    status: TargetStatus,
+    published: Option<Published>,
+    error: Option<String>,
+    next_attempt_at: Option<DateTime<Utc>>,
+    /// Whether the post may exist on the platform (the next attempt reconciles first).
+    keep_sent: bool,
+    job: &'static str,
+    /// Set when the job goes back to the queue for another attempt.
+    retry_at: Option<DateTime<Utc>>,
+    /// The platform refused the grant: the account needs a reconnect.
+    reconnect: bool,
+}
+
+impl Ending {
+    fn failed(reason: String, maybe_done: bool) -> Self {
+        Self {
+            line: (LogLevel::Error, format!("failed: {reason}")),
+            status: TargetStatus::Failed,
+            published: None,
+            error: Some(reason),
+            next_attempt_at: None,
+            keep_sent: maybe_done,
+            job: JOB_DONE,
+            retry_at: None,
+            reconnect: false,
+        }
     }
 }
 
