@@ -321,18 +321,13 @@ fn database_section(env: &mut Env<'_>, data_dir: &Path) -> DatabaseSection {
         }
         _ => 8,
     };
-    let max_connections = match env.get("DATABASE_MAX_CONNECTIONS") {
-        None => default_max,
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(count) if (1..=1000).contains(&count) => count,
-            _ => {
-                env.problem(format!(
-                    "DATABASE_MAX_CONNECTIONS: `{raw}` is not a whole number from 1 to 1000"
-                ));
-                default_max
-            }
-        },
-    };
+    let max_connections = u32::try_from(whole_number(
+        env,
+        "DATABASE_MAX_CONNECTIONS",
+        default_max,
+        1..=1000,
+    ))
+    .expect("at most 1000");
     let redis_url = match env.get("REDIS_URL") {
         None => None,
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {

@@ -174,16 +174,7 @@ impl ConnectionService {
     }
 
     fn encrypt(&self, id: ConnectionId, tokens: &TokenSet, now: DateTime<Utc>) -> StoredTokens {
-        StoredTokens {
-            access: self
-                .keyring
-                .encrypt(&tokens.access, &token_context(id, TokenKind::Access)),
-            refresh: tokens.refresh.as_ref().map(|refresh| {
-                self.keyring
-                    .encrypt(refresh, &token_context(id, TokenKind::Refresh))
-            }),
-            expires_at: expiry(tokens, now),
-        }
+        seal(&self.keyring, id, tokens, now)
     }
 
     async fn remove(&self, owner: UserId, id: ConnectionId) -> Result<(), Error> {
@@ -219,6 +210,24 @@ impl ConnectionService {
         rows::delete(&self.db, owner, id).await?;
         tracing::info!(connection = %id.0, "account disconnected");
         Ok(())
+    }
+}
+
+/// Tokens issued at `now` as they are stored for connection `id`: each encrypted for its row
+/// and kind, with the expiry dated by our clock.
+pub fn seal(
+    keyring: &Keyring,
+    id: ConnectionId,
+    tokens: &TokenSet,
+    now: DateTime<Utc>,
+) -> StoredTokens {
+    StoredTokens {
+        access: keyring.encrypt(&tokens.access, &token_context(id, TokenKind::Access)),
+        refresh: tokens
+            .refresh
+            .as_ref()
+            .map(|refresh| keyring.encrypt(refresh, &token_context(id, TokenKind::Refresh))),
+        expires_at: expiry(tokens, now),
     }
 }
 

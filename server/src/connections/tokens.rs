@@ -146,19 +146,11 @@ impl TokenKeeper {
         })?;
         match api.refresh(&refresh).await {
             Ok(fresh) => {
-                let new = StoredTokens {
-                    access: self
-                        .keyring
-                        .encrypt(&fresh.access, &token_context(id, TokenKind::Access)),
-                    // A platform that does not rotate keeps the old refresh token working.
-                    refresh: Some(match &fresh.refresh {
-                        Some(rotated) => self
-                            .keyring
-                            .encrypt(rotated, &token_context(id, TokenKind::Refresh)),
-                        None => stored.refresh.clone().expect("checked above"),
-                    }),
-                    expires_at: super::expiry(&fresh, now),
-                };
+                let mut new = super::seal(&self.keyring, id, &fresh, now);
+                // A platform that does not rotate keeps the old refresh token working.
+                if new.refresh.is_none() {
+                    new.refresh = stored.refresh.clone();
+                }
                 if !rows::replace_tokens(&self.db, id, version, new, self.clock.now()).await? {
                     // Only a reconnect moves the version under a held claim; its tokens win.
                     tracing::warn!(connection = %id.0, "tokens changed during a refresh");

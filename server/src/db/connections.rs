@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -204,17 +204,16 @@ pub async fn ids_after(
     Ok(ids.into_iter().map(ConnectionId).collect())
 }
 
-/// Replaces the tokens if they are still at `expected_version`, bumping the version. `false`
-/// when someone else changed them first (a refresh won the race).
-pub async fn replace_tokens(
-    db: &impl ConnectionTrait,
-    id: ConnectionId,
-    expected_version: i64,
+/// Adds to `update` what every change of tokens writes: the new ciphertexts and expiry, the
+/// version bumped (so a refresh racing with it loses its compare-and-set) and any refresh
+/// claim dropped.
+fn with_new_tokens(
+    update: UpdateMany<connection::Entity>,
     tokens: StoredTokens,
     now: DateTime<Utc>,
-) -> Result<bool, DbError> {
+) -> UpdateMany<connection::Entity> {
     let (refresh_key_id, refresh_nonce, refresh_ciphertext) = refresh_columns(tokens.refresh);
-    let updated = connection::Entity::update_many()
+    update
         .col_expr(
             connection::Column::AccessKeyId,
             Expr::value(tokens.access.key_id),
@@ -249,6 +248,18 @@ pub async fn replace_tokens(
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(connection::Column::UpdatedAt, Expr::value(now))
+}
+
+/// Replaces the tokens if they are still at `expected_version`, bumping the version. `false`
+/// when someone else changed them first (a refresh won the race).
+pub async fn replace_tokens(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+    expected_version: i64,
+    tokens: StoredTokens,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let updated = with_new_tokens(connection::Entity::update_many(), tokens, now)
         .filter(connection::Column::Id.eq(id.0))
         .filter(connection::Column::TokenVersion.eq(expected_version))
         .exec(db)
@@ -308,8 +319,7 @@ pub async fn reconnect(
     tokens: StoredTokens,
     now: DateTime<Utc>,
 ) -> Result<Connection, DbError> {
-    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = refresh_columns(tokens.refresh);
-    connection::Entity::update_many()
+    let update = connection::Entity::update_many()
         .col_expr(connection::Column::Handle, Expr::value(new.handle))
         .col_expr(
             connection::Column::DisplayName,
@@ -320,41 +330,8 @@ pub async fn reconnect(
         .col_expr(
             connection::Column::Status,
             Expr::value(ConnectionStatus::Active.as_str()),
-        )
-        .col_expr(
-            connection::Column::AccessKeyId,
-            Expr::value(tokens.access.key_id),
-        )
-        .col_expr(
-            connection::Column::AccessNonce,
-            Expr::value(tokens.access.nonce),
-        )
-        .col_expr(
-            connection::Column::AccessCiphertext,
-            Expr::value(tokens.access.ciphertext),
-        )
-        .col_expr(
-            connection::Column::RefreshKeyId,
-            Expr::value(refresh_key_id),
-        )
-        .col_expr(connection::Column::RefreshNonce, Expr::value(refresh_nonce))
-        .col_expr(
-            connection::Column::RefreshCiphertext,
-            Expr::value(refresh_ciphertext),
-        )
-        .col_expr(
-            connection::Column::TokenExpiresAt,
-            Expr::value(tokens.expires_at),
-        )
-        .col_expr(
-            connection::Column::TokenVersion,
-            Expr::col(connection::Column::TokenVersion).add(1),
-        )
-        .col_expr(
-            connection::Column::RefreshClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
+        );
+    with_new_tokens(update, tokens, now)
         .filter(connection::Column::Id.eq(id.0))
         .filter(connection::Column::UserId.eq(owner.0))
         .exec(db)

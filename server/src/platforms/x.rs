@@ -233,24 +233,17 @@ impl SocialPlatform for XPlatform {
         // By hand rather than through `oauth2`: it refuses revocation URLs that are not https,
         // and the sandbox and the test fakes answer on plain http at 127.0.0.1.
         let client_id = self.oauth.client_id().as_str();
-        let response = self
-            .http
-            .post(self.api("/2/oauth2/revoke"))
-            .basic_auth(client_id, Some(self.client_secret.expose_secret()))
-            .form(&[
-                ("token", token.expose_secret()),
-                ("token_type_hint", "refresh_token"),
-            ])
-            .send()
-            .await
-            .map_err(|error| PlatformError::from_transport(Platform::X, &error))?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap_or_default();
-        Err(classify(status, &headers, &body, Utc::now()))
+        self.send(
+            self.http
+                .post(self.api("/2/oauth2/revoke"))
+                .basic_auth(client_id, Some(self.client_secret.expose_secret()))
+                .form(&[
+                    ("token", token.expose_secret()),
+                    ("token_type_hint", "refresh_token"),
+                ]),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError> {
