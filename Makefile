@@ -3,8 +3,9 @@
 # PostgreSQL/Redis for tests) and skips whatever is already there.
 #
 # The site is built here rather than by cargo-leptos (whose install costs ~25 min here, see
-# README): cargo builds the wasm, wasm-bindgen makes the JS glue, wasm-opt (npm binaryen)
-# shrinks release wasm, Tailwind (npm) makes the CSS. Site settings come from Leptos.toml.
+# README): cargo builds the wasm, wasm-split cuts the lazily loaded islands out of it,
+# wasm-bindgen makes the JS glue, wasm-opt (npm binaryen) shrinks release wasm, Tailwind (npm)
+# makes the CSS. Site settings come from Leptos.toml.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,6 +23,9 @@ STYLE_FILE := $(call leptos_setting,style-file)
 WASM_PROFILE := $(call leptos_setting,lib-profile-release)
 # The version Cargo.toml pins; wasm-bindgen-cli must be exactly the same.
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)".*/\1/p' Cargo.toml)
+# The splitter must match the `wasm_split_helpers` that Leptos compiles into the app.
+WASM_SPLIT_VERSION := $(shell sed -n '/^name = "wasm_split_helpers"/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock)
+WASM_SPLIT := $(TOOLS_DIR)/wasm-split-$(WASM_SPLIT_VERSION)/bin/wasm-split-cli
 
 # Development builds live beside the release site so that neither overwrites the other.
 DEV_SITE := $(SITE_ROOT)-dev
@@ -30,7 +34,7 @@ BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
 .PHONY: run sandbox build test bench setup tools services-start services-stop site-dev site-release \
-        server-dev server-release test-rust test-e2e clean-site
+        server-dev server-release test-rust test-e2e test-weight clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
 run: tools site-dev server-dev
@@ -44,11 +48,13 @@ sandbox: tools site-dev server-dev
 build: tools site-release server-release
 	@echo "built $(BIN_RELEASE) and $(SITE_ROOT)/$(PKG)"
 
-## test: every test: unit and integration (SQLite + PostgreSQL + Redis), then the browser tests.
+## test: every test: unit and integration (SQLite + PostgreSQL + Redis), the browser tests, then
+## the page-weight check on the release site.
 test: tools
 	@.ci/services start
 	@trap '.ci/services stop' EXIT; \
-	  $(MAKE) --no-print-directory test-rust && $(MAKE) --no-print-directory test-e2e
+	  $(MAKE) --no-print-directory test-rust && $(MAKE) --no-print-directory test-e2e && \
+	  $(MAKE) --no-print-directory test-weight
 
 # One feature set for the test build and the binary the browser tests run: building the
 # binary alone would unify features without the dev-dependencies and recompile most crates.
@@ -61,8 +67,14 @@ test-e2e: site-dev
 	$(RUST_TEST) --no-run
 	SERVER_BIN=$(BIN_DEBUG) LEPTOS_SITE_ROOT=$(abspath $(DEV_SITE)) bash end2end/run.sh
 
-## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), wasm size,
-## then the publishing pipeline (server/benches/pipeline.rs) beside the Node design's figures.
+# What each page's first visit downloads, as the browser receives it, against the 250 KB
+# budget. The release site is what users download; the debug server serves it just the same.
+test-weight: site-release
+	$(RUST_TEST) --no-run
+	SERVER_BIN=$(BIN_DEBUG) LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config weight.config.ts
+
+## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), the publishing
+## pipeline (server/benches/pipeline.rs) beside the Node design's figures, then page weights.
 # `cargo bench` builds the binary too, with the bench's feature set: building it apart would
 # unify features differently and compile most crates twice.
 BENCH := cargo bench --locked -p server --bench pipeline
@@ -70,15 +82,16 @@ BENCH := cargo bench --locked -p server --bench pipeline
 bench: tools site-release
 	$(BENCH) --no-run
 	@.ci/services start
-	@trap '.ci/services stop' EXIT; SERVER_BIN=$(BIN_RELEASE) SITE_PKG=$(SITE_ROOT)/$(PKG) \
-	  OUTPUT_NAME=$(OUTPUT_NAME) bash server/bench/http.sh && \
+	@trap '.ci/services stop' EXIT; SERVER_BIN=$(BIN_RELEASE) bash server/bench/http.sh && \
 	  SERVER_BIN=$(BIN_RELEASE) $(BENCH)
+	SERVER_BIN=$(BIN_RELEASE) LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config weight.config.ts
 
 setup: tools
 
 # --- tools -------------------------------------------------------------------------------
 
-tools: $(TOOLS_DIR)/wasm-target.ok $(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION).ok style/node_modules/.ok
+tools: $(TOOLS_DIR)/wasm-target.ok $(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION).ok $(WASM_SPLIT) \
+       style/node_modules/.ok
 
 $(TOOLS_DIR)/wasm-target.ok:
 	@mkdir -p $(TOOLS_DIR)
@@ -93,6 +106,11 @@ $(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION).ok:
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
 	@touch $@
 
+$(WASM_SPLIT):
+	@echo "installing wasm-split $(WASM_SPLIT_VERSION) (about a minute, once)"
+	cargo install --locked wasm_split_cli_support --version $(WASM_SPLIT_VERSION) --features build-binary \
+	  --root $(TOOLS_DIR)/wasm-split-$(WASM_SPLIT_VERSION) --target-dir $(TOOLS_DIR)/build
+
 style/node_modules/.ok: style/package-lock.json
 	npm ci --prefix style --no-audit --no-fund
 	@touch $@
@@ -102,19 +120,33 @@ style/node_modules/.ok: style/package-lock.json
 WASM_DEBUG := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/debug/frontend.wasm
 WASM_RELEASE := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/$(WASM_PROFILE)/frontend.wasm
 
+# Splitting needs the linker's relocations; only the browser build gets the flag.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS := -Clink-args=--emit-relocs
+
+# $(call split_and_bind,WASM,PKG DIR): each `#[island(lazy)]` becomes a chunk of its own in
+# PKG DIR, loaded when a page shows that island; wasm-bindgen then makes the main module and its
+# JS glue. Chunk names change between builds, so the old ones go first.
+define split_and_bind
+	@mkdir -p $(2)/fonts
+	rm -f $(2)/*.wasm $(2)/*.wasm.br $(2)/*.wasm.gz $(2)/__wasm_split*
+	$(WASM_SPLIT) --target web --out-name $(OUTPUT_NAME) $(1) $(2)
+	wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+	  --out-dir $(2) --out-name $(OUTPUT_NAME) $(2)/$(OUTPUT_NAME).wasm
+	rm $(2)/$(OUTPUT_NAME).wasm
+endef
+
 site-dev: tools
 	cargo build --locked -p frontend --lib --target wasm32-unknown-unknown
-	@mkdir -p $(DEV_SITE)/$(PKG)/fonts
-	wasm-bindgen --target web --no-typescript --out-dir $(DEV_SITE)/$(PKG) --out-name $(OUTPUT_NAME) $(WASM_DEBUG)
+	$(call split_and_bind,$(WASM_DEBUG),$(DEV_SITE)/$(PKG))
 	$(NODE_BIN)/tailwindcss --input $(STYLE_FILE) --output $(DEV_SITE)/$(PKG)/$(OUTPUT_NAME).css
 	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(DEV_SITE)/$(PKG)/fonts/
 
 site-release: tools
 	cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile $(WASM_PROFILE)
-	@mkdir -p $(SITE_ROOT)/$(PKG)/fonts
-	wasm-bindgen --target web --no-typescript --out-dir $(SITE_ROOT)/$(PKG) --out-name $(OUTPUT_NAME) $(WASM_RELEASE)
-	$(NODE_BIN)/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-	  -o $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME)_bg.wasm $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME)_bg.wasm
+	$(call split_and_bind,$(WASM_RELEASE),$(SITE_ROOT)/$(PKG))
+	for wasm in $(SITE_ROOT)/$(PKG)/*.wasm; do \
+	  $(NODE_BIN)/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+	    --strip-producers --strip-target-features -o $$wasm $$wasm; done
 	$(NODE_BIN)/tailwindcss --minify --input $(STYLE_FILE) --output $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME).css
 	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(SITE_ROOT)/$(PKG)/fonts/
 	node style/precompress.mjs $(SITE_ROOT)/$(PKG)

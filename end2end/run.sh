@@ -4,6 +4,7 @@
 # the server by its PID whatever happens.
 #   SERVER_BIN   the server binary (the Makefile passes the debug build)
 #   LEPTOS_SITE_ROOT  the built site it serves
+# Arguments go to Playwright: the page-weight check passes `--config weight.config.ts`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -43,4 +44,4 @@ if [ -z "$ready" ]; then
   exit 1
 fi
 
-E2E_BASE_URL="http://127.0.0.1:$port" npx playwright test || { echo "server log:" >&2; tail -n 50 "$log" >&2; exit 1; }
+E2E_BASE_URL="http://127.0.0.1:$port" npx playwright test "$@" || { echo "server log:" >&2; tail -n 50 "$log" >&2; exit 1; }

@@ -19,7 +19,8 @@ use leptos_router::{
 };
 
 use crate::components::{
-    app_layout::AppLayout, sandbox_banner::SandboxBanner, theme::document_theme,
+    app_layout::AppLayout, browser::HydrationMark, sandbox_banner::SandboxBanner,
+    theme::document_theme,
 };
 use crate::pages::{
     compose::Compose, connections::Connections, home::Home, login::Login, not_found::NotFound,
@@ -41,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <link rel="stylesheet" href=stylesheet />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -54,7 +55,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Effect::new(|_| components::browser::mark_hydrated());
 
     view! {
         <Title text="Picscripterai" />
@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+        <HydrationMark />
     }
 }
 

@@ -44,3 +44,15 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/** Connects a sandbox X account through the real OAuth round trip (the fake's consent page). */
+export async function connectSandboxX(page: Page, username: string): Promise<void> {
+  await page.goto("/connections");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Connect X" }).click();
+  await expect(page.getByRole("heading", { name: /Sandbox X — authorize/ })).toBeVisible();
+  await page.getByLabel("Sandbox account").fill(username);
+  await page.getByRole("button", { name: "Authorize app" }).click();
+  await expect(page).toHaveURL(/\/connections\?connected=/);
+  await expect(page.getByText(`Connected @${username}.`)).toBeVisible();
+}

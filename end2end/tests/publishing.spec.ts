@@ -1,19 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
-import { register, uniqueEmail, waitForHydration, watchForPageErrors } from "./helpers";
+import { connectSandboxX, register, uniqueEmail, waitForHydration, watchForPageErrors } from "./helpers";
 
 // The server runs with `--sandbox` (run.sh): X is the built-in fake under /sandbox/x.
-
-/** Connects a sandbox X account through the real OAuth round trip (the fake's consent page). */
-async function connectSandboxX(page: Page, username: string): Promise<void> {
-  await page.goto("/connections");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Connect X" }).click();
-  await expect(page.getByRole("heading", { name: /Sandbox X — authorize/ })).toBeVisible();
-  await page.getByLabel("Sandbox account").fill(username);
-  await page.getByRole("button", { name: "Authorize app" }).click();
-  await expect(page).toHaveURL(/\/connections\?connected=/);
-  await expect(page.getByText(`Connected @${username}.`)).toBeVisible();
-}
 
 /** `YYYY-MM-DDTHH:MM` of `at` in `zone`, as a datetime-local field takes it. */
 function wallClock(at: Date, zone: string): string {

@@ -2,8 +2,8 @@
 # Figures for the release binary (run by `make bench`, which builds it and starts PostgreSQL):
 #   start-up to ready on an existing database (median of 5), idle RSS, RSS after load,
 #   GET /api/me with a Bearer token under wrk (2 threads, 50 connections, 15 s): requests/s
-#   and p99, on SQLite and on PostgreSQL; the hydration wasm, raw and gzip -9.
-# Needs: SERVER_BIN, SITE_PKG, OUTPUT_NAME (the Makefile sets them), wrk, curl.
+#   and p99, on SQLite and on PostgreSQL. (Page weights: end2end/weight, also run by `make bench`.)
+# Needs: SERVER_BIN (the Makefile sets it), wrk, curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -86,6 +86,3 @@ measure sqlite ""
 pg_db="picscripter_bench_$RANDOM"
 psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
 measure postgres "postgres://picscripter:picscripter@127.0.0.1:5432/$pg_db"
-
-wasm="$SITE_PKG/${OUTPUT_NAME}_bg.wasm"
-printf 'hydration wasm  %s bytes raw, %s bytes gzip -9\n' "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"

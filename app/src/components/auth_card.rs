@@ -31,7 +31,9 @@ pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 }
 
 /// The email a failed form post without JavaScript sent back in the URL, to fill in again.
-pub fn kept_email() -> Signal<String> {
-    let query = use_query_map();
-    Signal::derive(move || query.read().get("email").unwrap_or_default())
+pub fn kept_email() -> String {
+    use_query_map()
+        .read_untracked()
+        .get("email")
+        .unwrap_or_default()
 }

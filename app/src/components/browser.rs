@@ -1,5 +1,7 @@
 //! What only the browser knows. On the server these return `None`.
 
+use leptos::prelude::*;
+
 /// The IANA time zone the browser runs in, e.g. `Europe/Berlin`.
 pub fn time_zone() -> Option<String> {
     #[cfg(feature = "hydrate")]
@@ -17,16 +19,20 @@ pub fn time_zone() -> Option<String> {
     }
 }
 
-/// Sets `<html data-hydrated="true">` once the wasm has taken over the page, so that browser
-/// tests (and styles) can tell a hydrated page from server-rendered HTML.
-pub fn mark_hydrated() {
-    #[cfg(feature = "hydrate")]
-    if let Some(html) = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.document_element())
-    {
-        let _ = html.set_attribute("data-hydrated", "true");
-    }
+/// Sets `<html data-hydrated="true">` once the page's islands are live, so that browser tests
+/// (and styles) can tell an interactive page from server-rendered HTML. It is the page's last
+/// island, and islands come alive in the order they appear.
+#[island]
+pub fn HydrationMark() -> impl IntoView {
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(html) = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.document_element())
+        {
+            let _ = html.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// Sends the browser to `url` (a platform's consent page, say), leaving the app.
@@ -115,5 +121,22 @@ pub fn local_input_value(at: chrono::DateTime<chrono::Utc>, zone: &str) -> Optio
     {
         let _ = (at, zone);
         None
+    }
+}
+
+/// The first letter of `name`, upper-cased, for an avatar. In the browser the upper-casing is
+/// the browser's own, which keeps Unicode's case tables (kilobytes) out of the wasm; both sides
+/// follow Unicode's default mapping, so the server's HTML and the browser's agree.
+pub fn initial(name: &str) -> String {
+    let Some(first) = name.chars().next() else {
+        return String::new();
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        String::from(js_sys::JsString::from(first).to_upper_case())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        first.to_uppercase().to_string()
     }
 }

@@ -5,13 +5,36 @@ use leptos::prelude::*;
 
 use crate::types::ApiError;
 
-/// The error of the last submission of `action`, if it failed.
-pub fn last_error<I, O>(action: ServerAction<I>) -> Signal<Option<ApiError>>
+/// The error of the last submission of `action`, if it failed; before any, `posted`.
+///
+/// A form posted without JavaScript comes back with its error in the URL. On the server an
+/// action picks that error up by itself, but an island's action in the browser cannot see the
+/// URL, so the page hands the error to the island (see [`posted_error`]) and both render it.
+pub fn last_error<I, O>(
+    action: ServerAction<I>,
+    posted: Option<ApiError>,
+) -> Signal<Option<ApiError>>
 where
     I: leptos::server_fn::ServerFn<Output = O, Error = ApiError> + Clone + Send + Sync + 'static,
     O: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(Result::err))
+    Signal::derive(move || match action.value().get() {
+        Some(result) => result.err(),
+        None => posted.clone(),
+    })
+}
+
+/// The error that a post of `I`'s form without JavaScript left in the URL, read on the server
+/// for an island to start with.
+pub fn posted_error<I, O>() -> Option<ApiError>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = ApiError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    ServerAction::<I>::new()
+        .value()
+        .get_untracked()
+        .and_then(Result::err)
 }
 
 /// The message for `field` out of `error`, if the error is about that field.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::browser::initial;
 use crate::types::MediaItem;
 
 #[component]
@@ -14,11 +15,7 @@ pub fn PostPreview(
     #[prop(into)] text: Signal<String>,
     #[prop(into)] images: Signal<Vec<MediaItem>>,
 ) -> impl IntoView {
-    let initial = name
-        .chars()
-        .next()
-        .map(|c| c.to_uppercase().to_string())
-        .unwrap_or_default();
+    let initial = initial(&name);
     let label = format!("Preview for {}", handle.as_deref().unwrap_or(&name));
     view! {
         <article class="preview-card" aria-label=label>

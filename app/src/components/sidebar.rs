@@ -20,7 +20,7 @@ const NAV: &[(&str, &str)] = &[
 #[component]
 pub fn Sidebar(user: User) -> impl IntoView {
     let session = use_session();
-    let sign_out_error = last_error(session.sign_out);
+    let sign_out_error = last_error(session.sign_out, None);
     let name = user
         .display_name
         .as_ref()

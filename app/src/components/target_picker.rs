@@ -2,7 +2,6 @@
 //! optional text of its own (when one account needs different words, say a mention).
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::components::char_counter::{CharCounter, too_long_for_x};
 use crate::types::{Connection, NewTarget, Target};
@@ -67,7 +66,7 @@ pub fn TargetPicker(
                 .then(|| {
                     view! {
                         <p class="field-hint">
-                            "No account is connected yet. " <A href="/connections">"Connect an account"</A>
+                            "No account is connected yet. " <a href="/connections">"Connect an account"</a>
                         </p>
                     }
                 })}

@@ -90,7 +90,7 @@ fn apply_theme(theme: Theme) {
 }
 
 /// A button that switches between light and dark and remembers the choice.
-#[component]
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
     // `None` until hydrated: the server cannot know the system theme.
     let current = RwSignal::new(None::<Theme>);

@@ -8,13 +8,13 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use uuid::Uuid;
 
 use crate::api::connections::load_connections;
 use crate::api::posts::{create_post, get_post, update_post};
-use crate::components::browser::{local_input_value, random_key};
+use crate::components::browser::{go_to, local_input_value, random_key};
 use crate::components::char_counter::{CharCounter, too_long_for_x};
 use crate::components::form::{FormError, field_message};
 use crate::components::image_picker::{DraftImages, ImagePicker};
@@ -24,7 +24,7 @@ use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::target_picker::{TargetChoice, TargetPicker};
 use crate::session::use_session;
 use crate::types::{
-    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Post, PostId, TargetStatus, User,
+    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Post, PostId, TargetStatus,
 };
 
 /// The fields the composer shows errors beside; errors about others go to the form's line.
@@ -56,7 +56,14 @@ pub fn Compose() -> impl IntoView {
                     Ok::<_, ApiError>((user, connections.await?, source.await?))
                 };
                 match loaded.await {
-                    Ok((user, overview, source)) => Either::Left(view! { <Composer user overview source /> }),
+                    Ok((user, overview, source)) => Either::Left(view! {
+                        <Composer
+                            display_name=user.display_name.map(|name| name.as_str().to_owned())
+                            time_zone=user.time_zone.as_str().to_owned()
+                            overview
+                            source
+                        />
+                    }),
                     Err(error) => Either::Right(view! {
                         <header class="page-header">
                             <h1 class="page-title">"Compose"</h1>
@@ -93,8 +100,16 @@ fn detail_path(post: &Post) -> String {
     format!("/posts/{}{}", post.id.0, query.to_query_string())
 }
 
-#[component]
-fn Composer(user: User, overview: ConnectionsOverview, source: Option<Post>) -> impl IntoView {
+/// The form, the browser's part of the page. A saved post opens its page.
+#[island(lazy)]
+fn Composer(
+    /// The user's name, for the preview when no account is chosen yet.
+    display_name: Option<String>,
+    /// The user's time zone, in which the form's date and time are.
+    time_zone: String,
+    overview: ConnectionsOverview,
+    source: Option<Post>,
+) -> impl IntoView {
     let editing = source
         .as_ref()
         .filter(|post| editable(post))
@@ -142,7 +157,7 @@ fn Composer(user: User, overview: ConnectionsOverview, source: Option<Post>) -> 
     // The post's time in the user's zone needs the browser's time zone rules, so the field
     // is filled in once the page runs there.
     if let Some(at) = scheduled_at {
-        let zone = user.time_zone.as_str().to_owned();
+        let zone = time_zone.clone();
         Effect::new(move |_| {
             if let Some(value) = local_input_value(at, &zone) {
                 local.set(value);
@@ -164,10 +179,9 @@ fn Composer(user: User, overview: ConnectionsOverview, source: Option<Post>) -> 
         }
     });
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(post)) = submit.value().get() {
-            navigate(&detail_path(&post), Default::default());
+            go_to(&detail_path(&post));
         }
     });
 
@@ -221,11 +235,7 @@ fn Composer(user: User, overview: ConnectionsOverview, source: Option<Post>) -> 
     let file_error = field_message(error, "file");
     let previews = {
         let choices = choices.clone();
-        let fallback_name = user
-            .display_name
-            .as_ref()
-            .map(|name| name.as_str().to_owned())
-            .unwrap_or_else(|| "Your account".to_owned());
+        let fallback_name = display_name.unwrap_or_else(|| "Your account".to_owned());
         move || {
             let chosen: Vec<&TargetChoice> = choices
                 .iter()
@@ -305,7 +315,7 @@ fn Composer(user: User, overview: ConnectionsOverview, source: Option<Post>) -> 
                 <SchedulePicker
                     when
                     local
-                    zone=user.time_zone.as_str().to_owned()
+                    zone=time_zone
                     error=field_message(error, "schedule")
                 />
                 <FormError error beside=FIELDS />

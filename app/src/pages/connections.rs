@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::connections::{AuthorizeConnection, DisconnectConnection, load_connections};
-use crate::components::browser::go_to;
+use crate::components::browser::{go_to, initial};
 use crate::components::confirm_button::ConfirmButton;
 use crate::components::form::last_error;
 use crate::components::notice::{Notice, Tone};
@@ -17,6 +17,16 @@ use crate::types::{
 
 #[component]
 pub fn Connections() -> impl IntoView {
+    let query = use_query_map().read_untracked();
+    let connected = query.get("connected");
+    let refused = query.get("error");
+    view! { <ConnectionsPage connected refused /> }
+}
+
+/// The page's content, live in the browser: connecting leaves for the platform's consent page,
+/// disconnecting asks first and then lists the accounts again.
+#[island(lazy)]
+fn ConnectionsPage(connected: Option<String>, refused: Option<String>) -> impl IntoView {
     let authorize = ServerAction::<AuthorizeConnection>::new();
     let disconnect = ServerAction::<DisconnectConnection>::new();
     let overview = Resource::new(move || disconnect.version().get(), |_| load_connections());
@@ -26,19 +36,17 @@ pub fn Connections() -> impl IntoView {
             go_to(&to.url);
         }
     });
-    let authorize_error = last_error(authorize);
-    let disconnect_error = last_error(disconnect);
-    let query = use_query_map();
-    let connected = move || query.read().get("connected");
-    let refused = move || query.read().get("error");
+    // Both buttons act through the browser: nothing comes back in the URL.
+    let authorize_error = last_error(authorize, None);
+    let disconnect_error = last_error(disconnect, None);
 
     view! {
         <header class="page-header">
             <h1 class="page-title">"Connections"</h1>
             <p class="page-lead">"The accounts Picscripterai posts to."</p>
         </header>
-        {move || connected().map(|handle| view! { <Notice tone=Tone::Success message=format!("Connected {handle}.") /> })}
-        {move || refused().map(|message| view! { <Notice tone=Tone::Error message /> })}
+        {connected.map(|handle| view! { <Notice tone=Tone::Success message=format!("Connected {handle}.") /> })}
+        {refused.map(|message| view! { <Notice tone=Tone::Error message /> })}
         {move || authorize_error.get().map(|error| view! { <Notice tone=Tone::Error message=error.to_string() /> })}
         {move || disconnect_error.get().map(|error| view! { <Notice tone=Tone::Error message=error.to_string() /> })}
         <Transition fallback=|| view! { <p class="field-hint">"Loading accounts\u{2026}"</p> }>
@@ -141,11 +149,7 @@ fn AccountRow(
     let platform: Platform = account.platform;
     let id = account.id;
     let needs_reconnect = account.status == ConnectionStatus::NeedsReconnect;
-    let initial = name
-        .chars()
-        .next()
-        .map(|c| c.to_uppercase().to_string())
-        .unwrap_or_default();
+    let initial = initial(&name);
     let avatar =
         view! { <Avatar url=account.avatar_url alt=format!("Avatar of {handle}") initial /> };
     let status = if needs_reconnect {

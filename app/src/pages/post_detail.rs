@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::posts::{CancelPost, DeletePost, DuplicatePost, RetryTarget, get_post};
+use crate::components::browser::go_to;
 use crate::components::confirm_button::ConfirmButton;
-use crate::components::form::last_error;
+use crate::components::form::{last_error, posted_error};
 use crate::components::notice::{Notice, Tone};
 use crate::components::polling::refresh_while;
 use crate::components::status_badge::{StatusBadge, moves_on_its_own};
@@ -33,16 +33,30 @@ struct Actions {
 
 #[component]
 pub fn PostDetail() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|raw| Uuid::parse_str(&raw).ok())
-            .map(PostId)
-    };
-    let query = use_query_map();
-    let notice = move || query.read().get("notice");
+    let id = use_params_map()
+        .read_untracked()
+        .get("id")
+        .and_then(|raw| Uuid::parse_str(&raw).ok())
+        .map(PostId);
+    let notice = use_query_map().read_untracked().get("notice");
+    let posted = [
+        posted_error::<RetryTarget, _>(),
+        posted_error::<CancelPost, _>(),
+        posted_error::<DuplicatePost, _>(),
+        posted_error::<DeletePost, _>(),
+    ];
+    view! { <PostPage id notice posted /> }
+}
+
+/// The page's content, live in the browser: it looks again while the post is on its way out,
+/// and its buttons act on the post.
+#[island(lazy)]
+fn PostPage(
+    id: Option<PostId>,
+    notice: Option<String>,
+    /// What a button pressed without JavaScript left in the URL.
+    posted: [Option<ApiError>; 4],
+) -> impl IntoView {
     let actions = Actions {
         retry: ServerAction::new(),
         cancel: ServerAction::new(),
@@ -53,12 +67,11 @@ pub fn PostDetail() -> impl IntoView {
     let post = Resource::new(
         move || {
             (
-                id(),
                 actions.retry.version().get(),
                 actions.cancel.version().get(),
             )
         },
-        |(id, _, _)| async move {
+        move |_| async move {
             match id {
                 Some(id) => get_post(id).await,
                 None => Err(ApiError::NotFound),
@@ -74,31 +87,30 @@ pub fn PostDetail() -> impl IntoView {
         Duration::from_secs(2),
         move || post.refetch(),
     );
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(copy)) = actions.duplicate.value().get() {
-            navigate(&format!("/posts/{}", copy.id.0), Default::default());
+            go_to(&format!("/posts/{}", copy.id.0));
         }
     });
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = actions.delete.value().get() {
-            navigate("/posts", Default::default());
+            go_to("/posts");
         }
     });
+    let [retried, cancelled, duplicated, deleted] = posted;
     let errors = [
-        last_error(actions.retry),
-        last_error(actions.cancel),
-        last_error(actions.duplicate),
-        last_error(actions.delete),
+        last_error(actions.retry, retried),
+        last_error(actions.cancel, cancelled),
+        last_error(actions.duplicate, duplicated),
+        last_error(actions.delete, deleted),
     ];
 
     view! {
         <header class="page-header">
             <h1 class="page-title">"Post"</h1>
-            <p class="page-lead"><A href="/posts">"All posts"</A></p>
+            <p class="page-lead"><a href="/posts">"All posts"</a></p>
         </header>
-        {move || notice().map(|message| view! { <Notice tone=Tone::Success message /> })}
+        {notice.map(|message| view! { <Notice tone=Tone::Success message /> })}
         {errors
             .into_iter()
             .map(|error| {
@@ -162,7 +174,7 @@ fn PostView(post: Post, actions: Actions) -> impl IntoView {
             >
                 "Duplicate"
             </button>
-            <A href=format!("/compose?from={}", id.0) attr:class="button-secondary">"Edit & repost"</A>
+            <a href=format!("/compose?from={}", id.0) class="button-secondary">"Edit & repost"</a>
             <ConfirmButton
                 label="Delete"
                 question="Delete this post? Scheduled targets will not go out."

@@ -8,9 +8,10 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
+use serde::{Deserialize, Serialize};
 
 use crate::api::posts::list_posts;
 use crate::components::notice::{Notice, Tone};
@@ -23,7 +24,7 @@ use crate::types::{ApiError, Platform, Post, PostPage, PostQuery, TargetStatus};
 const EXCERPT_CHARS: usize = 140;
 
 /// The filters as the URL has them. Dates stay as typed, so the form shows them back.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Filters {
     status: Option<TargetStatus>,
     platform: Option<Platform>,
@@ -92,17 +93,25 @@ async fn load_pages(filters: Filters, pages: usize) -> Result<PostPage, ApiError
 
 #[component]
 pub fn Posts() -> impl IntoView {
-    let query = use_query_map();
-    let filters = Memo::new(move |_| Filters::from_query(&query.read()));
-    // How many pages "Load more" has opened, for the filters it was pressed under: new
-    // filters start again at one page.
-    let opened = RwSignal::new((Filters::default(), 1_usize));
-    let pages =
-        move || opened.with(|(under, pages)| if *under == filters.get() { *pages } else { 1 });
-    let posts = Resource::new(
-        move || (filters.get(), pages()),
-        |(filters, pages)| load_pages(filters, pages),
-    );
+    let filters = Filters::from_query(&use_query_map().read_untracked());
+    view! {
+        <header class="page-header">
+            <h1 class="page-title">"Posts"</h1>
+        </header>
+        <FilterForm filters=filters.clone() />
+        <PostFeed filters />
+    }
+}
+
+/// The list, the browser's part of the page: "Load more", and looking again while a post is
+/// on its way out.
+#[island(lazy)]
+fn PostFeed(filters: Filters) -> impl IntoView {
+    let pages = RwSignal::new(1_usize);
+    let posts = Resource::new(move || pages.get(), {
+        let filters = filters.clone();
+        move |pages| load_pages(filters.clone(), pages)
+    });
     let loading = RwSignal::new(false);
     refresh_while(
         move || {
@@ -115,16 +124,9 @@ pub fn Posts() -> impl IntoView {
         Duration::from_secs(3),
         move || posts.refetch(),
     );
-    let load_more = move |_| {
-        let more = pages() + 1;
-        opened.set((filters.get_untracked(), more));
-    };
+    let filtered = filters != Filters::default();
 
     view! {
-        <header class="page-header">
-            <h1 class="page-title">"Posts"</h1>
-        </header>
-        <FilterForm filters />
         <Transition
             fallback=|| view! { <p class="field-hint">"Loading posts\u{2026}"</p> }
             set_pending=loading.write_only()
@@ -133,7 +135,6 @@ pub fn Posts() -> impl IntoView {
                 match posts.await {
                     Ok(page) => {
                         let more = page.next_cursor.is_some();
-                        let filtered = filters.with_untracked(|filters| *filters != Filters::default());
                         Either::Left(view! {
                             <PostList posts=page.items filtered />
                             {more
@@ -144,7 +145,7 @@ pub fn Posts() -> impl IntoView {
                                             class="button-secondary load-more"
                                             aria-busy=move || loading.get().then_some("true")
                                             disabled=move || loading.get()
-                                            on:click=load_more
+                                            on:click=move |_| pages.update(|pages| *pages += 1)
                                         >
                                             "Load more"
                                         </button>
@@ -159,26 +160,24 @@ pub fn Posts() -> impl IntoView {
     }
 }
 
-/// A plain GET form: it works before the page is interactive, and once it is, the router
-/// turns the submission into a navigation without a reload. The fields follow the URL, so
-/// "Clear filters" and the back button show what the list shows.
+/// A plain GET form: applying filters loads the page for the new URL, so a reload, the back
+/// button and a shared link all show what the list shows.
 #[component]
-fn FilterForm(filters: Memo<Filters>) -> impl IntoView {
-    let status = move || filters.with(|filters| filters.status.map_or("", TargetStatus::as_str));
-    let platform = move || filters.with(|filters| filters.platform.map_or("", Platform::as_str));
-    let from = move || filters.with(|filters| filters.from.clone());
-    let to = move || filters.with(|filters| filters.to.clone());
+fn FilterForm(filters: Filters) -> impl IntoView {
+    let status = filters.status.map_or("", TargetStatus::as_str);
+    let platform = filters.platform.map_or("", Platform::as_str);
+    let Filters { from, to, .. } = filters;
     view! {
-        <Form method="get" action="/posts" attr:class="filters" attr:aria-label="Filter posts">
+        <form method="get" action="/posts" class="filters" aria-label="Filter posts">
             <div class="field">
                 <label for="filter-status" class="field-label">"Status"</label>
-                <select id="filter-status" name="status" class="field-input" prop:value=status>
+                <select id="filter-status" name="status" class="field-input">
                     <option value="">"Any status"</option>
                     {TargetStatus::ALL
                         .into_iter()
                         .map(|choice| {
                             view! {
-                                <option value=choice.as_str() selected=move || status() == choice.as_str()>
+                                <option value=choice.as_str() selected=status == choice.as_str()>
                                     {status_name(choice)}
                                 </option>
                             }
@@ -188,13 +187,13 @@ fn FilterForm(filters: Memo<Filters>) -> impl IntoView {
             </div>
             <div class="field">
                 <label for="filter-platform" class="field-label">"Platform"</label>
-                <select id="filter-platform" name="platform" class="field-input" prop:value=platform>
+                <select id="filter-platform" name="platform" class="field-input">
                     <option value="">"Any platform"</option>
                     {Platform::ALL
                         .into_iter()
                         .map(|choice| {
                             view! {
-                                <option value=choice.as_str() selected=move || platform() == choice.as_str()>
+                                <option value=choice.as_str() selected=platform == choice.as_str()>
                                     {choice.display_name()}
                                 </option>
                             }
@@ -204,17 +203,17 @@ fn FilterForm(filters: Memo<Filters>) -> impl IntoView {
             </div>
             <div class="field">
                 <label for="filter-from" class="field-label">"From (UTC)"</label>
-                <input id="filter-from" name="from" type="date" class="field-input" value=from prop:value=from />
+                <input id="filter-from" name="from" type="date" class="field-input" value=from />
             </div>
             <div class="field">
                 <label for="filter-to" class="field-label">"To (UTC)"</label>
-                <input id="filter-to" name="to" type="date" class="field-input" value=to prop:value=to />
+                <input id="filter-to" name="to" type="date" class="field-input" value=to />
             </div>
             <div class="filters-actions">
                 <button type="submit" class="button-secondary">"Apply filters"</button>
                 <A href="/posts">"Clear filters"</A>
             </div>
-        </Form>
+        </form>
     }
 }
 
@@ -225,7 +224,7 @@ fn PostList(posts: Vec<Post>, filtered: bool) -> impl IntoView {
             Either::Left(view! { <p class="empty">"No posts match these filters."</p> })
         } else {
             Either::Right(view! {
-                <p class="empty">"No posts yet. " <A href="/compose">"Write your first post"</A></p>
+                <p class="empty">"No posts yet. " <a href="/compose">"Write your first post"</a></p>
             })
         });
     }
@@ -258,7 +257,7 @@ fn PostRow(post: Post) -> impl IntoView {
         <li class="post-row">
             {thumbnail}
             <div class="post-body">
-                <A href=href attr:class="post-excerpt">{excerpt(&post.text)}</A>
+                <a href=href class="post-excerpt">{excerpt(&post.text)}</a>
                 <ul class="badge-list" aria-label="Accounts">
                     {post
                         .targets

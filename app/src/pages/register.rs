@@ -3,15 +3,28 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::api::account::Register as RegisterAccount;
 use crate::components::auth_card::{AuthCard, kept_email};
 use crate::components::browser;
-use crate::components::form::{Field, FormError, field_message, last_error};
-use crate::session::use_session;
+use crate::components::form::{Field, FormError, field_message, last_error, posted_error};
+use crate::types::ApiError;
 
 #[component]
 pub fn Register() -> impl IntoView {
-    let register = use_session().register;
-    let error = last_error(register);
+    view! {
+        <AuthCard title="Create your account">
+            <RegisterForm email=kept_email() posted={posted_error::<RegisterAccount, _>()} />
+            <p class="auth-switch">"Already have an account? " <A href="/login">"Sign in"</A></p>
+        </AuthCard>
+    }
+}
+
+/// The form; it also works before the wasm arrives, as a plain post (the time zone is then UTC
+/// until the user picks one in settings).
+#[island(lazy)]
+fn RegisterForm(email: String, posted: Option<ApiError>) -> impl IntoView {
+    let register = ServerAction::<RegisterAccount>::new();
+    let error = last_error(register, posted);
     let time_zone = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(zone) = browser::time_zone() {
@@ -19,19 +32,16 @@ pub fn Register() -> impl IntoView {
         }
     });
     view! {
-        <AuthCard title="Create your account">
-            <ActionForm action=register attr:class="form" attr:aria-label="Create account">
-                <Field label="Email" name="email" kind="email" autocomplete="email" required=true
-                    value=kept_email() error=field_message(error, "email") />
-                <Field label="Password" name="password" kind="password" autocomplete="new-password"
-                    required=true hint="At least 8 characters." error=field_message(error, "password") />
-                <input type="hidden" name="time_zone" prop:value=move || time_zone.get() />
-                <FormError error />
-                <button type="submit" class="button-primary" disabled=move || register.pending().get()>
-                    "Create account"
-                </button>
-            </ActionForm>
-            <p class="auth-switch">"Already have an account? " <A href="/login">"Sign in"</A></p>
-        </AuthCard>
+        <ActionForm action=register attr:class="form" attr:aria-label="Create account">
+            <Field label="Email" name="email" kind="email" autocomplete="email" required=true
+                value=email error=field_message(error, "email") />
+            <Field label="Password" name="password" kind="password" autocomplete="new-password"
+                required=true hint="At least 8 characters." error=field_message(error, "password") />
+            <input type="hidden" name="time_zone" prop:value=move || time_zone.get() />
+            <FormError error />
+            <button type="submit" class="button-primary" disabled=move || register.pending().get()>
+                "Create account"
+            </button>
+        </ActionForm>
     }
 }

@@ -2,11 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::settings::{ChangePassword, time_zones};
+use crate::api::settings::{ChangePassword, UpdateProfile, time_zones};
 use crate::components::error_notice::ErrorNotice;
-use crate::components::form::{Field, FormError, field_message, last_error};
+use crate::components::form::{Field, FormError, field_message, last_error, posted_error};
 use crate::session::use_session;
-use crate::types::User;
+use crate::types::ApiError;
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -20,26 +20,37 @@ pub fn Settings() -> impl IntoView {
             {move || Suspend::new(async move {
                 let zones = zones.await;
                 let user = session.user.await.ok().flatten()?;
+                let posted = posted_error::<UpdateProfile, _>();
                 Some(match zones {
-                    Ok(zones) => view! { <ProfileForm user zones /> }.into_any(),
+                    Ok(zones) => view! {
+                        <ProfileForm
+                            display_name=user.display_name.map(|name| name.as_str().to_owned()).unwrap_or_default()
+                            current_zone=user.time_zone.as_str().to_owned()
+                            zones
+                            posted
+                        />
+                    }
+                    .into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 })
             })}
         </Transition>
-        <PasswordForm />
+        <PasswordForm posted={posted_error::<ChangePassword, _>()} />
     }
 }
 
-#[component]
-fn ProfileForm(user: User, zones: Vec<String>) -> impl IntoView {
-    let update = use_session().update_profile;
-    let error = last_error(update);
+/// The sidebar shows the name the page was rendered with; it changes on the next page.
+#[island(lazy)]
+fn ProfileForm(
+    display_name: String,
+    /// The zone the user has now, chosen in the list.
+    current_zone: String,
+    zones: Vec<String>,
+    posted: Option<ApiError>,
+) -> impl IntoView {
+    let update = ServerAction::<UpdateProfile>::new();
+    let error = last_error(update, posted);
     let saved = move || matches!(update.value().get(), Some(Ok(_)));
-    let display_name = user
-        .display_name
-        .map(|name| name.as_str().to_owned())
-        .unwrap_or_default();
-    let current_zone = user.time_zone.as_str().to_owned();
     let zone_error = field_message(error, "time_zone");
     view! {
         <section class="panel" aria-labelledby="profile-title">
@@ -85,10 +96,10 @@ fn ProfileForm(user: User, zones: Vec<String>) -> impl IntoView {
     }
 }
 
-#[component]
-fn PasswordForm() -> impl IntoView {
+#[island(lazy)]
+fn PasswordForm(posted: Option<ApiError>) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let error = last_error(change);
+    let error = last_error(change, posted);
     let saved = move || matches!(change.value().get(), Some(Ok(_)));
     view! {
         <section class="panel" aria-labelledby="password-title">
