@@ -141,12 +141,15 @@ site-dev: tools
 	$(NODE_BIN)/tailwindcss --input $(STYLE_FILE) --output $(DEV_SITE)/$(PKG)/$(OUTPUT_NAME).css
 	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(DEV_SITE)/$(PKG)/fonts/
 
+# wasm-opt warns once per chunk about the splitter's name subsections (the names go anyway):
+# those lines are dropped from its output.
 site-release: tools
 	cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile $(WASM_PROFILE)
 	$(call split_and_bind,$(WASM_RELEASE),$(SITE_ROOT)/$(PKG))
 	for wasm in $(SITE_ROOT)/$(PKG)/*.wasm; do \
 	  $(NODE_BIN)/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-	    --strip-producers --strip-target-features -o $$wasm $$wasm; done
+	    --strip-producers --strip-target-features -o $$wasm $$wasm \
+	    2> >(grep -v '^warning: unknown name subsection' >&2); done
 	$(NODE_BIN)/tailwindcss --minify --input $(STYLE_FILE) --output $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME).css
 	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(SITE_ROOT)/$(PKG)/fonts/
 	node style/precompress.mjs $(SITE_ROOT)/$(PKG)
