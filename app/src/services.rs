@@ -122,6 +122,10 @@ pub trait Posts: Send + Sync + 'static {
 
     /// Deletes the post (scheduled targets never go out).
     async fn delete(&self, owner: UserId, id: PostId) -> Result<(), ApiError>;
+
+    /// How many seconds the owner's longest-waiting due post has waited for a worker; `None`
+    /// when none is waiting.
+    async fn waiting_secs(&self, owner: UserId) -> Result<Option<u64>, ApiError>;
 }
 
 pub type PostsPort = Arc<dyn Posts>;

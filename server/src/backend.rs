@@ -17,6 +17,7 @@ use crate::crypto::Keyring;
 use crate::media::store::{LocalDisk, MediaStore};
 use crate::platforms::{self, Registry};
 use crate::publishing::Pipeline;
+use crate::publishing::stats::PublishingStats;
 use crate::publishing::sweep::Sweeper;
 use crate::publishing::worker::{Worker, WorkerSettings};
 use crate::queue::JobQueue;
@@ -37,6 +38,8 @@ pub struct Backend {
     pub media: Arc<dyn MediaStore>,
     pub pipeline: Arc<Pipeline>,
     pub tokens: Arc<TokenKeeper>,
+    /// What this process's workers, sweep and reaper have done; `/metrics` and `/readyz`.
+    pub stats: Arc<PublishingStats>,
 }
 
 impl Backend {
@@ -85,6 +88,7 @@ impl Backend {
             media,
             pipeline,
             tokens,
+            stats: Arc::default(),
         })
     }
 
@@ -102,15 +106,7 @@ impl Backend {
     }
 
     pub fn worker(&self, settings: WorkerSettings) -> Arc<Worker> {
-        Arc::new(Worker::new(
-            self.db.clone(),
-            self.queue.clone(),
-            self.registry.clone(),
-            self.tokens.clone(),
-            self.media.clone(),
-            self.clock.clone(),
-            settings,
-        ))
+        Arc::new(Worker::new(self, settings))
     }
 
     pub fn sweeper(&self) -> Arc<Sweeper> {
@@ -118,6 +114,7 @@ impl Backend {
             self.db.clone(),
             self.queue.clone(),
             self.clock.clone(),
+            self.stats.clone(),
         ))
     }
 

@@ -90,6 +90,10 @@ pub struct Config {
     /// `QUEUE_SWEEP_SECS` (default 60): how often due jobs missing from the queue are queued
     /// again from the database.
     pub queue_sweep_every: Duration,
+    /// `METRICS_TOKEN` (optional): `/metrics` answers requests bearing it. Without it,
+    /// `/metrics` answers only requests made on this machine straight to the app (not through
+    /// a proxy).
+    pub metrics_token: Option<SecretString>,
     /// Not a variable: `serve --no-workers` clears it, `worker` runs workers alone.
     pub run_workers: bool,
     /// Not a variable: `serve --sandbox` mounts the platform fakes and points the apps at them.
@@ -632,6 +636,10 @@ impl Config {
             "https://api.x.com",
         );
         let redis_prefix = env.get("REDIS_PREFIX").unwrap_or("picscripter").to_owned();
+        let metrics_token = env
+            .get("METRICS_TOKEN")
+            .filter(|token| !token.is_empty())
+            .map(|token| SecretString::from(token.to_owned()));
         warnings.extend(env.unread_warnings());
 
         if !env.problems.is_empty() {
@@ -661,6 +669,7 @@ impl Config {
                 platform_timeout,
                 publish_backoff_base,
                 queue_sweep_every,
+                metrics_token,
                 run_workers: true,
                 sandbox: false,
             },

@@ -128,6 +128,12 @@ impl Application {
             db: db.clone(),
             redis: redis.clone(),
             leptos,
+            metrics: Arc::new(crate::http::metrics::Metrics::new(
+                backend.stats.clone(),
+                config.run_workers,
+                clock.clone(),
+                config.metrics_token.clone(),
+            )),
             sandbox: config.sandbox,
         };
         let router = http::router(

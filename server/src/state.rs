@@ -17,6 +17,8 @@ pub struct AppState {
     /// Present when `REDIS_URL` is set; for `/readyz`.
     pub redis: Option<fred::clients::Pool>,
     pub leptos: LeptosOptions,
+    /// `/metrics`, and the workers' pulse for `/readyz`.
+    pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
     /// `serve --sandbox`: pages show the sandbox banner.
     pub sandbox: bool,
 }

@@ -1,6 +1,6 @@
 //! A database outage under a running server: every kind of caller gets 503 with Retry-After
 //! (never a 500, never a page that answers 200 with an error text), nothing pretends to have
-//! worked, and `/readyz` says so.
+//! worked, and `/readyz` says so. And a database not up yet at start is waited for.
 
 mod common;
 
@@ -89,4 +89,19 @@ async fn signing_out_while_the_database_is_down_says_so_and_keeps_the_session() 
     );
     let body: Value = sign_out.json().await.unwrap();
     assert_eq!(body["code"], "unavailable", "{body}");
+}
+
+#[tokio::test]
+async fn the_app_waits_for_postgresql_that_is_not_up_yet() {
+    let after = std::time::Duration::from_millis(1500);
+    let started = std::time::Instant::now();
+    let app = TestApp::spawn_before_database(after).await;
+    assert!(
+        started.elapsed() >= after,
+        "the app started before its database answered"
+    );
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let (_, token) = app.signed_in_user().await;
+    assert_eq!(app.me(&token).await.status(), StatusCode::OK);
 }

@@ -7,8 +7,8 @@ mod common;
 
 use std::io::Cursor;
 
-use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
+use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 use common::{Backend, TestApp, error_body};
@@ -589,7 +589,92 @@ async fn the_new_routes_need_a_session(backend: Backend) {
     }
 }
 
+/// A due post no worker has started shows as queue lag in `/metrics` and, past a minute, as a
+/// warning on its owner's Posts page (and nobody else's).
+async fn a_waiting_due_post_shows_as_lag(backend: Backend) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{Database, EntityTrait};
+    use server::db::entities::job;
+
+    let api = api(backend).await;
+    let (_, token) = api.app.signed_in_user().await;
+    let (_, other) = api.app.signed_in_user().await;
+    let connection = api.connect(&token, "shop_owner").await;
+    let page = |token: String| {
+        let api = &api;
+        async move {
+            api.app
+                .client
+                .get(api.app.url("/posts"))
+                .header(header::COOKIE, format!("picscripter_session={token}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let metrics = || async {
+        let response = api
+            .app
+            .client
+            .get(api.app.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
+    };
+    let lag = |text: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix("picscripter_queue_lag_seconds "))
+            .expect("the lag is exported")
+            .parse()
+            .unwrap()
+    };
+
+    assert_eq!(lag(&metrics().await), 0.0);
+    let (status, _) = api
+        .create(&token, &json!({ "text": "Due now", "targets": [{ "connection_id": connection }], "schedule": "now" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(
+        !page(token.clone())
+            .await
+            .contains("Publishing is running behind")
+    );
+
+    // Five minutes later, still no worker has started it.
+    let db = Database::connect(&api.app.database_url).await.unwrap();
+    job::Entity::update_many()
+        .col_expr(
+            job::Column::DueAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(5)),
+        )
+        .exec(&db)
+        .await
+        .unwrap();
+    let text = metrics().await;
+    assert!((299.0..400.0).contains(&lag(&text)), "{text}");
+    assert!(
+        text.contains("picscripter_post_targets{status=\"scheduled\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("picscripter_post_targets{status=\"published\"} 0\n"),
+        "{text}"
+    );
+    assert!(
+        page(token).await.contains(
+            "Publishing is running behind: a post due 5 minutes ago has not started yet."
+        )
+    );
+    assert!(!page(other).await.contains("Publishing is running behind"));
+}
+
 on_both_databases!(
+    a_waiting_due_post_shows_as_lag,
     images_are_checked_by_content,
     a_post_over_the_limit_or_without_accounts_is_refused,
     local_times_follow_the_users_time_zone_and_its_dst,

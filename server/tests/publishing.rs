@@ -353,6 +353,43 @@ async fn publishing_now_records_the_link_and_a_job_log(setup: Setup) {
     // The link works: the fake shows the post.
     let page = reqwest::get(target["url"].as_str().unwrap()).await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+
+    // What the operator sees: the attempt counted, the target published, nothing waiting,
+    // workers alive.
+    let metrics = world
+        .app
+        .client
+        .get(world.app.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    for line in [
+        "picscripter_publish_attempts_total{outcome=\"published\"} 1\n",
+        "picscripter_post_targets{status=\"published\"} 1\n",
+        "picscripter_queue_lag_seconds 0.0\n",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    let silence: f64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("picscripter_worker_silence_seconds "))
+        .expect("a process with workers reports their pulse")
+        .parse()
+        .unwrap();
+    assert!((0.0..5.0).contains(&silence), "{text}");
+    let ready: serde_json::Value = world
+        .app
+        .client
+        .get(world.app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["workers"], "ok");
 }
 
 async fn a_scheduled_post_waits_for_its_time(setup: Setup) {

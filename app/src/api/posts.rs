@@ -113,3 +113,16 @@ pub async fn delete_post(id: PostId) -> Result<(), ApiError> {
         .await,
     )
 }
+
+/// How many seconds the user's longest-waiting due post has waited for a worker, if any.
+#[server(prefix = "/rpc", endpoint = "posts/waiting")]
+pub async fn publishing_delay() -> Result<Option<u64>, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            posts.waiting_secs(who.user.id).await
+        }
+        .await,
+    )
+}

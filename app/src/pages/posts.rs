@@ -13,7 +13,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
-use crate::api::posts::list_posts;
+use crate::api::posts::{list_posts, publishing_delay};
 use crate::components::notice::{Notice, Tone};
 use crate::components::polling::refresh_while;
 use crate::components::status_badge::{TargetBadge, moves_on_its_own, status_name};
@@ -22,6 +22,9 @@ use crate::types::{ApiError, Platform, Post, PostPage, PostQuery, TargetStatus};
 
 /// How long a post's text may be in the list before it is cut.
 const EXCERPT_CHARS: usize = 140;
+/// A due post that has waited this long for a worker means publishing is behind (on time, a
+/// worker starts it within a second).
+const BEHIND_AFTER_SECS: u64 = 60;
 
 /// The filters as the URL has them. Dates stay as typed, so the form shows them back.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,9 +101,41 @@ pub fn Posts() -> impl IntoView {
         <header class="page-header">
             <h1 class="page-title">"Posts"</h1>
         </header>
+        <PublishingBehind />
         <FilterForm filters=filters.clone() />
         <PostFeed filters />
     }
+}
+
+/// Says so when the user's due posts wait for a worker: the workers are overloaded, stopped,
+/// or cut off from the queue. Nothing is lost meanwhile; the posts go out when they catch up.
+#[component]
+fn PublishingBehind() -> impl IntoView {
+    let delay = OnceResource::new(publishing_delay());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let waited = delay.await.ok().flatten().filter(|secs| *secs >= BEHIND_AFTER_SECS)?;
+                let message = format!(
+                    "Publishing is running behind: a post due {} ago has not started yet. \
+                     Nothing is lost; due posts go out in order as soon as publishing catches up.",
+                    waited_for(waited)
+                );
+                Some(view! { <Notice tone=Tone::Warning message /> })
+            })}
+        </Suspense>
+    }
+}
+
+/// `90` -> "1 minute", `7200` -> "2 hours".
+fn waited_for(secs: u64) -> String {
+    let (count, unit) = match secs {
+        0..3_600 => (secs / 60, "minute"),
+        3_600..86_400 => (secs / 3_600, "hour"),
+        _ => (secs / 86_400, "day"),
+    };
+    let count = count.max(1);
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
 /// The list, the browser's part of the page: "Load more", and looking again while a post is
@@ -306,6 +341,14 @@ mod tests {
         assert_eq!(filters.status, None);
         assert_eq!(filters.platform, None);
         assert_eq!(filters.query(None).from, None);
+    }
+
+    #[test]
+    fn waits_are_said_in_the_largest_whole_unit() {
+        assert_eq!(waited_for(60), "1 minute");
+        assert_eq!(waited_for(150), "2 minutes");
+        assert_eq!(waited_for(3_600), "1 hour");
+        assert_eq!(waited_for(86_400 * 3 + 5), "3 days");
     }
 
     #[test]

@@ -118,13 +118,47 @@ fn sqlite_file(url: &str) -> Option<&str> {
 /// database does first.
 pub async fn open(url: &SecretString, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     use anyhow::Context as _;
-    let db = connect(url, max_connections)
+    let db = connect_at_start(url, max_connections)
         .await
         .context("cannot connect to the database")?;
     migrate(&db)
         .await
         .context("cannot apply the database migrations")?;
     Ok(db)
+}
+
+/// How long [`connect_at_start`] waits before trying PostgreSQL again: doubling from the
+/// first wait up to the longest.
+const START_RETRY_FIRST: Duration = Duration::from_millis(500);
+const START_RETRY_LONGEST: Duration = Duration::from_secs(30);
+
+/// [`connect`], waiting for a PostgreSQL that cannot be reached yet (its host still booting, a
+/// failover), and saying so in the log at every attempt. Any other failure (a wrong password,
+/// a bad URL) stops the start, as does any failure of the embedded SQLite file, which is no
+/// server to wait for.
+async fn connect_at_start(
+    url: &SecretString,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
+    let postgres = url.expose_secret().starts_with("postgres");
+    let mut wait = START_RETRY_FIRST;
+    let mut attempt = 1_u32;
+    loop {
+        match connect(url, max_connections).await {
+            Err(error) if postgres && is_outage(&error) => {
+                tracing::warn!(
+                    %error,
+                    attempt,
+                    retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "waiting for PostgreSQL to answer"
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(START_RETRY_LONGEST);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Applies every pending migration.

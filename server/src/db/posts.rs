@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set,
 };
 use uuid::Uuid;
 
@@ -221,6 +221,48 @@ pub async fn pending_jobs_due_by(
         query = query.filter(job::Column::Id.gt(after));
     }
     Ok(query.into_tuple().all(db).await?)
+}
+
+/// How many targets are in each status (statuses with none are absent), for `/metrics`.
+pub async fn target_counts(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(post_target::Entity::find()
+        .select_only()
+        .column(post_target::Column::Status)
+        .column_as(
+            Expr::col((post_target::Entity, post_target::Column::Id)).count(),
+            "count",
+        )
+        .group_by(post_target::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// When the longest-waiting due job fell due: pending, due by `now`, and not being worked on
+/// (its target is scheduled or retrying, not publishing). `owner` narrows it to one user's.
+pub async fn oldest_waiting_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    owner: Option<UserId>,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    let mut query = job::Entity::find()
+        .select_only()
+        .column_as(Expr::col((job::Entity, job::Column::DueAt)).min(), "oldest")
+        .join(JoinType::InnerJoin, job::Relation::PostTarget.def())
+        .filter(job::Column::State.eq(JOB_PENDING))
+        .filter(job::Column::DueAt.lte(now))
+        .filter(post_target::Column::Status.is_in([
+            TargetStatus::Scheduled.as_str(),
+            TargetStatus::Retrying.as_str(),
+        ]));
+    if let Some(owner) = owner {
+        query = query.filter(post_target::Column::UserId.eq(owner.0));
+    }
+    Ok(query
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db)
+        .await?
+        .flatten())
 }
 
 pub async fn log(

@@ -1,6 +1,7 @@
 //! `/healthz`: the process answers (no dependencies are touched, so a database outage does
-//! not get the process restarted). `/readyz`: the database answers, and Redis when configured;
-//! 503 otherwise, so a load balancer stops sending traffic. The answer says only `unreachable`
+//! not get the process restarted). `/readyz`: the database answers, Redis when configured, and
+//! in a process that runs workers, they have shown life within a minute; 503 otherwise, so a
+//! load balancer stops sending traffic and an orchestrator can restart a stuck process. The answer says only `unreachable`
 //! or `timeout` per dependency (it is public); the driver's own text goes to the log.
 
 use std::time::Duration;
@@ -16,6 +17,9 @@ use crate::state::AppState;
 
 /// A dependency slower than this counts as down.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// Workers that have not claimed, or beaten during an attempt, for this long are stuck: idle
+/// ones claim ten times a second, busy ones beat every 15 s.
+const WORKERS_SILENT_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -37,8 +41,26 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         Ok(()) => "ok",
         Err(reason) => reason,
     };
-    let ready = database.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let workers = state.metrics.workers_silent_for().map(|silent| {
+        if silent < WORKERS_SILENT_AFTER {
+            Ok(())
+        } else {
+            tracing::warn!(
+                silent_secs = silent.num_seconds(),
+                "not ready: the publishing workers have stopped showing life"
+            );
+            Err("silent")
+        }
+    });
+    let ready = database.is_ok()
+        && redis.as_ref().is_none_or(Result::is_ok)
+        && workers.as_ref().is_none_or(Result::is_ok);
     let mut checks = json!({ "database": describe(&database) });
+    checks["workers"] = workers
+        .as_ref()
+        .map(describe)
+        .unwrap_or("not run here")
+        .into();
     checks["redis"] = redis
         .as_ref()
         .map(describe)

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod guard;
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod rate_limit;
@@ -122,7 +123,8 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
 
     let health = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz));
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics));
 
     let api = api::router(middleware.limiter.clone());
     let oauth_callbacks = oauth::router().route_layer(middleware::from_fn_with_state(
@@ -302,7 +304,7 @@ mod tests {
         let media = Arc::new(crate::media::library::MediaLibrary::new(
             db.clone(),
             Arc::new(crate::media::store::LocalDisk::new(std::env::temp_dir())),
-            clock,
+            clock.clone(),
         ));
         let state = AppState {
             services: Services {
@@ -317,6 +319,7 @@ mod tests {
             leptos: leptos::config::LeptosOptions::builder()
                 .output_name("picscripter")
                 .build(),
+            metrics: Arc::new(metrics::Metrics::new(Arc::default(), false, clock, None)),
             sandbox: false,
         };
         let base: http::Uri = "http://127.0.0.1:3000".parse().unwrap();

@@ -99,6 +99,7 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/posts/create", Tier::Post),
     ("/rpc/posts/update", Tier::Api),
     ("/rpc/posts/list", Tier::Api),
+    ("/rpc/posts/waiting", Tier::Api),
     ("/rpc/posts/get", Tier::Api),
     ("/rpc/posts/duplicate", Tier::Api),
     ("/rpc/posts/retry", Tier::Api),

@@ -723,4 +723,12 @@ impl Posts for Pipeline {
     async fn delete(&self, owner: UserId, id: PostId) -> Result<(), ApiError> {
         Ok(self.delete_post(owner, id).await?)
     }
+
+    async fn waiting_secs(&self, owner: UserId) -> Result<Option<u64>, ApiError> {
+        let now = self.clock.now();
+        let oldest = rows::oldest_waiting_due(&self.db, now, Some(owner))
+            .await
+            .map_err(Error::from)?;
+        Ok(oldest.map(|due| u64::try_from((now - due).num_seconds()).unwrap_or(0)))
+    }
 }

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::SharedClock;
 use crate::db::posts as rows;
 use crate::error::Error;
+use crate::publishing::stats::PublishingStats;
 use crate::queue::{JobId, JobQueue};
 
 /// Jobs due within this window are put in the queue, so a job due in 30 s is held by the
@@ -22,11 +23,22 @@ pub struct Sweeper {
     db: DatabaseConnection,
     queue: Arc<dyn JobQueue>,
     clock: SharedClock,
+    stats: Arc<PublishingStats>,
 }
 
 impl Sweeper {
-    pub fn new(db: DatabaseConnection, queue: Arc<dyn JobQueue>, clock: SharedClock) -> Self {
-        Self { db, queue, clock }
+    pub fn new(
+        db: DatabaseConnection,
+        queue: Arc<dyn JobQueue>,
+        clock: SharedClock,
+        stats: Arc<PublishingStats>,
+    ) -> Self {
+        Self {
+            db,
+            queue,
+            clock,
+            stats,
+        }
     }
 
     /// Queues the pending jobs the queue is missing; how many.
@@ -50,6 +62,7 @@ impl Sweeper {
         }
         if requeued > 0 {
             tracing::info!(requeued, "queued jobs the queue was missing");
+            self.stats.requeued(requeued);
         }
         Ok(requeued)
     }
@@ -59,6 +72,7 @@ impl Sweeper {
         let reaped = self.queue.reap(self.clock.now()).await?;
         if reaped > 0 {
             tracing::info!(reaped, "leases expired; their jobs are waiting again");
+            self.stats.reaped(reaped);
         }
         Ok(reaped)
     }

@@ -37,6 +37,7 @@ use crate::db::posts::{self as rows, AttemptEnd, JOB_DONE, JOB_PARKED, JOB_PENDI
 use crate::error::Error;
 use crate::media::store::MediaStore;
 use crate::platforms::{MediaFile, PlatformError, PublishRequest, Published, Registry};
+use crate::publishing::stats::PublishingStats;
 use crate::queue::{JobId, JobQueue, Lease};
 
 #[derive(Debug, Clone)]
@@ -84,6 +85,7 @@ pub struct Worker {
     tokens: Arc<TokenKeeper>,
     media: Arc<dyn MediaStore>,
     clock: SharedClock,
+    stats: Arc<PublishingStats>,
     settings: WorkerSettings,
     /// Leases of attempts in flight, handed back if shutdown cuts them short.
     held: Mutex<HashMap<JobId, Lease>>,
@@ -104,22 +106,16 @@ enum Outcome {
 }
 
 impl Worker {
-    pub fn new(
-        db: DatabaseConnection,
-        queue: Arc<dyn JobQueue>,
-        registry: Registry,
-        tokens: Arc<TokenKeeper>,
-        media: Arc<dyn MediaStore>,
-        clock: SharedClock,
-        settings: WorkerSettings,
-    ) -> Self {
+    /// A worker on `backend`'s database, queue, platforms, tokens, media, clock and stats.
+    pub fn new(backend: &crate::backend::Backend, settings: WorkerSettings) -> Self {
         Self {
-            db,
-            queue,
-            registry,
-            tokens,
-            media,
-            clock,
+            db: backend.db.clone(),
+            queue: backend.queue.clone(),
+            registry: backend.registry.clone(),
+            tokens: backend.tokens.clone(),
+            media: backend.media.clone(),
+            clock: backend.clock.clone(),
+            stats: backend.stats.clone(),
             settings,
             held: Mutex::new(HashMap::new()),
         }
@@ -136,6 +132,7 @@ impl Worker {
         let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let attempts = TaskTracker::new();
         tracing::info!(worker = %self.settings.name, concurrency = self.settings.concurrency, "publishing worker started");
+        self.stats.beat(self.clock.now());
         loop {
             let permit = tokio::select! {
                 permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
@@ -144,11 +141,14 @@ impl Worker {
             if shutdown.is_cancelled() {
                 break;
             }
-            match self
+            let claimed = self
                 .queue
                 .claim(self.clock.now(), self.settings.lease)
-                .await
-            {
+                .await;
+            if claimed.is_ok() {
+                self.stats.beat(self.clock.now());
+            }
+            match claimed {
                 Ok(Some(lease)) => {
                     self.held().insert(lease.job, lease);
                     let worker = self.clone();
@@ -258,7 +258,12 @@ impl Worker {
                     .extend(&current, self.clock.now() + self.settings.lease)
                     .await
                 {
-                    Ok(extended) => current = extended,
+                    Ok(extended) => {
+                        current = extended;
+                        // Busy workers claim nothing while every permit is taken: their
+                        // attempts' heartbeats keep the pulse going.
+                        self.stats.beat(self.clock.now());
+                    }
                     Err(error) => {
                         // The result will be fenced; nothing to do but stop beating.
                         tracing::warn!(%error, job = %lease.job.0, "lost the lease during an attempt");
@@ -373,6 +378,7 @@ impl Worker {
         let target_id = TargetId(target.id);
         let ending = match outcome {
             Outcome::Backend(error) => {
+                self.stats.attempt_ended("backend_error");
                 self.write_lines(post, target_id, &steps).await?;
                 return Err(error);
             }
@@ -486,6 +492,7 @@ impl Worker {
         let due = ending.retry_at.or(target.due_at).unwrap_or(now);
         rows::set_job(&txn, lease.job.0, due, ending.job, now).await?;
         txn.commit().await.map_err(DbError::from)?;
+        self.stats.attempt_ended(ending.status.as_str());
 
         match ending.retry_at {
             Some(at) => {
@@ -506,6 +513,7 @@ impl Worker {
         target: TargetId,
         steps: &[String],
     ) -> Result<(), Error> {
+        self.stats.attempt_ended("superseded");
         let mut lines = steps.to_vec();
         lines.push(format!(
             "worker {}'s lease had expired and a newer attempt took over: its result was dropped",

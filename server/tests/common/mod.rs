@@ -94,6 +94,30 @@ impl TestApp {
         app
     }
 
+    /// Starts an app whose PostgreSQL answers only `after` the app began starting, as when the
+    /// database's host boots more slowly than the app's.
+    pub async fn spawn_before_database(after: std::time::Duration) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
+        let mut vars = base_vars(&data_dir);
+        let (name, url) = create_postgres_database().await;
+        let upstream: std::net::SocketAddr = "127.0.0.1:5432".parse().expect("an address");
+        // A port nothing listens on until the proxy opens it.
+        let later = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port");
+        vars.insert(
+            "DATABASE_URL".into(),
+            url.replacen("127.0.0.1:5432", &later.to_string(), 1),
+        );
+        let link = tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            TcpProxy::start_at(later, upstream).await
+        });
+        let mut app = Self::start(vars, data_dir, Some(name)).await;
+        app.database_link = Some(link.await.expect("the proxy starts"));
+        app
+    }
+
     /// Cuts the link to the database: open connections die and new ones are refused.
     pub fn stop_database(&self) {
         self.database_link
@@ -458,7 +482,12 @@ pub struct TcpProxy {
 
 impl TcpProxy {
     pub async fn start(upstream: std::net::SocketAddr) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_at("127.0.0.1:0".parse().expect("an address"), upstream).await
+    }
+
+    /// A proxy listening on `addr` (port 0: any free one).
+    pub async fn start_at(addr: std::net::SocketAddr, upstream: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .expect("a free port");
         let addr = listener.local_addr().expect("a bound address");
