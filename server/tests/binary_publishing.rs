@@ -2,7 +2,7 @@
 //! `picscripter worker` as two processes on one database and one Redis, against the X fake.
 //! A post made through the web process is published by the worker process; both stop cleanly
 //! on SIGTERM; and no token the fake issued appears in either process's log, in an API answer
-//! or in a page.
+//! or in a page. And the process's own `TZ` changes nothing about when posts are due.
 
 mod common;
 
@@ -271,4 +271,171 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `serve` (SQLite, in-process queue) with the process's `TZ` set to `tz` (or unset),
+/// schedules a post at 09:00 Europe/Paris on each day around both changes of the clocks in
+/// 2027, publishes one now, and returns when each scheduled post is due, in UTC.
+async fn schedules_under(tz: Option<&str>) -> Vec<String> {
+    let fake = XFake::new("tz-client", "tz-secret");
+    let (fake_addr, _fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
+    let fake_url = format!("http://{fake_addr}");
+    let dir = std::env::temp_dir().join(format!("picscripter-tz-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut env: Vec<(String, String)> = [
+        ("DATA_DIR", dir.display().to_string()),
+        ("PICSCRIPTER_ADDR", format!("127.0.0.1:{port}")),
+        ("X_CLIENT_ID", "tz-client".to_owned()),
+        ("X_CLIENT_SECRET", "tz-secret".to_owned()),
+        ("X_AUTH_URL", fake_url.clone()),
+        ("X_API_URL", fake_url),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    if let Some(tz) = tz {
+        env.push(("TZ".to_owned(), tz.to_owned()));
+    }
+    let mut web = Process::start(&["serve", "--leptos-config", LEPTOS_CONFIG], &env, &dir);
+    web.wait_for("listening").await;
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let email = "tz@example.com";
+    let credentials = json!({ "email": email, "password": common::PASSWORD });
+    let registered = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let login: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let profile = client
+        .post(format!("{base}/rpc/settings/profile"))
+        .header("cookie", format!("picscripter_session={token}"))
+        .header("accept", "application/json")
+        .form(&[("display_name", ""), ("time_zone", "Europe/Paris")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 200);
+    let authorize: Value = client
+        .post(format!("{base}/api/connections/x/authorize"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let back = fake
+        .authorize_directly(authorize["url"].as_str().unwrap(), "tz_shop")
+        .unwrap();
+    assert!(
+        client
+            .get(back)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_redirection()
+    );
+    let overview: Value = client
+        .get(format!("{base}/api/connections"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let connection = overview["connections"][0]["id"].clone();
+    let create = |schedule: Value| {
+        let client = client.clone();
+        let url = format!("{base}/api/posts");
+        let body = json!({ "text": format!("At {schedule}"), "targets": [{ "connection_id": connection }], "schedule": schedule });
+        let token = token.clone();
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    let mut due = Vec::new();
+    for day in [
+        "2027-03-27",
+        "2027-03-28",
+        "2027-03-29",
+        "2027-10-30",
+        "2027-10-31",
+        "2027-11-01",
+    ] {
+        let post = create(json!({ "local": format!("{day}T09:00") })).await;
+        due.push(post["scheduled_at"].as_str().unwrap().to_owned());
+    }
+    // And the process publishes as usual under this TZ.
+    let now = create(json!("now")).await;
+    let path = format!("{base}/api/posts/{}", now["id"].as_str().unwrap());
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        let post: Value = client
+            .get(&path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        status = post["targets"][0]["status"].clone();
+        if status == "published" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "published", "under TZ={tz:?}");
+    assert!(web.terminate().await.success());
+    let _ = std::fs::remove_dir_all(&dir);
+    due
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_process_schedules_the_same_whatever_its_tz() {
+    let expected = [
+        "2027-03-27T08:00:00Z",
+        "2027-03-28T07:00:00Z",
+        "2027-03-29T07:00:00Z",
+        "2027-10-30T07:00:00Z",
+        "2027-10-31T08:00:00Z",
+        "2027-11-01T08:00:00Z",
+    ];
+    for tz in [None, Some("UTC"), Some("Etc/UTC"), Some("America/New_York")] {
+        assert_eq!(schedules_under(tz).await, expected, "under TZ={tz:?}");
+    }
 }

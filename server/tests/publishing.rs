@@ -55,6 +55,20 @@ struct XWorld {
 }
 
 async fn x_world(setup: impl Into<Setup>, extra: &[(&str, &str)]) -> XWorld {
+    x_world_on_clock(
+        setup,
+        extra,
+        std::sync::Arc::new(server::clock::SystemClock),
+    )
+    .await
+}
+
+/// [`x_world`] with an app that reads the time from `clock`.
+async fn x_world_on_clock(
+    setup: impl Into<Setup>,
+    extra: &[(&str, &str)],
+    clock: server::clock::SharedClock,
+) -> XWorld {
     let setup = setup.into();
     let fake = XFake::new(CLIENT_ID, CLIENT_SECRET);
     let (addr, fake_server) = server::sandbox::serve(fake.router())
@@ -73,7 +87,7 @@ async fn x_world(setup: impl Into<Setup>, extra: &[(&str, &str)]) -> XWorld {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = TestApp::spawn_with(setup.db, &vars).await;
+    let app = TestApp::spawn_with_clock(setup.db, &vars, clock).await;
     XWorld {
         app,
         fake,
@@ -859,6 +873,75 @@ async fn jobs_in_flight_survive_a_restart_of_the_in_process_queue(backend: Backe
     assert_eq!(world.fake.post_count(), 3);
 }
 
+/// A post at 09:00 Europe/Paris on each day around both changes of the clocks goes out at
+/// 09:00 Paris time, not an hour off: not a second before, and within a second after.
+async fn posts_go_out_at_their_local_time_across_dst(setup: Setup) {
+    use chrono::{TimeZone, Utc};
+    use server::clock::ManualClock;
+
+    let start = Utc.with_ymd_and_hms(2027, 3, 26, 12, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(ManualClock::starting_at(start));
+    let world = x_world_on_clock(setup, &[], clock.clone()).await;
+    let (email, token) = world.app.signed_in_user().await;
+    let profile = world
+        .app
+        .server_fn(
+            "/rpc/settings/profile",
+            &token,
+            &[("display_name", ""), ("time_zone", "Europe/Paris")],
+        )
+        .await;
+    assert_eq!(profile.status(), StatusCode::OK);
+    let connection = world.connect(&token, "parisienne").await;
+
+    // 2027: summer time starts on 28 March and ends on 31 October.
+    let days = [
+        ("2027-03-27", "2027-03-27T08:00:00Z"),
+        ("2027-03-28", "2027-03-28T07:00:00Z"),
+        ("2027-03-29", "2027-03-29T07:00:00Z"),
+        ("2027-10-30", "2027-10-30T07:00:00Z"),
+        ("2027-10-31", "2027-10-31T08:00:00Z"),
+        ("2027-11-01", "2027-11-01T08:00:00Z"),
+    ];
+    let mut posts = Vec::new();
+    for (day, utc) in days {
+        let post = world
+            .create(&token, &json!({ "text": format!("Opening at nine, {day}"), "targets": [{ "connection_id": connection }], "schedule": { "local": format!("{day}T09:00") } }))
+            .await;
+        assert_eq!(post["scheduled_at"], utc, "{day}");
+        posts.push((post, utc));
+    }
+
+    for (post, utc) in &posts {
+        let due: chrono::DateTime<Utc> = utc.parse().unwrap();
+        // A session lasts seven days on the app's clock, which jumps months: sign in again.
+        clock.advance(due - chrono::Duration::seconds(1) - clock_now(&clock));
+        let token = world.app.token_for(&email, common::PASSWORD).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let path = format!("/api/posts/{}", post["id"].as_str().unwrap());
+        let (_, early) = world.get(&token, &path).await;
+        assert_eq!(
+            early["targets"][0]["status"], "scheduled",
+            "{utc}: not before its time"
+        );
+
+        clock.advance(chrono::Duration::seconds(2));
+        let done = world.wait_for(&token, post, "published").await;
+        let published: chrono::DateTime<Utc> = done["targets"][0]["published_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(published, due + chrono::Duration::seconds(1), "{utc}");
+    }
+    assert_eq!(world.fake.posts().len(), days.len());
+}
+
+fn clock_now(clock: &server::clock::ManualClock) -> chrono::DateTime<chrono::Utc> {
+    use server::clock::Clock as _;
+    clock.now()
+}
+
 on_both_databases!(
     connecting_stores_the_account_without_its_tokens,
     a_reused_or_denied_authorization_says_so_on_the_connections_page,
@@ -869,6 +952,7 @@ on_both_databases!(
 );
 
 on_every_setup!(
+    posts_go_out_at_their_local_time_across_dst,
     publishing_now_records_the_link_and_a_job_log,
     a_scheduled_post_waits_for_its_time,
     failures_are_retried_or_failed_by_class,

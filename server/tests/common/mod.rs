@@ -187,11 +187,44 @@ impl TestApp {
         Self::start_adjusted(vars, data_dir, postgres_db, adjust).await
     }
 
+    /// Starts an app that reads the time from `clock` (a [`server::clock::ManualClock`], say).
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        overrides: &[(&str, &str)],
+        clock: server::clock::SharedClock,
+    ) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
+        let mut vars = base_vars(&data_dir);
+        let postgres_db = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let (name, url) = create_postgres_database().await;
+                vars.insert("DATABASE_URL".into(), url);
+                Some(name)
+            }
+        };
+        for (name, value) in overrides {
+            vars.insert((*name).into(), (*value).into());
+        }
+        Self::start_on_clock(vars, data_dir, postgres_db, |_| {}, clock).await
+    }
+
     async fn start_adjusted(
         vars: BTreeMap<String, String>,
         data_dir: PathBuf,
         postgres_db: Option<String>,
         adjust: impl FnOnce(&mut Config),
+    ) -> Self {
+        let clock: server::clock::SharedClock = std::sync::Arc::new(server::clock::SystemClock);
+        Self::start_on_clock(vars, data_dir, postgres_db, adjust, clock).await
+    }
+
+    async fn start_on_clock(
+        vars: BTreeMap<String, String>,
+        data_dir: PathBuf,
+        postgres_db: Option<String>,
+        adjust: impl FnOnce(&mut Config),
+        clock: server::clock::SharedClock,
     ) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             let filter = std::env::var("RUST_LOG").ok();
@@ -206,7 +239,7 @@ impl TestApp {
             .site_root(data_dir.join("site").display().to_string())
             .site_pkg_dir("pkg")
             .build();
-        let app = Application::build(config, leptos)
+        let app = Application::build_with_clock(config, leptos, clock)
             .await
             .expect("the app starts");
         let address = format!("http://{}", app.local_addr());
