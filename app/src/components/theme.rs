@@ -113,7 +113,9 @@ pub fn ThemeToggle() -> impl IntoView {
             data-theme-current=move || current.get().map(Theme::as_str)
             on:click=toggle
         >
-            <span aria-hidden="true" class="sidebar-icon">{move || if current.get() == Some(Theme::Dark) { "\u{2600}" } else { "\u{263e}" }}</span>
+            // The icon is drawn by the stylesheet from `aria-pressed`: the button's state lives
+            // in attributes only, so hydration has no text of its own to match.
+            <span aria-hidden="true" class="sidebar-icon theme-icon"></span>
             <span>"Dark theme"</span>
         </button>
     }
