@@ -90,6 +90,9 @@ pub struct Config {
     /// `QUEUE_SWEEP_SECS` (default 60): how often due jobs missing from the queue are queued
     /// again from the database.
     pub queue_sweep_every: Duration,
+    /// `WORKER_HEALTH_ADDR` (optional): where `picscripter worker` answers `/healthz`,
+    /// `/readyz` and `/metrics`, for a supervisor or a scraper; no listener without it.
+    pub worker_health_addr: Option<SocketAddr>,
     /// `METRICS_TOKEN` (optional): `/metrics` answers requests bearing it. Without it,
     /// `/metrics` answers only requests made on this machine straight to the app (not through
     /// a proxy).
@@ -636,6 +639,15 @@ impl Config {
             "https://api.x.com",
         );
         let redis_prefix = env.get("REDIS_PREFIX").unwrap_or("picscripter").to_owned();
+        let worker_health_addr = env.get("WORKER_HEALTH_ADDR").and_then(|raw| {
+            raw.parse::<SocketAddr>()
+                .map_err(|_| {
+                    env.problem(format!(
+                        "WORKER_HEALTH_ADDR: `{raw}` is not an address like 127.0.0.1:3001"
+                    ))
+                })
+                .ok()
+        });
         let metrics_token = env
             .get("METRICS_TOKEN")
             .filter(|token| !token.is_empty())
@@ -669,6 +681,7 @@ impl Config {
                 platform_timeout,
                 publish_backoff_base,
                 queue_sweep_every,
+                worker_health_addr,
                 metrics_token,
                 run_workers: true,
                 sandbox: false,

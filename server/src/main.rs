@@ -129,6 +129,34 @@ async fn worker(config: Config) -> anyhow::Result<()> {
         &shutdown,
         config.shutdown_grace,
     );
+    if let Some(addr) = config.worker_health_addr {
+        let probes = server::http::health::Probes {
+            db: backend.db.clone(),
+            redis: backend.redis.clone(),
+            metrics: std::sync::Arc::new(server::http::metrics::Metrics::new(
+                backend.stats.clone(),
+                true,
+                backend.clock.clone(),
+                config.metrics_token.clone(),
+            )),
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on WORKER_HEALTH_ADDR {addr}"))?;
+        tracing::info!(addr = %listener.local_addr()?, "health probes listening");
+        let probes = server::http::health::router()
+            .with_state(probes)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            let served = axum::serve(listener, probes)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+            if let Err(error) = served {
+                tracing::warn!(%error, "the health probes stopped");
+            }
+        });
+    }
     tasks.close();
     tracing::info!("worker running");
     shutdown.cancelled().await;

@@ -112,9 +112,15 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
+    let health_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let env: Vec<(String, String)> = [
         ("DATA_DIR", dir.display().to_string()),
         ("PICSCRIPTER_ADDR", format!("127.0.0.1:{port}")),
+        ("WORKER_HEALTH_ADDR", format!("127.0.0.1:{health_port}")),
         ("REDIS_URL", common::REDIS_URL.to_owned()),
         (
             "REDIS_PREFIX",
@@ -227,6 +233,46 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
         1,
         "the worker refreshed the expiring token"
     );
+
+    // The worker process answers its own probes: its workers are alive and it counted the
+    // attempt; the web process runs none.
+    let probe = format!("http://127.0.0.1:{health_port}");
+    let ready: Value = client
+        .get(format!("{probe}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["checks"]["workers"], "ok");
+    assert_eq!(ready["checks"]["redis"], "ok");
+    let metrics = client
+        .get(format!("{probe}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("picscripter_publish_attempts_total{outcome=\"published\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("picscripter_worker_silence_seconds "),
+        "{metrics}"
+    );
+    let web_ready: Value = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(web_ready["checks"]["workers"], "not run here");
     answers.push(published.to_string());
     for page in ["/connections", "/posts"] {
         answers.push(

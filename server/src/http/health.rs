@@ -6,14 +6,50 @@
 
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::State;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
 use fred::prelude::*;
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
+use super::metrics::{self, Metrics};
 use crate::db;
 use crate::state::AppState;
+
+/// What the probes look at: the database, Redis when configured, and this process's signals.
+#[derive(Clone)]
+pub struct Probes {
+    pub db: DatabaseConnection,
+    pub redis: Option<fred::clients::Pool>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for Probes {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            db: state.db.clone(),
+            redis: state.redis.clone(),
+            metrics: state.metrics.clone(),
+        }
+    }
+}
+
+/// `/healthz`, `/readyz` and `/metrics`: merged into the app's router by `serve`, and the
+/// whole listener of `picscripter worker` (with `WORKER_HEALTH_ADDR`).
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Probes: FromRef<S>,
+{
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
+}
 
 /// A dependency slower than this counts as down.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -25,7 +61,7 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(state): State<Probes>) -> (StatusCode, Json<Value>) {
     let database = check(
         "database",
         tokio::time::timeout(CHECK_TIMEOUT, db::ping(&state.db)).await,

@@ -21,10 +21,10 @@ use sha2::{Digest, Sha256};
 
 use app::types::TargetStatus;
 
+use super::health::Probes;
 use crate::clock::SharedClock;
 use crate::db::posts as rows;
 use crate::publishing::stats::PublishingStats;
-use crate::state::AppState;
 
 type Status = Vec<(&'static str, &'static str)>;
 
@@ -139,7 +139,7 @@ fn seconds(duration: chrono::Duration) -> f64 {
 }
 
 pub async fn metrics(
-    State(state): State<AppState>,
+    State(state): State<Probes>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
 ) -> Response {

@@ -25,7 +25,6 @@ pub mod timeout;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::routing::get;
 use axum::{Router, middleware};
 use http::header::{HeaderName, HeaderValue};
 use leptos::prelude::provide_context;
@@ -121,10 +120,7 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         ))
         .merge(assets::router());
 
-    let health = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics));
+    let health = health::router();
 
     let api = api::router(middleware.limiter.clone());
     let oauth_callbacks = oauth::router().route_layer(middleware::from_fn_with_state(
