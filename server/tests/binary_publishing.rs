@@ -96,6 +96,119 @@ impl Drop for Process {
     }
 }
 
+/// A port nothing listens on yet.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The REST API of a running `serve`, called as a user's script would.
+struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    fn new(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            base: base.to_owned(),
+        }
+    }
+
+    /// Registers `email` and signs in; the bearer token.
+    async fn sign_up(&self, email: &str) -> String {
+        let credentials = json!({ "email": email, "password": common::PASSWORD });
+        let registered = self
+            .client
+            .post(format!("{}/api/auth/register", self.base))
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), 201);
+        let login: Value = self
+            .client
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        login["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Connects the fake's `username` through the consent round trip; the connection's id,
+    /// and the connections overview as the API answered it.
+    async fn connect_x(&self, token: &str, fake: &XFake, username: &str) -> (Value, String) {
+        let authorize: Value = self
+            .client
+            .post(format!("{}/api/connections/x/authorize", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let back = fake
+            .authorize_directly(authorize["url"].as_str().unwrap(), username)
+            .unwrap();
+        let callback = self
+            .client
+            .get(back)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(callback.status().is_redirection());
+        let overview = self
+            .client
+            .get(format!("{}/api/connections", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let connection =
+            serde_json::from_str::<Value>(&overview).unwrap()["connections"][0]["id"].clone();
+        (connection, overview)
+    }
+
+    /// The post, looked at every 100 ms until its first target is published (20 s at most).
+    async fn until_published(&self, token: &str, post: &Value) -> Value {
+        let path = format!("{}/api/posts/{}", self.base, post["id"].as_str().unwrap());
+        let mut current = Value::Null;
+        for _ in 0..200 {
+            current = self
+                .client
+                .get(&path)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if current["targets"][0]["status"] == "published" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        current
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_leaks() {
     let fake = XFake::new("bin-client", "bin-secret");
@@ -106,17 +219,9 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
     let fake_url = format!("http://{fake_addr}");
     let dir = std::env::temp_dir().join(format!("picscripter-split-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let health_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let health_port = free_port();
     let env: Vec<(String, String)> = [
         ("DATA_DIR", dir.display().to_string()),
         ("PICSCRIPTER_ADDR", format!("127.0.0.1:{port}")),
@@ -144,55 +249,11 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
     let mut worker = Process::start(&["worker"], &env, &dir);
     worker.wait_for("publishing worker started").await;
 
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let registered = client
-        .post(format!("{base}/api/auth/register"))
-        .json(&json!({ "email": "split@example.com", "password": common::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201);
-    let login: Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({ "email": "split@example.com", "password": common::PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
-    let authorize: Value = client
-        .post(format!("{base}/api/connections/x/authorize"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let back = fake
-        .authorize_directly(authorize["url"].as_str().unwrap(), "split_shop")
-        .unwrap();
-    let callback = client.get(back).bearer_auth(&token).send().await.unwrap();
-    assert!(callback.status().is_redirection());
-
-    let mut answers = Vec::new();
-    let overview = client
-        .get(format!("{base}/api/connections"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let connection =
-        serde_json::from_str::<Value>(&overview).unwrap()["connections"][0]["id"].clone();
-    answers.push(overview);
+    let api = Api::new(&base);
+    let client = &api.client;
+    let token = api.sign_up("split@example.com").await;
+    let (connection, overview) = api.connect_x(&token, &fake, "split_shop").await;
+    let mut answers = vec![overview];
     let post: Value = client
         .post(format!("{base}/api/posts"))
         .bearer_auth(&token)
@@ -203,24 +264,7 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
         .json()
         .await
         .unwrap();
-    let path = format!("{base}/api/posts/{}", post["id"].as_str().unwrap());
-    let mut published = Value::Null;
-    for _ in 0..200 {
-        let current: Value = client
-            .get(&path)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if current["targets"][0]["status"] == "published" {
-            published = current;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let published = api.until_published(&token, &post).await;
     assert_eq!(
         published["targets"][0]["status"],
         "published",
@@ -328,11 +372,7 @@ async fn schedules_under(tz: Option<&str>) -> Vec<String> {
     let fake_url = format!("http://{fake_addr}");
     let dir = std::env::temp_dir().join(format!("picscripter-tz-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut env: Vec<(String, String)> = [
         ("DATA_DIR", dir.display().to_string()),
@@ -351,29 +391,9 @@ async fn schedules_under(tz: Option<&str>) -> Vec<String> {
     let mut web = Process::start(&["serve", "--leptos-config", LEPTOS_CONFIG], &env, &dir);
     web.wait_for("listening").await;
 
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let email = "tz@example.com";
-    let credentials = json!({ "email": email, "password": common::PASSWORD });
-    let registered = client
-        .post(format!("{base}/api/auth/register"))
-        .json(&credentials)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201);
-    let login: Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&credentials)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let api = Api::new(&base);
+    let client = &api.client;
+    let token = api.sign_up("tz@example.com").await;
     let profile = client
         .post(format!("{base}/rpc/settings/profile"))
         .header("cookie", format!("picscripter_session={token}"))
@@ -383,38 +403,7 @@ async fn schedules_under(tz: Option<&str>) -> Vec<String> {
         .await
         .unwrap();
     assert_eq!(profile.status(), 200);
-    let authorize: Value = client
-        .post(format!("{base}/api/connections/x/authorize"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let back = fake
-        .authorize_directly(authorize["url"].as_str().unwrap(), "tz_shop")
-        .unwrap();
-    assert!(
-        client
-            .get(back)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .is_redirection()
-    );
-    let overview: Value = client
-        .get(format!("{base}/api/connections"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let connection = overview["connections"][0]["id"].clone();
+    let (connection, _) = api.connect_x(&token, &fake, "tz_shop").await;
     let create = |schedule: Value| {
         let client = client.clone();
         let url = format!("{base}/api/posts");
@@ -447,24 +436,7 @@ async fn schedules_under(tz: Option<&str>) -> Vec<String> {
     }
     // And the process publishes as usual under this TZ.
     let now = create(json!("now")).await;
-    let path = format!("{base}/api/posts/{}", now["id"].as_str().unwrap());
-    let mut status = Value::Null;
-    for _ in 0..100 {
-        let post: Value = client
-            .get(&path)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        status = post["targets"][0]["status"].clone();
-        if status == "published" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let status = api.until_published(&token, &now).await["targets"][0]["status"].clone();
     assert_eq!(status, "published", "under TZ={tz:?}");
     assert!(web.terminate().await.success());
     let _ = std::fs::remove_dir_all(&dir);

@@ -58,6 +58,28 @@ fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned())
 }
 
+/// A new data directory and the variables of an app on `backend` (a fresh PostgreSQL database
+/// when asked), with `overrides` applied; and the database's name, to drop it afterwards.
+async fn fresh(
+    backend: Backend,
+    overrides: &[(&str, &str)],
+) -> (BTreeMap<String, String>, PathBuf, Option<String>) {
+    let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
+    let mut vars = base_vars(&data_dir);
+    let postgres_db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let (name, url) = create_postgres_database().await;
+            vars.insert("DATABASE_URL".into(), url);
+            Some(name)
+        }
+    };
+    for (name, value) in overrides {
+        vars.insert((*name).into(), (*value).into());
+    }
+    (vars, data_dir, postgres_db)
+}
+
 /// Settings every test app starts from; `overrides` may change or add any.
 fn base_vars(data_dir: &std::path::Path) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -128,19 +150,7 @@ impl TestApp {
 
     /// Starts an app with extra or changed environment variables.
     pub async fn spawn_with(backend: Backend, overrides: &[(&str, &str)]) -> Self {
-        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
-        let mut vars = base_vars(&data_dir);
-        let postgres_db = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => {
-                let (name, url) = create_postgres_database().await;
-                vars.insert("DATABASE_URL".into(), url);
-                Some(name)
-            }
-        };
-        for (name, value) in overrides {
-            vars.insert((*name).into(), (*value).into());
-        }
+        let (vars, data_dir, postgres_db) = fresh(backend, overrides).await;
         Self::start(vars, data_dir, postgres_db).await
     }
 
@@ -171,19 +181,7 @@ impl TestApp {
         overrides: &[(&str, &str)],
         adjust: impl FnOnce(&mut Config),
     ) -> Self {
-        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
-        let mut vars = base_vars(&data_dir);
-        let postgres_db = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => {
-                let (name, url) = create_postgres_database().await;
-                vars.insert("DATABASE_URL".into(), url);
-                Some(name)
-            }
-        };
-        for (name, value) in overrides {
-            vars.insert((*name).into(), (*value).into());
-        }
+        let (vars, data_dir, postgres_db) = fresh(backend, overrides).await;
         Self::start_adjusted(vars, data_dir, postgres_db, adjust).await
     }
 
@@ -193,19 +191,7 @@ impl TestApp {
         overrides: &[(&str, &str)],
         clock: server::clock::SharedClock,
     ) -> Self {
-        let data_dir = std::env::temp_dir().join(format!("picscripter-test-{}", Uuid::new_v4()));
-        let mut vars = base_vars(&data_dir);
-        let postgres_db = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => {
-                let (name, url) = create_postgres_database().await;
-                vars.insert("DATABASE_URL".into(), url);
-                Some(name)
-            }
-        };
-        for (name, value) in overrides {
-            vars.insert((*name).into(), (*value).into());
-        }
+        let (vars, data_dir, postgres_db) = fresh(backend, overrides).await;
         Self::start_on_clock(vars, data_dir, postgres_db, |_| {}, clock).await
     }
 
