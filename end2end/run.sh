@@ -44,4 +44,14 @@ if [ -z "$ready" ]; then
   exit 1
 fi
 
-E2E_BASE_URL="http://127.0.0.1:$port" npx playwright test "$@" || { echo "server log:" >&2; tail -n 50 "$log" >&2; exit 1; }
+# On failure the server's warnings come first and Playwright's summary last, so the tail of a CI
+# log names the failing test; the whole server log is kept in artifacts/.
+report="$data_dir/playwright.txt"
+if ! E2E_BASE_URL="http://127.0.0.1:$port" npx playwright test "$@" 2>&1 | tee "$report"; then
+  cp "$log" artifacts/server.log
+  echo "server warnings and errors (whole log: end2end/artifacts/server.log):" >&2
+  grep -v ' INFO ' "$log" | tail -n 40 >&2 || true
+  echo "Playwright's summary:" >&2
+  sed -n '/^  [0-9]*) /,$p' "$report" | tail -n 80 >&2
+  exit 1
+fi
