@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use app::services::Services;
 
 use crate::auth::password::PasswordHasher;
+use crate::auth::throttle::FailedLogins;
 use crate::auth::{AccountService, AccountSettings};
 use crate::backend::Backend;
 use crate::clock::{SharedClock, SystemClock};
@@ -100,6 +101,10 @@ impl Application {
                 secure_cookies: https,
                 hasher: PasswordHasher::for_this_machine(),
                 clock: clock.clone(),
+                failed_logins: match &redis {
+                    Some(pool) => FailedLogins::shared(pool.clone(), &config.redis_prefix),
+                    None => FailedLogins::default(),
+                },
             },
         ));
         let oauth = Arc::new(ConnectionService::new(
@@ -120,7 +125,12 @@ impl Application {
                 clock.clone(),
             )),
         };
-        let limiter = Arc::new(RateLimiter::new(&config.rate_limits));
+        let limiter = Arc::new(match &redis {
+            Some(pool) => {
+                RateLimiter::shared(&config.rate_limits, pool.clone(), &config.redis_prefix)
+            }
+            None => RateLimiter::new(&config.rate_limits),
+        });
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             services,

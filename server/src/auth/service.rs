@@ -37,6 +37,8 @@ pub struct AccountSettings<'a> {
     pub secure_cookies: bool,
     pub hasher: PasswordHasher,
     pub clock: SharedClock,
+    /// The sign-in throttle: [`FailedLogins::shared`] when the web processes share a Redis.
+    pub failed_logins: FailedLogins,
 }
 
 impl AccountService {
@@ -45,7 +47,7 @@ impl AccountService {
             db,
             keys: TokenKeys::new(settings.jwt_secret),
             hasher: settings.hasher,
-            failed_logins: FailedLogins::default(),
+            failed_logins: settings.failed_logins,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies,
         }
@@ -100,7 +102,11 @@ impl AccountService {
         password: &EnteredPassword,
         client: ClientAddr,
     ) -> Result<bool, Error> {
-        if let Err(wait) = self.failed_logins.check(email, client, self.clock.now()) {
+        if let Err(wait) = self
+            .failed_logins
+            .check(email, client, self.clock.now())
+            .await
+        {
             return Err(ApiError::RateLimited {
                 retry_after_secs: u64::try_from(wait.num_seconds()).unwrap_or(0) + 1,
             }
@@ -108,10 +114,11 @@ impl AccountService {
         }
         let matches = self.hasher.verify(stored, password).await?;
         if matches {
-            self.failed_logins.clear(email, client);
+            self.failed_logins.clear(email, client).await;
         } else {
             self.failed_logins
-                .record_failure(email, client, self.clock.now());
+                .record_failure(email, client, self.clock.now())
+                .await;
         }
         Ok(matches)
     }
@@ -261,6 +268,7 @@ mod tests {
                 secure_cookies: false,
                 hasher: PasswordHasher::for_this_machine(),
                 clock,
+                failed_logins: FailedLogins::default(),
             },
         )
     }

@@ -190,7 +190,7 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
             // request and `from_fn` costs a clone of everything below it (see guard.rs).
             .layer(GuardLayer(middleware.trusted_proxies))
             .layer(GuardLayer(middleware.same_site))
-            .layer(GuardLayer(middleware.limiter))
+            .layer(rate_limit::RateLimitLayer(middleware.limiter))
             .layer(middleware::from_fn(error::api_errors))
             .layer(middleware::from_fn_with_state(
                 middleware.timeouts,

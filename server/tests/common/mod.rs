@@ -15,6 +15,8 @@ use uuid::Uuid;
 use server::config::Config;
 use server::startup::Application;
 
+pub mod process;
+
 /// The PostgreSQL role `make test` creates; it may create databases.
 const DEFAULT_POSTGRES_ADMIN_URL: &str =
     "postgres://picscripter:picscripter@127.0.0.1:5432/postgres";
@@ -412,25 +414,28 @@ impl Drop for TestApp {
         self.shutdown.cancel();
         let _ = std::fs::remove_dir_all(&self.data_dir);
         if let Some(name) = self.postgres_db.take() {
-            // Drop cannot await; a short-lived runtime on another thread removes the database.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                runtime.block_on(async {
-                    let admin = Database::connect(postgres_admin_url()).await.ok()?;
-                    admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await
-                        .ok()
-                })
-            })
-            .join();
+            drop_postgres_database(name);
         }
     }
+}
+
+/// Removes a database made by [`create_postgres_database`]; callable where nothing can await.
+pub fn drop_postgres_database(name: String) {
+    // A short-lived runtime on another thread: the caller may be inside one already.
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let admin = Database::connect(postgres_admin_url()).await.ok()?;
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .ok()
+        })
+    })
+    .join();
 }
 
 /// The variables `app` was started with, for a second process with the same settings.
@@ -456,7 +461,7 @@ pub async fn delete_redis_keys(prefix: &str) {
 }
 
 /// A new, empty database for one test; returns its name and URL.
-async fn create_postgres_database() -> (String, String) {
+pub async fn create_postgres_database() -> (String, String) {
     let admin_url = postgres_admin_url();
     let admin = Database::connect(&admin_url).await.unwrap_or_else(|error| {
         panic!("PostgreSQL is not reachable at {admin_url} ({error}); `make test` starts it, or set TEST_DATABASE_URL")

@@ -5,6 +5,9 @@
 //! declares, are looked up in the table [`SERVER_FN_TIERS`], and a test fails when a server
 //! function is missing from it. A new tier (AI generation, post creation, OAuth) is a
 //! variant here with its default quota, tuned by `RATE_LIMIT_<TIER>`.
+//!
+//! With `REDIS_URL` set the quotas are counted in Redis, one budget for all the web processes
+//! behind a proxy; while Redis is unreachable each process counts alone, and says so once.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -13,16 +16,24 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::task::{Context, Poll};
+
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use futures_util::future::{BoxFuture, Either};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 
 use app::types::{ApiError, ClientAddr};
 
 use super::error::error_response_for;
-use super::guard::Check;
+use crate::redis::FallbackNotice;
+use shared::SharedBudget;
+
+mod shared;
 
 /// The named tiers, in the order their paths are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -149,14 +160,26 @@ impl FromStr for Quota {
 
 type KeyedLimiter = governor::RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
 
-/// One keyed limiter per tier.
+/// A tier that refuses a request, and how long until it would allow one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub tier: Tier,
+    pub wait: Duration,
+}
+
+/// The quotas of every tier, counted in Redis across processes when there is one, and in this
+/// process otherwise or while Redis is unreachable (a degraded limit, never none).
 pub struct RateLimiter {
-    tiers: BTreeMap<Tier, KeyedLimiter>,
+    quotas: BTreeMap<Tier, Quota>,
+    local: BTreeMap<Tier, KeyedLimiter>,
+    shared: Option<SharedBudget>,
+    fallback: FallbackNotice,
 }
 
 impl RateLimiter {
+    /// Limits counted in this process alone.
     pub fn new(quotas: &BTreeMap<Tier, Quota>) -> Self {
-        let tiers = quotas
+        let local = quotas
             .iter()
             .map(|(tier, quota)| {
                 let burst = NonZeroU32::new(quota.requests).expect("Quota::from_str rejects zero");
@@ -166,22 +189,61 @@ impl RateLimiter {
                 (*tier, governor::RateLimiter::keyed(governor_quota))
             })
             .collect();
-        Self { tiers }
+        Self {
+            quotas: quotas.clone(),
+            local,
+            shared: None,
+            fallback: FallbackNotice::new("rate limits"),
+        }
     }
 
-    /// Charges one request to `tier` for `client`; `Err` holds how long until one is allowed.
-    pub fn check(&self, tier: Tier, client: IpAddr) -> Result<(), Duration> {
-        let Some(limiter) = self.tiers.get(&tier) else {
-            return Ok(());
-        };
-        limiter
-            .check_key(&client)
-            .map_err(|not_until| not_until.wait_time_from(limiter.clock().now()))
+    /// Limits counted in Redis under `prefix`, one budget for every process that shares it.
+    pub fn shared(
+        quotas: &BTreeMap<Tier, Quota>,
+        redis: fred::clients::Pool,
+        prefix: &str,
+    ) -> Self {
+        Self {
+            shared: Some(SharedBudget::new(redis, prefix)),
+            ..Self::new(quotas)
+        }
+    }
+
+    /// Charges one request to each of `tiers` for `client`; the first refusal, if any.
+    pub async fn check(&self, tiers: &[Tier], client: IpAddr) -> Result<(), Refusal> {
+        if let Some(shared) = &self.shared {
+            let limited: Vec<(Tier, Quota)> = tiers
+                .iter()
+                .filter_map(|tier| Some((*tier, *self.quotas.get(tier)?)))
+                .collect();
+            match shared.charge(&limited, client).await {
+                Ok(verdict) => {
+                    self.fallback.recovered();
+                    return verdict;
+                }
+                Err(error) => self.fallback.failed(&error),
+            }
+        }
+        self.check_here(tiers, client)
+    }
+
+    /// [`RateLimiter::check`] against this process's own counts.
+    fn check_here(&self, tiers: &[Tier], client: IpAddr) -> Result<(), Refusal> {
+        for tier in tiers {
+            let Some(limiter) = self.local.get(tier) else {
+                continue;
+            };
+            limiter.check_key(&client).map_err(|not_until| Refusal {
+                tier: *tier,
+                wait: not_until.wait_time_from(limiter.clock().now()),
+            })?;
+        }
+        Ok(())
     }
 
     /// Forgets clients whose buckets are full again, so memory follows the active clients.
     pub fn forget_idle_clients(&self) {
-        for limiter in self.tiers.values() {
+        for limiter in self.local.values() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -197,61 +259,132 @@ pub struct Charge {
 
 /// Route middleware: charges every request of the routes it is attached to against one tier.
 pub async fn charge_tier(State(charge): State<Charge>, request: Request, next: Next) -> Response {
-    match refusal(&charge.limiter, &request, &[charge.tier]) {
-        None => next.run(request).await,
-        Some(refusal) => refusal,
-    }
-}
-
-/// The check outside the router: charges every request under `/api` and `/rpc` to `Api`, and a
-/// server function also to its own tier from [`SERVER_FN_TIERS`]. (REST routes in a stricter
-/// tier add it where they are declared.)
-impl Check for Arc<RateLimiter> {
-    fn check(&self, request: &mut Request) -> Option<Response> {
-        let path = request.uri().path();
-        let tiers: &[Tier] = if path.starts_with("/api/") {
-            &[Tier::Api]
-        } else if path.starts_with(app::api::SERVER_FN_PREFIX) {
-            match Tier::for_server_fn(path) {
-                Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
-                Some(Tier::Post) => &[Tier::Api, Tier::Post],
-                Some(Tier::OAuth) => &[Tier::Api, Tier::OAuth],
-                Some(Tier::Api) | None => &[Tier::Api],
-            }
-        } else {
-            return None;
-        };
-        refusal(self, request, tiers)
-    }
-}
-
-/// Charges `tiers` for the request's client; the refusal to send when one is spent. A request
-/// without a client address is refused: failing open would give every such request one
-/// shared, unlimited identity.
-fn refusal(limiter: &RateLimiter, request: &Request, tiers: &[Tier]) -> Option<Response> {
     let path = request.uri().path();
-    let Some(client) = request.extensions().get::<ClientAddr>().copied() else {
-        tracing::error!(
-            path,
-            "no client address on the request; refusing it (is the client middleware installed?)"
-        );
-        return Some(error_response_for(
-            path,
-            ApiError::Internal { request_id: None },
-        ));
+    let verdict = match client_of(&request) {
+        Some(client) => charge
+            .limiter
+            .check(&[charge.tier], client)
+            .await
+            .map_err(|refusal| refused(path, client, refusal)),
+        None => Err(no_client(path)),
     };
-    for tier in tiers {
-        if let Err(wait) = limiter.check(*tier, client.ip()) {
-            // Round up: a client that waits the advertised seconds must get through.
-            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            tracing::info!(tier = tier.name(), %client, retry_after_secs, "rate limited");
-            let error = ApiError::RateLimited {
-                retry_after_secs: retry_after_secs.max(1),
-            };
-            return Some(error_response_for(path, error));
+    match verdict {
+        Ok(()) => next.run(request).await,
+        Err(answer) => answer,
+    }
+}
+
+/// The tiers a request is charged to outside the router: everything under `/api` and `/rpc`
+/// to `Api`, and a server function also to its own tier from [`SERVER_FN_TIERS`]. (REST routes
+/// in a stricter tier add it where they are declared.)
+fn tiers_for(path: &str) -> &'static [Tier] {
+    if path.starts_with("/api/") {
+        &[Tier::Api]
+    } else if path.starts_with(app::api::SERVER_FN_PREFIX) {
+        match Tier::for_server_fn(path) {
+            Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
+            Some(Tier::Post) => &[Tier::Api, Tier::Post],
+            Some(Tier::OAuth) => &[Tier::Api, Tier::OAuth],
+            Some(Tier::Api) | None => &[Tier::Api],
+        }
+    } else {
+        &[]
+    }
+}
+
+/// The client the middleware decided.
+fn client_of(request: &Request) -> Option<IpAddr> {
+    request.extensions().get::<ClientAddr>().map(|client| client.ip())
+}
+
+/// The answer to a request without a client address. It is refused: failing open would give
+/// every such request one shared, unlimited identity.
+fn no_client(path: &str) -> Response {
+    tracing::error!(
+        path,
+        "no client address on the request; refusing it (is the client middleware installed?)"
+    );
+    error_response_for(path, ApiError::Internal { request_id: None })
+}
+
+fn refused(path: &str, client: IpAddr, refusal: Refusal) -> Response {
+    let wait = refusal.wait;
+    // Round up: a client that waits the advertised seconds must get through.
+    let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    tracing::info!(tier = refusal.tier.name(), %client, retry_after_secs, "rate limited");
+    let error = ApiError::RateLimited {
+        retry_after_secs: retry_after_secs.max(1),
+    };
+    error_response_for(path, error)
+}
+
+/// The layer that charges every request outside the router (see [`tiers_for`]). Counted in
+/// this process, it decides before the request goes on, without boxing anything (like the
+/// guards, see guard.rs); counted in Redis, it waits for Redis first.
+#[derive(Clone)]
+pub struct RateLimitLayer(pub Arc<RateLimiter>);
+
+impl<S> tower::Layer<S> for RateLimitLayer {
+    type Service = RateLimited<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RateLimited {
+            inner,
+            limiter: self.0.clone(),
         }
     }
-    None
+}
+
+#[derive(Clone)]
+pub struct RateLimited<S> {
+    inner: S,
+    limiter: Arc<RateLimiter>,
+}
+
+impl<S> tower::Service<Request> for RateLimited<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<
+        Either<Ready<Result<Response, Infallible>>, S::Future>,
+        BoxFuture<'static, Result<Response, Infallible>>,
+    >;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let tiers = tiers_for(request.uri().path());
+        if tiers.is_empty() {
+            return Either::Left(Either::Right(self.inner.call(request)));
+        }
+        let Some(client) = client_of(&request) else {
+            let answer = no_client(request.uri().path());
+            return Either::Left(Either::Left(ready(Ok(answer))));
+        };
+        if self.limiter.shared.is_none() {
+            return Either::Left(match self.limiter.check_here(tiers, client) {
+                Ok(()) => Either::Right(self.inner.call(request)),
+                Err(refusal) => {
+                    Either::Left(ready(Ok(refused(request.uri().path(), client, refusal))))
+                }
+            });
+        }
+        // The service that was made ready goes with the request; a clone stays for the next.
+        let ready_inner = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, ready_inner);
+        let limiter = self.limiter.clone();
+        Either::Right(Box::pin(async move {
+            match limiter.check(tiers, client).await {
+                Ok(()) => inner.call(request).await,
+                Err(refusal) => Ok(refused(request.uri().path(), client, refusal)),
+            }
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -319,16 +452,16 @@ mod tests {
         )]);
         let limiter = RateLimiter::new(&quotas);
         let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        assert!(limiter.check(Tier::Auth, a).is_ok());
-        assert!(limiter.check(Tier::Auth, a).is_ok());
-        let wait = limiter.check(Tier::Auth, a).unwrap_err();
+        assert!(limiter.check_here(&[Tier::Auth], a).is_ok());
+        assert!(limiter.check_here(&[Tier::Auth], a).is_ok());
+        let wait = limiter.check_here(&[Tier::Auth], a).unwrap_err().wait;
         assert!(
             wait > Duration::from_secs(20) && wait <= Duration::from_secs(30),
             "{wait:?}"
         );
-        assert!(limiter.check(Tier::Auth, b).is_ok());
+        assert!(limiter.check_here(&[Tier::Auth], b).is_ok());
         assert!(
-            limiter.check(Tier::Api, a).is_ok(),
+            limiter.check_here(&[Tier::Api], a).is_ok(),
             "a tier without a quota is not limited"
         );
     }
@@ -340,9 +473,9 @@ mod tests {
             let limiter = RateLimiter::new(&quotas);
             let client: IpAddr = "192.0.2.1".parse().unwrap();
             for _ in 0..requests {
-                prop_assert!(limiter.check(Tier::Api, client).is_ok());
+                prop_assert!(limiter.check_here(&[Tier::Api], client).is_ok());
             }
-            prop_assert!(limiter.check(Tier::Api, client).is_err());
+            prop_assert!(limiter.check_here(&[Tier::Api], client).is_err());
         }
     }
 }
