@@ -652,6 +652,70 @@ async fn a_lost_answer_is_reconciled_not_posted_twice(setup: Setup) {
         .await;
     world.wait_for(&token, &post, "published").await;
     assert_eq!(world.fake.post_count(), 2);
+
+    // The attempt after a lost answer cannot look (X fails the lookup): the doubt must outlive
+    // it, so the attempt after that looks again instead of posting.
+    world
+        .fake
+        .fail_next(Endpoint::CreatePost, [Failure::CreatedThenDropped]);
+    world
+        .fake
+        .fail_next(Endpoint::RecentPosts, [Failure::ServerError(503)]);
+    let post = world
+        .create(&token, &now_post(&connection, "Looked for twice"))
+        .await;
+    let done = world.wait_for(&token, &post, "published").await;
+    assert_eq!(world.fake.post_count(), 3, "{:?}", log_messages(&done));
+}
+
+async fn a_lost_answer_is_found_among_many_later_posts(setup: Setup) {
+    let world = x_world(setup, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "busy").await;
+    // The answer is lost, and X rate-limits the next attempt's lookup for eight seconds;
+    // meanwhile the account posts 150 times more (a busy shop, a burst of scheduled posts).
+    // The attempt after that reads back page by page and finds the first post.
+    world
+        .fake
+        .fail_next(Endpoint::CreatePost, [Failure::CreatedThenDropped]);
+    world.fake.fail_next(
+        Endpoint::RecentPosts,
+        [Failure::RateLimited { reset_in_secs: 8 }],
+    );
+    let first = world
+        .create(&token, &now_post(&connection, "The first of many"))
+        .await;
+    // Its second attempt's lookup was refused: the eight seconds start now.
+    let path = format!("/api/posts/{}", first["id"].as_str().unwrap());
+    let mut refused = Value::Null;
+    for _ in 0..100 {
+        refused = world.get(&token, &path).await.1;
+        if refused["targets"][0]["attempts"] == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(refused["targets"][0]["status"], "retrying", "{refused}");
+    assert_eq!(refused["targets"][0]["attempts"], 2, "{refused}");
+    let mut later = Vec::new();
+    for n in 0..150 {
+        later.push(
+            world
+                .create(&token, &now_post(&connection, &format!("Later post {n}")))
+                .await,
+        );
+    }
+    for post in &later {
+        world.wait_for(&token, post, "published").await;
+    }
+    let done = world.wait_for(&token, &first, "published").await;
+    let logs = log_messages(&done);
+    assert_eq!(world.fake.post_count(), 151, "{logs:?}");
+    assert!(
+        logs.iter()
+            .any(|line| line.starts_with("reconciled: already published")),
+        "{logs:?}"
+    );
 }
 
 async fn a_stale_attempt_cannot_overwrite_a_newer_one(setup: Setup) {
@@ -953,6 +1017,7 @@ on_both_databases!(
 
 on_every_setup!(
     posts_go_out_at_their_local_time_across_dst,
+    a_lost_answer_is_found_among_many_later_posts,
     publishing_now_records_the_link_and_a_job_log,
     a_scheduled_post_waits_for_its_time,
     failures_are_retried_or_failed_by_class,

@@ -37,8 +37,12 @@ const SCOPES: [&str; 5] = [
 const MAX_IMAGES: usize = 4;
 const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 const MAX_GIF_BYTES: u64 = 15 * 1024 * 1024;
-/// How many recent posts reconciliation reads: an attempt's post is among the newest.
-const RECONCILE_WINDOW: u32 = 5;
+/// Reconciliation reads the account's posts since the earlier attempt, newest first, in pages
+/// of this many (X's largest)...
+const RECONCILE_PAGE: u32 = 100;
+/// ...and this many pages at most. A busy account can post hundreds of times between two
+/// attempts; past this the outcome stays unknown and the attempt is retried, never re-posted.
+const RECONCILE_PAGES: usize = 10;
 
 type OAuthClient =
     BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -168,13 +172,19 @@ struct Created {
 struct Recent {
     #[serde(default)]
     data: Vec<RecentPost>,
+    #[serde(default)]
+    meta: RecentMeta,
+}
+
+#[derive(Deserialize, Default)]
+struct RecentMeta {
+    next_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct RecentPost {
     id: String,
     text: String,
-    created_at: Option<DateTime<Utc>>,
 }
 
 #[async_trait]
@@ -343,32 +353,54 @@ impl SocialPlatform for XPlatform {
         since: DateTime<Utc>,
     ) -> Result<Option<Published>, PlatformError> {
         let path = format!("/2/users/{}/tweets", request.account_id);
-        let response = self
-            .send(
-                self.http
-                    .get(self.api(&path))
-                    .query(&[
-                        ("max_results", RECONCILE_WINDOW.to_string().as_str()),
-                        ("tweet.fields", "created_at,text"),
-                    ])
-                    .bearer_auth(request.access_token.expose_secret()),
-            )
-            .await?;
-        let recent: Recent = Self::read_json(response).await?;
-        // X rewrites links to t.co, so compare the text with links set aside.
+        // X rewrites links to t.co, so compare the text with links set aside. Its clock and
+        // ours may differ by a little: look from a minute before the earlier attempt.
         let wanted = without_links(request.text);
-        let slack = chrono::Duration::minutes(1);
-        Ok(recent
-            .data
-            .into_iter()
-            .find(|post| {
-                without_links(&post.text) == wanted
-                    && post.created_at.is_none_or(|at| at + slack >= since)
-            })
-            .map(|post| Published {
-                url: self.post_url(request.handle, &post.id),
-                external_id: post.id,
-            }))
+        let start_time = (since - chrono::Duration::minutes(1))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let mut page_token: Option<String> = None;
+        for _ in 0..RECONCILE_PAGES {
+            let mut query = vec![
+                ("max_results", RECONCILE_PAGE.to_string()),
+                ("tweet.fields", "text".to_owned()),
+                ("start_time", start_time.clone()),
+            ];
+            if let Some(token) = page_token.take() {
+                query.push(("pagination_token", token));
+            }
+            let response = self
+                .send(
+                    self.http
+                        .get(self.api(&path))
+                        .query(&query)
+                        .bearer_auth(request.access_token.expose_secret()),
+                )
+                .await?;
+            let recent: Recent = Self::read_json(response).await?;
+            if let Some(post) = recent
+                .data
+                .into_iter()
+                .find(|post| without_links(&post.text) == wanted)
+            {
+                return Ok(Some(Published {
+                    url: self.post_url(request.handle, &post.id),
+                    external_id: post.id,
+                }));
+            }
+            match recent.meta.next_token {
+                Some(token) => page_token = Some(token),
+                None => return Ok(None),
+            }
+        }
+        Err(PlatformError::Retryable {
+            wait: None,
+            maybe_done: true,
+            detail: format!(
+                "X shows more than {} posts since the last attempt, so whether it went out is not known yet",
+                RECONCILE_PAGE as usize * RECONCILE_PAGES
+            ),
+        })
     }
 }
 

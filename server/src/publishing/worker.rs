@@ -237,10 +237,16 @@ impl Worker {
         txn.commit().await.map_err(DbError::from)?;
 
         let mut steps = Vec::new();
+        let mut asked = false;
         let outcome = self
-            .with_heartbeat(lease, self.attempt(&target, lease, &mut steps))
+            .with_heartbeat(lease, self.attempt(&target, lease, &mut steps, &mut asked))
             .await;
-        self.record(lease, &target, attempt, steps, outcome).await
+        // An earlier attempt may have posted, and this one ended before asking the platform
+        // again (a token, the reconciliation or the database failed first): the doubt stays,
+        // whatever this attempt's own error says, until an attempt reconciles.
+        let doubt_stays = target.sent_at.is_some() && !asked;
+        self.record(lease, &target, attempt, steps, outcome, doubt_stays)
+            .await
     }
 
     /// Runs `work` while extending the lease every heartbeat.
@@ -278,8 +284,15 @@ impl Worker {
         }
     }
 
-    async fn attempt(&self, target: &TargetRow, lease: Lease, steps: &mut Vec<String>) -> Outcome {
-        match self.try_attempt(target, lease, steps).await {
+    /// `asked` becomes true once the irreversible call is about to be made.
+    async fn attempt(
+        &self,
+        target: &TargetRow,
+        lease: Lease,
+        steps: &mut Vec<String>,
+        asked: &mut bool,
+    ) -> Outcome {
+        match self.try_attempt(target, lease, steps, asked).await {
             Ok(outcome) => outcome,
             Err(AttemptError::Platform(error)) => Outcome::Failed(error),
             Err(AttemptError::Backend(error)) => Outcome::Backend(error),
@@ -291,6 +304,7 @@ impl Worker {
         target: &TargetRow,
         lease: Lease,
         steps: &mut Vec<String>,
+        asked: &mut bool,
     ) -> Result<Outcome, AttemptError> {
         let platform = Platform::parse(&target.platform)
             .ok_or_else(|| PlatformError::permanent("This post's platform is not known here."))?;
@@ -356,6 +370,7 @@ impl Worker {
         {
             return Ok(Outcome::Superseded);
         }
+        *asked = true;
         let published = api.publish(request(), steps).await?;
         Ok(Outcome::Published {
             published,
@@ -372,11 +387,12 @@ impl Worker {
         attempt: i32,
         steps: Vec<String>,
         outcome: Outcome,
+        doubt_stays: bool,
     ) -> Result<(), Error> {
         let now = self.clock.now();
         let post = PostId(target.post_id);
         let target_id = TargetId(target.id);
-        let ending = match outcome {
+        let mut ending = match outcome {
             Outcome::Backend(error) => {
                 self.stats.attempt_ended("backend_error");
                 self.write_lines(post, target_id, &steps).await?;
@@ -465,6 +481,7 @@ impl Worker {
             }
             Outcome::Failed(PlatformError::Permanent { reason }) => Ending::failed(reason, false),
         };
+        ending.keep_sent |= doubt_stays;
 
         let txn = self.db.begin().await.map_err(DbError::from)?;
         for step in &steps {

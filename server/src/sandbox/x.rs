@@ -1132,14 +1132,33 @@ impl State {
             Ok(max_results) => max_results,
             Err(refusal) => return refusal,
         };
+        let start_time = match query.get("start_time") {
+            None => None,
+            Some(raw) => match DateTime::parse_from_rfc3339(raw) {
+                Ok(at) => Some(at.with_timezone(&Utc)),
+                Err(_) => {
+                    return invalid_request(
+                        &format!(
+                            "Invalid 'start_time':'{raw}'. 'start_time' must be a valid RFC 3339 timestamp."
+                        ),
+                        json!({ "start_time": [raw] }),
+                    );
+                }
+            },
+        };
+        // The token is the id of the newest post of the page it asks for, as opaque to the
+        // client as X's.
+        let before = query.get("pagination_token").cloned();
         let with_created_at = field_requested(query, "tweet.fields", "created_at");
-        let posts: Vec<&FakePost> = self
+        let mut matching = self
             .posts
             .iter()
             .rev()
             .filter(|post| post.author_id == user_id)
-            .take(max_results)
-            .collect();
+            .filter(|post| start_time.is_none_or(|start| post.created_at >= start))
+            .skip_while(|post| before.as_ref().is_some_and(|token| post.id != *token));
+        let posts: Vec<&FakePost> = matching.by_ref().take(max_results).collect();
+        let next = matching.next();
         let (Some(newest), Some(oldest)) = (posts.first(), posts.last()) else {
             return Json(json!({ "meta": { "result_count": 0 } })).into_response();
         };
@@ -1147,15 +1166,15 @@ impl State {
             .iter()
             .map(|post| post_json(post, with_created_at))
             .collect();
-        Json(json!({
-            "data": data,
-            "meta": {
-                "result_count": posts.len(),
-                "newest_id": newest.id,
-                "oldest_id": oldest.id,
-            }
-        }))
-        .into_response()
+        let mut meta = json!({
+            "result_count": posts.len(),
+            "newest_id": newest.id,
+            "oldest_id": oldest.id,
+        });
+        if let Some(next) = next {
+            meta["next_token"] = Value::from(next.id.as_str());
+        }
+        Json(json!({ "data": data, "meta": meta })).into_response()
     }
 
     /// The post at `/{username}/status/{id}`. Unlike x.com, which shows a post under any
@@ -2171,5 +2190,57 @@ mod tests {
                 .unwrap()
                 .ends_with('Z')
         );
+    }
+
+    #[tokio::test]
+    async fn recent_posts_come_in_pages_and_from_a_start_time() {
+        let fake = fake();
+        let token = access_token(&fake, "alice").await;
+        for n in 0..7 {
+            assert_eq!(
+                post_text(&fake, &token, &format!("post {n}")).await.0,
+                StatusCode::CREATED
+            );
+        }
+        let id = fake.account_id("alice").unwrap();
+        let page = |token_param: &str| {
+            format!("/2/users/{id}/tweets?max_results=5&tweet.fields=text{token_param}")
+        };
+        let (_, _, first) = send(&fake, api("GET", &page(""), &token, None)).await;
+        assert_eq!(first["meta"]["result_count"], 5);
+        let next = first["meta"]["next_token"].as_str().unwrap().to_owned();
+        let (_, _, second) = send(
+            &fake,
+            api(
+                "GET",
+                &page(&format!("&pagination_token={next}")),
+                &token,
+                None,
+            ),
+        )
+        .await;
+        let texts: Vec<&str> = second["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|post| post["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(texts, ["post 1", "post 0"]);
+        assert!(second["meta"].get("next_token").is_none(), "the last page");
+
+        let later = (Utc::now() + chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%SZ");
+        let (status, _, none) = send(
+            &fake,
+            api("GET", &page(&format!("&start_time={later}")), &token, None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(none["meta"]["result_count"], 0);
+        let (status, _, _) = send(
+            &fake,
+            api("GET", &page("&start_time=yesterday"), &token, None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
