@@ -101,6 +101,9 @@ impl Backend {
                 ..Default::default()
             },
             sweep_every: config.queue_sweep_every,
+            lease: chrono::Duration::from_std(config.worker_lease)
+                .unwrap_or(chrono::Duration::seconds(60)),
+            heartbeat: config.worker_lease / 4,
             ..WorkerSettings::default()
         }
     }

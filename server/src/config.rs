@@ -90,6 +90,10 @@ pub struct Config {
     /// `QUEUE_SWEEP_SECS` (default 60): how often due jobs missing from the queue are queued
     /// again from the database.
     pub queue_sweep_every: Duration,
+    /// `WORKER_LEASE_SECS` (default 60): how long a job stays with a worker that stopped
+    /// answering (killed, cut off) before another worker may take it. Running attempts renew
+    /// it every quarter of that.
+    pub worker_lease: Duration,
     /// `WORKER_HEALTH_ADDR` (optional): where `picscripter worker` answers `/healthz`,
     /// `/readyz` and `/metrics`, for a supervisor or a scraper; no listener without it.
     pub worker_health_addr: Option<SocketAddr>,
@@ -630,6 +634,8 @@ impl Config {
         ));
         let queue_sweep_every =
             Duration::from_secs(whole_number(&mut env, "QUEUE_SWEEP_SECS", 60, 1..=3600));
+        let worker_lease =
+            Duration::from_secs(whole_number(&mut env, "WORKER_LEASE_SECS", 60, 4..=3600));
         let platform_timeout =
             Duration::from_secs(whole_number(&mut env, "PLATFORM_TIMEOUT_SECS", 30, 1..=600));
         let x = platform_section(
@@ -681,6 +687,7 @@ impl Config {
                 platform_timeout,
                 publish_backoff_base,
                 queue_sweep_every,
+                worker_lease,
                 worker_health_addr,
                 metrics_token,
                 run_workers: true,

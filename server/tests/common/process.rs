@@ -21,7 +21,17 @@ pub struct Process {
 
 impl Process {
     pub fn start(args: &[&str], env: &[(String, String)], dir: &std::path::Path) -> Self {
-        let mut child = Command::new(BIN)
+        Self::start_binary(std::path::Path::new(BIN), args, env, dir)
+    }
+
+    /// [`Process::start`] of another build of the binary (the release one, say).
+    pub fn start_binary(
+        binary: &std::path::Path,
+        args: &[&str],
+        env: &[(String, String)],
+        dir: &std::path::Path,
+    ) -> Self {
+        let mut child = Command::new(binary)
             .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -44,6 +54,16 @@ impl Process {
             });
         }
         Self { child, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would: no shutdown, no goodbye.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn lines(&self) -> Vec<String> {

@@ -294,7 +294,10 @@ fn tiers_for(path: &str) -> &'static [Tier] {
 
 /// The client the middleware decided.
 fn client_of(request: &Request) -> Option<IpAddr> {
-    request.extensions().get::<ClientAddr>().map(|client| client.ip())
+    request
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|client| client.ip())
 }
 
 /// The answer to a request without a client address. It is refused: failing open would give

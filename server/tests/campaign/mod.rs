@@ -1,0 +1,617 @@
+//! The fault campaign: a randomised, seeded mix of posts (now, scheduled, edited, deleted,
+//! cancelled) sent through nginx to a real deployment (see [`cluster`]), while faults are
+//! injected at random moments: workers killed while X holds their request open or after X
+//! created the post but before it answered, Redis restarted or emptied, PostgreSQL crashed,
+//! X answering 429, 5xx or slowly, connections dropped, posts deleted or edited while in flight
+//! or a second before they are due, and thousands of posts due in one second. Then the
+//! [`oracle`] holds the database, as the API shows it, against the fake's ledger.
+//!
+//! `make test` runs a short seeded form; `make chaos` the full one (see tests/chaos.rs).
+
+pub mod cluster;
+pub mod oracle;
+pub mod services;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use cluster::Cluster;
+use server::sandbox::x::{Endpoint, Failure};
+
+pub struct Settings {
+    pub seed: u64,
+    /// Faults to inject, one after another.
+    pub injections: usize,
+    /// Posts due in the same second, once, halfway through.
+    pub burst: usize,
+    /// The `picscripter` binary to run.
+    pub binary: PathBuf,
+}
+
+/// A post as the campaign knows it: what it asked for and what the API answered.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    pub marker: String,
+    pub user: usize,
+    pub id: String,
+    pub scheduled_at: DateTime<Utc>,
+    /// The text X should show if the post goes out: the last accepted edit made before the
+    /// target was published.
+    pub expected_text: String,
+    /// When the delete that removed it was sent.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Counts {
+    pub injections: BTreeMap<&'static str, usize>,
+    pub edits_applied: usize,
+    pub edits_refused: usize,
+    pub deletes_refused: usize,
+    pub cancels: usize,
+    pub resent_requests: usize,
+    /// Posts in the burst due in the same second.
+    pub burst: usize,
+}
+
+struct User {
+    token: String,
+    connection: Value,
+}
+
+/// What the campaign shares with the tasks it spawns for timed actions.
+#[derive(Clone)]
+struct Shared {
+    api: reqwest::Client,
+    base: String,
+    users: Arc<Vec<User>>,
+    posts: Arc<Mutex<Vec<Tracked>>>,
+    counts: Arc<Mutex<Counts>>,
+    violations: Arc<Mutex<Vec<String>>>,
+}
+
+/// An answer that says what happened, after resending through outages.
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    /// When the first request that may have done the work was sent.
+    first_sent: DateTime<Utc>,
+}
+
+impl Shared {
+    fn count(&self, update: impl FnOnce(&mut Counts)) {
+        update(&mut self.counts.lock().unwrap());
+    }
+
+    fn violation(&self, what: String) {
+        self.violations.lock().unwrap().push(what);
+    }
+
+    /// Sends until the answer is one a person could act on (2xx or 4xx): nginx's 502 while no
+    /// web process answers, 503 while the database is down, and dropped connections are sent
+    /// again, for up to two minutes.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: usize,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Answer {
+        let first_sent = Utc::now();
+        let started = Instant::now();
+        loop {
+            let mut request = self
+                .api
+                .request(method.clone(), format!("{}{path}", self.base))
+                .bearer_auth(&self.users[user].token);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            if let Some(key) = idempotency_key {
+                request = request.header("idempotency-key", key);
+            }
+            match request.send().await {
+                Ok(response) if !response.status().is_server_error() => {
+                    let status = response.status();
+                    let body = response.json().await.unwrap_or(Value::Null);
+                    return Answer {
+                        status,
+                        body,
+                        first_sent,
+                    };
+                }
+                _ if started.elapsed() > Duration::from_secs(120) => {
+                    panic!("{method} {path} found no answer for two minutes")
+                }
+                _ => {
+                    self.count(|counts| counts.resent_requests += 1);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+
+    /// Creates a post for `user`, due now or at `due`; its index among the tracked posts.
+    async fn create(&self, user: usize, due: Option<DateTime<Utc>>) -> Option<usize> {
+        let index = {
+            let mut posts = self.posts.lock().unwrap();
+            let marker = format!("c{}", posts.len());
+            posts.push(Tracked {
+                marker,
+                user,
+                id: String::new(),
+                scheduled_at: Utc::now(),
+                expected_text: String::new(),
+                deleted_at: None,
+            });
+            posts.len() - 1
+        };
+        let marker = format!("c{index}");
+        let text = format!("Fresh from the kiln, batch {index} #{marker}");
+        let schedule = match due {
+            None => json!("now"),
+            Some(at) => json!({ "at": at.to_rfc3339() }),
+        };
+        let body = json!({
+            "text": text,
+            "targets": [{ "connection_id": self.users[user].connection }],
+            "schedule": schedule,
+        });
+        let answer = self
+            .send(
+                reqwest::Method::POST,
+                "/api/posts",
+                user,
+                Some(&body),
+                Some(&marker),
+            )
+            .await;
+        if answer.status != StatusCode::CREATED {
+            self.violation(format!(
+                "creating {marker} answered {}: {}",
+                answer.status, answer.body
+            ));
+            self.posts.lock().unwrap()[index].id = "(refused)".into();
+            return None;
+        }
+        let mut posts = self.posts.lock().unwrap();
+        let tracked = &mut posts[index];
+        tracked.id = answer.body["id"].as_str().unwrap_or_default().to_owned();
+        tracked.scheduled_at = answer.body["scheduled_at"]
+            .as_str()
+            .and_then(|at| at.parse().ok())
+            .unwrap_or(answer.first_sent);
+        tracked.expected_text = text;
+        Some(index)
+    }
+
+    /// Waits (up to five seconds) until a worker is publishing the post.
+    async fn until_publishing(&self, index: usize) {
+        let post = self.tracked(index);
+        let path = format!("/api/posts/{}", post.id);
+        for _ in 0..50 {
+            let answer = self
+                .send(reqwest::Method::GET, &path, post.user, None, None)
+                .await;
+            if answer.body["targets"][0]["status"] != "scheduled" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn tracked(&self, index: usize) -> Tracked {
+        self.posts.lock().unwrap()[index].clone()
+    }
+
+    async fn delete(&self, index: usize) {
+        let post = self.tracked(index);
+        let path = format!("/api/posts/{}", post.id);
+        let answer = self
+            .send(reqwest::Method::DELETE, &path, post.user, None, None)
+            .await;
+        match answer.status {
+            StatusCode::NO_CONTENT | StatusCode::NOT_FOUND => {
+                self.posts.lock().unwrap()[index].deleted_at = Some(answer.first_sent);
+            }
+            StatusCode::CONFLICT => self.count(|counts| counts.deletes_refused += 1),
+            other => self.violation(format!(
+                "deleting {} answered {other}: {}",
+                post.marker, answer.body
+            )),
+        }
+    }
+
+    async fn edit(&self, index: usize, edit: usize) {
+        let post = self.tracked(index);
+        let text = format!("{} (edit {edit})", post.expected_text);
+        let body = json!({
+            "text": text,
+            "targets": [{ "connection_id": self.users[post.user].connection }],
+            "schedule": { "at": post.scheduled_at.to_rfc3339() },
+        });
+        let path = format!("/api/posts/{}", post.id);
+        let answer = self
+            .send(reqwest::Method::PATCH, &path, post.user, Some(&body), None)
+            .await;
+        match answer.status {
+            StatusCode::OK => {
+                self.count(|counts| counts.edits_applied += 1);
+                // An edit of a post already out leaves what went out as it was.
+                if answer.body["targets"][0]["status"] != "published" {
+                    self.posts.lock().unwrap()[index].expected_text = text;
+                }
+            }
+            // Refused while in flight, or because its time has passed meanwhile.
+            StatusCode::CONFLICT | StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+                self.count(|counts| counts.edits_refused += 1);
+            }
+            StatusCode::NOT_FOUND if post.deleted_at.is_some() => {}
+            other => self.violation(format!(
+                "editing {} answered {other}: {}",
+                post.marker, answer.body
+            )),
+        }
+    }
+
+    async fn cancel(&self, index: usize) {
+        let post = self.tracked(index);
+        let path = format!("/api/posts/{}/cancel", post.id);
+        let answer = self
+            .send(reqwest::Method::POST, &path, post.user, None, None)
+            .await;
+        if answer.status == StatusCode::OK {
+            self.count(|counts| counts.cancels += 1);
+        } else if answer.status != StatusCode::NOT_FOUND {
+            self.violation(format!(
+                "cancelling {} answered {}: {}",
+                post.marker, answer.status, answer.body
+            ));
+        }
+    }
+}
+
+/// What the campaign did and what the oracle found.
+pub struct Report {
+    pub counts: Counts,
+    pub outcome: oracle::Outcome,
+    pub violations: Vec<String>,
+    pub elapsed: Duration,
+    pub seed: u64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let injected: usize = self.counts.injections.values().sum();
+        writeln!(
+            f,
+            "fault campaign, seed {}, {:.0} s",
+            self.seed,
+            self.elapsed.as_secs_f64()
+        )?;
+        writeln!(f, "  faults injected: {injected}")?;
+        for (kind, count) in &self.counts.injections {
+            writeln!(f, "    {kind:<44} {count}")?;
+        }
+        if self.counts.burst > 0 {
+            writeln!(
+                f,
+                "    (the burst: {} posts due in the same second)",
+                self.counts.burst
+            )?;
+        }
+        let o = &self.outcome;
+        writeln!(f, "  posts: {}", o.posts)?;
+        writeln!(f, "    published exactly once            {}", o.published)?;
+        writeln!(f, "    failed, with a reason shown        {}", o.failed)?;
+        writeln!(f, "    cancelled, with a reason shown     {}", o.cancelled)?;
+        writeln!(
+            f,
+            "    deleted before going out           {}",
+            o.deleted_unpublished
+        )?;
+        writeln!(
+            f,
+            "    deleted after going out            {}",
+            o.deleted_published
+        )?;
+        writeln!(
+            f,
+            "  edits applied / refused in flight:  {} / {}",
+            self.counts.edits_applied, self.counts.edits_refused
+        )?;
+        writeln!(
+            f,
+            "  deletes refused in flight:          {}",
+            self.counts.deletes_refused
+        )?;
+        writeln!(
+            f,
+            "  requests resent through outages:    {}",
+            self.counts.resent_requests
+        )?;
+        writeln!(f, "  posts on X: {}", o.on_x)?;
+        writeln!(
+            f,
+            "  doubled {}, early {}, after deletion {}, stuck {}, lost {}, unexplained failures {}",
+            o.doubled, o.early, o.after_deletion, o.stuck, o.lost, o.failed_but_out
+        )?;
+        for (reason, count) in &o.failure_reasons {
+            writeln!(f, "    failed {count}x: {reason}")?;
+        }
+        if self.violations.is_empty() {
+            writeln!(f, "  no violations")
+        } else {
+            writeln!(f, "  {} violations:", self.violations.len())?;
+            for violation in self.violations.iter().take(40) {
+                writeln!(f, "    {violation}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The kinds of fault, each as likely as the others.
+const FAULTS: [&str; 14] = [
+    "kill -9 while X holds the request",
+    "kill -9 after X created, before it answered",
+    "Redis restart",
+    "Redis FLUSHALL",
+    "PostgreSQL crash and restart",
+    "X answers 429 with a reset time",
+    "X answers 5xx",
+    "X answers slowly (past the timeout)",
+    "X drops the answer after creating",
+    "connections dropped",
+    "delete while in flight",
+    "edit while in flight",
+    "delete 1 s before due",
+    "edit 1 s before due",
+];
+
+pub async fn run(settings: &Settings) -> Report {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(settings.seed);
+    let mut cluster = Cluster::start(&settings.binary).await;
+
+    let mut users = Vec::new();
+    for n in 0..3 {
+        let token = cluster.api.sign_up(&format!("chaos{n}@example.com")).await;
+        let (connection, _) = cluster
+            .api
+            .connect_x(&token, &cluster.fake, &format!("kiln_{n}"))
+            .await;
+        users.push(User { token, connection });
+    }
+    let shared = Shared {
+        api: cluster.api.client.clone(),
+        base: cluster.api.base.clone(),
+        users: Arc::new(users),
+        posts: Arc::default(),
+        counts: Arc::default(),
+        violations: Arc::default(),
+    };
+    let mut timed = tokio::task::JoinSet::new();
+    let mut edits = 0;
+    // Every kind of fault as often as the others, in a random order.
+    let mut deck: Vec<&str> = FAULTS
+        .iter()
+        .cycle()
+        .take(settings.injections)
+        .copied()
+        .collect();
+    deck.shuffle(&mut rng);
+
+    for (injection, fault) in deck.into_iter().enumerate() {
+        if injection == settings.injections / 2 && settings.burst > 0 {
+            burst(&shared, settings.burst).await;
+            shared.count(|counts| {
+                counts.burst = settings.burst;
+                *counts
+                    .injections
+                    .entry("posts due in the same second")
+                    .or_default() += 1;
+            });
+        }
+        // A few ordinary moves between faults.
+        for _ in 0..rng.random_range(1..=3) {
+            let user = rng.random_range(0..shared.users.len());
+            match rng.random_range(0..10) {
+                0..=3 => {
+                    shared.create(user, None).await;
+                }
+                4..=7 => {
+                    let due =
+                        Utc::now() + chrono::Duration::milliseconds(rng.random_range(1_500..8_000));
+                    shared.create(user, Some(due)).await;
+                }
+                8 => {
+                    if let Some(index) = pending_post(&shared, &mut rng) {
+                        edits += 1;
+                        shared.edit(index, edits).await;
+                    }
+                }
+                _ => {
+                    if let Some(index) = pending_post(&shared, &mut rng) {
+                        if rng.random_bool(0.5) {
+                            shared.delete(index).await;
+                        } else {
+                            shared.cancel(index).await;
+                        }
+                    }
+                }
+            }
+        }
+        shared.count(|counts| *counts.injections.entry(fault).or_default() += 1);
+        let user = rng.random_range(0..shared.users.len());
+        match fault {
+            "kill -9 while X holds the request" | "kill -9 after X created, before it answered" => {
+                let hold = Duration::from_secs(20);
+                let failure = if fault.starts_with("kill -9 while") {
+                    Failure::Slow(hold)
+                } else {
+                    Failure::CreatedThenSlow(hold)
+                };
+                cluster.fake.fail_next(Endpoint::CreatePost, [failure]);
+                shared.create(user, None).await;
+                if let Some(holder) = holder(&cluster).await {
+                    cluster.kill_worker(holder);
+                    tokio::time::sleep(Duration::from_millis(rng.random_range(100..1_500))).await;
+                    cluster.start_worker(holder).await;
+                }
+            }
+            // These wait on other programs; the fake, on this runtime, goes on answering.
+            "Redis restart" => tokio::task::block_in_place(|| cluster.redis.restart()),
+            "Redis FLUSHALL" => tokio::task::block_in_place(|| cluster.redis.flush_all()),
+            "PostgreSQL crash and restart" => {
+                tokio::task::block_in_place(|| cluster.postgres.crash_and_restart());
+            }
+            "X answers 429 with a reset time" => cluster.fake.fail_next(
+                Endpoint::CreatePost,
+                [Failure::RateLimited {
+                    reset_in_secs: rng.random_range(1..4),
+                }],
+            ),
+            "X answers 5xx" => {
+                let status = [500, 502, 503, 504][rng.random_range(0..4)];
+                cluster.fake.fail_next(
+                    Endpoint::CreatePost,
+                    vec![Failure::ServerError(status); rng.random_range(1..4)],
+                );
+            }
+            "X answers slowly (past the timeout)" => cluster.fake.fail_next(
+                Endpoint::CreatePost,
+                [Failure::CreatedThenSlow(Duration::from_secs(6))],
+            ),
+            "X drops the answer after creating" => {
+                cluster
+                    .fake
+                    .fail_next(Endpoint::CreatePost, [Failure::CreatedThenDropped]);
+            }
+            "connections dropped" => {
+                let door = rng.random_range(0..cluster.doors.len());
+                cluster.doors[door].drop_connections().await;
+            }
+            "delete while in flight" | "edit while in flight" => {
+                // Every worker's next posts are slow, so this one is surely held.
+                cluster.fake.fail_next(
+                    Endpoint::CreatePost,
+                    vec![Failure::Slow(Duration::from_secs(2)); 4],
+                );
+                if let Some(index) = shared.create(user, None).await {
+                    shared.until_publishing(index).await;
+                    if fault.starts_with("delete") {
+                        shared.delete(index).await;
+                    } else {
+                        edits += 1;
+                        shared.edit(index, edits).await;
+                    }
+                }
+            }
+            "delete 1 s before due" | "edit 1 s before due" => {
+                let due = Utc::now() + chrono::Duration::seconds(3);
+                if let Some(index) = shared.create(user, Some(due)).await {
+                    let shared = shared.clone();
+                    let delete = fault.starts_with("delete");
+                    edits += 1;
+                    let edit = edits;
+                    timed.spawn(async move {
+                        let at = shared.tracked(index).scheduled_at - chrono::Duration::seconds(1);
+                        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+                        tokio::time::sleep(wait).await;
+                        if delete {
+                            shared.delete(index).await;
+                        } else {
+                            shared.edit(index, edit).await;
+                        }
+                    });
+                }
+            }
+            other => unreachable!("a fault without an injection: {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(rng.random_range(50..400))).await;
+    }
+    while timed.join_next().await.is_some() {}
+
+    let posts = shared.posts.lock().unwrap().clone();
+    let outcome = oracle::judge(
+        &shared.api,
+        &shared.base,
+        &shared
+            .users
+            .iter()
+            .map(|user| user.token.clone())
+            .collect::<Vec<_>>(),
+        &posts,
+        &cluster.fake,
+    )
+    .await;
+    let mut violations = std::mem::take(&mut *shared.violations.lock().unwrap());
+    violations.extend(outcome.violations.iter().cloned());
+    if !violations.is_empty() {
+        violations.push(format!("logs:\n{}", cluster.log_tail(40)));
+    }
+    let counts = std::mem::take(&mut *shared.counts.lock().unwrap());
+    Report {
+        counts,
+        outcome,
+        violations,
+        elapsed: started.elapsed(),
+        seed: settings.seed,
+    }
+}
+
+/// A post not yet due by a second or more, and not deleted.
+fn pending_post(shared: &Shared, rng: &mut StdRng) -> Option<usize> {
+    let soon = Utc::now() + chrono::Duration::seconds(1);
+    let posts = shared.posts.lock().unwrap();
+    let pending: Vec<usize> = posts
+        .iter()
+        .enumerate()
+        .filter(|(_, post)| {
+            post.deleted_at.is_none() && !post.id.is_empty() && post.scheduled_at > soon
+        })
+        .map(|(index, _)| index)
+        .collect();
+    (!pending.is_empty()).then(|| pending[rng.random_range(0..pending.len())])
+}
+
+/// The worker holding a post-creating request open at X, waited for up to five seconds.
+async fn holder(cluster: &Cluster) -> Option<usize> {
+    for _ in 0..100 {
+        if let Some(door) =
+            (0..cluster.worker_count()).find(|door| cluster.doors[*door].creating() > 0)
+        {
+            return Some(door);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// `count` posts due in the same second, spread over the users, created 32 at a time.
+async fn burst(shared: &Shared, count: usize) {
+    // Long enough ahead for all of them to be created first (debug builds create a few
+    // hundred a second).
+    let due = Utc::now() + chrono::Duration::seconds(5 + (count / 40) as i64);
+    let due = chrono::SubsecRound::trunc_subsecs(due, 0);
+    futures_util::stream::iter(0..count)
+        .map(|n| {
+            let shared = shared.clone();
+            async move { shared.create(n % shared.users.len(), Some(due)).await }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+}
