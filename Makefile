@@ -73,8 +73,10 @@ test-weight: site-release
 	$(RUST_TEST) --no-run
 	SERVER_BIN=$(BIN_DEBUG) LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config weight.config.ts
 
-## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), the publishing
-## pipeline (server/benches/pipeline.rs) beside the Node design's figures, then page weights.
+## bench: release build, then start-up, idle RSS, /api/me load (SQLite, PostgreSQL), GET /api/posts
+## and the publishing pipeline (server/benches/pipeline.rs), each beside the Node design run in
+## the same session (../shared/bench-anchors, or BENCH_ANCHORS), then page weights. BENCHMARKS.md
+## says what each figure means.
 # `cargo bench` builds the binary too, with the bench's feature set: building it apart would
 # unify features differently and compile most crates twice.
 BENCH := cargo bench --locked -p server --bench pipeline
@@ -82,8 +84,10 @@ BENCH := cargo bench --locked -p server --bench pipeline
 bench: tools site-release
 	$(BENCH) --no-run
 	@.ci/services start
-	@trap '.ci/services stop' EXIT; SERVER_BIN=$(BIN_RELEASE) bash server/bench/http.sh && \
-	  SERVER_BIN=$(BIN_RELEASE) $(BENCH)
+	@trap '.ci/services stop' EXIT; anchors=$$(bash server/bench/anchors.sh) && \
+	  SERVER_BIN=$(BIN_RELEASE) bash server/bench/http.sh && \
+	  SERVER_BIN=$(BIN_RELEASE) bash server/bench/api-posts.sh && \
+	  SERVER_BIN=$(BIN_RELEASE) BENCH_ANCHORS_DIR=$$anchors $(BENCH)
 	SERVER_BIN=$(BIN_RELEASE) LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config weight.config.ts
 
 ## chaos: the full fault campaign (server/tests/campaign) on the release binary: two web

@@ -8,6 +8,7 @@ mod m20261125_000002_create_connections;
 mod m20261125_000003_create_oauth_states;
 mod m20261126_000004_create_posts;
 mod m20261126_000005_order_targets;
+mod m20261126_000006_target_lease_expiry;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_oauth_states::Migration),
             Box::new(m20261126_000004_create_posts::Migration),
             Box::new(m20261126_000005_order_targets::Migration),
+            Box::new(m20261126_000006_target_lease_expiry::Migration),
         ]
     }
 }

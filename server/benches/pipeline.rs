@@ -1,20 +1,24 @@
-//! The publishing pipeline end to end, set against the Node design's queue figures
-//! (`/work/shared/bench-anchors/README.md`: BullMQ `http`, `delayed` and `memory`, and RSS).
+//! The publishing pipeline end to end, beside the Node design's BullMQ runs (the anchors'
+//! `queue/queue-bench.js` `http`, `noop`, `delayed` and `memory`, run right after ours when
+//! `BENCH_ANCHORS_DIR` names their prepared copy, as `make bench` does).
 //!
 //! It runs the release binary (`SERVER_BIN`; default `$CARGO_TARGET_DIR/release/picscripter`,
 //! else `target/release/picscripter`; a relative path is taken from the workspace root) against
 //! the X fake served in this process on 127.0.0.1 (a fresh one per set-up), which answers every
 //! call in 20 ms and never rate-limits. Two set-ups, each with `WORKER_CONCURRENCY=50` and the
 //! rate limits out of the way:
-//! - `sqlite-local`: one `picscripter serve` (workers inside, in-process queue), SQLite in a
-//!   fresh temporary `DATA_DIR`;
-//! - `postgres-redis`: `picscripter serve --no-workers` (the web process) and `picscripter
+//! - `sqlite-local`: `picscripter serve --no-workers`, then `serve` (workers inside, in-process
+//!   queue), SQLite in a fresh temporary `DATA_DIR`;
+//! - `postgres-redis`: `picscripter serve --no-workers` (the web process), then `picscripter
 //!   worker`, on a fresh PostgreSQL database and a fresh Redis key prefix.
 //!
-//! For each it registers a user, connects an X account through the fake, and measures:
-//! - `jobs_per_sec`: 20,000 posts scheduled "now", created through `POST /api/posts` by 50
-//!   client loops, from the first create until the fake holds them all; `create_per_sec`: the
-//!   creates alone;
+//! Before them, `noop_*`: our Redis queue alone, 20,000 jobs enqueued then taken and finished by
+//! 10 loops that do nothing else (BullMQ's `noop`). For each set-up it registers a user,
+//! connects an X account through the fake, and measures:
+//! - `jobs_per_sec`: 20,000 posts "now", all created through `POST /api/posts` by 50 client
+//!   loops before the workers start (as BullMQ's jobs are enqueued before its Worker starts);
+//!   from the workers' start until the fake holds them all. `create_per_sec`: the creates
+//!   alone; `e2e_jobs_per_sec`: both;
 //! - `lateness_p50_ms`, `lateness_p99_ms`, `lateness_max_ms`: 5,000 posts due evenly over 5 s,
 //!   starting 15 s out; from each post's due time until the fake created it (so X's 20 ms are
 //!   included);
@@ -75,6 +79,8 @@ const LATENESS_SPREAD: Duration = Duration::from_secs(5);
 /// How far out the first lateness post is due: room for the creates to finish first.
 const LATENESS_LEAD: Duration = Duration::from_secs(15);
 const MEMORY_POSTS: usize = 10_000;
+const NOOP_JOBS: usize = 20_000;
+const NOOP_CONCURRENCY: usize = 10;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(600);
@@ -139,6 +145,18 @@ async fn run() -> Result<()> {
     );
 
     let mut report = Report::default();
+    let noop = noop_queue().await.context("the no-op queue run failed")?;
+    report.record(
+        Kind::PostgresRedis,
+        "noop_enqueue_per_sec",
+        noop.enqueue_per_sec,
+    );
+    report.record(Kind::PostgresRedis, "noop_jobs_per_sec", noop.jobs_per_sec);
+    report.record(
+        Kind::PostgresRedis,
+        "noop_e2e_jobs_per_sec",
+        noop.e2e_jobs_per_sec,
+    );
     for kind in Kind::ALL {
         println!("# {}", kind.name());
         // A fresh fake per set-up: its duplicate-content check scans every post it holds, so
@@ -155,6 +173,10 @@ async fn run() -> Result<()> {
         outcome.with_context(|| format!("the {} run failed", kind.name()))?;
     }
 
+    // The Node design right after ours, on the same PostgreSQL and Redis.
+    if let Some(dir) = std::env::var_os("BENCH_ANCHORS_DIR") {
+        report.node = node_runs(Path::new(&dir))?;
+    }
     report.print_comparison();
     println!("{}", report.json());
     Ok(())
@@ -186,6 +208,7 @@ async fn measure(
     let throughput = throughput(setup, client, fake, &token, &connection).await?;
     report.record(kind, "jobs_per_sec", throughput.jobs_per_sec);
     report.record(kind, "create_per_sec", throughput.create_per_sec);
+    report.record(kind, "e2e_jobs_per_sec", throughput.e2e_jobs_per_sec);
 
     let lateness = lateness(setup, client, fake, &token, &connection).await?;
     report.record(kind, "lateness_p50_ms", lateness.p50_ms);
@@ -247,8 +270,11 @@ struct Setup {
     /// `http://127.0.0.1:<port>` of the web process.
     base: String,
     web: Child,
-    /// `None` when the web process runs the workers itself.
+    /// `None` until [`Setup::start_workers`], and on SQLite, where the web process runs them.
     worker: Option<Child>,
+    bin: PathBuf,
+    root: PathBuf,
+    env: Vec<(String, String)>,
     redis_prefix: Option<String>,
     _redis_keys: Option<RedisKeys>,
     _database: Option<PgDatabase>,
@@ -268,6 +294,44 @@ impl Setup {
             }
         }
         Ok(())
+    }
+
+    /// Starts publishing, after the posts to publish are stored: on PostgreSQL + Redis a
+    /// `picscripter worker` process; on SQLite the web process is replaced by a `serve` that
+    /// runs the workers (its start-up sweep queues the due jobs). When it started.
+    async fn start_workers(&mut self, client: &reqwest::Client) -> Result<Instant> {
+        let logs = self._dir.path().to_owned();
+        match self.kind {
+            Kind::PostgresRedis => {
+                let started = Instant::now();
+                let worker = Child::spawn(
+                    "worker",
+                    &self.bin,
+                    &["worker"],
+                    &self.env,
+                    &self.root,
+                    logs.join("worker.log"),
+                )?;
+                self.worker = Some(worker);
+                Ok(started)
+            }
+            Kind::SqliteLocal => {
+                // The same port: the web process goes first (SIGKILL, by its PID; nothing is in
+                // flight).
+                self.web.stop();
+                let started = Instant::now();
+                self.web = Child::spawn(
+                    "web",
+                    &self.bin,
+                    &["serve"],
+                    &self.env,
+                    &self.root,
+                    logs.join("serve.log"),
+                )?;
+                wait_ready(client, &self.base, &mut self.web).await?;
+                Ok(started)
+            }
+        }
     }
 
     fn print_logs(&self) {
@@ -316,38 +380,19 @@ async fn start_processes(
         }
     };
 
-    let web_args: &[&str] = match kind {
-        Kind::SqliteLocal => &["serve"],
-        Kind::PostgresRedis => &["serve", "--no-workers"],
-    };
     let log = dir.path().join("web.log");
-    let mut web = Child::spawn("web", bin, web_args, &env, root, log)?;
-    // The web process migrates the database before it is ready; the worker starts after that.
+    let mut web = Child::spawn("web", bin, &["serve", "--no-workers"], &env, root, log)?;
+    // The web process migrates the database before it is ready.
     wait_ready(client, &base, &mut web).await?;
-
-    let worker = match kind {
-        Kind::SqliteLocal => None,
-        Kind::PostgresRedis => {
-            let log = dir.path().join("worker.log");
-            let mut worker = Child::spawn("worker", bin, &["worker"], &env, root, log)?;
-            // The worker has no readiness endpoint; jobs wait in Redis until it takes them, so
-            // this only catches a worker that cannot start at all.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Some(status) = worker.exited() {
-                bail!(
-                    "the worker process exited at start ({status}):\n{}",
-                    worker.log_tail()
-                );
-            }
-            Some(worker)
-        }
-    };
 
     Ok(Setup {
         kind,
         base,
         web,
-        worker,
+        worker: None,
+        bin: bin.to_owned(),
+        root: root.to_owned(),
+        env,
         redis_prefix: redis_keys.as_ref().map(|keys| keys.prefix.clone()),
         _redis_keys: redis_keys,
         _database: database,
@@ -483,11 +528,18 @@ impl Child {
     }
 }
 
-impl Drop for Child {
-    fn drop(&mut self) {
-        // SIGKILL by PID: nothing in flight is still needed, and the storage goes right after.
+impl Child {
+    /// SIGKILL by PID, and the exit reaped.
+    fn stop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        // Nothing in flight is still needed, and the storage goes right after.
+        self.stop();
     }
 }
 
@@ -871,11 +923,16 @@ async fn wait_for_posts(setup: &mut Setup, fake: &XFake, expected: usize) -> Res
 // The measurements.
 
 struct Throughput {
+    /// From the workers' start until X has every post: the pipeline alone, as BullMQ's
+    /// `process_jobs_per_s` (its jobs are all enqueued before its Worker starts).
     jobs_per_sec: f64,
     create_per_sec: f64,
+    /// From the first create until X has every post.
+    e2e_jobs_per_sec: f64,
 }
 
-/// [`THROUGHPUT_POSTS`] posts "now": from the first create until X has them all.
+/// [`THROUGHPUT_POSTS`] posts "now", all stored (through `POST /api/posts`) before the workers
+/// start.
 async fn throughput(
     setup: &mut Setup,
     client: &reqwest::Client,
@@ -888,13 +945,81 @@ async fn throughput(
         .map(|n| new_post(connection, format!("bench {name} {n}"), json!("now")))
         .collect();
     let expected = fake.post_count() + THROUGHPUT_POSTS;
-    let started = Instant::now();
     let creating = create_posts(client, &setup.base, token, bodies).await?;
+    let started = setup.start_workers(client).await?;
     wait_for_posts(setup, fake, expected).await?;
-    let elapsed = started.elapsed();
+    let processing = started.elapsed();
     Ok(Throughput {
-        jobs_per_sec: per_sec(THROUGHPUT_POSTS, elapsed),
+        jobs_per_sec: per_sec(THROUGHPUT_POSTS, processing),
         create_per_sec: per_sec(THROUGHPUT_POSTS, creating),
+        e2e_jobs_per_sec: per_sec(THROUGHPUT_POSTS, creating + processing),
+    })
+}
+
+struct Noop {
+    enqueue_per_sec: f64,
+    jobs_per_sec: f64,
+    e2e_jobs_per_sec: f64,
+}
+
+/// Our Redis queue alone, as BullMQ's `noop` run: [`NOOP_JOBS`] jobs enqueued (64 calls in
+/// flight), then taken and finished by [`NOOP_CONCURRENCY`] loops doing nothing else.
+async fn noop_queue() -> Result<Noop> {
+    use futures_util::StreamExt as _;
+    use server::queue::{JobId, JobQueue};
+
+    let keys = RedisKeys {
+        prefix: format!("picscripter-bench-noop:{}", Uuid::new_v4().simple()),
+    };
+    let queue = Arc::new(server::queue::redis::RedisQueue::new(
+        redis_pool().await?,
+        &keys.prefix,
+    ));
+    let now = Utc::now();
+    let started = Instant::now();
+    let enqueued: Vec<Result<(), server::queue::QueueError>> =
+        futures_util::stream::iter(0..NOOP_JOBS)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                async move { queue.enqueue(JobId(Uuid::new_v4()), now).await }
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+    for outcome in enqueued {
+        outcome.context("enqueueing a no-op job failed")?;
+    }
+    let enqueuing = started.elapsed();
+
+    let processing_started = Instant::now();
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut loops = JoinSet::new();
+    for _ in 0..NOOP_CONCURRENCY {
+        let queue = Arc::clone(&queue);
+        let done = Arc::clone(&done);
+        loops.spawn(async move {
+            while let Some(lease) = queue.claim(Utc::now(), TimeDelta::seconds(60)).await? {
+                queue.ack(&lease).await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<(), server::queue::QueueError>(())
+        });
+    }
+    while let Some(joined) = loops.join_next().await {
+        joined
+            .context("a no-op loop panicked")?
+            .context("a no-op claim or ack failed")?;
+    }
+    let processing = processing_started.elapsed();
+    let done = done.load(Ordering::Relaxed);
+    ensure!(
+        done == NOOP_JOBS,
+        "{done} no-op jobs of {NOOP_JOBS} were done"
+    );
+    Ok(Noop {
+        enqueue_per_sec: per_sec(NOOP_JOBS, enqueuing),
+        jobs_per_sec: per_sec(NOOP_JOBS, processing),
+        e2e_jobs_per_sec: per_sec(NOOP_JOBS, enqueuing + processing),
     })
 }
 
@@ -1089,109 +1214,182 @@ fn round_to(value: f64, decimals: i32) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The Node design, run beside ours.
+
+/// The anchors' `queue/queue-bench.js` runs, as the anchors README gives them: one JSON line
+/// each. `dir` is the copy `server/bench/anchors.sh` prepared (`BENCH_ANCHORS_DIR`).
+fn node_runs(dir: &Path) -> Result<Vec<(&'static str, Value)>> {
+    let runs: [(&'static str, &[&str]); 4] = [
+        (
+            "http",
+            &[
+                "http",
+                "--jobs",
+                "20000",
+                "--concurrency",
+                "50",
+                "--latency",
+                "20",
+            ],
+        ),
+        ("noop", &["noop", "--jobs", "20000", "--concurrency", "10"]),
+        (
+            "delayed",
+            &[
+                "delayed",
+                "--jobs",
+                "5000",
+                "--spread",
+                "5000",
+                "--concurrency",
+                "50",
+            ],
+        ),
+        ("memory", &["memory", "--jobs", "10000"]),
+    ];
+    let mut figures = Vec::new();
+    for (name, args) in runs {
+        let output = Command::new("node")
+            .arg("queue/queue-bench.js")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .with_context(|| format!("cannot run node queue/queue-bench.js {name}"))?;
+        ensure!(
+            output.status.success(),
+            "node queue/queue-bench.js {name} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|line| line.starts_with('{'))
+            .context("no JSON line")?;
+        let value: Value = serde_json::from_str(line).context("the anchor's JSON line")?;
+        println!("node.{name}: {line}");
+        figures.push((name, value));
+    }
+    Ok(figures)
+}
+
+// ---------------------------------------------------------------------------------------------
 // The report.
 
-/// A Node figure from the anchors README. `node` is a range where the README gives one.
-struct Anchor {
-    /// The key in the JSON's `vs_node`.
-    key: &'static str,
-    /// The figure of ours it is compared with.
-    figure: &'static str,
+/// One comparison: a figure of ours, the Node figure it is set against, and the goal.
+struct Comparison {
     label: &'static str,
-    node: (f64, f64),
-    node_text: &'static str,
+    kind: Kind,
+    figure: &'static str,
+    /// The anchor run and the JSON pointer in its line.
+    node: (&'static str, &'static str),
     higher_is_better: bool,
+    goal: &'static str,
 }
 
-impl Anchor {
-    /// ours / Node, against the top and the bottom of the Node range.
-    fn ratios(&self, ours: f64) -> (f64, f64) {
-        (ours / self.node.1, ours / self.node.0)
-    }
-
-    fn is_range(&self) -> bool {
-        (self.node.1 - self.node.0).abs() > f64::EPSILON
-    }
-}
-
-const ANCHORS: [Anchor; 9] = [
-    Anchor {
-        key: "jobs_per_sec",
+const COMPARISONS: &[Comparison] = &[
+    Comparison {
+        label: "publish jobs/s (workers only)",
+        kind: Kind::SqliteLocal,
         figure: "jobs_per_sec",
-        label: "jobs/s",
-        node: (952.0, 952.0),
-        node_text: "952",
+        node: ("http", "/process_jobs_per_s"),
         higher_is_better: true,
+        goal: "ahead",
     },
-    Anchor {
-        key: "lateness_p50",
-        figure: "lateness_p50_ms",
+    Comparison {
+        label: "publish jobs/s (workers only)",
+        kind: Kind::PostgresRedis,
+        figure: "jobs_per_sec",
+        node: ("http", "/process_jobs_per_s"),
+        higher_is_better: true,
+        goal: "ahead",
+    },
+    Comparison {
+        label: "publish jobs/s (end to end)",
+        kind: Kind::SqliteLocal,
+        figure: "e2e_jobs_per_sec",
+        node: ("http", "/e2e_jobs_per_s"),
+        higher_is_better: true,
+        goal: "",
+    },
+    Comparison {
+        label: "publish jobs/s (end to end)",
+        kind: Kind::PostgresRedis,
+        figure: "e2e_jobs_per_sec",
+        node: ("http", "/e2e_jobs_per_s"),
+        higher_is_better: true,
+        goal: "",
+    },
+    Comparison {
+        label: "no-op jobs/s (queue only)",
+        kind: Kind::PostgresRedis,
+        figure: "noop_jobs_per_sec",
+        node: ("noop", "/process_jobs_per_s"),
+        higher_is_better: true,
+        goal: ">= 2x",
+    },
+    Comparison {
+        label: "no-op jobs/s (end to end)",
+        kind: Kind::PostgresRedis,
+        figure: "noop_e2e_jobs_per_sec",
+        node: ("noop", "/e2e_jobs_per_s"),
+        higher_is_better: true,
+        goal: "",
+    },
+    Comparison {
         label: "lateness p50 ms",
-        node: (38.0, 38.0),
-        node_text: "38",
+        kind: Kind::SqliteLocal,
+        figure: "lateness_p50_ms",
+        node: ("delayed", "/lateness_ms/p50"),
         higher_is_better: false,
+        goal: "",
     },
-    Anchor {
-        key: "lateness_p99",
-        figure: "lateness_p99_ms",
+    Comparison {
         label: "lateness p99 ms",
-        node: (583.0, 583.0),
-        node_text: "583",
+        kind: Kind::SqliteLocal,
+        figure: "lateness_p99_ms",
+        node: ("delayed", "/lateness_ms/p99"),
         higher_is_better: false,
+        goal: "< 50 ms",
     },
-    Anchor {
-        key: "lateness_max",
-        figure: "lateness_max_ms",
-        label: "lateness max ms",
-        node: (805.0, 805.0),
-        node_text: "805",
+    Comparison {
+        label: "lateness p50 ms",
+        kind: Kind::PostgresRedis,
+        figure: "lateness_p50_ms",
+        node: ("delayed", "/lateness_ms/p50"),
         higher_is_better: false,
+        goal: "",
     },
-    Anchor {
-        key: "redis_bytes_per_job",
+    Comparison {
+        label: "lateness p99 ms",
+        kind: Kind::PostgresRedis,
+        figure: "lateness_p99_ms",
+        node: ("delayed", "/lateness_ms/p99"),
+        higher_is_better: false,
+        goal: "< 50 ms",
+    },
+    Comparison {
+        label: "Redis bytes per waiting job",
+        kind: Kind::PostgresRedis,
         figure: "redis_bytes_per_job",
-        label: "Redis B/job",
-        node: (760.0, 760.0),
-        node_text: "760",
+        node: ("memory", "/bytes_per_job"),
         higher_is_better: false,
+        goal: "<= 0.25x",
     },
-    Anchor {
-        key: "rss_web",
-        figure: "rss_web_mib",
-        label: "RSS web",
-        node: (139.0, 139.0),
-        node_text: "API 139 MB",
-        higher_is_better: false,
-    },
-    Anchor {
-        key: "rss_worker",
+    Comparison {
+        label: "worker RSS after load, MiB",
+        kind: Kind::PostgresRedis,
         figure: "rss_worker_mib",
-        label: "RSS worker",
-        node: (133.0, 176.0),
-        node_text: "worker 133-176 MB",
+        node: ("http", "/node_rss_mib"),
         higher_is_better: false,
-    },
-    Anchor {
-        key: "rss_vs_api",
-        figure: "rss_mib",
-        label: "RSS (one process)",
-        node: (139.0, 139.0),
-        node_text: "API 139 MB",
-        higher_is_better: false,
-    },
-    Anchor {
-        key: "rss_vs_api_plus_worker",
-        figure: "rss_mib",
-        label: "RSS (one process)",
-        node: (272.0, 315.0),
-        node_text: "API+worker 272-315 MB",
-        higher_is_better: false,
+        goal: "<= 0.25x",
     },
 ];
 
 #[derive(Default)]
 struct Report {
     figures: Vec<(Kind, &'static str, f64)>,
+    node: Vec<(&'static str, Value)>,
 }
 
 impl Report {
@@ -1209,46 +1407,64 @@ impl Report {
             .map(|(_, _, value)| *value)
     }
 
+    fn node_figure(&self, run: &str, pointer: &str) -> Option<f64> {
+        let (_, line) = self.node.iter().find(|(name, _)| *name == run)?;
+        if pointer == "/node_rss_mib" {
+            return line
+                .pointer("/node_rss_kib")?
+                .as_f64()
+                .map(|kib| kib / 1024.0);
+        }
+        line.pointer(pointer)?.as_f64()
+    }
+
+    /// Each comparison with its ratio (ours / Node), and whether the goal is met.
+    fn rows(&self) -> Vec<(&'static Comparison, f64, f64, f64)> {
+        COMPARISONS
+            .iter()
+            .filter_map(|row| {
+                let ours = self.get(row.kind, row.figure)?;
+                let node = self.node_figure(row.node.0, row.node.1)?;
+                Some((row, ours, node, ours / node))
+            })
+            .collect()
+    }
+
     fn print_comparison(&self) {
-        println!("# vs the Node design (anchors README, 2026-11-25, one run); ratio = ours / Node");
-        for kind in Kind::ALL {
-            for anchor in &ANCHORS {
-                let Some(ours) = self.get(kind, anchor.figure) else {
-                    continue;
-                };
-                let (low, high) = anchor.ratios(ours);
-                let ratio = if anchor.is_range() {
-                    format!("{low:.2}-{high:.2}x")
-                } else {
-                    format!("{low:.2}x")
-                };
-                let better = if anchor.higher_is_better {
-                    "higher is better"
-                } else {
-                    "lower is better"
-                };
-                println!(
-                    "#   {:<15} {:<18} {:>9} vs {:<22} {ratio:>11}  ({better})",
-                    kind.name(),
-                    anchor.label,
-                    ours,
-                    anchor.node_text
-                );
-            }
+        if self.node.is_empty() {
+            println!("# the Node design was not run (BENCH_ANCHORS_DIR is not set): no ratios");
+            return;
         }
         println!(
-            "# notes: rerun the anchors beside this run before quoting a ratio (noisy machines);\n\
-             #   our lateness runs until X has the post (X's {} ms included), Node's until its\n\
-             #   handler starts; our queue holds job ids only (the post is in the database),\n\
-             #   BullMQ holds each job's data; our RSS is MiB of VmRSS, the README says MB.",
+            "# beside the Node design (Express + BullMQ), same machine, same run; ratio = ours / Node"
+        );
+        for (row, ours, node, ratio) in self.rows() {
+            let better = if row.higher_is_better {
+                "higher is better"
+            } else {
+                "lower is better"
+            };
+            println!(
+                "#   {:<15} {:<30} {:>9.1} vs {:>9.1}  {ratio:>6.2}x  goal {:<9} ({better})",
+                row.kind.name(),
+                row.label,
+                ours,
+                node,
+                if row.goal.is_empty() { "-" } else { row.goal },
+            );
+        }
+        println!(
+            "# notes: our jobs are whole posts (database rows, job log, X's answer recorded); BullMQ's\n\
+             #   carry a payload and nothing is recorded. Our lateness runs until X has the post\n\
+             #   (X's {} ms included), Node's until its handler starts. Our queue holds job ids only.\n\
+             #   RSS: ours is a `picscripter worker` process, Node's the bench process (worker and producer).",
             X_LATENCY.as_millis()
         );
     }
 
-    /// Everything on one line: the settings, the figures per set-up and the ratios.
+    /// Everything on one line: the settings, the figures per set-up, Node's and the ratios.
     fn json(&self) -> Value {
         let mut setups = Map::new();
-        let mut vs_node = Map::new();
         for (kind, figure, value) in &self.figures {
             if let Value::Object(figures) = setups
                 .entry(kind.name())
@@ -1257,23 +1473,18 @@ impl Report {
                 figures.insert((*figure).to_owned(), json!(value));
             }
         }
-        for kind in Kind::ALL {
-            let mut ratios = Map::new();
-            for anchor in &ANCHORS {
-                if let Some(ours) = self.get(kind, anchor.figure) {
-                    let (low, high) = anchor.ratios(ours);
-                    let ratio = if anchor.is_range() {
-                        json!([round_to(low, 2), round_to(high, 2)])
-                    } else {
-                        json!(round_to(low, 2))
-                    };
-                    ratios.insert(anchor.key.to_owned(), ratio);
-                }
-            }
-            if !ratios.is_empty() {
-                vs_node.insert(kind.name().to_owned(), Value::Object(ratios));
-            }
-        }
+        let node: Map<String, Value> = self
+            .node
+            .iter()
+            .map(|(name, line)| ((*name).to_owned(), line.clone()))
+            .collect();
+        let ratios: Vec<Value> = self
+            .rows()
+            .into_iter()
+            .map(|(row, ours, node, ratio)| {
+                json!({ "setup": row.kind.name(), "figure": row.figure, "ours": ours, "node": node, "ratio": round_to(ratio, 2) })
+            })
+            .collect();
         json!({
             "bench": "pipeline",
             "x_latency_ms": X_LATENCY.as_millis() as u64,
@@ -1283,8 +1494,11 @@ impl Report {
             "lateness_posts": LATENESS_POSTS,
             "lateness_spread_ms": LATENESS_SPREAD.as_millis() as u64,
             "memory_posts": MEMORY_POSTS,
+            "noop_jobs": NOOP_JOBS,
+            "noop_concurrency": NOOP_CONCURRENCY,
             "setups": setups,
-            "vs_node": vs_node,
+            "node": node,
+            "ratios": ratios,
         })
     }
 }

@@ -424,6 +424,33 @@ async fn posts_are_edited_duplicated_and_listed(backend: Backend) {
         .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 7);
     assert_eq!(rest["next_cursor"], Value::Null);
+    // `limit` sets the page size, 1 to 100.
+    let (_, twenty) = api
+        .json(reqwest::Method::GET, &token, "/api/posts?limit=20", None)
+        .await;
+    assert_eq!(twenty["items"].as_array().unwrap().len(), 20);
+    assert_eq!(twenty["items"][0]["id"], page["items"][0]["id"]);
+    let cursor = twenty["next_cursor"].as_str().unwrap();
+    let (_, last) = api
+        .json(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/posts?limit=20&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(last["items"].as_array().unwrap().len(), 12);
+    for limit in ["0", "101", "many"] {
+        let response = api
+            .call(
+                reqwest::Method::GET,
+                &token,
+                &format!("/api/posts?limit={limit}"),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "limit={limit}");
+    }
 
     let (_, scheduled) = api
         .json(

@@ -903,6 +903,37 @@ async fn jobs_survive_an_emptied_redis(backend: Backend) {
     assert_eq!(world.fake.post_count(), 3, "every job ran once");
 }
 
+async fn an_emptied_redis_does_not_start_a_second_attempt_beside_a_running_one(backend: Backend) {
+    let redis = on_redis();
+    let prefix = redis[1].1.clone();
+    let mut extra: Vec<(&str, &str)> = redis.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    extra.push(("QUEUE_SWEEP_SECS", "1"));
+    let world = x_world(backend, &extra).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "steady").await;
+    // X takes its time (just under the client's timeout); meanwhile Redis loses everything,
+    // the sweep puts the job back, and a worker takes it again.
+    world.fake.fail_next(
+        Endpoint::CreatePost,
+        [Failure::Slow(Duration::from_millis(1900))],
+    );
+    let post = world
+        .create(&token, &now_post(&connection, "One attempt at a time"))
+        .await;
+    world.wait_for(&token, &post, "publishing").await;
+    common::delete_redis_keys(&prefix).await;
+    let done = world.wait_for(&token, &post, "published").await;
+    let logs = log_messages(&done);
+    assert_eq!(world.fake.post_count(), 1, "{logs:?}");
+    assert_eq!(
+        logs.iter()
+            .filter(|line| line.starts_with("attempt "))
+            .count(),
+        1,
+        "{logs:?}"
+    );
+}
+
 async fn jobs_in_flight_survive_a_restart_of_the_in_process_queue(backend: Backend) {
     let world = x_world(backend, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
@@ -1012,6 +1043,7 @@ on_both_databases!(
     an_unconfigured_platform_says_so_instead_of_failing,
     two_processes_refresh_once_and_publish_once,
     jobs_survive_an_emptied_redis,
+    an_emptied_redis_does_not_start_a_second_attempt_beside_a_running_one,
     jobs_in_flight_survive_a_restart_of_the_in_process_queue,
 );
 

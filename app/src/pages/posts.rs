@@ -56,6 +56,7 @@ impl Filters {
                 .and_then(|day| day.succ_opt())
                 .and_then(start_of),
             cursor,
+            limit: None,
         }
     }
 }

@@ -172,6 +172,9 @@ pub struct PostQuery {
     pub to: Option<DateTime<FixedOffset>>,
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Posts per page, 1 to 100; 25 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

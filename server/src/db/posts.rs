@@ -112,6 +112,7 @@ pub async fn insert_target(
         next_attempt_at: Set(None),
         sent_at: Set(None),
         lease_token: Set(None),
+        lease_expires_at: Set(None),
         published_at: Set(None),
         position: Set(i32::try_from(new.position).unwrap_or(i32::MAX)),
         created_at: Set(now),
@@ -294,24 +295,43 @@ pub async fn post_row(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<post
     Ok(post::Entity::find_by_id(id).one(db).await?)
 }
 
-/// Starts an attempt: a claimable target becomes `publishing` under this lease. `false` when
-/// the target is no longer claimable (cancelled, published, failed meanwhile).
+/// What [`begin_attempt`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Begin {
+    /// The target is `publishing` under this lease, until `until` unless renewed.
+    Started,
+    /// Another attempt holds the target until this time (its queue lease may have been lost
+    /// with the queue, but it is still running): not to be touched before then.
+    HeldUntil(DateTime<Utc>),
+    /// Nothing to do: published, failed, cancelled or deleted meanwhile.
+    Gone,
+}
+
+/// Starts an attempt: a target that is due (`scheduled`, `retrying`), or whose last attempt's
+/// lease ran out (`publishing`, its worker gone), becomes `publishing` under `lease` until
+/// `until`. Compare-and-set, so two workers cannot both start.
 pub async fn begin_attempt(
     db: &impl ConnectionTrait,
     target: Uuid,
     lease: Uuid,
     now: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let claimable = TargetStatus::ALL
-        .into_iter()
-        .filter(|status| status.is_claimable())
-        .map(TargetStatus::as_str);
+    until: DateTime<Utc>,
+) -> Result<Begin, DbError> {
+    let due = [TargetStatus::Scheduled, TargetStatus::Retrying].map(TargetStatus::as_str);
+    let abandoned = Condition::all()
+        .add(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
+        .add(
+            Condition::any()
+                .add(post_target::Column::LeaseExpiresAt.is_null())
+                .add(post_target::Column::LeaseExpiresAt.lte(now)),
+        );
     let updated = post_target::Entity::update_many()
         .col_expr(
             post_target::Column::Status,
             Expr::value(TargetStatus::Publishing.as_str()),
         )
         .col_expr(post_target::Column::LeaseToken, Expr::value(lease))
+        .col_expr(post_target::Column::LeaseExpiresAt, Expr::value(until))
         .col_expr(
             post_target::Column::Attempts,
             Expr::col(post_target::Column::Attempts).add(1),
@@ -322,7 +342,38 @@ pub async fn begin_attempt(
         )
         .col_expr(post_target::Column::UpdatedAt, Expr::value(now))
         .filter(post_target::Column::Id.eq(target))
-        .filter(post_target::Column::Status.is_in(claimable))
+        .filter(
+            Condition::any()
+                .add(post_target::Column::Status.is_in(due))
+                .add(abandoned),
+        )
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 1 {
+        return Ok(Begin::Started);
+    }
+    let held = post_target::Entity::find_by_id(target)
+        .one(db)
+        .await?
+        .filter(|row| row.status == TargetStatus::Publishing.as_str())
+        .and_then(|row| row.lease_expires_at)
+        .filter(|expires| *expires > now);
+    Ok(held.map_or(Begin::Gone, Begin::HeldUntil))
+}
+
+/// A heartbeat of the attempt holding `lease`: its lease now runs until `until`. `false` when
+/// the lease no longer holds the target.
+pub async fn extend_lease(
+    db: &impl ConnectionTrait,
+    target: Uuid,
+    lease: Uuid,
+    until: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let updated = post_target::Entity::update_many()
+        .col_expr(post_target::Column::LeaseExpiresAt, Expr::value(until))
+        .filter(post_target::Column::Id.eq(target))
+        .filter(post_target::Column::LeaseToken.eq(lease))
+        .filter(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
         .exec(db)
         .await?;
     Ok(updated.rows_affected == 1)
@@ -375,6 +426,10 @@ pub async fn end_attempt(
         .col_expr(
             post_target::Column::NextAttemptAt,
             Expr::value(end.next_attempt_at),
+        )
+        .col_expr(
+            post_target::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(post_target::Column::UpdatedAt, Expr::value(now));
     if let Some(external_id) = end.external_id {

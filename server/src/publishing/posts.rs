@@ -34,6 +34,8 @@ const MAX_TEXT_CHARS: usize = 10_000;
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
 const MAX_KEY_LEN: usize = 255;
 const PAGE_SIZE: u64 = 25;
+/// The most posts one page may ask for with `limit`.
+const MAX_PAGE_SIZE: u32 = 100;
 /// A time this close to now (or just past) means "now", not "in the past".
 const PAST_TOLERANCE: Duration = Duration::seconds(60);
 
@@ -380,9 +382,19 @@ impl Pipeline {
 
     async fn list_posts(&self, owner: UserId, query: PostQuery) -> Result<PostPage, Error> {
         let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
-        let mut rows_page = rows::page(&self.db, owner, &query, after, PAGE_SIZE + 1).await?;
-        let more = rows_page.len() as u64 > PAGE_SIZE;
-        rows_page.truncate(PAGE_SIZE as usize);
+        let size = match query.limit {
+            None => PAGE_SIZE,
+            Some(limit @ 1..=MAX_PAGE_SIZE) => u64::from(limit),
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "`limit` must be between 1 and {MAX_PAGE_SIZE} posts, not {other}."
+                ))
+                .into());
+            }
+        };
+        let mut rows_page = rows::page(&self.db, owner, &query, after, size + 1).await?;
+        let more = rows_page.len() as u64 > size;
+        rows_page.truncate(size as usize);
         let next_cursor = more
             .then(|| {
                 rows_page

@@ -33,7 +33,9 @@ use crate::connections::tokens::{TokenError, TokenKeeper};
 use crate::db::DbError;
 use crate::db::connections as connection_rows;
 use crate::db::media as media_rows;
-use crate::db::posts::{self as rows, AttemptEnd, JOB_DONE, JOB_PARKED, JOB_PENDING, TargetRow};
+use crate::db::posts::{
+    self as rows, AttemptEnd, Begin, JOB_DONE, JOB_PARKED, JOB_PENDING, TargetRow,
+};
 use crate::error::Error;
 use crate::media::store::MediaStore;
 use crate::platforms::{MediaFile, PlatformError, PublishRequest, Published, Registry};
@@ -220,10 +222,24 @@ impl Worker {
         let attempt = target.attempts + 1;
         // Starting the attempt and saying so is one commit.
         let txn = self.db.begin().await.map_err(DbError::from)?;
-        if !rows::begin_attempt(&txn, target.id, lease.token.0, now).await? {
-            txn.rollback().await.map_err(DbError::from)?;
-            self.ack(&lease).await;
-            return Ok(());
+        let until = now + self.settings.lease;
+        match rows::begin_attempt(&txn, target.id, lease.token.0, now, until).await? {
+            Begin::Started => {}
+            Begin::Gone => {
+                txn.rollback().await.map_err(DbError::from)?;
+                self.ack(&lease).await;
+                return Ok(());
+            }
+            Begin::HeldUntil(held_until) => {
+                // Another attempt is still at work (the queue lost its lease, not the
+                // database): look again when that attempt's lease runs out.
+                txn.rollback().await.map_err(DbError::from)?;
+                tracing::info!(job = %lease.job.0, until = %held_until, "the target is held by a running attempt; looking again when its lease runs out");
+                if let Err(error) = self.queue.retry(&lease, held_until).await {
+                    tracing::warn!(%error, job = %lease.job.0, "could not put the job back; the sweep will");
+                }
+                return Ok(());
+            }
         }
         rows::log(
             &txn,
@@ -239,7 +255,11 @@ impl Worker {
         let mut steps = Vec::new();
         let mut asked = false;
         let outcome = self
-            .with_heartbeat(lease, self.attempt(&target, lease, &mut steps, &mut asked))
+            .with_heartbeat(
+                lease,
+                target.id,
+                self.attempt(&target, lease, &mut steps, &mut asked),
+            )
             .await;
         // An earlier attempt may have posted, and this one ended before asking the platform
         // again (a token, the reconciliation or the database failed first): the doubt stays,
@@ -249,31 +269,40 @@ impl Worker {
             .await
     }
 
-    /// Runs `work` while extending the lease every heartbeat.
+    /// Runs `work` while renewing the lease every heartbeat: in the database, where it keeps
+    /// other workers off the target, and in the queue, where it keeps the job from being
+    /// handed out again (a queue that lost it hands it out anyway; the database says no).
     async fn with_heartbeat<F: std::future::Future<Output = Outcome>>(
         &self,
         lease: Lease,
+        target: uuid::Uuid,
         work: F,
     ) -> Outcome {
         let beat = async {
-            let mut current = lease;
+            let mut queued = Some(lease);
             loop {
                 tokio::time::sleep(self.settings.heartbeat).await;
-                match self
-                    .queue
-                    .extend(&current, self.clock.now() + self.settings.lease)
-                    .await
-                {
-                    Ok(extended) => {
-                        current = extended;
-                        // Busy workers claim nothing while every permit is taken: their
-                        // attempts' heartbeats keep the pulse going.
-                        self.stats.beat(self.clock.now());
+                let until = self.clock.now() + self.settings.lease;
+                match rows::extend_lease(&self.db, target, lease.token.0, until).await {
+                    // Busy workers claim nothing while every permit is taken: their
+                    // attempts' heartbeats keep the pulse going.
+                    Ok(true) => self.stats.beat(self.clock.now()),
+                    Ok(false) => {
+                        // A newer attempt holds the target: this one's result will be fenced.
+                        tracing::warn!(job = %lease.job.0, "lost the target to a newer attempt");
+                        std::future::pending::<()>().await;
                     }
                     Err(error) => {
-                        // The result will be fenced; nothing to do but stop beating.
-                        tracing::warn!(%error, job = %lease.job.0, "lost the lease during an attempt");
-                        std::future::pending::<()>().await;
+                        tracing::warn!(%error, job = %lease.job.0, "could not renew the lease in the database; trying again at the next beat");
+                    }
+                }
+                if let Some(current) = queued {
+                    match self.queue.extend(&current, until).await {
+                        Ok(extended) => queued = Some(extended),
+                        Err(error) => {
+                            tracing::warn!(%error, job = %lease.job.0, "the queue lost the lease during an attempt; the database's lease keeps the target");
+                            queued = None;
+                        }
                     }
                 }
             }

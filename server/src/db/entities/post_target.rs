@@ -20,6 +20,8 @@ pub struct Model {
     pub next_attempt_at: Option<DateTimeUtc>,
     pub sent_at: Option<DateTimeUtc>,
     pub lease_token: Option<Uuid>,
+    /// When the attempt holding `lease_token` may be taken over, unless it heartbeats.
+    pub lease_expires_at: Option<DateTimeUtc>,
     pub published_at: Option<DateTimeUtc>,
     pub position: i32,
     pub created_at: DateTimeUtc,

@@ -62,11 +62,12 @@ async fn create(
     Ok((StatusCode::CREATED, Json(post)))
 }
 
-/// The user's posts, newest first, 25 per page.
+/// The user's posts, newest first, 25 per page (or `limit`).
 #[utoipa::path(get, path = "/api/posts", tag = "posts", security(("bearer" = [])),
     params(("status" = Option<TargetStatus>, Query), ("platform" = Option<Platform>, Query),
         ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Posts per page, 1 to 100 (default 25)")),
     responses((status = 200, body = PostPage), (status = 400, body = crate::http::openapi::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
