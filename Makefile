@@ -93,7 +93,9 @@ bench: tools site-release
 ## chaos: the full fault campaign (server/tests/campaign) on the release binary: two web
 ## processes behind nginx, two workers, PostgreSQL and Redis of its own, 1,000 faults and 2,000
 ## posts due in one second. CHAOS_SEED=n replays a run; `make test` runs a short seeded form.
-chaos: server-release
+## The binary is built as `make bench` builds it (one feature set, one build for both).
+chaos:
+	$(BENCH) --no-run
 	@.ci/services start
 	@trap '.ci/services stop' EXIT; CHAOS_BIN=$(BIN_RELEASE) $(RUST_TEST) --test chaos -- \
 	  --ignored --nocapture the_full_campaign

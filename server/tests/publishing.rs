@@ -934,6 +934,33 @@ async fn an_emptied_redis_does_not_start_a_second_attempt_beside_a_running_one(b
     );
 }
 
+async fn a_post_that_went_out_is_not_edited_in_place(backend: Backend) {
+    let world = x_world(backend, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let connection = world.connect(&token, "once_only").await;
+    let post = world
+        .create(&token, &now_post(&connection, "Out already"))
+        .await;
+    world.wait_for(&token, &post, "published").await;
+    let path = format!("/api/posts/{}", post["id"].as_str().unwrap());
+    let edit = world
+        .app
+        .client
+        .patch(world.app.url(&path))
+        .bearer_auth(&token)
+        .json(&now_post(&connection, "Out already, reworded"))
+        .send()
+        .await
+        .unwrap();
+    let error = common::error_body(edit, StatusCode::CONFLICT).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("Edit & repost"),
+        "{error}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(world.fake.post_count(), 1, "nothing went out again");
+}
+
 async fn jobs_in_flight_survive_a_restart_of_the_in_process_queue(backend: Backend) {
     let world = x_world(backend, &[]).await;
     let (_, token) = world.app.signed_in_user().await;
@@ -1044,6 +1071,7 @@ on_both_databases!(
     two_processes_refresh_once_and_publish_once,
     jobs_survive_an_emptied_redis,
     an_emptied_redis_does_not_start_a_second_attempt_beside_a_running_one,
+    a_post_that_went_out_is_not_edited_in_place,
     jobs_in_flight_survive_a_restart_of_the_in_process_queue,
 );
 

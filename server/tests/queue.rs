@@ -18,6 +18,11 @@ fn job() -> JobId {
 const VISIBILITY: Duration = Duration::seconds(30);
 
 async fn jobs_come_out_when_due_and_earliest_first(queue: &dyn JobQueue, now: DateTime<Utc>) {
+    assert_eq!(
+        queue.next_due().await.unwrap(),
+        None,
+        "an empty queue has nothing due"
+    );
     let (later, sooner, future) = (job(), job(), job());
     queue
         .enqueue(later, now - Duration::seconds(1))
@@ -37,6 +42,15 @@ async fn jobs_come_out_when_due_and_earliest_first(queue: &dyn JobQueue, now: Da
     assert!(
         queue.claim(now, VISIBILITY).await.unwrap().is_none(),
         "the future job waits"
+    );
+    // To the millisecond: an idle worker sleeps until then.
+    assert_eq!(
+        queue
+            .next_due()
+            .await
+            .unwrap()
+            .map(|due| due.timestamp_millis()),
+        Some((now + Duration::minutes(1)).timestamp_millis())
     );
     let at_its_time = queue
         .claim(now + Duration::minutes(1), VISIBILITY)

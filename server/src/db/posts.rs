@@ -548,9 +548,18 @@ pub async fn delete_post(
     owner: UserId,
     id: PostId,
 ) -> Result<bool, DbError> {
+    // Not while an attempt is publishing it, decided in the statement itself: a look before
+    // the delete could be stale by the time it runs.
+    let in_flight = Query::select()
+        .column(post_target::Column::PostId)
+        .from(post_target::Entity)
+        .and_where(post_target::Column::PostId.eq(id.0))
+        .and_where(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
+        .to_owned();
     let deleted = post::Entity::delete_many()
         .filter(post::Column::Id.eq(id.0))
         .filter(post::Column::UserId.eq(owner.0))
+        .filter(post::Column::Id.not_in_subquery(in_flight))
         .exec(db)
         .await?;
     Ok(deleted.rows_affected == 1)
@@ -580,10 +589,13 @@ pub async fn update_post(
 }
 
 /// Deletes the targets of a post that never started (for "edit"); the others stay.
+/// Deletes the targets of `post` that have not started (and that surely did not post); the
+/// handles and statuses of those that stay, which an edit must not replace: a target that
+/// started between the caller's look and this delete is kept here and named.
 pub async fn delete_unstarted_targets(
     db: &impl ConnectionTrait,
     post: PostId,
-) -> Result<(), DbError> {
+) -> Result<Vec<(String, String)>, DbError> {
     let unstarted = [
         TargetStatus::Draft,
         TargetStatus::Scheduled,
@@ -598,7 +610,14 @@ pub async fn delete_unstarted_targets(
         .filter(post_target::Column::SentAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(post_target::Entity::find()
+        .select_only()
+        .column(post_target::Column::AccountHandle)
+        .column(post_target::Column::Status)
+        .filter(post_target::Column::PostId.eq(post.0))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Whole posts (targets, media; logs when `with_logs`) in the order of `ids`.

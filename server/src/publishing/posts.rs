@@ -34,6 +34,16 @@ const MAX_TEXT_CHARS: usize = 10_000;
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
 const MAX_KEY_LEN: usize = 255;
 const PAGE_SIZE: u64 = 25;
+/// A stored target status as a person reads it, in "This post is ... on @shop".
+fn status_words(status: &str) -> &'static str {
+    match TargetStatus::parse(status) {
+        Some(TargetStatus::Published) => "already out",
+        Some(TargetStatus::Publishing) => "being published right now",
+        Some(TargetStatus::Retrying) => "being retried",
+        _ => "perhaps already out (its last attempt's outcome is unknown)",
+    }
+}
+
 /// The most posts one page may ask for with `limit`.
 const MAX_PAGE_SIZE: u32 = 100;
 /// A time this close to now (or just past) means "now", not "in the past".
@@ -206,7 +216,16 @@ impl Pipeline {
         let now = self.clock.now();
         let txn = self.db.begin().await.map_err(DbError::from)?;
         if existing {
-            rows::delete_unstarted_targets(&txn, id).await?;
+            // The authoritative check, in the transaction: a target a worker started meanwhile
+            // stays, and an edit beside it would publish a second time.
+            let kept = rows::delete_unstarted_targets(&txn, id).await?;
+            if let Some((handle, status)) = kept.first() {
+                txn.rollback().await.map_err(DbError::from)?;
+                return Err(Error::conflict(format!(
+                    "This post is {} on @{handle}, so it can no longer be edited; use Edit & repost to post it again.",
+                    status_words(status)
+                )));
+            }
             rows::update_post(
                 &txn,
                 id,
@@ -406,6 +425,9 @@ impl Pipeline {
         Ok(PostPage { items, next_cursor })
     }
 
+    /// Edits a post none of whose targets has started. Once one is publishing, retrying or
+    /// out, or may be out (an attempt with an unknown outcome), the post is refused: the UI's
+    /// "Edit & repost" makes a new post instead.
     async fn update_post(&self, author: &User, id: PostId, post: NewPost) -> Result<Post, Error> {
         let current = self.load(author.id, id, false).await?;
         if current.targets.iter().any(|target| {
@@ -419,7 +441,6 @@ impl Pipeline {
             ));
         }
         let checked = self.check(author, &post).await?;
-        // Targets that went out stay as they are; the others are replaced by the new ones.
         let jobs = self
             .store(author.id, id, &post, &checked, None, true)
             .await?;
@@ -573,8 +594,15 @@ impl Pipeline {
                 "This post is being published right now; delete it when that is done.",
             ));
         }
-        // Cascades to targets and jobs: a queued job finds no row and is dropped.
-        rows::delete_post(&self.db, owner, id).await?;
+        // Cascades to targets and jobs: a queued job finds no row and is dropped. Refused
+        // in the statement when an attempt started since the look above.
+        if !rows::delete_post(&self.db, owner, id).await?
+            && rows::post_row(&self.db, id.0).await?.is_some()
+        {
+            return Err(Error::conflict(
+                "This post is being published right now; delete it when that is done.",
+            ));
+        }
         Ok(())
     }
 

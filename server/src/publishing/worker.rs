@@ -163,7 +163,7 @@ impl Worker {
                 Ok(None) => {
                     drop(permit);
                     tokio::select! {
-                        () = tokio::time::sleep(self.settings.idle_poll) => {}
+                        () = tokio::time::sleep(self.idle_for().await) => {}
                         () = shutdown.cancelled() => break,
                     }
                 }
@@ -192,6 +192,18 @@ impl Worker {
             }
         }
         tracing::info!(worker = %self.settings.name, "publishing worker stopped");
+    }
+
+    /// How long to sleep when nothing is due: until the next job falls due, and never longer
+    /// than `idle_poll` (a job enqueued meanwhile may be due sooner).
+    async fn idle_for(&self) -> StdDuration {
+        let poll = self.settings.idle_poll;
+        match self.queue.next_due().await {
+            Ok(Some(due)) => (due - self.clock.now())
+                .to_std()
+                .map_or(StdDuration::ZERO, |until| until.min(poll)),
+            Ok(None) | Err(_) => poll,
+        }
     }
 
     /// One leased job, start to finish.

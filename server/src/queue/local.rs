@@ -61,6 +61,10 @@ impl JobQueue for LocalQueue {
         Ok(())
     }
 
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, QueueError> {
+        Ok(self.state().waiting.first().map(|(due, _)| *due))
+    }
+
     async fn claim(
         &self,
         now: DateTime<Utc>,

@@ -66,6 +66,10 @@ pub trait JobQueue: Send + Sync + 'static {
     /// Returns every job whose lease expired by `now` to waiting, due at once; how many.
     async fn reap(&self, now: DateTime<Utc>) -> Result<u64, QueueError>;
 
+    /// When the earliest waiting job falls due, if one waits: an idle worker sleeps until
+    /// then rather than a fixed poll, so a job is taken when it falls due.
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, QueueError>;
+
     /// Whether the queue knows `job` (waiting or leased): the database sweep enqueues the due
     /// jobs it does not.
     async fn contains(&self, job: JobId) -> Result<bool, QueueError>;

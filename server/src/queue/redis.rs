@@ -64,6 +64,12 @@ for _, job in ipairs(expired) do
 end
 return #expired";
 
+/// KEYS: waiting. The due time (ms) of the earliest waiting job, or nil.
+const NEXT_DUE: &str = r"
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then return false end
+return first[2]";
+
 /// KEYS: waiting, tokens. ARGV: job. 1 when the job is waiting or leased.
 const CONTAINS: &str = r"
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
@@ -77,6 +83,7 @@ struct Scripts {
     extend: Script,
     reap: Script,
     contains: Script,
+    next_due: Script,
 }
 
 pub struct RedisQueue {
@@ -103,6 +110,7 @@ impl RedisQueue {
                 extend: Script::from_lua(EXTEND),
                 reap: Script::from_lua(REAP),
                 contains: Script::from_lua(CONTAINS),
+                next_due: Script::from_lua(NEXT_DUE),
             },
         }
     }
@@ -218,6 +226,22 @@ impl JobQueue for RedisQueue {
             .run(&self.scripts.reap, keys, vec![millis(now)])
             .await?;
         Ok(u64::try_from(reaped).unwrap_or(0))
+    }
+
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, QueueError> {
+        let due: Option<String> = self
+            .run(&self.scripts.next_due, vec![self.waiting.as_str()], vec![])
+            .await?;
+        due.map(|millis| {
+            millis
+                .parse::<f64>()
+                .ok()
+                .and_then(|millis| DateTime::from_timestamp_millis(millis as i64))
+                .ok_or_else(|| {
+                    QueueError::Unavailable(format!("the queue holds a bad due time `{millis}`"))
+                })
+        })
+        .transpose()
     }
 
     async fn contains(&self, job: JobId) -> Result<bool, QueueError> {
