@@ -11,9 +11,10 @@ dest="$HOME/.cache/picscripter/anchors"
 
 [ -f "$src/package.json" ] || { echo "the anchors are not at $src (set BENCH_ANCHORS)" >&2; exit 1; }
 mkdir -p "$dest"
-# Their files, not their installed packages or generated tokens.
+# Their files, not their installed packages or generated tokens; times kept, so that an
+# unchanged lock file does not reinstall the packages.
 (cd "$src" && find . -path ./node_modules -prune -o -type f -print0) |
-  (cd "$src" && xargs -0 cp --parents -t "$dest")
+  (cd "$src" && xargs -0 cp -p --parents -t "$dest")
 if [ ! -f "$dest/node_modules/.ok" ] || [ "$dest/package-lock.json" -nt "$dest/node_modules/.ok" ]; then
   npm ci --prefix "$dest" --no-audit --no-fund >&2
   touch "$dest/node_modules/.ok"

@@ -64,7 +64,7 @@ SELECT md5('target' || g)::uuid, md5('post' || g)::uuid, md5('user' || (1 + g % 
   (ARRAY['scheduled', 'published', 'failed', 'draft'])[1 + g % 4], NULL, NULL, NULL, 0,
   now() + ((g % 20000) - 10000) * interval '1 minute', NULL, NULL, NULL, NULL, 0, now(), now()
 FROM generate_series(1, 100000) g;
-VACUUM ANALYZE;
+ANALYZE users, sessions, connections, posts, post_targets;
 SQL
 
 secret="bench-secret-$RANDOM$RANDOM$RANDOM$RANDOM"
