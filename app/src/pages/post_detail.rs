@@ -29,6 +29,9 @@ struct Actions {
     duplicate: ServerAction<DuplicatePost>,
     delete: ServerAction<DeletePost>,
     asking_delete: RwSignal<bool>,
+    /// False until the island has hydrated: the buttons are sent disabled and come alive with
+    /// it, so that a click never lands on a button that cannot act yet.
+    live: RwSignal<bool>,
 }
 
 #[component]
@@ -63,7 +66,10 @@ fn PostPage(
         duplicate: ServerAction::new(),
         delete: ServerAction::new(),
         asking_delete: RwSignal::new(false),
+        live: RwSignal::new(false),
     };
+    // Effects run only in the browser, once the island is hydrated.
+    Effect::new(move |_| actions.live.set(true));
     let post = Resource::new(
         move || {
             (
@@ -155,7 +161,7 @@ fn PostView(post: Post, actions: Actions) -> impl IntoView {
                         <button
                             type="button"
                             class="button-secondary"
-                            disabled=move || actions.cancel.pending().get()
+                            disabled=move || !actions.live.get() || actions.cancel.pending().get()
                             on:click=move |_| {
                                 actions.cancel.dispatch(CancelPost { id });
                             }
@@ -167,7 +173,7 @@ fn PostView(post: Post, actions: Actions) -> impl IntoView {
             <button
                 type="button"
                 class="button-secondary"
-                disabled=move || actions.duplicate.pending().get()
+                disabled=move || !actions.live.get() || actions.duplicate.pending().get()
                 on:click=move |_| {
                     actions.duplicate.dispatch(DuplicatePost { id });
                 }
@@ -215,7 +221,7 @@ fn PostView(post: Post, actions: Actions) -> impl IntoView {
         </section>
         <section class="panel" aria-labelledby="post-targets-title">
             <h2 id="post-targets-title" class="panel-title">"Accounts"</h2>
-            <TargetTable post_id=id targets=post.targets retry=actions.retry />
+            <TargetTable post_id=id targets=post.targets retry=actions.retry live=actions.live />
         </section>
         <section class="panel" aria-labelledby="post-log-title">
             <h2 id="post-log-title" class="panel-title">"Job log"</h2>
@@ -229,6 +235,7 @@ fn TargetTable(
     post_id: PostId,
     targets: Vec<Target>,
     retry: ServerAction<RetryTarget>,
+    live: RwSignal<bool>,
 ) -> impl IntoView {
     if targets.is_empty() {
         return Either::Left(
@@ -252,7 +259,7 @@ fn TargetTable(
                 <tbody>
                     {targets
                         .into_iter()
-                        .map(|target| view! { <TargetRow post_id target retry /> })
+                        .map(|target| view! { <TargetRow post_id target retry live /> })
                         .collect_view()}
                 </tbody>
             </table>
@@ -261,7 +268,12 @@ fn TargetTable(
 }
 
 #[component]
-fn TargetRow(post_id: PostId, target: Target, retry: ServerAction<RetryTarget>) -> impl IntoView {
+fn TargetRow(
+    post_id: PostId,
+    target: Target,
+    retry: ServerAction<RetryTarget>,
+    live: RwSignal<bool>,
+) -> impl IntoView {
     let handle = format!("@{}", target.account_handle);
     let platform = target.platform.display_name();
     let target_id = target.id;
@@ -289,7 +301,7 @@ fn TargetRow(post_id: PostId, target: Target, retry: ServerAction<RetryTarget>) 
                                 type="button"
                                 class="button-secondary"
                                 aria-label=format!("Retry {handle}")
-                                disabled=move || retry.pending().get()
+                                disabled=move || !live.get() || retry.pending().get()
                                 on:click=move |_| {
                                     retry.dispatch(RetryTarget { id: post_id, target_id });
                                 }
