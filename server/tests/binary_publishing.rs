@@ -56,16 +56,15 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
     let token = api.sign_up("split@example.com").await;
     let (connection, overview) = api.connect_x(&token, &fake, "split_shop").await;
     let mut answers = vec![overview];
-    let post: Value = client
-        .post(format!("{base}/api/posts"))
-        .bearer_auth(&token)
-        .json(&json!({ "text": "From the worker process", "targets": [{ "connection_id": connection }], "schedule": "now" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({ "text": "From the worker process", "targets": [{ "connection_id": connection }], "schedule": "now" });
+    let post = api
+        .json(
+            reqwest::Method::POST,
+            "/api/posts",
+            Some(&token),
+            Some(&body),
+        )
+        .await;
     let published = api.until_published(&token, &post).await;
     assert_eq!(
         published["targets"][0]["status"],
@@ -83,22 +82,20 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
     // The worker process answers its own probes: its workers are alive and it counted the
     // attempt; the web process runs none.
     let probe = format!("http://127.0.0.1:{health_port}");
-    let ready: Value = client
-        .get(format!("{probe}/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = api
+        .json(reqwest::Method::GET, &format!("{probe}/readyz"), None, None)
+        .await;
     assert_eq!(ready["status"], "ready", "{ready}");
     assert_eq!(ready["checks"]["workers"], "ok");
     assert_eq!(ready["checks"]["redis"], "ok");
-    let metrics = client
-        .get(format!("{probe}/metrics"))
-        .send()
+    let metrics = api
+        .send(
+            reqwest::Method::GET,
+            &format!("{probe}/metrics"),
+            None,
+            None,
+        )
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -110,14 +107,7 @@ async fn a_worker_process_publishes_what_the_web_process_stored_and_no_token_lea
         metrics.contains("picscripter_worker_silence_seconds "),
         "{metrics}"
     );
-    let web_ready: Value = client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let web_ready = api.json(reqwest::Method::GET, "/readyz", None, None).await;
     assert_eq!(web_ready["checks"]["workers"], "not run here");
     answers.push(published.to_string());
     for page in ["/connections", "/posts"] {

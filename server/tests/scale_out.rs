@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use common::process::{Api, LEPTOS_CONFIG, Process, free_port};
@@ -89,23 +89,21 @@ impl Deployment {
 
     /// The answer to starting an authorization for X through process `at`.
     async fn authorize(&self, at: usize, token: &str) -> reqwest::Response {
-        let api = &self.apis[at];
-        api.client
-            .post(format!("{}/api/connections/x/authorize", api.base))
-            .bearer_auth(token)
-            .send()
+        self.apis[at]
+            .send(
+                Method::POST,
+                "/api/connections/x/authorize",
+                Some(token),
+                None,
+            )
             .await
-            .unwrap()
     }
 
     async fn login(&self, at: usize, email: &str, password: &str) -> reqwest::Response {
-        let api = &self.apis[at];
-        api.client
-            .post(format!("{}/api/auth/login", api.base))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
+        let credentials = json!({ "email": email, "password": password });
+        self.apis[at]
+            .send(Method::POST, "/api/auth/login", None, Some(&credentials))
             .await
-            .unwrap()
     }
 
     fn logs(&self) -> String {
@@ -260,36 +258,17 @@ async fn oauth_idempotency_and_token_refresh_hold_across_two_processes() {
         .unwrap();
     let back_at_b = back.replacen(&a.base, &b.base, 1);
     assert_ne!(back, back_at_b, "the callback goes to the other process");
-    let callback = b
-        .client
-        .get(&back_at_b)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let callback = b.send(Method::GET, &back_at_b, Some(&token), None).await;
     let landed = callback.headers()["location"].to_str().unwrap().to_owned();
     assert!(landed.starts_with("/connections?connected="), "{landed}");
     // The same link again, through the first process: the state was spent.
-    let replay = a
-        .client
-        .get(&back)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let replay = a.send(Method::GET, &back, Some(&token), None).await;
     let landed = replay.headers()["location"].to_str().unwrap().to_owned();
     assert!(landed.starts_with("/connections?error="), "{landed}");
     assert_eq!(fake.code_exchange_count(), 1);
-    let overview: Value = b
-        .client
-        .get(format!("{}/api/connections", b.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let overview = b
+        .json(Method::GET, "/api/connections", Some(&token), None)
+        .await;
     let connections = overview["connections"].as_array().unwrap();
     assert_eq!(connections.len(), 1, "{overview}");
     let connection = connections[0]["id"].clone();
@@ -318,14 +297,10 @@ async fn oauth_idempotency_and_token_refresh_hold_across_two_processes() {
     let mut posts = vec![first];
     for n in 0..8 {
         let api = if n % 2 == 0 { a } else { b };
+        let body = json!({ "text": format!("Post {n}"), "targets": [{ "connection_id": connection }], "schedule": "now" });
         let response = api
-            .client
-            .post(format!("{}/api/posts", api.base))
-            .bearer_auth(&token)
-            .json(&json!({ "text": format!("Post {n}"), "targets": [{ "connection_id": connection }], "schedule": "now" }))
-            .send()
-            .await
-            .unwrap();
+            .send(Method::POST, "/api/posts", Some(&token), Some(&body))
+            .await;
         assert_eq!(response.status(), 201);
         posts.push(response.json().await.unwrap());
     }

@@ -137,61 +137,89 @@ impl Api {
         }
     }
 
+    /// `method` on `path` (under the base, or a whole URL), with the bearer `token` and the
+    /// JSON `body` when given; the answer as it came.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut request = self.client.request(method, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("the request is sent")
+    }
+
+    /// [`Api::send`], the answer's JSON body.
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Value {
+        self.send(method, path, token, body)
+            .await
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     /// Registers `email` and signs in; the bearer token.
     pub async fn sign_up(&self, email: &str) -> String {
         let credentials = json!({ "email": email, "password": super::PASSWORD });
         let registered = self
-            .client
-            .post(format!("{}/api/auth/register", self.base))
-            .json(&credentials)
-            .send()
-            .await
-            .unwrap();
+            .send(
+                reqwest::Method::POST,
+                "/api/auth/register",
+                None,
+                Some(&credentials),
+            )
+            .await;
         assert_eq!(registered.status(), 201);
-        let login: Value = self
-            .client
-            .post(format!("{}/api/auth/login", self.base))
-            .json(&credentials)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let login = self
+            .json(
+                reqwest::Method::POST,
+                "/api/auth/login",
+                None,
+                Some(&credentials),
+            )
+            .await;
         login["token"].as_str().unwrap().to_owned()
     }
 
     /// Connects the fake's `username` through the consent round trip; the connection's id,
     /// and the connections overview as the API answered it.
     pub async fn connect_x(&self, token: &str, fake: &XFake, username: &str) -> (Value, String) {
-        let authorize: Value = self
-            .client
-            .post(format!("{}/api/connections/x/authorize", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let authorize = self
+            .json(
+                reqwest::Method::POST,
+                "/api/connections/x/authorize",
+                Some(token),
+                None,
+            )
+            .await;
         let back = fake
             .authorize_directly(authorize["url"].as_str().unwrap(), username)
             .unwrap();
         let callback = self
-            .client
-            .get(back)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+            .send(reqwest::Method::GET, &back, Some(token), None)
+            .await;
         assert!(callback.status().is_redirection());
         let overview = self
-            .client
-            .get(format!("{}/api/connections", self.base))
-            .bearer_auth(token)
-            .send()
+            .send(reqwest::Method::GET, "/api/connections", Some(token), None)
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -202,19 +230,12 @@ impl Api {
 
     /// The post, looked at every 100 ms until its first target is published (20 s at most).
     pub async fn until_published(&self, token: &str, post: &Value) -> Value {
-        let path = format!("{}/api/posts/{}", self.base, post["id"].as_str().unwrap());
+        let path = format!("/api/posts/{}", post["id"].as_str().unwrap());
         let mut current = Value::Null;
         for _ in 0..200 {
             current = self
-                .client
-                .get(&path)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .json(reqwest::Method::GET, &path, Some(token), None)
+                .await;
             if current["targets"][0]["status"] == "published" {
                 break;
             }
