@@ -28,7 +28,7 @@ use axum::extract::Request;
 use axum::{Router, middleware};
 use http::header::{HeaderName, HeaderValue};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -88,7 +88,7 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
 
     let pages = Router::new()
-        .leptos_routes_with_context(&state, generate_route_list(App), leptos_context.clone(), {
+        .leptos_routes_with_context(&state, page_routes(), leptos_context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
@@ -201,6 +201,15 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
 
 /// The span every log line of a request is written in: its id, method and path, never its
 /// headers (they carry cookies and tokens).
+/// The app's page routes, found once per process. Finding them runs the app with resource
+/// loading switched off for the whole process (a flag `leptos_server` keeps globally), so a page
+/// rendered at that moment by another router in the same process (the tests run many) would
+/// wait forever. Searching once, while the first router is built, leaves no such moment.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn request_span(request: &Request) -> tracing::Span {
     let request_id = request
         .headers()
