@@ -85,4 +85,4 @@ echo "picscripter $($SERVER_BIN --version | cut -d' ' -f2), $(nproc) cores, wrk 
 measure sqlite ""
 pg_db="picscripter_bench_$RANDOM"
 psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
-measure postgres "postgres://picscripter:picscripter@127.0.0.1:5432/$pg_db"
+measure postgres "postgres://picscripter:picscripter@127.0.0.1:5432/$pg_db?sslmode=disable"

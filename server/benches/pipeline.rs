@@ -157,7 +157,14 @@ async fn run() -> Result<()> {
         "noop_e2e_jobs_per_sec",
         noop.e2e_jobs_per_sec,
     );
-    for kind in Kind::ALL {
+    // `BENCH_SETUPS=postgres-redis` (names, comma-separated) runs only those set-ups.
+    let chosen = std::env::var("BENCH_SETUPS").ok();
+    let chosen = |kind: &Kind| {
+        chosen
+            .as_deref()
+            .is_none_or(|names| names.split(',').any(|name| name.trim() == kind.name()))
+    };
+    for kind in Kind::ALL.into_iter().filter(chosen) {
         println!("# {}", kind.name());
         // A fresh fake per set-up: its duplicate-content check scans every post it holds, so
         // a second set-up on the first one's fake would pay for the first one's posts.
@@ -581,11 +588,13 @@ impl PgDatabase {
         Ok(Self { name })
     }
 
+    /// Without TLS, as the anchors' `pg` client connects: on 127.0.0.1 encryption only costs
+    /// CPU on both ends, and Debian's PostgreSQL offers it, which sqlx then takes.
     fn url(&self) -> String {
         let (server, _) = PG_ADMIN_URL
             .rsplit_once('/')
             .expect("the admin URL ends with a database name");
-        format!("{server}/{}", self.name)
+        format!("{server}/{}?sslmode=disable", self.name)
     }
 }
 
@@ -947,8 +956,10 @@ async fn throughput(
     let expected = fake.post_count() + THROUGHPUT_POSTS;
     let creating = create_posts(client, &setup.base, token, bodies).await?;
     let started = setup.start_workers(client).await?;
+    let cpu_before = CpuTimes::now(setup)?;
     wait_for_posts(setup, fake, expected).await?;
     let processing = started.elapsed();
+    CpuTimes::now(setup)?.print_per_job(&cpu_before, name, THROUGHPUT_POSTS, processing);
     Ok(Throughput {
         jobs_per_sec: per_sec(THROUGHPUT_POSTS, processing),
         create_per_sec: per_sec(THROUGHPUT_POSTS, creating),
@@ -1193,6 +1204,81 @@ fn rss_mib(pid: u32) -> Result<f64> {
         .parse()
         .with_context(|| format!("the VmRSS of {path} is not a number"))?;
     Ok(kib / 1024.0)
+}
+
+/// CPU time (user + system) spent so far by each party of a run: our processes, this bench
+/// process (the X fake and the client), PostgreSQL's and Redis's processes. The difference of
+/// two readings says where a run's CPU went, so what bounds a figure can be read off it.
+struct CpuTimes(Vec<(&'static str, Duration)>);
+
+impl CpuTimes {
+    fn now(setup: &Setup) -> Result<Self> {
+        let mut parties = vec![("web", cpu_of(setup.web.pid())?)];
+        if let Some(worker) = &setup.worker {
+            parties.push(("worker", cpu_of(worker.pid())?));
+        }
+        parties.push(("bench+fake", cpu_of(std::process::id())?));
+        parties.push(("postgres", cpu_of_named("postgres")));
+        parties.push(("redis", cpu_of_named("redis-server")));
+        Ok(Self(parties))
+    }
+
+    /// Prints, per party, the CPU milliseconds each job cost between `before` and now, and the
+    /// share of the machine's cores the run kept busy.
+    fn print_per_job(&self, before: &Self, setup: &str, jobs: usize, elapsed: Duration) {
+        let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+        let mut total = Duration::ZERO;
+        let mut parts = Vec::new();
+        for ((name, after), (_, earlier)) in self.0.iter().zip(&before.0) {
+            let spent = after.saturating_sub(*earlier);
+            total += spent;
+            parts.push(format!(
+                "{name} {:.2}",
+                spent.as_secs_f64() * 1000.0 / jobs as f64
+            ));
+        }
+        println!(
+            "# {setup}: CPU ms per job: {}; total {:.2}; {:.0} % of {cores} cores busy",
+            parts.join(", "),
+            total.as_secs_f64() * 1000.0 / jobs as f64,
+            100.0 * total.as_secs_f64() / (elapsed.as_secs_f64() * cores as f64),
+        );
+    }
+}
+
+/// User + system CPU time of process `pid` and the threads it has (`/proc/<pid>/stat`).
+fn cpu_of(pid: u32) -> Result<Duration> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    cpu_in_stat(&stat).with_context(|| format!("{path} does not read as a stat line"))
+}
+
+/// The CPU time of every process whose command is `name` (PostgreSQL forks one per client).
+fn cpu_of_named(name: &str) -> Duration {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    entries
+        .filter_map(|entry| {
+            let dir = entry.ok()?.path();
+            let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+            (comm.trim() == name)
+                .then(|| std::fs::read_to_string(dir.join("stat")).ok())
+                .flatten()
+                .and_then(|stat| cpu_in_stat(&stat))
+        })
+        .sum()
+}
+
+/// Fields 14 and 15 of a stat line (utime, stime), counted after the command, which is in
+/// parentheses and may hold spaces.
+fn cpu_in_stat(stat: &str) -> Option<Duration> {
+    let after_command = &stat[stat.rfind(')')? + 2..];
+    let mut fields = after_command.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    // Linux counts these in clock ticks of 1/100 s (USER_HZ) on every platform it runs here.
+    Some(Duration::from_millis((user + system) * 10))
 }
 
 fn per_sec(count: usize, elapsed: Duration) -> f64 {

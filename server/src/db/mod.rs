@@ -20,8 +20,9 @@ pub enum DbError {
     /// A unique constraint refused the write (e.g. the email is taken).
     #[error("unique constraint violated")]
     Conflict,
-    /// The database cannot be reached or the pool has no connection to give: an outage, not
-    /// a bug, so the client is told to retry (503) rather than that we failed (500).
+    /// The database cannot be reached, the pool has no connection to give, or other writes
+    /// held the database past the wait (SQLite's lock, a PostgreSQL deadlock): not a bug, so
+    /// the client is told to retry (503) rather than that we failed (500).
     #[error("database unavailable: {0}")]
     Unavailable(DbErr),
     #[error(transparent)]
@@ -43,7 +44,7 @@ impl DbError {
 
 impl From<DbErr> for DbError {
     fn from(error: DbErr) -> Self {
-        if is_outage(&error) {
+        if is_outage(&error) || is_write_contention(&error) {
             Self::Unavailable(error)
         } else {
             Self::Db(error)
@@ -71,6 +72,30 @@ fn is_outage(error: &DbErr) -> bool {
         ),
         DbErr::Conn(RuntimeErr::Internal(_)) => true,
         _ => false,
+    }
+}
+
+/// Whether the statement lost to concurrent writes and would succeed if run again: SQLite
+/// busy or locked past its busy timeout (a write upgraded from a read gets this at once in WAL
+/// mode), or a PostgreSQL serialization failure or deadlock.
+fn is_write_contention(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::sqlx::sqlite::SqliteError;
+    const SQLITE_BUSY: i64 = 5;
+    const SQLITE_LOCKED: i64 = 6;
+    let (DbErr::Exec(RuntimeErr::SqlxError(Sqlx::Database(database)))
+    | DbErr::Query(RuntimeErr::SqlxError(Sqlx::Database(database)))) = error
+    else {
+        return false;
+    };
+    let code = database.code().unwrap_or_default();
+    if database.try_downcast_ref::<SqliteError>().is_some() {
+        // SQLite reports extended codes; the primary code is the low byte.
+        code.parse::<i64>()
+            .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+    } else {
+        matches!(code.as_ref(), "40001" | "40P01")
     }
 }
 
@@ -203,5 +228,35 @@ mod tests {
             DbError::from(DbErr::Custom("x".into())),
             DbError::Db(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_write_that_loses_to_sqlites_lock_is_unavailable_not_a_failure() {
+        let file =
+            std::env::temp_dir().join(format!("picscripter-busy-{}.db", uuid::Uuid::new_v4()));
+        let url = SecretString::from(format!("sqlite://{}?mode=rwc", file.display()));
+        let holder = connect(&url, 1).await.unwrap();
+        holder
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        holder.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
+        let writer = connect(&url, 1).await.unwrap();
+        writer
+            .execute_unprepared("PRAGMA busy_timeout = 0")
+            .await
+            .unwrap();
+        let error = writer
+            .execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(DbError::from(error), DbError::Unavailable(_)),
+            "a busy database asks the client to retry"
+        );
+        holder.execute_unprepared("ROLLBACK").await.unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
     }
 }

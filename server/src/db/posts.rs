@@ -189,10 +189,6 @@ pub async fn set_jobs_state_for(
     Ok(())
 }
 
-pub async fn job(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<job::Model>, DbError> {
-    Ok(job::Entity::find_by_id(id).one(db).await?)
-}
-
 pub async fn job_of_target(
     db: &impl ConnectionTrait,
     target: TargetId,
@@ -287,8 +283,50 @@ pub async fn log(
     Ok(())
 }
 
-pub async fn target(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<TargetRow>, DbError> {
-    Ok(post_target::Entity::find_by_id(id).one(db).await?)
+/// The target of job `job` and its post, if the job is still pending: what a worker reads
+/// first, in one query. `None` when the job is done, parked or deleted; the post is `None`
+/// only if it was deleted between the two tables' reads (its targets go with it).
+pub async fn pending_target(
+    db: &impl ConnectionTrait,
+    job: Uuid,
+) -> Result<Option<(TargetRow, Option<post::Model>)>, DbError> {
+    let pending = Query::select()
+        .column(job::Column::TargetId)
+        .from(job::Entity)
+        .and_where(job::Column::Id.eq(job))
+        .and_where(job::Column::State.eq(JOB_PENDING))
+        .to_owned();
+    Ok(post_target::Entity::find()
+        .filter(post_target::Column::Id.in_subquery(pending))
+        .find_also_related(post::Entity)
+        .one(db)
+        .await?)
+}
+
+/// Appends `lines` to a post's job log in one statement, in their order.
+pub async fn log_lines(
+    db: &impl ConnectionTrait,
+    post: PostId,
+    target: Option<TargetId>,
+    lines: impl IntoIterator<Item = (LogLevel, &str)>,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let rows: Vec<job_log::ActiveModel> = lines
+        .into_iter()
+        .map(|(level, message)| job_log::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            post_id: Set(post.0),
+            target_id: Set(target.map(|target| target.0)),
+            at: Set(at),
+            level: Set(level.as_str().to_owned()),
+            message: Set(message.to_owned()),
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    job_log::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
 }
 
 pub async fn post_row(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<post::Model>, DbError> {

@@ -32,6 +32,7 @@ use crate::clock::SharedClock;
 use crate::connections::tokens::{TokenError, TokenKeeper};
 use crate::db::DbError;
 use crate::db::connections as connection_rows;
+use crate::db::entities::post::Model as PostRow;
 use crate::db::media as media_rows;
 use crate::db::posts::{
     self as rows, AttemptEnd, Begin, JOB_DONE, JOB_PARKED, JOB_PENDING, TargetRow,
@@ -219,12 +220,7 @@ impl Worker {
 
     async fn try_process(&self, lease: Lease) -> Result<(), Error> {
         let now = self.clock.now();
-        let job = rows::job(&self.db, lease.job.0).await?;
-        let target = match &job {
-            Some(job) if job.state == JOB_PENDING => rows::target(&self.db, job.target_id).await?,
-            _ => None,
-        };
-        let Some(target) = target else {
+        let Some((target, post_row)) = rows::pending_target(&self.db, lease.job.0).await? else {
             // Deleted, cancelled or finished since it was queued.
             self.ack(&lease).await;
             return Ok(());
@@ -270,7 +266,7 @@ impl Worker {
             .with_heartbeat(
                 lease,
                 target.id,
-                self.attempt(&target, lease, &mut steps, &mut asked),
+                self.attempt(&target, post_row, lease, &mut steps, &mut asked),
             )
             .await;
         // An earlier attempt may have posted, and this one ended before asking the platform
@@ -329,11 +325,12 @@ impl Worker {
     async fn attempt(
         &self,
         target: &TargetRow,
+        post: Option<PostRow>,
         lease: Lease,
         steps: &mut Vec<String>,
         asked: &mut bool,
     ) -> Outcome {
-        match self.try_attempt(target, lease, steps, asked).await {
+        match self.try_attempt(target, post, lease, steps, asked).await {
             Ok(outcome) => outcome,
             Err(AttemptError::Platform(error)) => Outcome::Failed(error),
             Err(AttemptError::Backend(error)) => Outcome::Backend(error),
@@ -343,6 +340,7 @@ impl Worker {
     async fn try_attempt(
         &self,
         target: &TargetRow,
+        post: Option<PostRow>,
         lease: Lease,
         steps: &mut Vec<String>,
         asked: &mut bool,
@@ -363,10 +361,7 @@ impl Worker {
             .tokens
             .access_token(connection, platform, steps)
             .await?;
-        let post = rows::post_row(&self.db, target.post_id)
-            .await
-            .map_err(Error::from)?
-            .ok_or_else(|| PlatformError::permanent("The post was deleted."))?;
+        let post = post.ok_or_else(|| PlatformError::permanent("The post was deleted."))?;
         let mut media = Vec::new();
         for (_, row) in media_rows::of_posts(&self.db, &[post.id])
             .await
@@ -525,9 +520,6 @@ impl Worker {
         ending.keep_sent |= doubt_stays;
 
         let txn = self.db.begin().await.map_err(DbError::from)?;
-        for step in &steps {
-            rows::log(&txn, post, Some(target_id), LogLevel::Info, step, now).await?;
-        }
         if ending.reconnect
             && let Some(connection) = target.connection_id
         {
@@ -546,7 +538,11 @@ impl Worker {
             return self.superseded(lease, post, target_id, &steps).await;
         }
         let (level, line) = &ending.line;
-        rows::log(&txn, post, Some(target_id), *level, line, now).await?;
+        let lines = steps
+            .iter()
+            .map(|step| (LogLevel::Info, step.as_str()))
+            .chain([(*level, line.as_str())]);
+        rows::log_lines(&txn, post, Some(target_id), lines, now).await?;
         let due = ending.retry_at.or(target.due_at).unwrap_or(now);
         rows::set_job(&txn, lease.job.0, due, ending.job, now).await?;
         txn.commit().await.map_err(DbError::from)?;
@@ -592,12 +588,8 @@ impl Worker {
         if lines.is_empty() {
             return Ok(());
         }
-        let now = self.clock.now();
-        let txn = self.db.begin().await.map_err(DbError::from)?;
-        for line in lines {
-            rows::log(&txn, post, Some(target), LogLevel::Info, line, now).await?;
-        }
-        txn.commit().await.map_err(DbError::from)?;
+        let lines = lines.iter().map(|line| (LogLevel::Info, line.as_str()));
+        rows::log_lines(&self.db, post, Some(target), lines, self.clock.now()).await?;
         Ok(())
     }
 
