@@ -27,6 +27,11 @@
 //! - RSS (VmRSS, MiB) of each process after the runs: `rss_mib` for the single sqlite-local
 //!   process, `rss_web_mib` and `rss_worker_mib` for postgres-redis.
 //!
+//! During the throughput run it also counts the CPU time each party spent (our processes, this
+//! process with the fake, PostgreSQL's and Redis's processes) and prints it per job: what
+//! bounds the figure on this machine. `BENCH_SETUPS=postgres-redis` (names, comma-separated)
+//! runs only those set-ups.
+//!
 //! Output: one `setup.figure: value` line per figure as it is measured, a block of ratios to
 //! the Node figures (lines starting with `#`), and a last line of JSON with everything.
 //!

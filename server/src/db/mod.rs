@@ -250,13 +250,14 @@ mod tests {
             .execute_unprepared("INSERT INTO t VALUES (1)")
             .await
             .unwrap_err();
-        assert!(
-            matches!(DbError::from(error), DbError::Unavailable(_)),
-            "a busy database asks the client to retry"
-        );
+        let classified = DbError::from(error);
         holder.execute_unprepared("ROLLBACK").await.unwrap();
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }
+        assert!(
+            matches!(classified, DbError::Unavailable(_)),
+            "a busy database asks the client to retry: {classified:?}"
+        );
     }
 }

@@ -6,8 +6,8 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -93,8 +93,9 @@ impl Door {
 pub struct Cluster {
     pub fake: XFake,
     pub doors: Vec<Door>,
-    pub redis: Redis,
-    pub postgres: Postgres,
+    /// Shared with the outage running in the background, if any.
+    pub redis: Arc<Mutex<Redis>>,
+    pub postgres: Arc<Postgres>,
     pub api: Api,
     nginx: Nginx,
     webs: Vec<Process>,
@@ -171,8 +172,8 @@ impl Cluster {
         let mut cluster = Self {
             fake,
             doors,
-            redis,
-            postgres,
+            redis: Arc::new(Mutex::new(redis)),
+            postgres: Arc::new(postgres),
             api: Api::new(&nginx.base_url()),
             nginx,
             webs,

@@ -1,8 +1,8 @@
 //! The fault campaign: a randomised, seeded mix of posts (now, scheduled, edited, deleted,
 //! cancelled) sent through nginx to a real deployment (see [`cluster`]), while faults are
 //! injected at random moments: workers killed while X holds their request open or after X
-//! created the post but before it answered, Redis restarted or emptied, PostgreSQL crashed,
-//! X answering 429, 5xx or slowly, connections dropped, posts deleted or edited while in flight
+//! created the post but before it answered, Redis restarted or emptied, PostgreSQL crashed
+//! (each outage while the posts keep coming), X answering 429, 5xx or slowly, connections dropped, posts deleted or edited while in flight
 //! or a second before they are due, and thousands of posts due in one second. Then the
 //! [`oracle`] holds the database, as the API shows it, against the fake's ledger.
 //!
@@ -403,6 +403,7 @@ pub async fn run(settings: &Settings) -> Report {
         violations: Arc::default(),
     };
     let mut timed = tokio::task::JoinSet::new();
+    let mut outage: Option<tokio::task::JoinHandle<()>> = None;
     let mut edits = 0;
     // Every kind of fault as often as the others, in a random order.
     let mut deck: Vec<&str> = FAULTS
@@ -471,11 +472,19 @@ pub async fn run(settings: &Settings) -> Report {
                     cluster.start_worker(holder).await;
                 }
             }
-            // These wait on other programs; the fake, on this runtime, goes on answering.
-            "Redis restart" => tokio::task::block_in_place(|| cluster.redis.restart()),
-            "Redis FLUSHALL" => tokio::task::block_in_place(|| cluster.redis.flush_all()),
-            "PostgreSQL crash and restart" => {
-                tokio::task::block_in_place(|| cluster.postgres.crash_and_restart());
+            // An outage runs beside the next moves, as a real one would: posts go on being
+            // created, edited and deleted while it lasts. The next outage waits for it to end.
+            "Redis restart" | "Redis FLUSHALL" | "PostgreSQL crash and restart" => {
+                if let Some(previous) = outage.take() {
+                    previous.await.expect("an outage's commands ran");
+                }
+                let redis = Arc::clone(&cluster.redis);
+                let postgres = Arc::clone(&cluster.postgres);
+                outage = Some(tokio::task::spawn_blocking(move || match fault {
+                    "Redis restart" => redis.lock().unwrap().restart(),
+                    "Redis FLUSHALL" => redis.lock().unwrap().flush_all(),
+                    _ => postgres.crash_and_restart(),
+                }));
             }
             "X answers 429 with a reset time" => cluster.fake.fail_next(
                 Endpoint::CreatePost,
@@ -541,6 +550,9 @@ pub async fn run(settings: &Settings) -> Report {
             other => unreachable!("a fault without an injection: {other}"),
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(50..400))).await;
+    }
+    if let Some(outage) = outage {
+        outage.await.expect("an outage's commands ran");
     }
     while timed.join_next().await.is_some() {}
 
