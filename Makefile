@@ -33,7 +33,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
-.PHONY: run sandbox build test bench chaos setup tools services-start services-stop site-dev site-release \
+.PHONY: run sandbox build test bench profile chaos setup tools services-start services-stop site-dev site-release \
         server-dev server-release test-rust test-e2e test-weight clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
@@ -89,6 +89,14 @@ bench: tools site-release
 	  SERVER_BIN=$(BIN_RELEASE) bash server/bench/api-posts.sh && \
 	  SERVER_BIN=$(BIN_RELEASE) BENCH_ANCHORS_DIR=$$anchors $(BENCH)
 	SERVER_BIN=$(BIN_RELEASE) LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config weight.config.ts
+
+## profile: flamegraphs (perf + inferno) of GET /api/posts and of the publishing pipeline on
+## PostgreSQL + Redis, one per party, in $(CARGO_TARGET_DIR)/profiles, with each party's hottest
+## functions printed (server/bench/profile.sh).
+profile: tools site-release
+	$(BENCH) --no-run
+	@.ci/services start
+	@trap '.ci/services stop' EXIT; SERVER_BIN=$(BIN_RELEASE) bash server/bench/profile.sh
 
 ## chaos: the full fault campaign (server/tests/campaign) on the release binary: two web
 ## processes behind nginx, two workers, PostgreSQL and Redis of its own, 1,000 faults and 2,000
