@@ -46,7 +46,7 @@ async fn a_short_seeded_campaign_loses_and_doubles_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the full campaign takes a quarter of an hour: `make chaos`"]
+#[ignore = "the full campaign takes about seven minutes: `make chaos`"]
 async fn the_full_campaign_loses_and_doubles_nothing() {
     let seed = number("CHAOS_SEED", rand::random::<u32>().into());
     println!("CHAOS_SEED={seed}");

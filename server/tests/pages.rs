@@ -150,3 +150,25 @@ async fn a_signed_in_page_loads_its_data_once() {
         "six platforms say coming soon, in one copy of the overview"
     );
 }
+
+#[tokio::test]
+async fn buttons_are_sent_disabled_until_their_island_is_live() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("X_CLIENT_ID", "id"), ("X_CLIENT_SECRET", "secret")],
+    )
+    .await;
+    let (_, token) = app.signed_in_user().await;
+    let html = app
+        .get_page("/connections", Some(&token))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // A click before the island is live would be lost on a button that cannot act yet.
+    let connect = html
+        .find("Connect X</button>")
+        .and_then(|end| html[..end].rfind("<button").map(|start| &html[start..end]))
+        .unwrap_or_else(|| panic!("the page offers to connect X: {html}"));
+    assert!(connect.contains("disabled"), "{connect}");
+}

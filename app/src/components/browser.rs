@@ -35,6 +35,16 @@ pub fn HydrationMark() -> impl IntoView {
     });
 }
 
+/// False on the server and until the island that calls it has hydrated, then true. A button
+/// whose click needs the island is sent disabled with it and comes alive when it can act, so
+/// a click never lands on a button that would do nothing (Playwright waits for it too).
+pub fn hydrated() -> Signal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    // Effects run only in the browser, once the island is live.
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated.into()
+}
+
 /// Sends the browser to `url` (a platform's consent page, say), leaving the app.
 pub fn go_to(url: &str) {
     #[cfg(feature = "hydrate")]

@@ -21,7 +21,8 @@ pub fn ConfirmButton(
     #[prop(into)]
     confirm_label: String,
     on_confirm: Callback<()>,
-    /// While the thing is being done, the first button is disabled.
+    /// While the thing is being done, the first button is disabled (as it is until the island
+    /// holding it has hydrated).
     #[prop(optional, into)]
     pending: Signal<bool>,
     /// Whether the question is showing. Pass a signal owned outside a part of the page that
@@ -30,6 +31,7 @@ pub fn ConfirmButton(
     asking: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let asking = asking.unwrap_or_else(|| RwSignal::new(false));
+    let hydrated = crate::components::browser::hydrated();
     let first = NodeRef::<html::Button>::new();
     let yes = NodeRef::<html::Button>::new();
     // Focus follows the swap of buttons, or a keyboard user would be left on the page body.
@@ -58,7 +60,7 @@ pub fn ConfirmButton(
                             class="button-danger"
                             node_ref=first
                             aria-label=aria_label.clone()
-                            disabled=move || pending.get()
+                            disabled=move || !hydrated.get() || pending.get()
                             on:click=move |_| ask(true)
                         >
                             {label.clone()}

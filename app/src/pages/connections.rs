@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::connections::{AuthorizeConnection, DisconnectConnection, load_connections};
-use crate::components::browser::{go_to, initial};
+use crate::components::browser::{go_to, hydrated, initial};
 use crate::components::confirm_button::ConfirmButton;
 use crate::components::form::last_error;
 use crate::components::notice::{Notice, Tone};
@@ -90,6 +90,7 @@ fn PlatformCard(
     authorize: ServerAction<AuthorizeConnection>,
     disconnect: ServerAction<DisconnectConnection>,
 ) -> impl IntoView {
+    let hydrated = hydrated();
     let title_id = format!("platform-{}", option.platform.as_str());
     let labelled_by = title_id.clone();
     let platform = option.platform;
@@ -98,7 +99,7 @@ fn PlatformCard(
             <button
                 type="button"
                 class="button-primary"
-                disabled=move || authorize.pending().get()
+                disabled=move || !hydrated.get() || authorize.pending().get()
                 on:click=move |_| {
                     authorize.dispatch(AuthorizeConnection { platform });
                 }
@@ -141,6 +142,7 @@ fn AccountRow(
     authorize: ServerAction<AuthorizeConnection>,
     disconnect: ServerAction<DisconnectConnection>,
 ) -> impl IntoView {
+    let hydrated = hydrated();
     let handle = format!("@{}", account.handle);
     let name = account
         .display_name
@@ -173,7 +175,7 @@ fn AccountRow(
                                 type="button"
                                 class="button-primary"
                                 aria-label=format!("Reconnect {handle}")
-                                disabled=move || authorize.pending().get()
+                                disabled=move || !hydrated.get() || authorize.pending().get()
                                 on:click=move |_| {
                                     authorize.dispatch(AuthorizeConnection { platform });
                                 }

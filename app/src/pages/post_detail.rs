@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::posts::{CancelPost, DeletePost, DuplicatePost, RetryTarget, get_post};
-use crate::components::browser::go_to;
+use crate::components::browser::{go_to, hydrated};
 use crate::components::confirm_button::ConfirmButton;
 use crate::components::form::{last_error, posted_error};
 use crate::components::notice::{Notice, Tone};
@@ -29,9 +29,8 @@ struct Actions {
     duplicate: ServerAction<DuplicatePost>,
     delete: ServerAction<DeletePost>,
     asking_delete: RwSignal<bool>,
-    /// False until the island has hydrated: the buttons are sent disabled and come alive with
-    /// it, so that a click never lands on a button that cannot act yet.
-    live: RwSignal<bool>,
+    /// False until the island has hydrated (see [`hydrated`]).
+    live: Signal<bool>,
 }
 
 #[component]
@@ -66,10 +65,8 @@ fn PostPage(
         duplicate: ServerAction::new(),
         delete: ServerAction::new(),
         asking_delete: RwSignal::new(false),
-        live: RwSignal::new(false),
+        live: hydrated(),
     };
-    // Effects run only in the browser, once the island is hydrated.
-    Effect::new(move |_| actions.live.set(true));
     let post = Resource::new(
         move || {
             (
@@ -235,7 +232,7 @@ fn TargetTable(
     post_id: PostId,
     targets: Vec<Target>,
     retry: ServerAction<RetryTarget>,
-    live: RwSignal<bool>,
+    live: Signal<bool>,
 ) -> impl IntoView {
     if targets.is_empty() {
         return Either::Left(
@@ -272,7 +269,7 @@ fn TargetRow(
     post_id: PostId,
     target: Target,
     retry: ServerAction<RetryTarget>,
-    live: RwSignal<bool>,
+    live: Signal<bool>,
 ) -> impl IntoView {
     let handle = format!("@{}", target.account_handle);
     let platform = target.platform.display_name();

@@ -14,6 +14,7 @@ use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
 use crate::api::posts::{list_posts, publishing_delay};
+use crate::components::browser::hydrated;
 use crate::components::notice::{Notice, Tone};
 use crate::components::polling::refresh_while;
 use crate::components::status_badge::{TargetBadge, moves_on_its_own, status_name};
@@ -143,6 +144,7 @@ fn waited_for(secs: u64) -> String {
 /// on its way out.
 #[island(lazy)]
 fn PostFeed(filters: Filters) -> impl IntoView {
+    let hydrated = hydrated();
     let pages = RwSignal::new(1_usize);
     let posts = Resource::new(move || pages.get(), {
         let filters = filters.clone();
@@ -180,7 +182,7 @@ fn PostFeed(filters: Filters) -> impl IntoView {
                                             type="button"
                                             class="button-secondary load-more"
                                             aria-busy=move || loading.get().then_some("true")
-                                            disabled=move || loading.get()
+                                            disabled=move || !hydrated.get() || loading.get()
                                             on:click=move |_| pages.update(|pages| *pages += 1)
                                         >
                                             "Load more"
