@@ -262,6 +262,7 @@ pub async fn oldest_waiting_due(
         .flatten())
 }
 
+/// Appends one line to a post's job log.
 pub async fn log(
     db: &impl ConnectionTrait,
     post: PostId,
@@ -270,17 +271,7 @@ pub async fn log(
     message: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    job_log::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        post_id: Set(post.0),
-        target_id: Set(target.map(|target| target.0)),
-        at: Set(at),
-        level: Set(level.as_str().to_owned()),
-        message: Set(message.to_owned()),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    log_lines(db, post, target, [(level, message)], at).await
 }
 
 /// The target of job `job` and its post, if the job is still pending: what a worker reads
