@@ -617,7 +617,6 @@ pub async fn update_post(
     insert_media_links(db, id, media).await
 }
 
-/// Deletes the targets of a post that never started (for "edit"); the others stay.
 /// Deletes the targets of `post` that have not started (and that surely did not post); the
 /// handles and statuses of those that stay, which an edit must not replace: a target that
 /// started between the caller's look and this delete is kept here and named.

@@ -199,8 +199,6 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
     )
 }
 
-/// The span every log line of a request is written in: its id, method and path, never its
-/// headers (they carry cookies and tokens).
 /// The app's page routes, found once per process. Finding them runs the app with resource
 /// loading switched off for the whole process (a flag `leptos_server` keeps globally), so a page
 /// rendered at that moment by another router in the same process (the tests run many) would
@@ -210,6 +208,8 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The span every log line of a request is written in: its id, method and path, never its
+/// headers (they carry cookies and tokens).
 fn request_span(request: &Request) -> tracing::Span {
     let request_id = request
         .headers()

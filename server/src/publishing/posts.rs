@@ -34,6 +34,11 @@ const MAX_TEXT_CHARS: usize = 10_000;
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
 const MAX_KEY_LEN: usize = 255;
 const PAGE_SIZE: u64 = 25;
+/// The most posts one page may ask for with `limit`.
+const MAX_PAGE_SIZE: u32 = 100;
+/// A time this close to now (or just past) means "now", not "in the past".
+const PAST_TOLERANCE: Duration = Duration::seconds(60);
+
 /// A stored target status as a person reads it, in "This post is ... on @shop".
 fn status_words(status: &str) -> &'static str {
     match TargetStatus::parse(status) {
@@ -43,11 +48,6 @@ fn status_words(status: &str) -> &'static str {
         _ => "perhaps already out (its last attempt's outcome is unknown)",
     }
 }
-
-/// The most posts one page may ask for with `limit`.
-const MAX_PAGE_SIZE: u32 = 100;
-/// A time this close to now (or just past) means "now", not "in the past".
-const PAST_TOLERANCE: Duration = Duration::seconds(60);
 
 pub struct Pipeline {
     db: DatabaseConnection,
