@@ -9,6 +9,7 @@ mod m20261125_000003_create_oauth_states;
 mod m20261126_000004_create_posts;
 mod m20261126_000005_order_targets;
 mod m20261126_000006_target_lease_expiry;
+mod m20261126_000007_target_progress_and_options;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_posts::Migration),
             Box::new(m20261126_000005_order_targets::Migration),
             Box::new(m20261126_000006_target_lease_expiry::Migration),
+            Box::new(m20261126_000007_target_progress_and_options::Migration),
         ]
     }
 }

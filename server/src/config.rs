@@ -74,6 +74,10 @@ pub struct Config {
     /// `X_CLIENT_ID`, `X_CLIENT_SECRET`, `X_AUTH_URL`, `X_API_URL`: the X app (see
     /// [`PlatformApp`]). The six other platforms will follow the same pattern.
     pub x: PlatformApp,
+    /// `PINTEREST_CLIENT_ID`, `PINTEREST_CLIENT_SECRET`, `PINTEREST_AUTH_URL` (default
+    /// `https://www.pinterest.com`, the app appends `/oauth/`), `PINTEREST_API_URL` (default
+    /// `https://api.pinterest.com`, the app appends `/v5/...`).
+    pub pinterest: PlatformApp,
     /// `RATE_LIMIT_<TIER>` (e.g. `RATE_LIMIT_AUTH=20/min`): requests per client and window.
     pub rate_limits: BTreeMap<Tier, Quota>,
     /// `SHUTDOWN_GRACE_SECS` (default 20): how long in-flight requests may finish on SIGTERM.
@@ -644,6 +648,17 @@ impl Config {
             "https://x.com",
             "https://api.x.com",
         );
+        let pinterest = platform_section(
+            &mut env,
+            [
+                "PINTEREST_CLIENT_ID",
+                "PINTEREST_CLIENT_SECRET",
+                "PINTEREST_AUTH_URL",
+                "PINTEREST_API_URL",
+            ],
+            "https://www.pinterest.com",
+            "https://api.pinterest.com",
+        );
         let redis_prefix = env.get("REDIS_PREFIX").unwrap_or("picscripter").to_owned();
         let worker_health_addr = env.get("WORKER_HEALTH_ADDR").and_then(|raw| {
             raw.parse::<SocketAddr>()
@@ -680,6 +695,7 @@ impl Config {
                 log_format,
                 log_filter,
                 x,
+                pinterest,
                 rate_limits,
                 shutdown_grace: server.shutdown_grace,
                 worker_concurrency: usize::try_from(worker_concurrency).unwrap_or(4),

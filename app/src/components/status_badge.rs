@@ -12,6 +12,7 @@ pub fn status_name(status: TargetStatus) -> &'static str {
         TargetStatus::Draft => "Draft",
         TargetStatus::Scheduled => "Scheduled",
         TargetStatus::Publishing => "Publishing",
+        TargetStatus::Processing => "Processing",
         TargetStatus::Published => "Published",
         TargetStatus::Retrying => "Retrying",
         TargetStatus::Failed => "Failed",
@@ -25,6 +26,9 @@ pub fn status_text(target: &Target) -> String {
     match (target.status, target.due_at, target.next_attempt_at) {
         (TargetStatus::Scheduled, Some(at), _) => format!("Scheduled for {}", utc_text(at)),
         (TargetStatus::Retrying, _, Some(at)) => format!("Retrying at {}", utc_text(at)),
+        (TargetStatus::Processing, _, Some(at)) => {
+            format!("Processing, checked again at {}", utc_text(at))
+        }
         (status, _, _) => status_name(status).to_owned(),
     }
 }
@@ -34,7 +38,10 @@ pub fn status_text(target: &Target) -> String {
 pub fn moves_on_its_own(status: TargetStatus) -> bool {
     matches!(
         status,
-        TargetStatus::Scheduled | TargetStatus::Publishing | TargetStatus::Retrying
+        TargetStatus::Scheduled
+            | TargetStatus::Publishing
+            | TargetStatus::Processing
+            | TargetStatus::Retrying
     )
 }
 

@@ -39,6 +39,7 @@ impl TargetChoice {
         self.chosen.get().then(|| NewTarget {
             connection_id: self.connection.id,
             text: self.own.get().then(|| self.text.get()),
+            options: Default::default(),
         })
     }
 

@@ -351,6 +351,7 @@ mod tests {
                     platform: Platform::X,
                     account_handle: "ana".into(),
                     text: None,
+                    options: Default::default(),
                     status: *status,
                     external_id: None,
                     url: None,

@@ -21,7 +21,7 @@ pub use error::ApiError;
 pub use platform::Platform;
 pub use post::{
     LogLevel, LogLine, MediaId, MediaItem, NewPost, NewTarget, Post, PostId, PostPage, PostQuery,
-    Schedule, ScheduleKeyword, Target, TargetId,
+    Schedule, ScheduleKeyword, Target, TargetId, TargetOptions,
 };
 pub use sandbox::SandboxMode;
 pub use session::{

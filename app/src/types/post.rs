@@ -46,6 +46,11 @@ impl Schedule {
     pub const NOW: Schedule = Schedule::Keyword(ScheduleKeyword::Now);
 }
 
+/// Choices for one account that only its platform understands (a Pinterest `board_id`, a TikTok
+/// `privacy_level`, a YouTube `title`): a JSON object the platform checks when the post is
+/// created and reads when it publishes.
+pub type TargetOptions = serde_json::Map<String, serde_json::Value>;
+
 /// One account a new post goes to, with its own text if it should differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -53,6 +58,9 @@ pub struct NewTarget {
     pub connection_id: ConnectionId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "TargetOptions::is_empty")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub options: TargetOptions,
 }
 
 /// `POST /api/posts` and `PATCH /api/posts/{id}`.
@@ -93,6 +101,10 @@ pub struct Target {
     pub account_handle: String,
     /// This account's own text, when it differs from the post's.
     pub text: Option<String>,
+    /// The platform's own choices for this account (see [`NewTarget::options`]).
+    #[serde(default, skip_serializing_if = "TargetOptions::is_empty")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub options: TargetOptions,
     pub status: TargetStatus,
     pub external_id: Option<String>,
     pub url: Option<String>,

@@ -14,6 +14,9 @@ pub enum TargetStatus {
     Scheduled,
     /// A worker holds the job and is talking to the platform.
     Publishing,
+    /// The platform is working on it (a video being processed, a post passing moderation): the
+    /// worker checks again at `next_attempt_at`. A check is not an attempt.
+    Processing,
     /// The platform has it: external id and URL recorded. Final.
     Published,
     /// The last attempt failed in a way worth retrying; the next attempt is at a known time.
@@ -27,10 +30,11 @@ pub enum TargetStatus {
 }
 
 impl TargetStatus {
-    pub const ALL: [TargetStatus; 8] = [
+    pub const ALL: [TargetStatus; 9] = [
         Self::Draft,
         Self::Scheduled,
         Self::Publishing,
+        Self::Processing,
         Self::Published,
         Self::Retrying,
         Self::Failed,
@@ -45,7 +49,10 @@ impl TargetStatus {
             (self, next),
             (Draft, Scheduled | Cancelled)
                 | (Scheduled, Draft | Publishing | Cancelled | WaitingReconnect)
-                | (Publishing, Published | Retrying | Failed | WaitingReconnect)
+                | (Publishing, Published | Processing | Retrying | Failed | WaitingReconnect)
+                // The platform took it and works on it: only a check moves it on, and once
+                // taken it can no longer be called back, so no cancel.
+                | (Processing, Publishing)
                 // A lease that ran out mid-call: the next worker takes over and reconciles.
                 | (Publishing, Publishing)
                 | (Retrying, Publishing | Cancelled | WaitingReconnect)
@@ -62,7 +69,10 @@ impl TargetStatus {
 
     /// Whether a worker may start an attempt from here.
     pub fn is_claimable(self) -> bool {
-        matches!(self, Self::Scheduled | Self::Retrying | Self::Publishing)
+        matches!(
+            self,
+            Self::Scheduled | Self::Retrying | Self::Processing | Self::Publishing
+        )
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -74,6 +84,7 @@ impl TargetStatus {
             Self::Draft => "draft",
             Self::Scheduled => "scheduled",
             Self::Publishing => "publishing",
+            Self::Processing => "processing",
             Self::Published => "published",
             Self::Retrying => "retrying",
             Self::Failed => "failed",

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use app::types::{
     ConnectionId, LogLevel, LogLine, MediaId, MediaItem, Platform, Post, PostId, PostQuery, Target,
-    TargetId, TargetStatus, UserId,
+    TargetId, TargetOptions, TargetStatus, UserId,
 };
 
 use super::DbError;
@@ -82,6 +82,7 @@ pub struct NewTargetRow<'a> {
     pub platform: Platform,
     pub account_handle: &'a str,
     pub text: Option<&'a str>,
+    pub options: &'a TargetOptions,
     pub status: TargetStatus,
     pub due_at: Option<DateTime<Utc>>,
     pub error: Option<&'a str>,
@@ -115,6 +116,9 @@ pub async fn insert_target(
         lease_expires_at: Set(None),
         published_at: Set(None),
         position: Set(i32::try_from(new.position).unwrap_or(i32::MAX)),
+        progress: Set(None),
+        options: Set((!new.options.is_empty())
+            .then(|| serde_json::Value::Object(new.options.clone()).to_string())),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -251,6 +255,7 @@ pub async fn oldest_waiting_due(
         .filter(post_target::Column::Status.is_in([
             TargetStatus::Scheduled.as_str(),
             TargetStatus::Retrying.as_str(),
+            TargetStatus::Processing.as_str(),
         ]));
     if let Some(owner) = owner {
         query = query.filter(post_target::Column::UserId.eq(owner.0));
@@ -346,7 +351,12 @@ pub async fn begin_attempt(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Begin, DbError> {
-    let due = [TargetStatus::Scheduled, TargetStatus::Retrying].map(TargetStatus::as_str);
+    let due = [
+        TargetStatus::Scheduled,
+        TargetStatus::Retrying,
+        TargetStatus::Processing,
+    ]
+    .map(TargetStatus::as_str);
     let abandoned = Condition::all()
         .add(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
         .add(
@@ -361,9 +371,15 @@ pub async fn begin_attempt(
         )
         .col_expr(post_target::Column::LeaseToken, Expr::value(lease))
         .col_expr(post_target::Column::LeaseExpiresAt, Expr::value(until))
+        // Checking on a platform's processing is not a new attempt.
         .col_expr(
             post_target::Column::Attempts,
-            Expr::col(post_target::Column::Attempts).add(1),
+            Expr::case(
+                post_target::Column::Status.eq(TargetStatus::Processing.as_str()),
+                Expr::col(post_target::Column::Attempts),
+            )
+            .finally(Expr::col(post_target::Column::Attempts).add(1))
+            .into(),
         )
         .col_expr(
             post_target::Column::NextAttemptAt,
@@ -418,6 +434,27 @@ pub async fn set_sent(
 ) -> Result<bool, DbError> {
     let updated = post_target::Entity::update_many()
         .col_expr(post_target::Column::SentAt, Expr::value(sent_at))
+        .filter(post_target::Column::Id.eq(target))
+        .filter(post_target::Column::LeaseToken.eq(lease))
+        .filter(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Saves what the attempt holding `lease` has learnt so far (see `post_target::Model::progress`),
+/// before it goes on. Fenced: `false` when a newer attempt owns the target.
+pub async fn save_progress(
+    db: &impl ConnectionTrait,
+    target: Uuid,
+    lease: Uuid,
+    progress: &serde_json::Value,
+) -> Result<bool, DbError> {
+    let updated = post_target::Entity::update_many()
+        .col_expr(
+            post_target::Column::Progress,
+            Expr::value(progress.to_string()),
+        )
         .filter(post_target::Column::Id.eq(target))
         .filter(post_target::Column::LeaseToken.eq(lease))
         .filter(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
@@ -734,6 +771,7 @@ pub fn target_from_row(row: TargetRow) -> Result<Target, DbError> {
             .ok_or_else(|| corrupt("post_targets.status", row.id))?,
         account_handle: row.account_handle,
         text: row.text,
+        options: options_of(&row.options),
         external_id: row.external_id,
         url: row.url,
         error: row.error,
@@ -742,6 +780,15 @@ pub fn target_from_row(row: TargetRow) -> Result<Target, DbError> {
         next_attempt_at: row.next_attempt_at,
         published_at: row.published_at,
     })
+}
+
+/// A target's stored options; a value that is not a JSON object (never written by us) reads
+/// as none rather than failing the whole page.
+pub fn options_of(stored: &Option<String>) -> TargetOptions {
+    match stored.as_deref().map(serde_json::from_str) {
+        Some(Ok(serde_json::Value::Object(options))) => options,
+        _ => TargetOptions::new(),
+    }
 }
 
 /// A page of the user's posts, newest first, after `cursor` (created_at, id).

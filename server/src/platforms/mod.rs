@@ -7,6 +7,9 @@
 //! Adding a platform: a variant of `app::types::Platform`, a file here, one line in
 //! [`Registry::from_config`], and a fake in `server/src/sandbox/`.
 
+pub mod answers;
+pub mod oauth;
+pub mod pinterest;
 pub mod x;
 
 use std::collections::BTreeMap;
@@ -17,12 +20,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use app::types::Platform;
+use app::types::{Platform, TargetOptions};
 
 use crate::config::Config;
 
 /// The platforms this build can publish to; the others are shown as "coming soon".
-pub const SUPPORTED: &[Platform] = &[Platform::X];
+pub const SUPPORTED: &[Platform] = &[Platform::X, Platform::Pinterest];
 
 /// Tokens as a platform issued them, in plain text: encrypt before storing, never log.
 pub struct TokenSet {
@@ -55,13 +58,59 @@ pub struct MediaFile {
     pub bytes: Vec<u8>,
 }
 
-/// What a publish needs: the account, a usable token, the text and the media.
+/// What a publish needs: the account, a usable token, the text, the media, the choices made
+/// for this account, and what earlier attempts learnt.
 pub struct PublishRequest<'a> {
     pub access_token: &'a SecretString,
     pub account_id: &'a str,
     pub handle: &'a str,
     pub text: &'a str,
     pub media: &'a [MediaFile],
+    pub options: &'a TargetOptions,
+    /// What an earlier attempt saved through [`Progress::save`] (a container id, a
+    /// `publish_id`, an upload session), in the platform's own shape.
+    pub saved: Option<&'a serde_json::Value>,
+}
+
+/// What one publish call achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Published(Published),
+    /// The platform has the post or its media and is still working on it (a video being
+    /// processed, a post in moderation): the pipeline comes back after `check_after`, and the
+    /// platform's `publish` picks up from what it saved. `status` is the platform's word for
+    /// it, for the job log.
+    Processing {
+        check_after: Duration,
+        status: String,
+    },
+}
+
+/// The pipeline's side of a publish in progress: where the platform keeps what it learns as
+/// it goes, and says what it did.
+#[async_trait]
+pub trait Progress: Send {
+    /// Saves `progress` before the publish goes on, so that an attempt cut short resumes or
+    /// checks from it instead of starting over. Saved under the attempt's lease: when a newer
+    /// attempt owns the target, this fails with [`PublishError::Superseded`] and the publish
+    /// must stop.
+    async fn save(&mut self, progress: serde_json::Value) -> Result<(), PublishError>;
+
+    /// A line for the job log ("video uploaded, 12 MB").
+    fn step(&mut self, line: String);
+}
+
+/// Why a publish stopped: the platform's answer, or the pipeline's own.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    /// A newer attempt owns the target; this one's work is over.
+    #[error("a newer attempt owns the target")]
+    Superseded,
+    /// Our own storage failed while saving progress: the attempt is tried again.
+    #[error(transparent)]
+    Backend(#[from] crate::error::Error),
 }
 
 /// A post that exists on the platform.
@@ -145,19 +194,22 @@ pub trait SocialPlatform: Send + Sync + 'static {
     /// The account the token belongs to.
     async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError>;
 
-    /// Why this text and media cannot be posted here, checked before anything is stored.
-    fn check_post(&self, text: &str, media: &[MediaCheck]) -> Result<(), String>;
+    /// Why this post cannot go out here, checked before anything is stored: the text, the
+    /// media and the options against this platform's rules.
+    fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem>;
 
-    /// Uploads the media and creates the post: the irreversible call. `steps` receives a line
-    /// per step for the job log.
+    /// Uploads the media and creates the post, the irreversible call among them, or goes on
+    /// from `request.saved`. Each step is said through `progress`, and every handle that lets
+    /// a later attempt resume or check is saved there before the next call.
     async fn publish(
         &self,
         request: PublishRequest<'_>,
-        steps: &mut Vec<String>,
-    ) -> Result<Published, PlatformError>;
+        progress: &mut dyn Progress,
+    ) -> Result<PublishOutcome, PublishError>;
 
-    /// The post, if an earlier attempt whose answer was lost created it: looked up among the
-    /// account's recent posts by its text, created no earlier than `since`.
+    /// The post, if an earlier attempt whose answer was lost created it: from the platform's
+    /// status of what that attempt saved, or among the account's recent posts created no
+    /// earlier than `since`. `None` means `publish` may go on (from `request.saved`).
     async fn find_published(
         &self,
         request: PublishRequest<'_>,
@@ -165,11 +217,32 @@ pub trait SocialPlatform: Send + Sync + 'static {
     ) -> Result<Option<Published>, PlatformError>;
 }
 
+/// A post as the platform's checks see it, before it is stored.
+pub struct PostCheck<'a> {
+    pub text: &'a str,
+    pub media: &'a [MediaCheck],
+    pub options: &'a TargetOptions,
+}
+
+/// Why a platform cannot take a post, by the part of the post the person must change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostProblem {
+    #[error("{0}")]
+    Text(String),
+    #[error("{0}")]
+    Media(String),
+    /// A choice for the account (board, privacy, title) is missing or not allowed.
+    #[error("{0}")]
+    Options(String),
+}
+
 /// What the limits of a platform need to know about one attached file.
 #[derive(Debug, Clone)]
 pub struct MediaCheck {
     pub mime: String,
     pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// The platforms the operator configured, by name. A platform without credentials is absent:
@@ -184,6 +257,11 @@ impl Registry {
         let mut registry = Self::default();
         if let Some(x) = x::XPlatform::from_config(&config.x, http.clone()) {
             registry.insert(Arc::new(x));
+        }
+        if let Some(pinterest) =
+            pinterest::PinterestPlatform::from_config(&config.pinterest, http.clone())
+        {
+            registry.insert(Arc::new(pinterest));
         }
         registry
     }

@@ -7,23 +7,24 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    TokenResponse, TokenUrl,
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RefreshToken, Scope,
 };
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use app::types::Platform;
 use app::types::{X_MAX_WEIGHTED_LENGTH, fits_x, x_weighted_length};
 
+use super::answers::retry_after;
+use super::oauth::{self, ClientAuth, OAuthClient};
 use super::{
-    AccountProfile, AuthorizationStart, MediaCheck, PlatformError, PublishRequest, Published,
-    SocialPlatform, TokenSet, join_url,
+    AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
+    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, answers,
+    join_url,
 };
 use crate::config::PlatformApp;
 
@@ -44,9 +45,6 @@ const RECONCILE_PAGE: u32 = 100;
 /// attempts; past this the outcome stays unknown and the attempt is retried, never re-posted.
 const RECONCILE_PAGES: usize = 10;
 
-type OAuthClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
-
 pub struct XPlatform {
     oauth: OAuthClient,
     client_secret: SecretString,
@@ -60,16 +58,12 @@ impl XPlatform {
     /// `None` when the operator has not configured X's credentials.
     pub fn from_config(app: &PlatformApp, http: reqwest::Client) -> Option<Self> {
         let credentials = app.credentials.as_ref()?;
-        let url = |path| join_url(&app.api_url, path);
-        let oauth = BasicClient::new(ClientId::new(credentials.client_id.clone()))
-            .set_client_secret(ClientSecret::new(
-                credentials.client_secret.expose_secret().to_owned(),
-            ))
-            .set_auth_uri(
-                AuthUrl::new(join_url(&app.auth_url, "/i/oauth2/authorize"))
-                    .expect("X_AUTH_URL was checked as a URL"),
-            )
-            .set_token_uri(TokenUrl::new(url("/2/oauth2/token")).expect("X_API_URL is a URL"));
+        let oauth = oauth::client(
+            credentials,
+            join_url(&app.auth_url, "/i/oauth2/authorize"),
+            join_url(&app.api_url, "/2/oauth2/token"),
+            ClientAuth::Basic,
+        );
         Some(Self {
             oauth,
             client_secret: credentials.client_secret.clone(),
@@ -92,31 +86,13 @@ impl XPlatform {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, PlatformError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|error| PlatformError::from_transport(Platform::X, &error))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap_or_default();
-        Err(classify(status, &headers, &body, Utc::now()))
+        answers::send(Platform::X, request, classify).await
     }
 
-    async fn read_json<T: for<'de> Deserialize<'de>>(
+    async fn read_json<T: DeserializeOwned>(
         response: reqwest::Response,
     ) -> Result<T, PlatformError> {
-        // The call succeeded; an answer we cannot read means we do not know what X did.
-        response
-            .json()
-            .await
-            .map_err(|error| PlatformError::Retryable {
-                wait: None,
-                maybe_done: true,
-                detail: format!("X's answer could not be read: {}", without_url(&error)),
-            })
+        answers::read_json(Platform::X, response).await
     }
 
     async fn upload_image(
@@ -201,7 +177,7 @@ impl SocialPlatform for XPlatform {
             .authorize_url(move || CsrfToken::new(state))
             .add_scopes(SCOPES.map(|scope| Scope::new(scope.to_owned())))
             .set_pkce_challenge(challenge)
-            .set_redirect_uri(std::borrow::Cow::Owned(redirect_url(redirect_uri)))
+            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
             .url();
         AuthorizationStart {
             url: url.to_string(),
@@ -221,11 +197,11 @@ impl SocialPlatform for XPlatform {
             .set_pkce_verifier(PkceCodeVerifier::new(
                 pkce_verifier.expose_secret().to_owned(),
             ))
-            .set_redirect_uri(std::borrow::Cow::Owned(redirect_url(redirect_uri)))
+            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
             .request_async(&self.http)
             .await
-            .map_err(token_error)?;
-        Ok(token_set(&response))
+            .map_err(|error| oauth::token_error(Platform::X, error))?;
+        Ok(oauth::token_set(&response, &SCOPES))
     }
 
     async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError> {
@@ -235,8 +211,8 @@ impl SocialPlatform for XPlatform {
             .exchange_refresh_token(&refresh)
             .request_async(&self.http)
             .await
-            .map_err(token_error)?;
-        Ok(token_set(&response))
+            .map_err(|error| oauth::token_error(Platform::X, error))?;
+        Ok(oauth::token_set(&response, &SCOPES))
     }
 
     async fn revoke(&self, token: &SecretString) -> Result<(), PlatformError> {
@@ -274,21 +250,24 @@ impl SocialPlatform for XPlatform {
         })
     }
 
-    fn check_post(&self, text: &str, media: &[MediaCheck]) -> Result<(), String> {
+    fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {
+        let PostCheck { text, media, .. } = *post;
         if text.trim().is_empty() && media.is_empty() {
-            return Err("A post on X needs text or an image.".into());
+            return Err(PostProblem::Text(
+                "A post on X needs text or an image.".into(),
+            ));
         }
         if !fits_x(text) {
-            return Err(format!(
+            return Err(PostProblem::Text(format!(
                 "The text is {} characters as X counts them; X allows {X_MAX_WEIGHTED_LENGTH}.",
                 x_weighted_length(text)
-            ));
+            )));
         }
         if media.len() > MAX_IMAGES {
-            return Err(format!(
+            return Err(PostProblem::Media(format!(
                 "X takes at most {MAX_IMAGES} images per post; this one has {}.",
                 media.len()
-            ));
+            )));
         }
         for file in media {
             let limit = if file.mime == "image/gif" {
@@ -297,14 +276,14 @@ impl SocialPlatform for XPlatform {
                 MAX_IMAGE_BYTES
             };
             if !file.mime.starts_with("image/") {
-                return Err("X posts here take images only.".into());
+                return Err(PostProblem::Media("X posts here take images only.".into()));
             }
             if file.bytes > limit {
-                return Err(format!(
+                return Err(PostProblem::Media(format!(
                     "X takes images up to {} MB; one is {:.1} MB.",
                     limit / (1024 * 1024),
                     file.bytes as f64 / (1024.0 * 1024.0)
-                ));
+                )));
             }
         }
         Ok(())
@@ -313,14 +292,14 @@ impl SocialPlatform for XPlatform {
     async fn publish(
         &self,
         request: PublishRequest<'_>,
-        steps: &mut Vec<String>,
-    ) -> Result<Published, PlatformError> {
+        progress: &mut dyn Progress,
+    ) -> Result<PublishOutcome, PublishError> {
         let mut media_ids = Vec::with_capacity(request.media.len());
         for (index, file) in request.media.iter().enumerate() {
             let id = self
                 .upload_image(request.access_token, &file.mime, file.bytes.clone())
                 .await?;
-            steps.push(format!("image {} uploaded to X (media {id})", index + 1));
+            progress.step(format!("image {} uploaded to X (media {id})", index + 1));
             media_ids.push(id);
         }
         let mut body = serde_json::json!({ "text": request.text });
@@ -337,14 +316,14 @@ impl SocialPlatform for XPlatform {
             .await?;
         let status = response.status();
         let created: DataOf<Created> = Self::read_json(response).await?;
-        steps.push(format!(
+        progress.step(format!(
             "X answered {status}: post {} created",
             created.data.id
         ));
-        Ok(Published {
+        Ok(PublishOutcome::Published(Published {
             url: self.post_url(request.handle, &created.data.id),
             external_id: created.data.id,
-        })
+        }))
     }
 
     async fn find_published(
@@ -401,60 +380,6 @@ impl SocialPlatform for XPlatform {
                 RECONCILE_PAGE as usize * RECONCILE_PAGES
             ),
         })
-    }
-}
-
-fn redirect_url(redirect_uri: &str) -> RedirectUrl {
-    RedirectUrl::new(redirect_uri.to_owned()).expect("the redirect URI is built from a URL")
-}
-
-fn token_set(response: &oauth2::basic::BasicTokenResponse) -> TokenSet {
-    TokenSet {
-        access: SecretString::from(response.access_token().secret().to_owned()),
-        refresh: response
-            .refresh_token()
-            .map(|token| SecretString::from(token.secret().to_owned())),
-        expires_in: response.expires_in(),
-        scopes: response
-            .scopes()
-            .map(|scopes| {
-                scopes
-                    .iter()
-                    .map(|scope| scope.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_else(|| SCOPES.join(" ")),
-    }
-}
-
-/// A failed token request. `invalid_grant` means the refresh token is spent or revoked: only
-/// the user can fix that. The error's text never includes the token.
-fn token_error<RE: std::error::Error + 'static>(
-    error: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
-) -> PlatformError {
-    match error {
-        RequestTokenError::ServerResponse(response) => match response.error() {
-            BasicErrorResponseType::InvalidGrant => PlatformError::Reauth {
-                detail: "X no longer accepts this account's authorization".into(),
-            },
-            BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
-                PlatformError::permanent(
-                    "X refused this app's credentials: the operator should check X_CLIENT_ID and X_CLIENT_SECRET",
-                )
-            }
-            other => PlatformError::permanent(format!("X refused the authorization ({other})")),
-        },
-        RequestTokenError::Request(_) => PlatformError::Retryable {
-            wait: None,
-            maybe_done: true,
-            detail: "X's token service could not be reached".into(),
-        },
-        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => PlatformError::Retryable {
-            wait: None,
-            maybe_done: true,
-            detail: "X's token service gave an answer we could not read".into(),
-        },
     }
 }
 
@@ -544,32 +469,12 @@ fn rate_limit_wait(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> 
     Some(Duration::from_secs(wait.unsigned_abs())).or_else(|| retry_after(headers))
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs))
-}
-
 /// The text with every http(s) link removed and spaces collapsed.
 fn without_links(text: &str) -> String {
     text.split_whitespace()
         .filter(|word| !(word.starts_with("http://") || word.starts_with("https://")))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// reqwest's error text without the URL (it may carry a query with ids).
-fn without_url(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    if let Some(url) = error.url() {
-        message = message.replace(url.as_str(), "X");
-    }
-    message
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::db::connections as connection_rows;
 use crate::db::media::{self as media_rows, MediaRow};
 use crate::db::posts::{self as rows, JOB_DONE, JOB_PARKED, JOB_PENDING, NewTargetRow};
 use crate::error::Error;
-use crate::platforms::{MediaCheck, Registry};
+use crate::platforms::{MediaCheck, PostCheck, PostProblem, Registry};
 use crate::queue::{JobId, JobQueue};
 
 /// A post's text may not be longer than this, whatever the platforms allow.
@@ -161,6 +161,8 @@ impl Pipeline {
             .map(|row| MediaCheck {
                 mime: row.mime.clone(),
                 bytes: u64::try_from(row.bytes).unwrap_or(0),
+                width: u32::try_from(row.width).unwrap_or(0),
+                height: u32::try_from(row.height).unwrap_or(0),
             })
             .collect();
         let mut connections = Vec::with_capacity(post.targets.len());
@@ -178,15 +180,21 @@ impl Pipeline {
                 })
             })?;
             let text = target.text.as_deref().unwrap_or(&post.text);
-            api.check_post(text, &checks).map_err(|message| {
+            let check = PostCheck {
+                text,
+                media: &checks,
+                options: &target.options,
+            };
+            api.check_post(&check).map_err(|problem| {
+                let field = match problem {
+                    PostProblem::Text(_) if target.text.is_none() => "text",
+                    PostProblem::Media(_) => "media_ids",
+                    PostProblem::Text(_) | PostProblem::Options(_) => "targets",
+                };
                 refuse(
-                    if target.text.is_some() {
-                        "targets"
-                    } else {
-                        "text"
-                    },
+                    field,
                     format!(
-                        "@{} on {}: {message}",
+                        "@{} on {}: {problem}",
                         connection.handle,
                         connection.platform.display_name()
                     ),
@@ -288,6 +296,7 @@ impl Pipeline {
                     platform: connection.platform,
                     account_handle: &connection.handle,
                     text: target.text.as_deref(),
+                    options: &target.options,
                     status,
                     due_at: checked.due,
                     error: (status == TargetStatus::WaitingReconnect)
@@ -489,6 +498,7 @@ impl Pipeline {
                     platform: target.platform,
                     account_handle: &target.account_handle,
                     text: target.text.as_deref(),
+                    options: &target.options,
                     status: TargetStatus::Draft,
                     due_at: None,
                     error: None,

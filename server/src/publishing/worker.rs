@@ -39,7 +39,10 @@ use crate::db::posts::{
 };
 use crate::error::Error;
 use crate::media::store::MediaStore;
-use crate::platforms::{MediaFile, PlatformError, PublishRequest, Published, Registry};
+use crate::platforms::{
+    MediaFile, PlatformError, Progress, PublishError, PublishOutcome, PublishRequest, Published,
+    Registry,
+};
 use crate::publishing::stats::PublishingStats;
 use crate::queue::{JobId, JobQueue, Lease};
 
@@ -99,6 +102,11 @@ enum Outcome {
     Published {
         published: Published,
         reconciled: bool,
+    },
+    /// The platform is working on it: check again after `check_after`.
+    Processing {
+        check_after: StdDuration,
+        status: String,
     },
     Failed(PlatformError),
     /// Our own failure (database, storage): the job is tried again soon; nothing is recorded
@@ -227,7 +235,13 @@ impl Worker {
         };
         let post = PostId(target.post_id);
         let target_id = TargetId(target.id);
-        let attempt = target.attempts + 1;
+        // Coming back to a post the platform was processing is a check, not a new attempt.
+        let checking = target.status == TargetStatus::Processing.as_str();
+        let attempt = if checking {
+            target.attempts
+        } else {
+            target.attempts + 1
+        };
         // Starting the attempt and saying so is one commit.
         let txn = self.db.begin().await.map_err(DbError::from)?;
         let until = now + self.settings.lease;
@@ -249,15 +263,15 @@ impl Worker {
                 return Ok(());
             }
         }
-        rows::log(
-            &txn,
-            post,
-            Some(target_id),
-            LogLevel::Info,
-            &format!("attempt {attempt}: leased by worker {}", self.settings.name),
-            now,
-        )
-        .await?;
+        let leased = if checking {
+            format!(
+                "attempt {attempt}: worker {} checks on the platform's processing",
+                self.settings.name
+            )
+        } else {
+            format!("attempt {attempt}: leased by worker {}", self.settings.name)
+        };
+        rows::log(&txn, post, Some(target_id), LogLevel::Info, &leased, now).await?;
         txn.commit().await.map_err(DbError::from)?;
 
         let mut steps = Vec::new();
@@ -378,12 +392,21 @@ impl Worker {
             });
         }
         let text = target.text.as_deref().unwrap_or(&post.text);
+        let options = rows::options_of(&target.options);
+        // Unreadable progress (never written by us) is treated as none: the platform starts
+        // over, which the reconciliation below makes safe.
+        let saved: Option<serde_json::Value> = target
+            .progress
+            .as_deref()
+            .and_then(|raw| serde_json::from_str(raw).ok());
         let request = || PublishRequest {
             access_token: &token,
             account_id: &account.account_id,
             handle: &account.handle,
             text,
             media: &media,
+            options: &options,
+            saved: saved.as_ref(),
         };
         if let Some(sent_at) = target.sent_at {
             // An earlier attempt may have posted: look before posting again.
@@ -394,6 +417,10 @@ impl Worker {
                         reconciled: true,
                     });
                 }
+                None if saved.is_some() => steps.push(
+                    "checked: not published yet, so going on from where the last attempt stopped"
+                        .to_owned(),
+                ),
                 None => steps.push(format!(
                     "reconciled: not among @{}'s recent posts, so posting",
                     account.handle
@@ -407,11 +434,28 @@ impl Worker {
             return Ok(Outcome::Superseded);
         }
         *asked = true;
-        let published = api.publish(request(), steps).await?;
-        Ok(Outcome::Published {
-            published,
-            reconciled: false,
-        })
+        let mut progress = AttemptProgress {
+            db: &self.db,
+            target: target.id,
+            lease: lease.token.0,
+            steps,
+        };
+        match api.publish(request(), &mut progress).await {
+            Ok(PublishOutcome::Published(published)) => Ok(Outcome::Published {
+                published,
+                reconciled: false,
+            }),
+            Ok(PublishOutcome::Processing {
+                check_after,
+                status,
+            }) => Ok(Outcome::Processing {
+                check_after,
+                status,
+            }),
+            Err(PublishError::Platform(error)) => Err(AttemptError::Platform(error)),
+            Err(PublishError::Superseded) => Ok(Outcome::Superseded),
+            Err(PublishError::Backend(error)) => Err(AttemptError::Backend(error)),
+        }
     }
 
     /// Writes how the attempt ended, fenced by the lease, in one commit: the step lines, the
@@ -456,6 +500,31 @@ impl Worker {
                     keep_sent: true,
                     job: JOB_DONE,
                     retry_at: None,
+                    reconnect: false,
+                }
+            }
+            Outcome::Processing {
+                check_after,
+                status,
+            } => {
+                let next = now + Duration::from_std(check_after).unwrap_or(Duration::MAX);
+                Ending {
+                    line: (
+                        LogLevel::Info,
+                        format!(
+                            "{} is processing it ({status}); checking again at {}",
+                            Platform::parse(&target.platform)
+                                .map_or("The platform", Platform::display_name),
+                            next.format("%Y-%m-%d %H:%M:%S UTC")
+                        ),
+                    ),
+                    status: TargetStatus::Processing,
+                    published: None,
+                    error: None,
+                    next_attempt_at: Some(next),
+                    keep_sent: true,
+                    job: JOB_PENDING,
+                    retry_at: Some(next),
                     reconnect: false,
                 }
             }
@@ -597,6 +666,30 @@ impl Worker {
         if let Err(error) = self.queue.ack(lease).await {
             tracing::debug!(%error, job = %lease.job.0, "ack refused");
         }
+    }
+}
+
+/// The pipeline's [`Progress`] for one attempt: saves under the attempt's lease and gathers
+/// the step lines written with its result.
+struct AttemptProgress<'a> {
+    db: &'a DatabaseConnection,
+    target: uuid::Uuid,
+    lease: uuid::Uuid,
+    steps: &'a mut Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl Progress for AttemptProgress<'_> {
+    async fn save(&mut self, progress: serde_json::Value) -> Result<(), PublishError> {
+        match rows::save_progress(self.db, self.target, self.lease, &progress).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(PublishError::Superseded),
+            Err(error) => Err(PublishError::Backend(error.into())),
+        }
+    }
+
+    fn step(&mut self, line: String) {
+        self.steps.push(line);
     }
 }
 

@@ -24,6 +24,11 @@ pub struct Model {
     pub lease_expires_at: Option<DateTimeUtc>,
     pub published_at: Option<DateTimeUtc>,
     pub position: i32,
+    /// What a publish spanning several calls has learnt so far (JSON, the platform's own
+    /// shape): saved as soon as it is known, read by the next attempt.
+    pub progress: Option<String>,
+    /// The account-specific choices made while composing (a JSON object).
+    pub options: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

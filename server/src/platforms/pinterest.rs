@@ -1,0 +1,595 @@
+//! Pinterest (API v5), as `shared/platforms.md` section 6 describes it: OAuth without PKCE and
+//! with Basic client authentication, the account, image pins on a chosen board, reconciliation
+//! through the board's newest pins, and the classification of Pinterest's answers. Nothing
+//! outside this file knows a Pinterest URL or error body.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use oauth2::{AuthorizationCode, CsrfToken, RefreshToken, Scope};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use app::types::{Platform, TargetOptions};
+
+use super::answers::{self, retry_after};
+use super::oauth::{self, ClientAuth, OAuthClient};
+use super::{
+    AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
+    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
+};
+use crate::config::PlatformApp;
+
+/// `boards:write` is asked for so the composer can create a board without a second consent.
+const SCOPES: [&str; 5] = [
+    "boards:read",
+    "boards:write",
+    "pins:read",
+    "pins:write",
+    "user_accounts:read",
+];
+const MAX_TITLE_CHARS: usize = 100;
+/// The API's limit (platforms.md notes Ayrshare caps at 500; the API spec says 800).
+const MAX_DESCRIPTION_CHARS: usize = 800;
+const MAX_LINK_CHARS: usize = 2048;
+const MAX_ALT_TEXT_CHARS: usize = 500;
+/// Pinterest's help pages give 20 MB for an image pin; not in the API contract, so kept
+/// generous rather than strict.
+const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+/// The options a pin takes, as the API and the composer name them.
+const OPTION_NAMES: [&str; 4] = ["board_id", "title", "link", "alt_text"];
+/// Reconciliation reads the board's newest pins in pages of this many...
+const RECONCILE_PAGE: usize = 25;
+/// ...and this many pages at most, before saying the outcome is not known yet.
+const RECONCILE_PAGES: usize = 4;
+
+pub struct PinterestPlatform {
+    oauth: OAuthClient,
+    http: reqwest::Client,
+    api_url: http::Uri,
+    /// Where pin links point: `{auth_url}/pin/{id}/` (pinterest.com, or the sandbox).
+    web_url: http::Uri,
+}
+
+/// A pin's choices, read from the target's options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PinOptions {
+    board_id: String,
+    title: Option<String>,
+    link: Option<String>,
+    alt_text: Option<String>,
+}
+
+impl PinOptions {
+    /// Reads and checks the options; the error tells a person what to change.
+    fn read(options: &TargetOptions) -> Result<Self, String> {
+        if let Some(unknown) = options
+            .keys()
+            .find(|name| !OPTION_NAMES.contains(&name.as_str()))
+        {
+            return Err(format!(
+                "Pinterest has no option `{unknown}`; a pin takes board_id, title, link and alt_text."
+            ));
+        }
+        let text = |name: &str| -> Result<Option<String>, String> {
+            match options.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(value)) if value.trim().is_empty() => Ok(None),
+                Some(Value::String(value)) => Ok(Some(value.trim().to_owned())),
+                Some(_) => Err(format!("Pinterest's `{name}` must be text.")),
+            }
+        };
+        let board_id =
+            text("board_id")?.ok_or("Choose the Pinterest board to pin to (option `board_id`).")?;
+        if !board_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "`{board_id}` is not a Pinterest board id (they are numbers); choose a board from the list."
+            ));
+        }
+        let title = text("title")?;
+        if let Some(title) = &title
+            && title.chars().count() > MAX_TITLE_CHARS
+        {
+            return Err(format!(
+                "A pin's title may be {MAX_TITLE_CHARS} characters; this one is {}.",
+                title.chars().count()
+            ));
+        }
+        let link = text("link")?;
+        if let Some(link) = &link {
+            if !(link.starts_with("https://") || link.starts_with("http://"))
+                || url::Url::parse(link).is_err()
+            {
+                return Err(format!(
+                    "A pin's link must be a web address starting with https://; `{link}` is not."
+                ));
+            }
+            if link.len() > MAX_LINK_CHARS {
+                return Err(format!(
+                    "A pin's link may be {MAX_LINK_CHARS} characters long; this one is {}.",
+                    link.len()
+                ));
+            }
+        }
+        let alt_text = text("alt_text")?;
+        if let Some(alt) = &alt_text
+            && alt.chars().count() > MAX_ALT_TEXT_CHARS
+        {
+            return Err(format!(
+                "A pin's alt text may be {MAX_ALT_TEXT_CHARS} characters; this one is {}.",
+                alt.chars().count()
+            ));
+        }
+        Ok(Self {
+            board_id,
+            title,
+            link,
+            alt_text,
+        })
+    }
+}
+
+impl PinterestPlatform {
+    /// `None` when the operator has not configured Pinterest's credentials.
+    pub fn from_config(app: &PlatformApp, http: reqwest::Client) -> Option<Self> {
+        let credentials = app.credentials.as_ref()?;
+        let oauth = oauth::client(
+            credentials,
+            join_url(&app.auth_url, "/oauth/"),
+            join_url(&app.api_url, "/v5/oauth/token"),
+            ClientAuth::Basic,
+        );
+        Some(Self {
+            oauth,
+            http,
+            api_url: app.api_url.clone(),
+            web_url: app.auth_url.clone(),
+        })
+    }
+
+    fn api(&self, path: &str) -> String {
+        join_url(&self.api_url, path)
+    }
+
+    fn pin_url(&self, id: &str) -> String {
+        join_url(&self.web_url, &format!("/pin/{id}/"))
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, PlatformError> {
+        answers::send(Platform::Pinterest, request, classify).await
+    }
+
+    async fn read_json<T: DeserializeOwned>(
+        response: reqwest::Response,
+    ) -> Result<T, PlatformError> {
+        answers::read_json(Platform::Pinterest, response).await
+    }
+}
+
+#[derive(Deserialize)]
+struct UserAccount {
+    username: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    business_name: Option<String>,
+    #[serde(default)]
+    profile_image: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Pin {
+    id: String,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PinPage {
+    #[serde(default)]
+    items: Vec<Pin>,
+    #[serde(default)]
+    bookmark: Option<String>,
+}
+
+#[async_trait]
+impl SocialPlatform for PinterestPlatform {
+    fn platform(&self) -> Platform {
+        Platform::Pinterest
+    }
+
+    fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart {
+        let state = state.to_owned();
+        // Pinterest takes its scopes comma-separated, so they go as one.
+        let (url, _) = self
+            .oauth
+            .authorize_url(move || CsrfToken::new(state))
+            .add_scope(Scope::new(SCOPES.join(",")))
+            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
+            .url();
+        AuthorizationStart {
+            url: url.to_string(),
+            // Pinterest's web flow has no PKCE.
+            pkce_verifier: SecretString::from(String::new()),
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        code: &str,
+        _pkce_verifier: &SecretString,
+        redirect_uri: &str,
+    ) -> Result<TokenSet, PlatformError> {
+        let response = self
+            .oauth
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
+            .request_async(&self.http)
+            .await
+            .map_err(|error| oauth::token_error(Platform::Pinterest, error))?;
+        Ok(oauth::token_set(&response, &SCOPES))
+    }
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError> {
+        let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
+        let response = self
+            .oauth
+            .exchange_refresh_token(&refresh)
+            .request_async(&self.http)
+            .await
+            .map_err(|error| oauth::token_error(Platform::Pinterest, error))?;
+        Ok(oauth::token_set(&response, &SCOPES))
+    }
+
+    /// Pinterest's API has no revocation endpoint: the grant ends when the user removes the
+    /// app in their Pinterest settings, and the tokens we hold are deleted with the
+    /// connection.
+    async fn revoke(&self, _token: &SecretString) -> Result<(), PlatformError> {
+        Ok(())
+    }
+
+    async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError> {
+        let response = self
+            .send(
+                self.http
+                    .get(self.api("/v5/user_account"))
+                    .bearer_auth(access_token.expose_secret()),
+            )
+            .await?;
+        let account: UserAccount = Self::read_json(response).await?;
+        Ok(AccountProfile {
+            account_id: account.id.unwrap_or_else(|| account.username.clone()),
+            display_name: account.business_name.filter(|name| !name.is_empty()),
+            handle: account.username,
+            avatar_url: account.profile_image,
+        })
+    }
+
+    fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {
+        PinOptions::read(post.options).map_err(PostProblem::Options)?;
+        let length = post.text.chars().count();
+        if length > MAX_DESCRIPTION_CHARS {
+            return Err(PostProblem::Text(format!(
+                "A pin's description may be {MAX_DESCRIPTION_CHARS} characters; this text is {length}."
+            )));
+        }
+        match post.media {
+            [] => Err(PostProblem::Media("A pin needs an image: add one.".into())),
+            [image] if !image.mime.starts_with("image/") => {
+                Err(PostProblem::Media("Pins here take an image.".into()))
+            }
+            [image] if image.bytes > MAX_IMAGE_BYTES => Err(PostProblem::Media(format!(
+                "Pinterest takes images up to {} MB; this one is {:.1} MB.",
+                MAX_IMAGE_BYTES / (1024 * 1024),
+                image.bytes as f64 / (1024.0 * 1024.0)
+            ))),
+            [_] => Ok(()),
+            several => Err(PostProblem::Media(format!(
+                "A pin here takes one image; this post has {}.",
+                several.len()
+            ))),
+        }
+    }
+
+    async fn publish(
+        &self,
+        request: PublishRequest<'_>,
+        progress: &mut dyn Progress,
+    ) -> Result<PublishOutcome, PublishError> {
+        let options = PinOptions::read(request.options).map_err(PlatformError::permanent)?;
+        let [image] = request.media else {
+            return Err(PlatformError::permanent("A pin needs exactly one image.").into());
+        };
+        // The image goes inline: Pinterest's other image sources download from a public URL,
+        // which a server on a private network does not have.
+        let mut body = json!({
+            "board_id": options.board_id,
+            "description": request.text,
+            "media_source": {
+                "source_type": "image_base64",
+                "content_type": image.mime,
+                "data": base64::engine::general_purpose::STANDARD.encode(&image.bytes),
+            },
+        });
+        for (name, value) in [
+            ("title", &options.title),
+            ("link", &options.link),
+            ("alt_text", &options.alt_text),
+        ] {
+            if let Some(value) = value {
+                body[name] = json!(value);
+            }
+        }
+        let response = self
+            .send(
+                self.http
+                    .post(self.api("/v5/pins"))
+                    .bearer_auth(request.access_token.expose_secret())
+                    .json(&body),
+            )
+            .await?;
+        let status = response.status();
+        let pin: Pin = Self::read_json(response).await?;
+        progress.step(format!(
+            "Pinterest answered {status}: pin {} created on board {}",
+            pin.id, options.board_id
+        ));
+        Ok(PublishOutcome::Published(Published {
+            url: self.pin_url(&pin.id),
+            external_id: pin.id,
+        }))
+    }
+
+    async fn find_published(
+        &self,
+        request: PublishRequest<'_>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Published>, PlatformError> {
+        let options = PinOptions::read(request.options).map_err(PlatformError::permanent)?;
+        let path = format!("/v5/boards/{}/pins", options.board_id);
+        // Pinterest's clock and ours may differ by a little.
+        let from = since - chrono::Duration::minutes(1);
+        let mut bookmark: Option<String> = None;
+        for _ in 0..RECONCILE_PAGES {
+            let mut query = vec![("page_size", RECONCILE_PAGE.to_string())];
+            if let Some(mark) = bookmark.take() {
+                query.push(("bookmark", mark));
+            }
+            let response = self
+                .send(
+                    self.http
+                        .get(self.api(&path))
+                        .query(&query)
+                        .bearer_auth(request.access_token.expose_secret()),
+                )
+                .await?;
+            let page: PinPage = Self::read_json(response).await?;
+            let mut older_seen = false;
+            for pin in page.items {
+                let created = pin.created_at.as_deref().and_then(pinterest_time);
+                if created.is_some_and(|at| at < from) {
+                    older_seen = true;
+                    continue;
+                }
+                if is_same_pin(&pin, request.text, &options) {
+                    return Ok(Some(Published {
+                        url: self.pin_url(&pin.id),
+                        external_id: pin.id,
+                    }));
+                }
+            }
+            match page.bookmark.filter(|mark| !mark.is_empty()) {
+                Some(mark) if !older_seen => bookmark = Some(mark),
+                _ => return Ok(None),
+            }
+        }
+        Err(PlatformError::Retryable {
+            wait: None,
+            maybe_done: true,
+            detail: format!(
+                "the board has more than {} pins since the last attempt, so whether it went out is not known yet",
+                RECONCILE_PAGE * RECONCILE_PAGES
+            ),
+        })
+    }
+}
+
+/// Whether `pin` is the one a lost attempt created: the same description, title and link.
+fn is_same_pin(pin: &Pin, text: &str, options: &PinOptions) -> bool {
+    let same = |theirs: &Option<String>, ours: Option<&str>| {
+        theirs.as_deref().map(str::trim).filter(|s| !s.is_empty()) == ours.map(str::trim)
+    };
+    let ours_text = Some(text).filter(|t| !t.trim().is_empty());
+    same(&pin.description, ours_text)
+        && same(&pin.title, options.title.as_deref())
+        && same(&pin.link, options.link.as_deref())
+}
+
+/// Pinterest writes `created_at` as ISO 8601, with or without an offset (UTC when without).
+fn pinterest_time(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|at| at.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|at| at.and_utc())
+        })
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    message: String,
+}
+
+/// Sorts an unsuccessful answer from Pinterest into the closed set of outcomes.
+pub fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    _now: DateTime<Utc>,
+) -> PlatformError {
+    let message: String = serde_json::from_str::<ErrorBody>(body)
+        .unwrap_or_default()
+        .message
+        .chars()
+        .take(300)
+        .collect();
+    let lower = message.to_lowercase();
+    match status.as_u16() {
+        401 => PlatformError::Reauth {
+            detail: "Pinterest no longer accepts this account's authorization".into(),
+        },
+        429 => PlatformError::Retryable {
+            wait: retry_after(headers),
+            maybe_done: false,
+            detail: "Pinterest's rate limit was reached".into(),
+        },
+        500..=599 => PlatformError::Retryable {
+            wait: retry_after(headers),
+            maybe_done: false,
+            detail: format!("Pinterest had a server error ({})", status.as_u16()),
+        },
+        // Pinterest could not download media from our host: worth another try.
+        _ if lower.contains("unable to reach the url") => PlatformError::Retryable {
+            wait: Some(Duration::from_secs(60)),
+            maybe_done: false,
+            detail: "Pinterest could not fetch the image".into(),
+        },
+        _ if lower.contains("board not found") => PlatformError::permanent(
+            "Pinterest cannot find the chosen board (deleted, or not this account's): choose another board and retry.",
+        ),
+        _ if message.is_empty() => {
+            PlatformError::permanent(format!("Pinterest refused the pin ({}).", status.as_u16()))
+        }
+        _ => PlatformError::permanent(format!("Pinterest refused the pin: {message}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(pairs: &[(&str, &str)]) -> TargetOptions {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), json!(value)))
+            .collect()
+    }
+
+    #[test]
+    fn a_pin_needs_a_numeric_board_and_keeps_to_its_limits() {
+        assert!(
+            PinOptions::read(&options(&[]))
+                .unwrap_err()
+                .contains("board")
+        );
+        assert!(
+            PinOptions::read(&options(&[("board_id", "my-board")]))
+                .unwrap_err()
+                .contains("not a Pinterest board id")
+        );
+        let long_title = "t".repeat(MAX_TITLE_CHARS + 1);
+        assert!(
+            PinOptions::read(&options(&[("board_id", "12"), ("title", &long_title)]))
+                .unwrap_err()
+                .contains("title")
+        );
+        assert!(
+            PinOptions::read(&options(&[("board_id", "12"), ("link", "ftp://shop")]))
+                .unwrap_err()
+                .contains("link")
+        );
+        assert!(
+            PinOptions::read(&options(&[("board_id", "12"), ("colour", "red")]))
+                .unwrap_err()
+                .contains("`colour`")
+        );
+        let read = PinOptions::read(&options(&[
+            ("board_id", " 12 "),
+            ("title", "Mugs"),
+            ("link", "https://shop.example/mugs"),
+            ("alt_text", ""),
+        ]))
+        .unwrap();
+        assert_eq!(read.board_id, "12");
+        assert_eq!(read.title.as_deref(), Some("Mugs"));
+        assert_eq!(read.alt_text, None);
+    }
+
+    #[test]
+    fn answers_are_sorted_into_the_closed_set() {
+        let now = Utc::now();
+        let none = HeaderMap::new();
+        assert!(matches!(
+            classify(StatusCode::UNAUTHORIZED, &none, "{}", now),
+            PlatformError::Reauth { .. }
+        ));
+        let mut wait = HeaderMap::new();
+        wait.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &wait, "{}", now),
+            PlatformError::Retryable {
+                wait: Some(Duration::from_secs(7)),
+                maybe_done: false,
+                detail: "Pinterest's rate limit was reached".into(),
+            }
+        );
+        assert!(matches!(
+            classify(StatusCode::BAD_GATEWAY, &none, "", now),
+            PlatformError::Retryable { .. }
+        ));
+        let missing = classify(
+            StatusCode::NOT_FOUND,
+            &none,
+            r#"{"code":2,"message":"Board not found."}"#,
+            now,
+        );
+        assert!(
+            missing.to_string().contains("choose another board"),
+            "{missing}"
+        );
+        let refused = classify(
+            StatusCode::BAD_REQUEST,
+            &none,
+            r#"{"code":1,"message":"Invalid parameters."}"#,
+            now,
+        );
+        assert_eq!(
+            refused,
+            PlatformError::permanent("Pinterest refused the pin: Invalid parameters.")
+        );
+    }
+
+    #[test]
+    fn created_at_reads_with_and_without_an_offset() {
+        assert_eq!(
+            pinterest_time("2026-11-26T10:00:00").unwrap().to_rfc3339(),
+            "2026-11-26T10:00:00+00:00"
+        );
+        assert_eq!(
+            pinterest_time("2026-11-26T10:00:00.250Z")
+                .unwrap()
+                .timestamp_millis()
+                % 1000,
+            250
+        );
+        assert!(pinterest_time("yesterday").is_none());
+    }
+}

@@ -1,0 +1,345 @@
+//! The conformance suite: every platform, against its fake on 127.0.0.1, through the whole app
+//! (REST, queue, worker, platform file). Connect and reconnect, publish each media kind the
+//! platform takes, refresh an expiring token, retry a 5xx and a rate limit, fail a refusal at
+//! once, find a post whose answer was lost instead of posting it twice, and wait for a
+//! reconnect after the user revoked the app. Each platform runs the same cases; what differs
+//! lives in `conformance/fakes.rs`. The pipeline itself is tested on every database and queue
+//! in `publishing.rs`, so this suite runs on SQLite with the in-process queue.
+
+mod common;
+mod conformance {
+    pub mod fakes;
+}
+
+use std::io::Cursor;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use common::{Backend, TestApp};
+use conformance::fakes::{Fake, MediaKind, Scripted};
+
+const CLIENT_ID: &str = "conformance-client";
+const CLIENT_SECRET: &str = "conformance-secret";
+
+/// Runs every case for each `Fake => module` pair.
+macro_rules! conformance {
+    ($($fake:ty => $module:ident),* $(,)?) => {$(
+        mod $module {
+            type F = $fake;
+            #[tokio::test]
+            async fn connects_and_reconnects() { super::connects_and_reconnects::<F>().await }
+            #[tokio::test]
+            async fn publishes_each_media_kind() { super::publishes_each_media_kind::<F>().await }
+            #[tokio::test]
+            async fn refreshes_an_expiring_token() { super::refreshes_an_expiring_token::<F>().await }
+            #[tokio::test]
+            async fn retries_a_server_error_and_a_rate_limit() {
+                super::retries_a_server_error_and_a_rate_limit::<F>().await
+            }
+            #[tokio::test]
+            async fn fails_a_refusal_at_once() { super::fails_a_refusal_at_once::<F>().await }
+            #[tokio::test]
+            async fn finds_a_post_whose_answer_was_lost() {
+                super::finds_a_post_whose_answer_was_lost::<F>().await
+            }
+            #[tokio::test]
+            async fn waits_for_a_reconnect_after_revocation() {
+                super::waits_for_a_reconnect_after_revocation::<F>().await
+            }
+        }
+    )*};
+}
+
+conformance!(
+    server::sandbox::x::XFake => x,
+);
+
+/// The app with one platform pointed at a fresh fake, and a signed-in user.
+struct World<F: Fake> {
+    app: TestApp,
+    fake: F,
+    token: String,
+    _fake_server: tokio::task::JoinHandle<()>,
+}
+
+impl<F: Fake> World<F> {
+    async fn new() -> Self {
+        let fake = F::new(CLIENT_ID, CLIENT_SECRET);
+        let (addr, fake_server) = server::sandbox::serve(fake.router())
+            .await
+            .expect("the fake listens");
+        let url = format!("http://{addr}");
+        let names = ["CLIENT_ID", "CLIENT_SECRET", "AUTH_URL", "API_URL"]
+            .map(|name| format!("{}_{name}", F::PREFIX));
+        let vars = [
+            (names[0].as_str(), CLIENT_ID),
+            (names[1].as_str(), CLIENT_SECRET),
+            (names[2].as_str(), url.as_str()),
+            (names[3].as_str(), url.as_str()),
+            ("PLATFORM_TIMEOUT_SECS", "2"),
+            ("PUBLISH_BACKOFF_BASE_MS", "200"),
+            ("RATE_LIMIT_POST", "1000/min"),
+        ];
+        let app = TestApp::spawn_with(Backend::Sqlite, &vars).await;
+        let (_, token) = app.signed_in_user().await;
+        Self {
+            app,
+            fake,
+            token,
+            _fake_server: fake_server,
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the request is sent");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.app.client.get(self.app.url(path))).await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(self.app.client.post(self.app.url(path)).json(body))
+            .await
+    }
+
+    /// Connects `username` as a browser would and returns the connection id.
+    async fn connect(&self, username: &str) -> String {
+        let (status, body) = self
+            .post(
+                &format!("/api/connections/{}/authorize", F::PLATFORM),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let back = self
+            .fake
+            .authorize_directly(body["url"].as_str().unwrap(), username)
+            .expect("the fake accepts our authorize URL");
+        let response = self
+            .app
+            .client
+            .get(&back)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.contains("connected="), "{location}");
+        let (_, overview) = self.get("/api/connections").await;
+        overview["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|connection| connection["handle"] == username)
+            .unwrap_or_else(|| panic!("{username} is connected: {overview}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn upload_image(&self, shade: u8) -> String {
+        let image = image::RgbImage::from_pixel(64, 48, image::Rgb([shade, 120, 200]));
+        let mut bytes = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .unwrap();
+        let form = Form::new().part("file", Part::bytes(bytes).file_name("photo.png"));
+        let (status, body) = self
+            .send(
+                self.app
+                    .client
+                    .post(self.app.url("/api/media"))
+                    .multipart(form),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a post to publish now on `connection` for `username`, with `images` images.
+    async fn publish(&self, connection: &str, username: &str, text: &str, images: usize) -> Value {
+        let mut media = Vec::new();
+        for shade in 0..images {
+            media.push(self.upload_image(u8::try_from(shade * 40).unwrap()).await);
+        }
+        let body = json!({
+            "text": text,
+            "media_ids": media,
+            "targets": [{ "connection_id": connection, "options": self.fake.options_for(username) }],
+            "schedule": "now",
+        });
+        let (status, post) = self.post("/api/posts", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{post}");
+        post
+    }
+
+    /// Polls the post until its target is in `status` (or fails after 20 s).
+    async fn wait_for(&self, post: &Value, status: &str) -> Value {
+        let path = format!("/api/posts/{}", post["id"].as_str().unwrap());
+        for _ in 0..200 {
+            let (_, current) = self.get(&path).await;
+            if current["targets"][0]["status"] == status {
+                return current;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (_, current) = self.get(&path).await;
+        panic!("the post never became {status}: {current:#}");
+    }
+}
+
+fn log_messages(post: &Value) -> Vec<String> {
+    post["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn images_of(kind: MediaKind) -> usize {
+    match kind {
+        MediaKind::TextOnly => 0,
+        MediaKind::OneImage => 1,
+        MediaKind::Images(count) => count,
+    }
+}
+
+async fn connects_and_reconnects<F: Fake>() {
+    let world = World::<F>::new().await;
+    let id = world.connect("corner_shop").await;
+    let (_, overview) = world.get("/api/connections").await;
+    let connection = &overview["connections"][0];
+    assert_eq!(connection["platform"], F::PLATFORM);
+    assert_eq!(connection["status"], "active");
+    assert!(!overview.to_string().contains("token"), "{overview}");
+    assert_eq!(
+        world.connect("corner_shop").await,
+        id,
+        "a reconnect updates"
+    );
+    assert_ne!(world.connect("other_shop").await, id);
+}
+
+async fn publishes_each_media_kind<F: Fake>() {
+    let world = World::<F>::new().await;
+    let connection = world.connect("corner_shop").await;
+    for (index, kind) in world.fake.media_kinds().into_iter().enumerate() {
+        let text = format!("New mugs in the shop, batch {index}");
+        let post = world
+            .publish(&connection, "corner_shop", &text, images_of(kind))
+            .await;
+        let done = world.wait_for(&post, "published").await;
+        let target = &done["targets"][0];
+        assert!(
+            target["external_id"].as_str().is_some(),
+            "{kind:?}: {done:#}"
+        );
+        let url = target["url"].as_str().unwrap();
+        assert!(url.starts_with("http"), "{kind:?}: {url}");
+        assert_eq!(world.fake.post_count(), index + 1, "{kind:?}");
+    }
+}
+
+async fn refreshes_an_expiring_token<F: Fake>() {
+    let world = World::<F>::new().await;
+    // Tokens that expire within the five minutes before a publish are refreshed first.
+    world.fake.set_access_token_lifetime(60);
+    let connection = world.connect("corner_shop").await;
+    let images = images_of(world.fake.media_kinds()[0]);
+    let post = world
+        .publish(
+            &connection,
+            "corner_shop",
+            "Fresh token, fresh post",
+            images,
+        )
+        .await;
+    world.wait_for(&post, "published").await;
+    assert!(world.fake.refresh_count() >= 1);
+    assert_eq!(world.fake.post_count(), 1);
+}
+
+async fn retries_a_server_error_and_a_rate_limit<F: Fake>() {
+    let world = World::<F>::new().await;
+    let connection = world.connect("corner_shop").await;
+    let images = images_of(world.fake.media_kinds()[0]);
+    for (round, failure) in [Scripted::ServerError, Scripted::RateLimited]
+        .into_iter()
+        .enumerate()
+    {
+        world.fake.fail_next_publish(failure);
+        let text = format!("Second time lucky, round {round}");
+        let post = world
+            .publish(&connection, "corner_shop", &text, images)
+            .await;
+        let done = world.wait_for(&post, "published").await;
+        assert_eq!(done["targets"][0]["attempts"], 2, "{failure:?}: {done:#}");
+        assert_eq!(world.fake.post_count(), round + 1, "{failure:?}");
+    }
+}
+
+async fn fails_a_refusal_at_once<F: Fake>() {
+    let world = World::<F>::new().await;
+    let connection = world.connect("corner_shop").await;
+    let images = images_of(world.fake.media_kinds()[0]);
+    world.fake.fail_next_publish(Scripted::Validation);
+    let post = world
+        .publish(&connection, "corner_shop", "Not like this", images)
+        .await;
+    let done = world.wait_for(&post, "failed").await;
+    let target = &done["targets"][0];
+    assert_eq!(target["attempts"], 1, "{done:#}");
+    assert!(!target["error"].as_str().unwrap().is_empty());
+    assert_eq!(world.fake.post_count(), 0);
+}
+
+async fn finds_a_post_whose_answer_was_lost<F: Fake>() {
+    let world = World::<F>::new().await;
+    let connection = world.connect("corner_shop").await;
+    let images = images_of(world.fake.media_kinds()[0]);
+    world.fake.fail_next_publish(Scripted::CreatedThenDropped);
+    let post = world
+        .publish(&connection, "corner_shop", "Exactly once, please", images)
+        .await;
+    let done = world.wait_for(&post, "published").await;
+    assert_eq!(world.fake.post_count(), 1, "{done:#}");
+    let logs = log_messages(&done);
+    assert!(
+        logs.iter()
+            .any(|line| line.starts_with("reconciled: already published")),
+        "{logs:#?}"
+    );
+}
+
+async fn waits_for_a_reconnect_after_revocation<F: Fake>() {
+    let world = World::<F>::new().await;
+    let connection = world.connect("corner_shop").await;
+    world.fake.revoke_all("corner_shop");
+    let images = images_of(world.fake.media_kinds()[0]);
+    let post = world
+        .publish(&connection, "corner_shop", "After the reconnect", images)
+        .await;
+    let waiting = world.wait_for(&post, "waiting_reconnect").await;
+    assert!(
+        waiting["targets"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Reconnect"),
+        "{waiting:#}"
+    );
+    assert_eq!(world.fake.post_count(), 0);
+    world.connect("corner_shop").await;
+    world.wait_for(&post, "published").await;
+    assert_eq!(world.fake.post_count(), 1);
+}
