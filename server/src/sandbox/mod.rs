@@ -10,7 +10,11 @@
 //! handle them. Fakes keep everything in memory, trust whoever reaches them and must never be
 //! reachable from a production deployment without `--sandbox`.
 
+pub mod kit;
+pub mod linkedin;
+pub mod pinterest;
 pub mod x;
+pub mod youtube;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
