@@ -33,7 +33,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
-.PHONY: run sandbox build test bench profile chaos setup tools services-start services-stop site-dev site-release \
+.PHONY: run sandbox build test bench profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
         server-dev server-release test-rust test-e2e test-weight clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
@@ -113,7 +113,16 @@ setup: tools
 # --- tools -------------------------------------------------------------------------------
 
 tools: $(TOOLS_DIR)/wasm-target.ok $(TOOLS_DIR)/wasm-bindgen-$(WASM_BINDGEN_VERSION).ok $(WASM_SPLIT) \
-       style/node_modules/.ok
+       style/node_modules/.ok ffmpeg
+
+# Uploaded videos are probed with ffprobe and get a poster frame from ffmpeg (Debian's
+# package, about 25 s to install once).
+ffmpeg:
+	@command -v ffprobe >/dev/null && command -v ffmpeg >/dev/null || { \
+	  echo "installing Debian's ffmpeg (video probing and poster frames)"; \
+	  if [ "$$(id -u)" = 0 ]; then root=; else root=sudo; fi; \
+	  $$root apt-get update -qq && \
+	  $$root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null; }
 
 $(TOOLS_DIR)/wasm-target.ok:
 	@mkdir -p $(TOOLS_DIR)
