@@ -8,8 +8,9 @@ use async_trait::async_trait;
 
 use crate::types::{
     ApiError, Authenticated, AuthorizeUrl, ClientAddr, ConnectionId, ConnectionsOverview, Email,
-    EnteredPassword, IssuedSession, MediaId, MediaItem, NewPost, Password, Platform, Post, PostId,
-    PostPage, PostQuery, ProfileUpdate, TargetId, TimeZoneName, User, UserId,
+    EnteredPassword, IssuedSession, MediaId, MediaItem, NewPost, OptionChoice, Password, Platform,
+    Post, PostId, PostOptions, PostPage, PostQuery, ProfileUpdate, TargetId, TimeZoneName, User,
+    UserId,
 };
 
 /// A new account, already checked.
@@ -82,6 +83,19 @@ pub trait Connections: Send + Sync + 'static {
     /// Revokes the account's tokens at the platform, cancels its scheduled posts (saying why)
     /// and forgets it.
     async fn disconnect(&self, owner: UserId, id: ConnectionId) -> Result<(), ApiError>;
+
+    /// The fields a post to this account takes beyond text and media, with the account's
+    /// current choices (a Pinterest account's boards).
+    async fn post_options(&self, owner: UserId, id: ConnectionId) -> Result<PostOptions, ApiError>;
+
+    /// Makes a new choice for one of those fields (a new Pinterest board).
+    async fn add_choice(
+        &self,
+        owner: UserId,
+        id: ConnectionId,
+        field: &str,
+        label: &str,
+    ) -> Result<OptionChoice, ApiError>;
 }
 
 pub type ConnectionsPort = Arc<dyn Connections>;

@@ -116,3 +116,38 @@ test("the new pages label every control", async ({ page }) => {
     expect(problems, path).toEqual([]);
   }
 });
+
+test("connect a sandbox Pinterest account, pin an image to a board, open the pin", async ({ page }) => {
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("pin"));
+  const username = `pins${Date.now() % 1_000_000}`;
+  await page.goto("/connections");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Connect Pinterest" }).click();
+  await expect(page.getByRole("heading", { name: /Sandbox Pinterest — authorize/ })).toBeVisible();
+  await page.getByLabel("Sandbox account").fill(username);
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page).toHaveURL(/\/connections\?connected=/);
+
+  await page.goto("/compose");
+  await waitForHydration(page);
+  await page.getByLabel("Text", { exact: true }).fill(`Blue mugs for the kitchen ${Date.now()}`);
+  await page.getByLabel(`@${username} on Pinterest`).check();
+  // The account's boards come from Pinterest when the account is chosen.
+  const board = page.getByLabel(`Board for @${username} (required)`);
+  await board.selectOption({ label: "Sandbox board" });
+  await page.getByLabel(`Pin title for @${username}`).fill("Blue mug");
+  await page.getByLabel("Images").setInputFiles("fixtures/mug.png");
+  await expect(page.getByRole("img", { name: "Image 1" })).toBeVisible();
+  await page.getByRole("button", { name: "Publish now" }).click();
+
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 20_000 });
+  const href = await page.getByRole("link", { name: "View on Pinterest" }).getAttribute("href");
+  expect(href).toContain("/sandbox/pinterest/pin/");
+  await page.goto(href!);
+  await expect(page.getByRole("heading", { name: "Blue mug" })).toBeVisible();
+  await expect(page.getByText("Sandbox board", { exact: true })).toBeVisible();
+  await expect(page.getByText("Blue mugs for the kitchen")).toBeVisible();
+  expect(problems).toEqual([]);
+});

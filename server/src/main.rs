@@ -65,8 +65,9 @@ enum Command {
         /// Do not publish from this process (run `picscripter worker` processes instead).
         #[arg(long)]
         no_workers: bool,
-        /// Try the app with no real accounts: mounts a fake X under /sandbox/x, points X at it
-        /// and shows a "Sandbox" banner on every page.
+        /// Try the app with no real accounts: mounts fakes of X and Pinterest under
+        /// /sandbox/{platform}, points the platforms at them and shows a "Sandbox" banner on
+        /// every page.
         #[arg(long)]
         sandbox: bool,
     },

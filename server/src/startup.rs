@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use app::services::Services;
+use app::types::Platform;
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::FailedLogins;
@@ -32,6 +33,7 @@ use crate::http::timeout::Timeouts;
 use crate::http::{self, Middleware};
 use crate::media::library::MediaLibrary;
 use crate::publishing::worker::WorkerSettings;
+use crate::sandbox::pinterest::PinterestFake;
 use crate::sandbox::x::XFake;
 use crate::state::AppState;
 use crate::{db, secrets};
@@ -167,7 +169,7 @@ impl Application {
         tracing::info!(public_base_url = %public_base_url, "configured");
         if config.sandbox {
             tracing::warn!(
-                "sandbox mode: X is the built-in fake at {}/sandbox/x; nothing is posted anywhere real",
+                "sandbox mode: X and Pinterest are the built-in fakes under {}/sandbox; nothing is posted anywhere real",
                 public_base_url.to_string().trim_end_matches('/')
             );
         }
@@ -287,25 +289,35 @@ impl Application {
 pub const SANDBOX_CLIENT_ID: &str = "picscripter-sandbox";
 const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
 
-/// Points X at the fake mounted under `/sandbox/x` with sandbox credentials, and returns the
-/// fake's routes.
+/// Points every platform that has a fake at it, mounted under `/sandbox/{platform}` with
+/// sandbox credentials, and returns the fakes' routes (nested under `/sandbox` by the app).
 fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Router {
-    let fake = XFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let x = XFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let pinterest = PinterestFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    config.x = sandbox_app(public_base_url, Platform::X);
+    config.pinterest = sandbox_app(public_base_url, Platform::Pinterest);
+    axum::Router::new()
+        .nest_service("/x", x.router())
+        .nest_service("/pinterest", pinterest.router())
+}
+
+/// A platform app whose consent page and API are both its fake at `/sandbox/{platform}`.
+fn sandbox_app(public_base_url: &::http::Uri, platform: Platform) -> PlatformApp {
     let base: ::http::Uri = format!(
-        "{}/sandbox/x",
-        public_base_url.to_string().trim_end_matches('/')
+        "{}/sandbox/{}",
+        public_base_url.to_string().trim_end_matches('/'),
+        platform.as_str()
     )
     .parse()
     .expect("the public base URL with a path is a URL");
-    config.x = PlatformApp {
+    PlatformApp {
         credentials: Some(ClientCredentials {
             client_id: SANDBOX_CLIENT_ID.to_owned(),
             client_secret: secrecy::SecretString::from(SANDBOX_CLIENT_SECRET),
         }),
         auth_url: base.clone(),
         api_url: base,
-    };
-    fake.router()
+    }
 }
 
 /// The keys platform tokens are encrypted with: `ENCRYPTION_KEY` (or the key generated into

@@ -55,6 +55,7 @@ macro_rules! conformance {
 
 conformance!(
     server::sandbox::x::XFake => x,
+    server::sandbox::pinterest::PinterestFake => pinterest,
 );
 
 /// The app with one platform pointed at a fresh fake, and a signed-in user.
@@ -166,8 +167,55 @@ impl<F: Fake> World<F> {
         body["id"].as_str().unwrap().to_owned()
     }
 
-    /// Creates a post to publish now on `connection` for `username`, with `images` images.
-    async fn publish(&self, connection: &str, username: &str, text: &str, images: usize) -> Value {
+    /// The options a post to `connection` needs, as a person would fill them in from
+    /// `GET /api/connections/{id}/options`: the first choice of each required choice (made
+    /// new when the account has none), a text for each required text.
+    async fn options_for(&self, connection: &str) -> Value {
+        let path = format!("/api/connections/{connection}/options");
+        let (status, described) = self.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{described}");
+        let mut options = serde_json::Map::new();
+        for field in described["fields"].as_array().unwrap() {
+            let name = field["name"].as_str().unwrap();
+            if field["required"] != true {
+                continue;
+            }
+            let value = match field["kind"].as_str().unwrap() {
+                "choice" => match field["choices"].as_array().unwrap().first() {
+                    Some(choice) => choice["value"].clone(),
+                    None => {
+                        assert_eq!(field["can_add"], true, "{name} has no choices: {described}");
+                        let (status, made) = self
+                            .post(
+                                &format!("{path}/{name}/choices"),
+                                &json!({ "label": "Conformance" }),
+                            )
+                            .await;
+                        assert_eq!(status, StatusCode::CREATED, "{made}");
+                        made["value"].clone()
+                    }
+                },
+                "text" => json!("Conformance"),
+                other => panic!("a required {other} field: {described}"),
+            };
+            options.insert(name.to_owned(), value);
+        }
+        Value::Object(options)
+    }
+
+    /// Creates a post to publish now on `connection`, with `images` images.
+    async fn publish(&self, connection: &str, text: &str, images: usize) -> Value {
+        let options = self.options_for(connection).await;
+        self.publish_with(connection, text, images, options).await
+    }
+
+    async fn publish_with(
+        &self,
+        connection: &str,
+        text: &str,
+        images: usize,
+        options: Value,
+    ) -> Value {
         let mut media = Vec::new();
         for shade in 0..images {
             media.push(self.upload_image(u8::try_from(shade * 40).unwrap()).await);
@@ -175,7 +223,7 @@ impl<F: Fake> World<F> {
         let body = json!({
             "text": text,
             "media_ids": media,
-            "targets": [{ "connection_id": connection, "options": self.fake.options_for(username) }],
+            "targets": [{ "connection_id": connection, "options": options }],
             "schedule": "now",
         });
         let (status, post) = self.post("/api/posts", &body).await;
@@ -236,9 +284,7 @@ async fn publishes_each_media_kind<F: Fake>() {
     let connection = world.connect("corner_shop").await;
     for (index, kind) in world.fake.media_kinds().into_iter().enumerate() {
         let text = format!("New mugs in the shop, batch {index}");
-        let post = world
-            .publish(&connection, "corner_shop", &text, images_of(kind))
-            .await;
+        let post = world.publish(&connection, &text, images_of(kind)).await;
         let done = world.wait_for(&post, "published").await;
         let target = &done["targets"][0];
         assert!(
@@ -258,12 +304,7 @@ async fn refreshes_an_expiring_token<F: Fake>() {
     let connection = world.connect("corner_shop").await;
     let images = images_of(world.fake.media_kinds()[0]);
     let post = world
-        .publish(
-            &connection,
-            "corner_shop",
-            "Fresh token, fresh post",
-            images,
-        )
+        .publish(&connection, "Fresh token, fresh post", images)
         .await;
     world.wait_for(&post, "published").await;
     assert!(world.fake.refresh_count() >= 1);
@@ -280,9 +321,7 @@ async fn retries_a_server_error_and_a_rate_limit<F: Fake>() {
     {
         world.fake.fail_next_publish(failure);
         let text = format!("Second time lucky, round {round}");
-        let post = world
-            .publish(&connection, "corner_shop", &text, images)
-            .await;
+        let post = world.publish(&connection, &text, images).await;
         let done = world.wait_for(&post, "published").await;
         assert_eq!(done["targets"][0]["attempts"], 2, "{failure:?}: {done:#}");
         assert_eq!(world.fake.post_count(), round + 1, "{failure:?}");
@@ -294,9 +333,7 @@ async fn fails_a_refusal_at_once<F: Fake>() {
     let connection = world.connect("corner_shop").await;
     let images = images_of(world.fake.media_kinds()[0]);
     world.fake.fail_next_publish(Scripted::Validation);
-    let post = world
-        .publish(&connection, "corner_shop", "Not like this", images)
-        .await;
+    let post = world.publish(&connection, "Not like this", images).await;
     let done = world.wait_for(&post, "failed").await;
     let target = &done["targets"][0];
     assert_eq!(target["attempts"], 1, "{done:#}");
@@ -310,7 +347,7 @@ async fn finds_a_post_whose_answer_was_lost<F: Fake>() {
     let images = images_of(world.fake.media_kinds()[0]);
     world.fake.fail_next_publish(Scripted::CreatedThenDropped);
     let post = world
-        .publish(&connection, "corner_shop", "Exactly once, please", images)
+        .publish(&connection, "Exactly once, please", images)
         .await;
     let done = world.wait_for(&post, "published").await;
     assert_eq!(world.fake.post_count(), 1, "{done:#}");
@@ -325,10 +362,11 @@ async fn finds_a_post_whose_answer_was_lost<F: Fake>() {
 async fn waits_for_a_reconnect_after_revocation<F: Fake>() {
     let world = World::<F>::new().await;
     let connection = world.connect("corner_shop").await;
+    let options = world.options_for(&connection).await;
     world.fake.revoke_all("corner_shop");
     let images = images_of(world.fake.media_kinds()[0]);
     let post = world
-        .publish(&connection, "corner_shop", "After the reconnect", images)
+        .publish_with(&connection, "After the reconnect", images, options)
         .await;
     let waiting = world.wait_for(&post, "waiting_reconnect").await;
     assert!(

@@ -15,6 +15,7 @@ pub mod sandbox_banner;
 pub mod schedule_picker;
 pub mod sidebar;
 pub mod status_badge;
+pub mod target_options;
 pub mod target_picker;
 pub mod theme;
 pub mod timestamp;

@@ -16,8 +16,10 @@ pub fn SandboxBanner() -> impl IntoView {
                     .then(|| {
                         view! {
                             <div class="sandbox-banner" role="note">
-                                "Sandbox: X is simulated here. Nothing is posted to real accounts. "
+                                "Sandbox: X and Pinterest are simulated here. Nothing is posted to real accounts. "
                                 <a href="/sandbox/x/_control" rel="external">"Make sandbox X fail"</a>
+                                " \u{b7} "
+                                <a href="/sandbox/pinterest/_control" rel="external">"Make sandbox Pinterest fail"</a>
                             </div>
                         }
                     })

@@ -1,10 +1,12 @@
 //! The accounts a post goes to: a checkbox per connected account, and for each chosen one an
-//! optional text of its own (when one account needs different words, say a mention).
+//! optional text of its own (when one account needs different words, say a mention) and the
+//! choices its platform asks for (a Pinterest board).
 
 use leptos::prelude::*;
 
 use crate::components::char_counter::{CharCounter, too_long_for_x};
-use crate::types::{Connection, NewTarget, Target};
+use crate::components::target_options::{OptionFields, options_form};
+use crate::types::{Connection, NewTarget, Platform, Target, TargetOptions};
 
 /// One account the draft may go to, and what the user chose for it. The signals live as long
 /// as the composer, so typing in one account's text never rebuilds the list.
@@ -15,6 +17,9 @@ pub struct TargetChoice {
     /// Whether this account gets `text` instead of the post's text.
     pub own: RwSignal<bool>,
     pub text: RwSignal<String>,
+    /// The platform's own choices for this account (see `target_options`).
+    pub options: RwSignal<TargetOptions>,
+    pub fields: OptionFields,
 }
 
 impl TargetChoice {
@@ -27,6 +32,12 @@ impl TargetChoice {
             chosen: RwSignal::new(earlier.is_some()),
             own: RwSignal::new(own_text.is_some()),
             text: RwSignal::new(own_text.unwrap_or_default()),
+            options: RwSignal::new(
+                earlier
+                    .map(|target| target.options.clone())
+                    .unwrap_or_default(),
+            ),
+            fields: OptionFields::new(),
         }
     }
 
@@ -39,13 +50,16 @@ impl TargetChoice {
         self.chosen.get().then(|| NewTarget {
             connection_id: self.connection.id,
             text: self.own.get().then(|| self.text.get()),
-            options: Default::default(),
+            options: self.options.get(),
         })
     }
 
-    /// Whether its own text is in use and too long for X.
+    /// Whether its own text is in use and too long for X (an X account's).
     pub fn own_text_too_long(&self) -> bool {
-        self.chosen.get() && self.own.get() && self.text.with(|text| too_long_for_x(text))
+        self.connection.platform == Platform::X
+            && self.chosen.get()
+            && self.own.get()
+            && self.text.with(|text| too_long_for_x(text))
     }
 }
 
@@ -88,10 +102,22 @@ fn TargetRow(choice: TargetChoice) -> impl IntoView {
         chosen,
         own,
         text,
+        options,
+        fields,
     } = choice;
     let handle = format!("@{}", connection.handle);
     let label = format!("{handle} on {}", connection.platform.display_name());
     let key = connection.id.0.to_string();
+    let id = connection.id;
+    // Editing a post whose account is already chosen asks at once.
+    Effect::new({
+        let handle = handle.clone();
+        move |_| {
+            if chosen.get() {
+                fields.load(id, handle.clone(), options.get_untracked());
+            }
+        }
+    });
     view! {
         <li class="choice-item">
             <label class="choice">
@@ -105,6 +131,7 @@ fn TargetRow(choice: TargetChoice) -> impl IntoView {
             </label>
             <Show when=move || chosen.get()>
                 <OwnText handle=handle.clone() key=key.clone() own text />
+                {options_form(fields, options)}
             </Show>
         </li>
     }

@@ -24,7 +24,7 @@ use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::target_picker::{TargetChoice, TargetPicker};
 use crate::session::use_session;
 use crate::types::{
-    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Post, PostId, TargetStatus,
+    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Platform, Post, PostId, TargetStatus,
 };
 
 /// The fields the composer shows errors beside; errors about others go to the form's line.
@@ -225,9 +225,17 @@ fn Composer(
     let blocked = {
         let choices = choices.clone();
         move || {
+            // The shared text only has to fit X when an X account takes it (or, before any
+            // account is chosen, when the user may still pick one).
+            let shared_goes_to_x = choices.iter().all(|choice| !choice.chosen.get())
+                || choices.iter().any(|choice| {
+                    choice.chosen.get()
+                        && !choice.own.get()
+                        && choice.connection.platform == Platform::X
+                });
             submit.pending().get()
                 || images.uploading()
-                || text.with(|text| too_long_for_x(text))
+                || (shared_goes_to_x && text.with(|text| too_long_for_x(text)))
                 || choices.iter().any(TargetChoice::own_text_too_long)
         }
     };

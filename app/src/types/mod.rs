@@ -6,8 +6,10 @@ mod connection;
 mod error;
 mod platform;
 mod post;
+mod post_options;
 mod sandbox;
 mod session;
+mod target_options;
 mod target_status;
 mod text_length;
 mod user;
@@ -21,13 +23,15 @@ pub use error::ApiError;
 pub use platform::Platform;
 pub use post::{
     LogLevel, LogLine, MediaId, MediaItem, NewPost, NewTarget, Post, PostId, PostPage, PostQuery,
-    Schedule, ScheduleKeyword, Target, TargetId, TargetOptions,
+    Schedule, ScheduleKeyword, Target, TargetId,
 };
+pub use post_options::{NewChoice, OptionChoice, OptionField, OptionKind, PostOptions};
 pub use sandbox::SandboxMode;
 pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,
 };
+pub use target_options::TargetOptions;
 pub use target_status::TargetStatus;
 pub use text_length::{X_MAX_WEIGHTED_LENGTH, X_URL_LENGTH, fits_x, x_weighted_length};
 pub use user::{

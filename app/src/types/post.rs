@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ConnectionId, Platform, TargetStatus};
+use super::{ConnectionId, Platform, TargetOptions, TargetStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -45,11 +45,6 @@ impl Schedule {
     pub const DRAFT: Schedule = Schedule::Keyword(ScheduleKeyword::Draft);
     pub const NOW: Schedule = Schedule::Keyword(ScheduleKeyword::Now);
 }
-
-/// Choices for one account that only its platform understands (a Pinterest `board_id`, a TikTok
-/// `privacy_level`, a YouTube `title`): a JSON object the platform checks when the post is
-/// created and reads when it publishes.
-pub type TargetOptions = serde_json::Map<String, serde_json::Value>;
 
 /// One account a new post goes to, with its own text if it should differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

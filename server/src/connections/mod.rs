@@ -11,12 +11,13 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore as _;
 use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use app::services::Connections;
 use app::types::{
-    ApiError, AuthorizeUrl, Availability, Connection, ConnectionId, ConnectionsOverview, Platform,
-    PlatformOption, UserId,
+    ApiError, AuthorizeUrl, Availability, Connection, ConnectionId, ConnectionsOverview,
+    OptionChoice, OptionKind, Platform, PlatformOption, PostOptions, UserId,
 };
 
 use crate::clock::SharedClock;
@@ -26,6 +27,7 @@ use crate::db::oauth_states;
 use crate::error::Error;
 use crate::platforms::{PlatformError, Registry, SocialPlatform, TokenSet, join_url};
 use crate::publishing::Pipeline;
+use tokens::{TokenError, TokenKeeper};
 
 /// How long a started authorization may be completed.
 const STATE_LIFETIME: Duration = Duration::minutes(10);
@@ -42,6 +44,8 @@ pub struct Callback {
 pub struct ConnectionService {
     db: DatabaseConnection,
     keyring: Arc<Keyring>,
+    /// Tokens for the platform calls made while composing (reading an account's boards).
+    tokens: TokenKeeper,
     registry: Registry,
     clock: SharedClock,
     public_base_url: http::Uri,
@@ -58,6 +62,7 @@ impl ConnectionService {
         pipeline: Arc<Pipeline>,
     ) -> Self {
         Self {
+            tokens: TokenKeeper::new(db.clone(), keyring.clone(), registry.clone(), clock.clone()),
             db,
             keyring,
             registry,
@@ -173,6 +178,60 @@ impl ConnectionService {
         Ok(connection)
     }
 
+    /// The user's connection `id`, its platform's file and a usable token.
+    async fn account_api(
+        &self,
+        owner: UserId,
+        id: ConnectionId,
+    ) -> Result<(Connection, Arc<dyn SocialPlatform>, SecretString), Error> {
+        let connection = rows::get(&self.db, owner, id)
+            .await?
+            .ok_or(Error::Refused(ApiError::NotFound))?;
+        let api = self.configured(connection.platform)?;
+        let (connection, token) = self
+            .tokens
+            .access_token(id, connection.platform, &mut Vec::new())
+            .await
+            .map_err(|error| match error {
+                TokenError::Platform(error) => Error::from(error),
+                TokenError::Backend(error) => error,
+            })?;
+        Ok((connection, api, token))
+    }
+
+    async fn options_of(&self, owner: UserId, id: ConnectionId) -> Result<PostOptions, Error> {
+        let (connection, api, token) = self.account_api(owner, id).await?;
+        let fields = api.post_options(&token, &connection.account_id).await?;
+        Ok(PostOptions { fields })
+    }
+
+    async fn new_choice(
+        &self,
+        owner: UserId,
+        id: ConnectionId,
+        field: &str,
+        label: &str,
+    ) -> Result<OptionChoice, Error> {
+        let label = label.trim();
+        if label.is_empty() {
+            return Err(Error::Refused(ApiError::validation(
+                "label",
+                "Give the new choice a name.",
+            )));
+        }
+        let (connection, api, token) = self.account_api(owner, id).await?;
+        let fields = api.post_options(&token, &connection.account_id).await?;
+        let addable = fields
+            .iter()
+            .any(|known| known.name == field && known.kind == OptionKind::Choice && known.can_add);
+        if !addable {
+            return Err(Error::Refused(ApiError::NotFound));
+        }
+        Ok(api
+            .add_choice(&token, &connection.account_id, field, label)
+            .await?)
+    }
+
     fn encrypt(&self, id: ConnectionId, tokens: &TokenSet, now: DateTime<Utc>) -> StoredTokens {
         seal(&self.keyring, id, tokens, now)
     }
@@ -276,5 +335,19 @@ impl Connections for ConnectionService {
 
     async fn disconnect(&self, owner: UserId, id: ConnectionId) -> Result<(), ApiError> {
         Ok(self.remove(owner, id).await?)
+    }
+
+    async fn post_options(&self, owner: UserId, id: ConnectionId) -> Result<PostOptions, ApiError> {
+        Ok(self.options_of(owner, id).await?)
+    }
+
+    async fn add_choice(
+        &self,
+        owner: UserId,
+        id: ConnectionId,
+        field: &str,
+        label: &str,
+    ) -> Result<OptionChoice, ApiError> {
+        Ok(self.new_choice(owner, id, field, label).await?)
     }
 }

@@ -118,7 +118,7 @@ pub async fn insert_target(
         position: Set(i32::try_from(new.position).unwrap_or(i32::MAX)),
         progress: Set(None),
         options: Set((!new.options.is_empty())
-            .then(|| serde_json::Value::Object(new.options.clone()).to_string())),
+            .then(|| serde_json::to_string(new.options).expect("options serialise"))),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -785,10 +785,10 @@ pub fn target_from_row(row: TargetRow) -> Result<Target, DbError> {
 /// A target's stored options; a value that is not a JSON object (never written by us) reads
 /// as none rather than failing the whole page.
 pub fn options_of(stored: &Option<String>) -> TargetOptions {
-    match stored.as_deref().map(serde_json::from_str) {
-        Some(Ok(serde_json::Value::Object(options))) => options,
-        _ => TargetOptions::new(),
-    }
+    stored
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
 }
 
 /// A page of the user's posts, newest first, after `cursor` (created_at, id).

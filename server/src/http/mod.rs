@@ -64,7 +64,7 @@ pub struct Middleware {
     pub same_site: Arc<SameSitePolicy>,
     pub timeouts: Timeouts,
     pub in_flight: Arc<InFlight>,
-    /// `serve --sandbox`: the platform fakes, mounted under `/sandbox/x`.
+    /// `serve --sandbox`: the platform fakes, mounted under `/sandbox/{platform}`.
     pub sandbox: Option<Router>,
 }
 
@@ -155,7 +155,7 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         .route_layer(access_log::RememberRouteLayer)
         .with_state(state);
     if let Some(sandbox) = middleware.sandbox {
-        app = app.nest_service("/sandbox/x", sandbox);
+        app = app.nest_service("/sandbox", sandbox);
     }
     app.layer(
         ServiceBuilder::new()

@@ -125,6 +125,8 @@ mod tests {
             "/api/connections",
             "/api/connections/{platform}/authorize",
             "/api/connections/{id}",
+            "/api/connections/{id}/options",
+            "/api/connections/{id}/options/{name}/choices",
             "/api/media",
             "/api/media/{id}",
             "/api/posts",

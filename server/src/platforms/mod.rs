@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use app::types::{Platform, TargetOptions};
+use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 
 use crate::config::Config;
 
@@ -193,6 +193,32 @@ pub trait SocialPlatform: Send + Sync + 'static {
 
     /// The account the token belongs to.
     async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError>;
+
+    /// The fields a post to this account takes beyond text and media, with the account's own
+    /// choices read from the platform (its boards, its privacy levels). Most platforms have
+    /// none.
+    async fn post_options(
+        &self,
+        _access_token: &SecretString,
+        _account_id: &str,
+    ) -> Result<Vec<OptionField>, PlatformError> {
+        Ok(Vec::new())
+    }
+
+    /// Makes a new choice for the field `field` (a Pinterest board named `label`), where the
+    /// field allows it (`can_add`).
+    async fn add_choice(
+        &self,
+        _access_token: &SecretString,
+        _account_id: &str,
+        field: &str,
+        _label: &str,
+    ) -> Result<OptionChoice, PlatformError> {
+        Err(PlatformError::permanent(format!(
+            "{} has no choices to add to `{field}`.",
+            self.platform().display_name()
+        )))
+    }
 
     /// Why this post cannot go out here, checked before anything is stored: the text, the
     /// media and the options against this platform's rules.

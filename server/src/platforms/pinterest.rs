@@ -8,23 +8,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use oauth2::{AuthorizationCode, CsrfToken, RefreshToken, Scope};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use app::types::{Platform, TargetOptions};
+use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 
 use super::answers::{self, retry_after};
-use super::oauth::{self, ClientAuth, OAuthClient};
 use super::{
     AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
     PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
 };
-use crate::config::PlatformApp;
+use crate::config::{ClientCredentials, PlatformApp};
 
 /// `boards:write` is asked for so the composer can create a board without a second consent.
 const SCOPES: [&str; 5] = [
@@ -44,13 +42,19 @@ const MAX_ALT_TEXT_CHARS: usize = 500;
 const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 /// The options a pin takes, as the API and the composer name them.
 const OPTION_NAMES: [&str; 4] = ["board_id", "title", "link", "alt_text"];
+/// Boards are listed in pages of this many (Pinterest's largest)...
+const BOARDS_PAGE: usize = 250;
+/// ...and this many pages at most: an account with more boards than this is rare, and the
+/// composer would not list them usefully anyway.
+const BOARDS_PAGES: usize = 4;
 /// Reconciliation reads the board's newest pins in pages of this many...
 const RECONCILE_PAGE: usize = 25;
 /// ...and this many pages at most, before saying the outcome is not known yet.
 const RECONCILE_PAGES: usize = 4;
 
 pub struct PinterestPlatform {
-    oauth: OAuthClient,
+    credentials: ClientCredentials,
+    auth_url: http::Uri,
     http: reqwest::Client,
     api_url: http::Uri,
     /// Where pin links point: `{auth_url}/pin/{id}/` (pinterest.com, or the sandbox).
@@ -78,12 +82,11 @@ impl PinOptions {
             ));
         }
         let text = |name: &str| -> Result<Option<String>, String> {
-            match options.get(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(value)) if value.trim().is_empty() => Ok(None),
-                Some(Value::String(value)) => Ok(Some(value.trim().to_owned())),
-                Some(_) => Err(format!("Pinterest's `{name}` must be text.")),
-            }
+            Ok(options
+                .get(name)
+                .map(|value| value.trim())
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned))
         };
         let board_id =
             text("board_id")?.ok_or("Choose the Pinterest board to pin to (option `board_id`).")?;
@@ -138,15 +141,9 @@ impl PinOptions {
 impl PinterestPlatform {
     /// `None` when the operator has not configured Pinterest's credentials.
     pub fn from_config(app: &PlatformApp, http: reqwest::Client) -> Option<Self> {
-        let credentials = app.credentials.as_ref()?;
-        let oauth = oauth::client(
-            credentials,
-            join_url(&app.auth_url, "/oauth/"),
-            join_url(&app.api_url, "/v5/oauth/token"),
-            ClientAuth::Basic,
-        );
         Some(Self {
-            oauth,
+            credentials: app.credentials.clone()?,
+            auth_url: app.auth_url.clone(),
             http,
             api_url: app.api_url.clone(),
             web_url: app.auth_url.clone(),
@@ -173,6 +170,41 @@ impl PinterestPlatform {
     ) -> Result<T, PlatformError> {
         answers::read_json(Platform::Pinterest, response).await
     }
+
+    /// One call to the token endpoint. By hand rather than through `oauth2`: Pinterest answers
+    /// errors in its own `{code, message}` envelope, not OAuth's, and joins scopes with commas.
+    async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenSet, PlatformError> {
+        let request = self
+            .http
+            .post(self.api("/v5/oauth/token"))
+            .basic_auth(
+                &self.credentials.client_id,
+                Some(self.credentials.client_secret.expose_secret()),
+            )
+            .form(form);
+        let response = answers::send(Platform::Pinterest, request, classify_token).await?;
+        let issued: IssuedToken = Self::read_json(response).await?;
+        Ok(TokenSet {
+            access: SecretString::from(issued.access_token),
+            refresh: issued.refresh_token.map(SecretString::from),
+            expires_in: issued.expires_in.map(Duration::from_secs),
+            scopes: issued
+                .scope
+                .map(|scope| scope.replace(',', " "))
+                .unwrap_or_else(|| SCOPES.join(" ")),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct IssuedToken {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +232,20 @@ struct Pin {
 }
 
 #[derive(Deserialize)]
+struct Board {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct BoardPage {
+    #[serde(default)]
+    items: Vec<Board>,
+    #[serde(default)]
+    bookmark: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct PinPage {
     #[serde(default)]
     items: Vec<Pin>,
@@ -214,14 +260,14 @@ impl SocialPlatform for PinterestPlatform {
     }
 
     fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart {
-        let state = state.to_owned();
-        // Pinterest takes its scopes comma-separated, so they go as one.
-        let (url, _) = self
-            .oauth
-            .authorize_url(move || CsrfToken::new(state))
-            .add_scope(Scope::new(SCOPES.join(",")))
-            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
-            .url();
+        let mut url = url::Url::parse(&join_url(&self.auth_url, "/oauth/"))
+            .expect("PINTEREST_AUTH_URL was checked as a URL");
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.credentials.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("scope", &SCOPES.join(","))
+            .append_pair("state", state);
         AuthorizationStart {
             url: url.to_string(),
             // Pinterest's web flow has no PKCE.
@@ -235,25 +281,22 @@ impl SocialPlatform for PinterestPlatform {
         _pkce_verifier: &SecretString,
         redirect_uri: &str,
     ) -> Result<TokenSet, PlatformError> {
-        let response = self
-            .oauth
-            .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
-            .request_async(&self.http)
-            .await
-            .map_err(|error| oauth::token_error(Platform::Pinterest, error))?;
-        Ok(oauth::token_set(&response, &SCOPES))
+        self.token_request(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ])
+        .await
     }
 
     async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError> {
-        let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
-        let response = self
-            .oauth
-            .exchange_refresh_token(&refresh)
-            .request_async(&self.http)
-            .await
-            .map_err(|error| oauth::token_error(Platform::Pinterest, error))?;
-        Ok(oauth::token_set(&response, &SCOPES))
+        // Without continuous refresh Pinterest keeps the refresh token and leaves it out of
+        // the answer; the caller then keeps the one it has.
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ])
+        .await
     }
 
     /// Pinterest's API has no revocation endpoint: the grant ends when the user removes the
@@ -277,6 +320,76 @@ impl SocialPlatform for PinterestPlatform {
             display_name: account.business_name.filter(|name| !name.is_empty()),
             handle: account.username,
             avatar_url: account.profile_image,
+        })
+    }
+
+    async fn post_options(
+        &self,
+        access_token: &SecretString,
+        _account_id: &str,
+    ) -> Result<Vec<OptionField>, PlatformError> {
+        let mut boards = Vec::new();
+        let mut bookmark: Option<String> = None;
+        for _ in 0..BOARDS_PAGES {
+            let mut query = vec![("page_size", BOARDS_PAGE.to_string())];
+            if let Some(mark) = bookmark.take() {
+                query.push(("bookmark", mark));
+            }
+            let response = self
+                .send(
+                    self.http
+                        .get(self.api("/v5/boards"))
+                        .query(&query)
+                        .bearer_auth(access_token.expose_secret()),
+                )
+                .await?;
+            let page: BoardPage = Self::read_json(response).await?;
+            boards.extend(page.items.into_iter().map(|board| OptionChoice {
+                value: board.id,
+                label: board.name,
+            }));
+            match page.bookmark.filter(|mark| !mark.is_empty()) {
+                Some(mark) => bookmark = Some(mark),
+                None => break,
+            }
+        }
+        let limit = |max: usize| u32::try_from(max).unwrap_or(u32::MAX);
+        Ok(vec![
+            OptionField::choice("board_id", "Board", boards)
+                .required()
+                .addable(),
+            OptionField::text("title", "Pin title", limit(MAX_TITLE_CHARS)),
+            OptionField::text("link", "Link", limit(MAX_LINK_CHARS))
+                .with_help("Where the pin leads, such as the product's page."),
+            OptionField::text("alt_text", "Alt text", limit(MAX_ALT_TEXT_CHARS))
+                .with_help("What the image shows, for people who cannot see it."),
+        ])
+    }
+
+    async fn add_choice(
+        &self,
+        access_token: &SecretString,
+        _account_id: &str,
+        field: &str,
+        label: &str,
+    ) -> Result<OptionChoice, PlatformError> {
+        if field != "board_id" {
+            return Err(PlatformError::permanent(format!(
+                "Pinterest has no choices to add to `{field}`."
+            )));
+        }
+        let response = self
+            .send(
+                self.http
+                    .post(self.api("/v5/boards"))
+                    .bearer_auth(access_token.expose_secret())
+                    .json(&json!({ "name": label })),
+            )
+            .await?;
+        let board: Board = Self::read_json(response).await?;
+        Ok(OptionChoice {
+            value: board.id,
+            label: board.name,
         })
     }
 
@@ -438,6 +551,33 @@ struct ErrorBody {
     message: String,
 }
 
+/// Sorts an unsuccessful answer from the token endpoint: a refused code or refresh token
+/// (400) takes the user, refused app credentials (401) the operator.
+fn classify_token(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    now: DateTime<Utc>,
+) -> PlatformError {
+    match status.as_u16() {
+        400 => PlatformError::Reauth {
+            detail: "Pinterest no longer accepts this account's authorization".into(),
+        },
+        401 | 403 => PlatformError::permanent(
+            "Pinterest refused this app's credentials: the operator should check PINTEREST_CLIENT_ID and PINTEREST_CLIENT_SECRET",
+        ),
+        // A refresh whose answer was lost may have been spent.
+        _ => match classify(status, headers, body, now) {
+            PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
+                wait,
+                maybe_done: true,
+                detail,
+            },
+            other => other,
+        },
+    }
+}
+
 /// Sorts an unsuccessful answer from Pinterest into the closed set of outcomes.
 pub fn classify(
     status: StatusCode,
@@ -489,7 +629,7 @@ mod tests {
     fn options(pairs: &[(&str, &str)]) -> TargetOptions {
         pairs
             .iter()
-            .map(|(name, value)| ((*name).to_owned(), json!(value)))
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect()
     }
 

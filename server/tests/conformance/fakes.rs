@@ -2,8 +2,9 @@
 //! platform adds an implementation here and one line to the suite's list.
 
 use axum::Router;
-use serde_json::{Map, Value};
 
+use server::sandbox::kit::script::Failure;
+use server::sandbox::pinterest::{self, PinterestFake};
 use server::sandbox::x::{self, XFake};
 
 /// A failure the suite scripts on the call that creates the post.
@@ -37,8 +38,6 @@ pub trait Fake: Clone + Send + Sync + 'static {
     fn router(&self) -> Router;
     /// What the fake's consent screen does when `username` allows: the redirect back.
     fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String>;
-    /// The options a post to `username` needs (a Pinterest board), once connected.
-    fn options_for(&self, username: &str) -> Map<String, Value>;
     fn media_kinds(&self) -> Vec<MediaKind>;
     /// Posts that exist on the fake, whoever made them.
     fn post_count(&self) -> usize;
@@ -64,10 +63,6 @@ impl Fake for XFake {
 
     fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String> {
         XFake::authorize_directly(self, url, username)
-    }
-
-    fn options_for(&self, _username: &str) -> Map<String, Value> {
-        Map::new()
     }
 
     fn media_kinds(&self) -> Vec<MediaKind> {
@@ -98,6 +93,57 @@ impl Fake for XFake {
             Scripted::CreatedThenDropped => x::Failure::CreatedThenDropped,
         };
         self.fail_next(x::Endpoint::CreatePost, [failure]);
+    }
+
+    fn revoke_all(&self, username: &str) {
+        self.revoke_all_tokens_of(username);
+    }
+}
+
+/// The kit's failure for a scripted case, for the fakes built on the kit.
+fn kit_failure(failure: Scripted) -> Failure {
+    match failure {
+        Scripted::ServerError => Failure::ServerError(503),
+        Scripted::RateLimited => Failure::RateLimited { reset_in_secs: 1 },
+        Scripted::Validation => Failure::Validation("The request is not valid.".into()),
+        Scripted::CreatedThenDropped => Failure::CreatedThenDropped,
+    }
+}
+
+impl Fake for PinterestFake {
+    const PLATFORM: &'static str = "pinterest";
+    const PREFIX: &'static str = "PINTEREST";
+
+    fn new(client_id: &str, client_secret: &str) -> Self {
+        PinterestFake::new(client_id, client_secret)
+    }
+
+    fn router(&self) -> Router {
+        PinterestFake::router(self)
+    }
+
+    fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String> {
+        PinterestFake::authorize_directly(self, url, username)
+    }
+
+    fn media_kinds(&self) -> Vec<MediaKind> {
+        vec![MediaKind::OneImage]
+    }
+
+    fn post_count(&self) -> usize {
+        self.pin_count()
+    }
+
+    fn refresh_count(&self) -> usize {
+        PinterestFake::refresh_count(self)
+    }
+
+    fn set_access_token_lifetime(&self, secs: i64) {
+        PinterestFake::set_access_token_lifetime(self, secs);
+    }
+
+    fn fail_next_publish(&self, failure: Scripted) {
+        self.fail_next(pinterest::Endpoint::CreatePin, [kit_failure(failure)]);
     }
 
     fn revoke_all(&self, username: &str) {

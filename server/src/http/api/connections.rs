@@ -1,15 +1,19 @@
-//! `GET /api/connections`, `POST /api/connections/{platform}/authorize` and
-//! `DELETE /api/connections/{id}`.
+//! `GET /api/connections`, `POST /api/connections/{platform}/authorize`,
+//! `DELETE /api/connections/{id}`, and the post options of an account:
+//! `GET /api/connections/{id}/options` and `POST /api/connections/{id}/options/{name}/choices`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
-use app::types::{AuthorizeUrl, ConnectionId, ConnectionsOverview, Platform};
+use app::types::{
+    AuthorizeUrl, ConnectionId, ConnectionsOverview, NewChoice, OptionChoice, Platform, PostOptions,
+};
 
 use crate::http::error::HttpError;
 use crate::http::extract::{ApiPath, AuthUser};
+use crate::http::json::ApiJson;
 use crate::state::AppState;
 
 /// The routes of the `Api` tier.
@@ -17,6 +21,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/connections", get(overview))
         .route("/connections/{id}", delete(disconnect))
+        .route("/connections/{id}/options", get(post_options))
+        .route("/connections/{id}/options/{name}/choices", post(add_choice))
 }
 
 /// The routes of the `OAuth` tier.
@@ -72,4 +78,45 @@ async fn disconnect(
         .disconnect(who.user.id, id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The fields a post to this account takes beyond text and media (a Pinterest board, a title),
+/// with the account's current choices read from the platform. Their answers go in a target's
+/// `options`.
+#[utoipa::path(get, path = "/api/connections/{id}/options", tag = "connections", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = PostOptions), (status = 404, body = crate::http::openapi::ErrorBody),
+        (status = 502, description = "The platform could not be asked", body = crate::http::openapi::ErrorBody)))]
+async fn post_options(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<ConnectionId>,
+) -> Result<Json<PostOptions>, HttpError> {
+    Ok(Json(
+        state
+            .services
+            .connections
+            .post_options(who.user.id, id)
+            .await?,
+    ))
+}
+
+/// Makes a new choice for a field that allows it (`can_add`): a new Pinterest board.
+#[utoipa::path(post, path = "/api/connections/{id}/options/{name}/choices", tag = "connections",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("name" = String, Path, description = "e.g. `board_id`")),
+    request_body = NewChoice,
+    responses((status = 201, body = OptionChoice), (status = 404, body = crate::http::openapi::ErrorBody),
+        (status = 422, body = crate::http::openapi::ErrorBody), (status = 502, body = crate::http::openapi::ErrorBody)))]
+async fn add_choice(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath((id, name)): ApiPath<(ConnectionId, String)>,
+    ApiJson(choice): ApiJson<NewChoice>,
+) -> Result<(StatusCode, Json<OptionChoice>), HttpError> {
+    let made = state
+        .services
+        .connections
+        .add_choice(who.user.id, id, &name, &choice.label)
+        .await?;
+    Ok((StatusCode::CREATED, Json(made)))
 }

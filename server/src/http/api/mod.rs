@@ -28,6 +28,7 @@ use crate::state::AppState;
     paths(
         auth::register, auth::login, auth::logout, me::me,
         connections::overview, connections::authorize, connections::disconnect,
+        connections::post_options, connections::add_choice,
         media::upload, media::list, media::file, media::remove,
         posts::create, posts::list, posts::read, posts::update, posts::duplicate,
         posts::cancel, posts::retry, posts::remove,

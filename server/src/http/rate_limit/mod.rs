@@ -107,6 +107,7 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/connections/overview", Tier::Api),
     ("/rpc/connections/authorize", Tier::OAuth),
     ("/rpc/connections/disconnect", Tier::Api),
+    ("/rpc/connections/options", Tier::Api),
     ("/rpc/posts/create", Tier::Post),
     ("/rpc/posts/update", Tier::Api),
     ("/rpc/posts/list", Tier::Api),
