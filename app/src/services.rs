@@ -147,18 +147,7 @@ pub type PostsPort = Arc<dyn Posts>;
 /// The media library.
 #[async_trait]
 pub trait Media: Send + Sync + 'static {
-    /// Checks the file by its content and keeps it.
-    async fn upload(
-        &self,
-        owner: UserId,
-        file_name: Option<String>,
-        bytes: Vec<u8>,
-    ) -> Result<MediaItem, ApiError>;
-
     async fn list(&self, owner: UserId) -> Result<Vec<MediaItem>, ApiError>;
-
-    /// The file's type and bytes, for its owner.
-    async fn file(&self, owner: UserId, id: MediaId) -> Result<(String, Vec<u8>), ApiError>;
 
     /// Refused while a post uses the file.
     async fn delete(&self, owner: UserId, id: MediaId) -> Result<(), ApiError>;

@@ -86,6 +86,8 @@ pub struct Config {
     pub worker_concurrency: usize,
     /// `PUBLISH_MAX_ATTEMPTS` (default 5): attempts before a retryable failure becomes final.
     pub publish_max_attempts: u32,
+    /// `MEDIA_MAX_VIDEO_BYTES` (default 1 GiB): the largest upload; images stop at 15 MB.
+    pub media_max_video_bytes: u64,
     /// `PLATFORM_TIMEOUT_SECS` (default 30): how long one call to a platform may take.
     pub platform_timeout: Duration,
     /// `PUBLISH_BACKOFF_BASE_MS` (default 10000): the longest wait before the first retry;
@@ -642,6 +644,12 @@ impl Config {
             Duration::from_secs(whole_number(&mut env, "WORKER_LEASE_SECS", 60, 4..=3600));
         let platform_timeout =
             Duration::from_secs(whole_number(&mut env, "PLATFORM_TIMEOUT_SECS", 30, 1..=600));
+        let media_max_video_bytes = whole_number(
+            &mut env,
+            "MEDIA_MAX_VIDEO_BYTES",
+            1024 * 1024 * 1024,
+            1024 * 1024..=64 * 1024 * 1024 * 1024,
+        );
         let x = platform_section(
             &mut env,
             ["X_CLIENT_ID", "X_CLIENT_SECRET", "X_AUTH_URL", "X_API_URL"],
@@ -701,6 +709,7 @@ impl Config {
                 worker_concurrency: usize::try_from(worker_concurrency).unwrap_or(4),
                 publish_max_attempts: u32::try_from(publish_max_attempts).unwrap_or(5),
                 platform_timeout,
+                media_max_video_bytes,
                 publish_backoff_base,
                 queue_sweep_every,
                 worker_lease,

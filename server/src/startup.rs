@@ -117,15 +117,17 @@ impl Application {
             public_base_url.clone(),
             backend.pipeline.clone(),
         ));
+        let uploads = Arc::new(MediaLibrary::new(
+            db.clone(),
+            backend.media.clone(),
+            clock.clone(),
+            config.media_max_video_bytes,
+        ));
         let services = Services {
             accounts: accounts.clone(),
             connections: oauth.clone(),
             posts: backend.pipeline.clone(),
-            media: Arc::new(MediaLibrary::new(
-                db.clone(),
-                backend.media.clone(),
-                clock.clone(),
-            )),
+            media: uploads.clone(),
         };
         let limiter = Arc::new(match &redis {
             Some(pool) => {
@@ -136,6 +138,7 @@ impl Application {
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
             services,
+            uploads,
             oauth,
             db: db.clone(),
             redis: redis.clone(),

@@ -10,6 +10,8 @@ use app::services::Services;
 pub struct AppState {
     /// Every port; REST handlers call the same traits the server functions do.
     pub services: Services,
+    /// Uploads arrive and files are streamed here (not a port: only HTTP streams files).
+    pub uploads: std::sync::Arc<crate::media::library::MediaLibrary>,
     /// The OAuth callback finishes authorizations here (not a port: only HTTP calls it).
     pub oauth: std::sync::Arc<crate::connections::ConnectionService>,
     /// For `/readyz`.

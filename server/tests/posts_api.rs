@@ -168,7 +168,7 @@ async fn images_are_checked_by_content(backend: Backend) {
         body["message"]
             .as_str()
             .unwrap()
-            .contains("not a JPEG, PNG, WebP or GIF")
+            .contains("neither an image (JPEG, PNG, WebP, GIF) nor a video")
     );
     let mut cut = png(64, 64);
     cut.truncate(cut.len() / 2);

@@ -23,7 +23,7 @@ pub use error::ApiError;
 pub use platform::Platform;
 pub use post::{
     LogLevel, LogLine, MediaId, MediaItem, NewPost, NewTarget, Post, PostId, PostPage, PostQuery,
-    Schedule, ScheduleKeyword, Target, TargetId,
+    Schedule, ScheduleKeyword, Target, TargetId, VideoInfo,
 };
 pub use post_options::{NewChoice, OptionChoice, OptionField, OptionKind, PostOptions};
 pub use sandbox::SandboxMode;

@@ -71,19 +71,56 @@ pub struct NewPost {
     pub schedule: Schedule,
 }
 
-/// An uploaded image, as stored in the media library.
+/// An uploaded image or video, as stored in the media library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MediaItem {
     pub id: MediaId,
+    /// `image/jpeg`, `image/png`, `image/webp`, `image/gif`, `video/mp4`, `video/quicktime` or
+    /// `video/webm`, decided by the file's content.
     pub mime: String,
+    /// As displayed (a portrait phone video is taller than wide).
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
     /// Where the signed-in owner can fetch it.
     pub url: String,
     pub created_at: DateTime<Utc>,
+    /// A video's facts, which each platform's limits are checked against. The browser does
+    /// not read them yet (the composer shows no video), so its wasm carries no code for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
+    pub video: Option<VideoInfo>,
+    /// A still from a video, for previews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster_url: Option<String>,
 }
+
+impl MediaItem {
+    pub fn is_video(&self) -> bool {
+        self.video.is_some()
+    }
+}
+
+/// What `ffprobe` read of an uploaded video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VideoInfo {
+    pub duration_ms: u64,
+    /// `h264`, `hevc`, `vp9`, `av1`…
+    pub video_codec: String,
+    /// `aac`, `opus`…; `None` for a silent video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_codec: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames_per_second: Option<f64>,
+    /// Whether an MP4 or MOV has its index (`moov`) before its data, as Instagram requires
+    /// (always true for WebM).
+    pub faststart: bool,
+}
+
+// The frame rate is measured from a ratio and never NaN, so equality is total.
+impl Eq for VideoInfo {}
 
 /// Where a post stands on one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use app::types::{MediaId, UserId};
+use app::types::{MediaId, UserId, VideoInfo};
 
 use super::DbError;
 use super::entities::{media, post_media};
@@ -23,6 +23,8 @@ pub struct NewMedia<'a> {
     pub sha256: &'a str,
     pub storage_key: &'a str,
     pub original_name: Option<&'a str>,
+    pub video: Option<&'a VideoInfo>,
+    pub poster_key: Option<&'a str>,
 }
 
 pub async fn insert(
@@ -42,6 +44,10 @@ pub async fn insert(
         storage_key: Set(new.storage_key.to_owned()),
         original_name: Set(new.original_name.map(str::to_owned)),
         created_at: Set(now),
+        video: Set(new
+            .video
+            .map(|video| serde_json::to_string(video).expect("video facts serialise"))),
+        poster_key: Set(new.poster_key.map(str::to_owned)),
     }
     .insert(db)
     .await?)

@@ -758,6 +758,14 @@ pub fn media_item(row: &MediaRow, url: String) -> MediaItem {
         bytes: u64::try_from(row.bytes).unwrap_or(0),
         url,
         created_at: row.created_at,
+        video: row
+            .video
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok()),
+        poster_url: row
+            .poster_key
+            .as_ref()
+            .map(|_| format!("/api/media/{}/poster", row.id)),
     }
 }
 

@@ -21,6 +21,14 @@ impl From<ApiError> for HttpError {
     }
 }
 
+/// A handler that calls the server's own services (the media library's streaming) maps their
+/// errors here, the one place they become API errors.
+impl From<crate::error::Error> for HttpError {
+    fn from(error: crate::error::Error) -> Self {
+        Self(error.into())
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let error = self.0;

@@ -310,14 +310,16 @@ mod tests {
             db.clone(),
             Arc::new(crate::media::store::LocalDisk::new(std::env::temp_dir())),
             clock.clone(),
+            1024,
         ));
         let state = AppState {
             services: Services {
                 accounts: Arc::new(DownAccounts),
                 connections: oauth.clone(),
                 posts: pipeline,
-                media,
+                media: media.clone(),
             },
+            uploads: media,
             oauth,
             db,
             redis: None,

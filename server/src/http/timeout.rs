@@ -23,6 +23,9 @@ pub struct Timeouts {
     pub pages: Duration,
     /// Files under `/pkg`.
     pub static_files: Duration,
+    /// `/api/media` (a video upload of a gigabyte) and the sandbox fakes (which receive the
+    /// platforms' uploads): long enough for a slow connection.
+    pub uploads: Duration,
 }
 
 impl Timeouts {
@@ -30,6 +33,8 @@ impl Timeouts {
     pub fn for_path(&self, path: &str) -> Duration {
         if path == "/healthz" || path == "/readyz" {
             self.health
+        } else if path == "/api/media" || path.starts_with("/sandbox/") {
+            self.uploads
         } else if path.starts_with("/api/") {
             self.api
         } else if path.starts_with("/pkg/") {
@@ -47,6 +52,7 @@ impl Default for Timeouts {
             api: Duration::from_secs(30),
             pages: Duration::from_secs(30),
             static_files: Duration::from_secs(60),
+            uploads: Duration::from_secs(60 * 60),
         }
     }
 }

@@ -3,14 +3,24 @@
 //! (`DATA_DIR/media`). Keys are made by the server (`<user>/<id>.<ext>`), never from a file
 //! name a client sent.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 #[async_trait]
 pub trait MediaStore: Send + Sync + 'static {
     async fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()>;
+    /// Keeps the finished file at `staged` (in [`MediaStore::staging_dir`]) under `key`; the
+    /// staged file is gone afterwards.
+    async fn put_file(&self, key: &str, staged: &Path) -> std::io::Result<()>;
     async fn get(&self, key: &str) -> std::io::Result<Vec<u8>>;
+    /// Up to `len` bytes from `offset` (fewer at the end of the file): how uploads to the
+    /// platforms read a video a chunk at a time.
+    async fn read_range(&self, key: &str, offset: u64, len: usize) -> std::io::Result<Vec<u8>>;
+    /// Where uploads are written while they arrive: beside the store where it can be, so that
+    /// keeping one is a rename rather than a copy.
+    fn staging_dir(&self) -> PathBuf;
     /// Deleting what is not there is not an error.
     async fn delete(&self, key: &str) -> std::io::Result<()>;
 }
@@ -52,8 +62,29 @@ impl MediaStore for LocalDisk {
         tokio::fs::rename(&partial, &path).await
     }
 
+    async fn put_file(&self, key: &str, staged: &Path) -> std::io::Result<()> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        tokio::fs::rename(staged, &path).await
+    }
+
     async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
         tokio::fs::read(self.path(key)?).await
+    }
+
+    async fn read_range(&self, key: &str, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        let mut file = tokio::fs::File::open(self.path(key)?).await?;
+        file.seek(std::io::SeekFrom::Start(offset)).await?;
+        let mut bytes = Vec::with_capacity(len);
+        file.take(len as u64).read_to_end(&mut bytes).await?;
+        Ok(bytes)
+    }
+
+    fn staging_dir(&self) -> PathBuf {
+        // A dot name cannot be a key's first part: users' keys start with their id.
+        self.root.join(".incoming")
     }
 
     async fn delete(&self, key: &str) -> std::io::Result<()> {
@@ -82,6 +113,16 @@ mod tests {
         let store = LocalDisk::new(root.clone());
         store.put("u/one.png", b"bytes").await.unwrap();
         assert_eq!(store.get("u/one.png").await.unwrap(), b"bytes");
+        assert_eq!(store.read_range("u/one.png", 1, 3).await.unwrap(), b"yte");
+        assert_eq!(store.read_range("u/one.png", 3, 100).await.unwrap(), b"es");
+        tokio::fs::create_dir_all(store.staging_dir())
+            .await
+            .unwrap();
+        let staged = store.staging_dir().join("x.upload");
+        tokio::fs::write(&staged, b"video").await.unwrap();
+        store.put_file("u/two.mp4", &staged).await.unwrap();
+        assert!(!staged.exists());
+        assert_eq!(store.get("u/two.mp4").await.unwrap(), b"video");
         store.delete("u/one.png").await.unwrap();
         store.delete("u/one.png").await.unwrap();
         assert!(store.get("u/one.png").await.is_err());

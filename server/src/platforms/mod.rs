@@ -20,9 +20,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
+use app::types::{OptionChoice, OptionField, Platform, TargetOptions, VideoInfo};
 
 use crate::config::Config;
+use crate::media::store::MediaStore;
 
 /// The platforms this build can publish to; the others are shown as "coming soon".
 pub const SUPPORTED: &[Platform] = &[Platform::X, Platform::Pinterest];
@@ -52,10 +53,49 @@ pub struct AuthorizationStart {
     pub pkce_verifier: SecretString,
 }
 
-/// One image or video to attach, read from the media store.
+/// One image or video to attach: its facts, and its bytes read from the media store when the
+/// platform asks, whole (an image) or a piece at a time (a video of a gigabyte).
 pub struct MediaFile {
     pub mime: String,
-    pub bytes: Vec<u8>,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub video: Option<VideoInfo>,
+    store: Arc<dyn MediaStore>,
+    key: String,
+}
+
+impl MediaFile {
+    pub fn new(row: &crate::db::media::MediaRow, store: Arc<dyn MediaStore>) -> Self {
+        Self {
+            mime: row.mime.clone(),
+            size: u64::try_from(row.bytes).unwrap_or(0),
+            width: u32::try_from(row.width).unwrap_or(0),
+            height: u32::try_from(row.height).unwrap_or(0),
+            video: row
+                .video
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
+            store,
+            key: row.storage_key.clone(),
+        }
+    }
+
+    /// The whole file: for images, which are a few megabytes at most.
+    pub async fn bytes(&self) -> Result<Vec<u8>, PublishError> {
+        self.store
+            .get(&self.key)
+            .await
+            .map_err(|error| PublishError::Backend(error.into()))
+    }
+
+    /// Up to `len` bytes from `offset`.
+    pub async fn range(&self, offset: u64, len: usize) -> Result<Vec<u8>, PublishError> {
+        self.store
+            .read_range(&self.key, offset, len)
+            .await
+            .map_err(|error| PublishError::Backend(error.into()))
+    }
 }
 
 /// What a publish needs: the account, a usable token, the text, the media, the choices made
@@ -269,6 +309,8 @@ pub struct MediaCheck {
     pub bytes: u64,
     pub width: u32,
     pub height: u32,
+    /// A video's facts (duration, codecs, frame rate, fast start).
+    pub video: Option<VideoInfo>,
 }
 
 /// The platforms the operator configured, by name. A platform without credentials is absent:

@@ -436,7 +436,7 @@ impl SocialPlatform for PinterestPlatform {
             "media_source": {
                 "source_type": "image_base64",
                 "content_type": image.mime,
-                "data": base64::engine::general_purpose::STANDARD.encode(&image.bytes),
+                "data": base64::engine::general_purpose::STANDARD.encode(image.bytes().await?),
             },
         });
         for (name, value) in [

@@ -296,8 +296,9 @@ impl SocialPlatform for XPlatform {
     ) -> Result<PublishOutcome, PublishError> {
         let mut media_ids = Vec::with_capacity(request.media.len());
         for (index, file) in request.media.iter().enumerate() {
+            let bytes = file.bytes().await?;
             let id = self
-                .upload_image(request.access_token, &file.mime, file.bytes.clone())
+                .upload_image(request.access_token, &file.mime, bytes)
                 .await?;
             progress.step(format!("image {} uploaded to X (media {id})", index + 1));
             media_ids.push(id);

@@ -376,21 +376,12 @@ impl Worker {
             .access_token(connection, platform, steps)
             .await?;
         let post = post.ok_or_else(|| PlatformError::permanent("The post was deleted."))?;
-        let mut media = Vec::new();
-        for (_, row) in media_rows::of_posts(&self.db, &[post.id])
+        let media: Vec<MediaFile> = media_rows::of_posts(&self.db, &[post.id])
             .await
             .map_err(Error::from)?
-        {
-            let bytes = self
-                .media
-                .get(&row.storage_key)
-                .await
-                .map_err(Error::from)?;
-            media.push(MediaFile {
-                mime: row.mime,
-                bytes,
-            });
-        }
+            .iter()
+            .map(|(_, row)| MediaFile::new(row, self.media.clone()))
+            .collect();
         let text = target.text.as_deref().unwrap_or(&post.text);
         let options = rows::options_of(&target.options);
         // Unreadable progress (never written by us) is treated as none: the platform starts

@@ -14,6 +14,11 @@ pub struct Model {
     pub storage_key: String,
     pub original_name: Option<String>,
     pub created_at: DateTimeUtc,
+    /// A video's facts as `ffprobe` read them (JSON of `app::types::VideoInfo`); `None` for
+    /// an image.
+    pub video: Option<String>,
+    /// Where a video's poster frame is kept in the media store.
+    pub poster_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
