@@ -151,3 +151,34 @@ test("connect a sandbox Pinterest account, pin an image to a board, open the pin
   await expect(page.getByText("Blue mugs for the kitchen")).toBeVisible();
   expect(problems).toEqual([]);
 });
+
+test("connect a sandbox LinkedIn member, post text with an image, open the post", async ({ page }) => {
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("linkedin"));
+  const username = `member${Date.now() % 1_000_000}`;
+  await page.goto("/connections");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Connect LinkedIn" }).click();
+  await expect(page.getByRole("heading", { name: /Sandbox LinkedIn — authorize/ })).toBeVisible();
+  await page.getByLabel("Sandbox account").fill(username);
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page).toHaveURL(/\/connections\?connected=/);
+
+  await page.goto("/compose");
+  await waitForHydration(page);
+  // LinkedIn's markup characters are escaped, so nothing after the parenthesis is cut.
+  const text = `New mugs (blue, #handmade) in the shop ${Date.now()}`;
+  await page.getByLabel("Text", { exact: true }).fill(text);
+  await page.getByLabel(`@${username} Sandbox on LinkedIn`).check();
+  await page.getByLabel("Images").setInputFiles("fixtures/mug.png");
+  await expect(page.getByRole("img", { name: "Image 1" })).toBeVisible();
+  await page.getByRole("button", { name: "Publish now" }).click();
+
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 20_000 });
+  const href = await page.getByRole("link", { name: "View on LinkedIn" }).getAttribute("href");
+  expect(href).toContain("/sandbox/linkedin/feed/update/urn:li:share:");
+  await page.goto(href!);
+  await expect(page.getByText(text)).toBeVisible();
+  expect(problems).toEqual([]);
+});

@@ -78,6 +78,13 @@ pub struct Config {
     /// `https://www.pinterest.com`, the app appends `/oauth/`), `PINTEREST_API_URL` (default
     /// `https://api.pinterest.com`, the app appends `/v5/...`).
     pub pinterest: PlatformApp,
+    /// `LINKEDIN_CLIENT_ID`, `LINKEDIN_CLIENT_SECRET`, `LINKEDIN_AUTH_URL` (default
+    /// `https://www.linkedin.com`, the app appends `/oauth/v2/...`), `LINKEDIN_API_URL` (default
+    /// `https://api.linkedin.com`, the app appends `/v2/userinfo` and `/rest/...`).
+    pub linkedin: PlatformApp,
+    /// `LINKEDIN_VERSION` (default `202601`): the `LinkedIn-Version` header, a `YYYYMM` that
+    /// LinkedIn retires about a year after its release.
+    pub linkedin_version: String,
     /// `RATE_LIMIT_<TIER>` (e.g. `RATE_LIMIT_AUTH=20/min`): requests per client and window.
     pub rate_limits: BTreeMap<Tier, Quota>,
     /// `SHUTDOWN_GRACE_SECS` (default 20): how long in-flight requests may finish on SIGTERM.
@@ -667,6 +674,29 @@ impl Config {
             "https://www.pinterest.com",
             "https://api.pinterest.com",
         );
+        let linkedin = platform_section(
+            &mut env,
+            [
+                "LINKEDIN_CLIENT_ID",
+                "LINKEDIN_CLIENT_SECRET",
+                "LINKEDIN_AUTH_URL",
+                "LINKEDIN_API_URL",
+            ],
+            "https://www.linkedin.com",
+            "https://api.linkedin.com",
+        );
+        let linkedin_version = match env.get("LINKEDIN_VERSION") {
+            None => "202601".to_owned(),
+            Some(raw) if raw.len() == 6 && raw.chars().all(|c| c.is_ascii_digit()) => {
+                raw.to_owned()
+            }
+            Some(raw) => {
+                env.problem(format!(
+                    "LINKEDIN_VERSION: `{raw}` is not a version like 202601 (year and month)"
+                ));
+                "202601".to_owned()
+            }
+        };
         let redis_prefix = env.get("REDIS_PREFIX").unwrap_or("picscripter").to_owned();
         let worker_health_addr = env.get("WORKER_HEALTH_ADDR").and_then(|raw| {
             raw.parse::<SocketAddr>()
@@ -704,6 +734,8 @@ impl Config {
                 log_filter,
                 x,
                 pinterest,
+                linkedin,
+                linkedin_version,
                 rate_limits,
                 shutdown_grace: server.shutdown_grace,
                 worker_concurrency: usize::try_from(worker_concurrency).unwrap_or(4),

@@ -33,6 +33,7 @@ use crate::http::timeout::Timeouts;
 use crate::http::{self, Middleware};
 use crate::media::library::MediaLibrary;
 use crate::publishing::worker::WorkerSettings;
+use crate::sandbox::linkedin::LinkedInFake;
 use crate::sandbox::pinterest::PinterestFake;
 use crate::sandbox::x::XFake;
 use crate::state::AppState;
@@ -172,7 +173,7 @@ impl Application {
         tracing::info!(public_base_url = %public_base_url, "configured");
         if config.sandbox {
             tracing::warn!(
-                "sandbox mode: X and Pinterest are the built-in fakes under {}/sandbox; nothing is posted anywhere real",
+                "sandbox mode: X, Pinterest and LinkedIn are the built-in fakes under {}/sandbox; nothing is posted anywhere real",
                 public_base_url.to_string().trim_end_matches('/')
             );
         }
@@ -297,11 +298,14 @@ const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
 fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Router {
     let x = XFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
     let pinterest = PinterestFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let linkedin = LinkedInFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
     config.x = sandbox_app(public_base_url, Platform::X);
     config.pinterest = sandbox_app(public_base_url, Platform::Pinterest);
+    config.linkedin = sandbox_app(public_base_url, Platform::Linkedin);
     axum::Router::new()
         .nest_service("/x", x.router())
         .nest_service("/pinterest", pinterest.router())
+        .nest_service("/linkedin", linkedin.router())
 }
 
 /// A platform app whose consent page and API are both its fake at `/sandbox/{platform}`.

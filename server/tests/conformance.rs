@@ -56,6 +56,7 @@ macro_rules! conformance {
 conformance!(
     server::sandbox::x::XFake => x,
     server::sandbox::pinterest::PinterestFake => pinterest,
+    server::sandbox::linkedin::LinkedInFake => linkedin,
 );
 
 /// The app with one platform pointed at a fresh fake, and a signed-in user.
@@ -137,11 +138,12 @@ impl<F: Fake> World<F> {
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         assert!(location.contains("connected="), "{location}");
         let (_, overview) = self.get("/api/connections").await;
+        let handle = self.fake.handle_of(username);
         overview["connections"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|connection| connection["handle"] == username)
+            .find(|connection| connection["handle"] == handle.as_str())
             .unwrap_or_else(|| panic!("{username} is connected: {overview}"))["id"]
             .as_str()
             .unwrap()
@@ -265,23 +267,19 @@ fn images_of(kind: MediaKind) -> usize {
 
 async fn connects_and_reconnects<F: Fake>() {
     let world = World::<F>::new().await;
-    let id = world.connect("corner_shop").await;
+    let id = world.connect("cornershop").await;
     let (_, overview) = world.get("/api/connections").await;
     let connection = &overview["connections"][0];
     assert_eq!(connection["platform"], F::PLATFORM);
     assert_eq!(connection["status"], "active");
     assert!(!overview.to_string().contains("token"), "{overview}");
-    assert_eq!(
-        world.connect("corner_shop").await,
-        id,
-        "a reconnect updates"
-    );
-    assert_ne!(world.connect("other_shop").await, id);
+    assert_eq!(world.connect("cornershop").await, id, "a reconnect updates");
+    assert_ne!(world.connect("othershop").await, id);
 }
 
 async fn publishes_each_media_kind<F: Fake>() {
     let world = World::<F>::new().await;
-    let connection = world.connect("corner_shop").await;
+    let connection = world.connect("cornershop").await;
     for (index, kind) in world.fake.media_kinds().into_iter().enumerate() {
         let text = format!("New mugs in the shop, batch {index}");
         let post = world.publish(&connection, &text, images_of(kind)).await;
@@ -301,7 +299,7 @@ async fn refreshes_an_expiring_token<F: Fake>() {
     let world = World::<F>::new().await;
     // Tokens that expire within the five minutes before a publish are refreshed first.
     world.fake.set_access_token_lifetime(60);
-    let connection = world.connect("corner_shop").await;
+    let connection = world.connect("cornershop").await;
     let images = images_of(world.fake.media_kinds()[0]);
     let post = world
         .publish(&connection, "Fresh token, fresh post", images)
@@ -313,7 +311,7 @@ async fn refreshes_an_expiring_token<F: Fake>() {
 
 async fn retries_a_server_error_and_a_rate_limit<F: Fake>() {
     let world = World::<F>::new().await;
-    let connection = world.connect("corner_shop").await;
+    let connection = world.connect("cornershop").await;
     let images = images_of(world.fake.media_kinds()[0]);
     for (round, failure) in [Scripted::ServerError, Scripted::RateLimited]
         .into_iter()
@@ -330,7 +328,7 @@ async fn retries_a_server_error_and_a_rate_limit<F: Fake>() {
 
 async fn fails_a_refusal_at_once<F: Fake>() {
     let world = World::<F>::new().await;
-    let connection = world.connect("corner_shop").await;
+    let connection = world.connect("cornershop").await;
     let images = images_of(world.fake.media_kinds()[0]);
     world.fake.fail_next_publish(Scripted::Validation);
     let post = world.publish(&connection, "Not like this", images).await;
@@ -343,7 +341,7 @@ async fn fails_a_refusal_at_once<F: Fake>() {
 
 async fn finds_a_post_whose_answer_was_lost<F: Fake>() {
     let world = World::<F>::new().await;
-    let connection = world.connect("corner_shop").await;
+    let connection = world.connect("cornershop").await;
     let images = images_of(world.fake.media_kinds()[0]);
     world.fake.fail_next_publish(Scripted::CreatedThenDropped);
     let post = world
@@ -361,9 +359,9 @@ async fn finds_a_post_whose_answer_was_lost<F: Fake>() {
 
 async fn waits_for_a_reconnect_after_revocation<F: Fake>() {
     let world = World::<F>::new().await;
-    let connection = world.connect("corner_shop").await;
+    let connection = world.connect("cornershop").await;
     let options = world.options_for(&connection).await;
-    world.fake.revoke_all("corner_shop");
+    world.fake.revoke_all("cornershop");
     let images = images_of(world.fake.media_kinds()[0]);
     let post = world
         .publish_with(&connection, "After the reconnect", images, options)
@@ -377,7 +375,7 @@ async fn waits_for_a_reconnect_after_revocation<F: Fake>() {
         "{waiting:#}"
     );
     assert_eq!(world.fake.post_count(), 0);
-    world.connect("corner_shop").await;
+    world.connect("cornershop").await;
     world.wait_for(&post, "published").await;
     assert_eq!(world.fake.post_count(), 1);
 }

@@ -16,10 +16,12 @@ pub fn SandboxBanner() -> impl IntoView {
                     .then(|| {
                         view! {
                             <div class="sandbox-banner" role="note">
-                                "Sandbox: X and Pinterest are simulated here. Nothing is posted to real accounts. "
+                                "Sandbox: X, Pinterest and LinkedIn are simulated here. Nothing is posted to real accounts. "
                                 <a href="/sandbox/x/_control" rel="external">"Make sandbox X fail"</a>
                                 " \u{b7} "
                                 <a href="/sandbox/pinterest/_control" rel="external">"Make sandbox Pinterest fail"</a>
+                                " \u{b7} "
+                                <a href="/sandbox/linkedin/_control" rel="external">"Make sandbox LinkedIn fail"</a>
                             </div>
                         }
                     })

@@ -238,7 +238,11 @@ impl MediaLibrary {
     async fn remove(&self, owner: UserId, id: MediaId) -> Result<(), Error> {
         let row = self.row(owner, id).await?;
         if rows::in_use(&self.db, id).await? {
-            let what = if row.video.is_some() { "video" } else { "image" };
+            let what = if row.video.is_some() {
+                "video"
+            } else {
+                "image"
+            };
             return Err(Error::conflict(format!(
                 "A post uses this {what}. Remove it from the post, or delete the post, first."
             )));

@@ -8,6 +8,7 @@
 //! [`Registry::from_config`], and a fake in `server/src/sandbox/`.
 
 pub mod answers;
+pub mod linkedin;
 pub mod oauth;
 pub mod pinterest;
 pub mod x;
@@ -26,7 +27,7 @@ use crate::config::Config;
 use crate::media::store::MediaStore;
 
 /// The platforms this build can publish to; the others are shown as "coming soon".
-pub const SUPPORTED: &[Platform] = &[Platform::X, Platform::Pinterest];
+pub const SUPPORTED: &[Platform] = &[Platform::X, Platform::Linkedin, Platform::Pinterest];
 
 /// Tokens as a platform issued them, in plain text: encrypt before storing, never log.
 pub struct TokenSet {
@@ -116,6 +117,9 @@ pub struct PublishRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublishOutcome {
     Published(Published),
+    /// The platform says an earlier attempt already created this post (LinkedIn's
+    /// `DUPLICATE_POST` names it): recorded as reconciled, not as a new post.
+    AlreadyPublished(Published),
     /// The platform has the post or its media and is still working on it (a video being
     /// processed, a post in moderation): the pipeline comes back after `check_after`, and the
     /// platform's `publish` picks up from what it saved. `status` is the platform's word for
@@ -273,6 +277,13 @@ pub trait SocialPlatform: Send + Sync + 'static {
         progress: &mut dyn Progress,
     ) -> Result<PublishOutcome, PublishError>;
 
+    /// Whether [`SocialPlatform::find_published`] can list the account's recent posts. A
+    /// platform that cannot (LinkedIn, for a member) settles a lost answer in `publish`, where
+    /// the platform refuses the same post again and names the earlier one.
+    fn lists_recent_posts(&self) -> bool {
+        true
+    }
+
     /// The post, if an earlier attempt whose answer was lost created it: from the platform's
     /// status of what that attempt saved, or among the account's recent posts created no
     /// earlier than `since`. `None` means `publish` may go on (from `request.saved`).
@@ -330,6 +341,13 @@ impl Registry {
             pinterest::PinterestPlatform::from_config(&config.pinterest, http.clone())
         {
             registry.insert(Arc::new(pinterest));
+        }
+        if let Some(linkedin) = linkedin::LinkedInPlatform::from_config(
+            &config.linkedin,
+            &config.linkedin_version,
+            http.clone(),
+        ) {
+            registry.insert(Arc::new(linkedin));
         }
         registry
     }

@@ -8,6 +8,7 @@ use oauth2::{
     RequestTokenError, TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 
 use app::types::Platform;
 
@@ -104,5 +105,41 @@ pub fn token_error<RE: std::error::Error + 'static>(
             maybe_done: true,
             detail: format!("{name}'s token service gave an answer we could not read"),
         },
+    }
+}
+
+/// A token answer read by hand, for platforms whose answer is not OAuth's exact shape
+/// (Pinterest and LinkedIn send no `token_type` or join scopes with commas): the fields every
+/// one of them sends.
+#[derive(Deserialize)]
+pub struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+impl TokenAnswer {
+    /// The tokens, with the scopes space-separated whatever the platform used; the ones asked
+    /// for when it did not say.
+    pub fn into_tokens(self, asked: &[&str]) -> TokenSet {
+        TokenSet {
+            access: SecretString::from(self.access_token),
+            refresh: self.refresh_token.map(SecretString::from),
+            expires_in: self.expires_in.map(std::time::Duration::from_secs),
+            scopes: self
+                .scope
+                .map(|scope| {
+                    scope
+                        .split([',', ' '])
+                        .filter(|part| !part.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_else(|| asked.join(" ")),
+        }
     }
 }

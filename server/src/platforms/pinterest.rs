@@ -18,6 +18,7 @@ use serde_json::json;
 use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 
 use super::answers::{self, retry_after};
+use super::oauth::TokenAnswer;
 use super::{
     AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
     PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
@@ -183,28 +184,9 @@ impl PinterestPlatform {
             )
             .form(form);
         let response = answers::send(Platform::Pinterest, request, classify_token).await?;
-        let issued: IssuedToken = Self::read_json(response).await?;
-        Ok(TokenSet {
-            access: SecretString::from(issued.access_token),
-            refresh: issued.refresh_token.map(SecretString::from),
-            expires_in: issued.expires_in.map(Duration::from_secs),
-            scopes: issued
-                .scope
-                .map(|scope| scope.replace(',', " "))
-                .unwrap_or_else(|| SCOPES.join(" ")),
-        })
+        let answer: TokenAnswer = Self::read_json(response).await?;
+        Ok(answer.into_tokens(&SCOPES))
     }
-}
-
-#[derive(Deserialize)]
-struct IssuedToken {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<u64>,
-    #[serde(default)]
-    scope: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -401,21 +401,29 @@ impl Worker {
         };
         if let Some(sent_at) = target.sent_at {
             // An earlier attempt may have posted: look before posting again.
-            match api.find_published(request(), sent_at).await? {
-                Some(published) => {
-                    return Ok(Outcome::Published {
-                        published,
-                        reconciled: true,
-                    });
+            if api.lists_recent_posts() || saved.is_some() {
+                match api.find_published(request(), sent_at).await? {
+                    Some(published) => {
+                        return Ok(Outcome::Published {
+                            published,
+                            reconciled: true,
+                        });
+                    }
+                    None if saved.is_some() => steps.push(
+                        "checked: not published yet, so going on from where the last attempt stopped"
+                            .to_owned(),
+                    ),
+                    None => steps.push(format!(
+                        "reconciled: not among @{}'s recent posts, so posting",
+                        account.handle
+                    )),
                 }
-                None if saved.is_some() => steps.push(
-                    "checked: not published yet, so going on from where the last attempt stopped"
-                        .to_owned(),
-                ),
-                None => steps.push(format!(
-                    "reconciled: not among @{}'s recent posts, so posting",
+            } else {
+                steps.push(format!(
+                    "{} cannot list @{}'s posts: posting again, which it refuses as a duplicate if the last attempt went out",
+                    platform.display_name(),
                     account.handle
-                )),
+                ));
             }
         }
         if !rows::set_sent(&self.db, target.id, lease.token.0, Some(self.clock.now()))
@@ -435,6 +443,10 @@ impl Worker {
             Ok(PublishOutcome::Published(published)) => Ok(Outcome::Published {
                 published,
                 reconciled: false,
+            }),
+            Ok(PublishOutcome::AlreadyPublished(published)) => Ok(Outcome::Published {
+                published,
+                reconciled: true,
             }),
             Ok(PublishOutcome::Processing {
                 check_after,

@@ -4,6 +4,7 @@
 use axum::Router;
 
 use server::sandbox::kit::script::Failure;
+use server::sandbox::linkedin::{self, LinkedInFake};
 use server::sandbox::pinterest::{self, PinterestFake};
 use server::sandbox::x::{self, XFake};
 
@@ -38,6 +39,11 @@ pub trait Fake: Clone + Send + Sync + 'static {
     fn router(&self) -> Router;
     /// What the fake's consent screen does when `username` allows: the redirect back.
     fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String>;
+    /// How the app names the account of `username` (its `handle`): the user name on most
+    /// platforms, the member's name on LinkedIn.
+    fn handle_of(&self, username: &str) -> String {
+        username.to_owned()
+    }
     fn media_kinds(&self) -> Vec<MediaKind>;
     /// Posts that exist on the fake, whoever made them.
     fn post_count(&self) -> usize;
@@ -144,6 +150,56 @@ impl Fake for PinterestFake {
 
     fn fail_next_publish(&self, failure: Scripted) {
         self.fail_next(pinterest::Endpoint::CreatePin, [kit_failure(failure)]);
+    }
+
+    fn revoke_all(&self, username: &str) {
+        self.revoke_all_tokens_of(username);
+    }
+}
+
+impl Fake for LinkedInFake {
+    const PLATFORM: &'static str = "linkedin";
+    const PREFIX: &'static str = "LINKEDIN";
+
+    fn new(client_id: &str, client_secret: &str) -> Self {
+        LinkedInFake::new(client_id, client_secret)
+    }
+
+    fn router(&self) -> Router {
+        LinkedInFake::router(self)
+    }
+
+    fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String> {
+        LinkedInFake::authorize_directly(self, url, username)
+    }
+
+    fn handle_of(&self, username: &str) -> String {
+        // The sandbox member's name, from /v2/userinfo.
+        format!("{username} Sandbox")
+    }
+
+    fn media_kinds(&self) -> Vec<MediaKind> {
+        vec![
+            MediaKind::TextOnly,
+            MediaKind::OneImage,
+            MediaKind::Images(3),
+        ]
+    }
+
+    fn post_count(&self) -> usize {
+        LinkedInFake::post_count(self)
+    }
+
+    fn refresh_count(&self) -> usize {
+        LinkedInFake::refresh_count(self)
+    }
+
+    fn set_access_token_lifetime(&self, secs: i64) {
+        LinkedInFake::set_access_token_lifetime(self, secs);
+    }
+
+    fn fail_next_publish(&self, failure: Scripted) {
+        self.fail_next(linkedin::Endpoint::CreatePost, [kit_failure(failure)]);
     }
 
     fn revoke_all(&self, username: &str) {

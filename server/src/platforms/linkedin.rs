@@ -1,0 +1,517 @@
+//! LinkedIn (Posts API, as the member), as `shared/platforms.md` section 5 describes it: OAuth
+//! without PKCE and with the client's credentials in the form, the member from `/v2/userinfo`,
+//! images through the Images API, posts through `/rest/posts` with the versioned headers, and
+//! the classification of LinkedIn's answers. A lost answer is settled by posting again:
+//! LinkedIn refuses the same commentary from the same author as `DUPLICATE_POST` and names the
+//! earlier post, which is then recorded (a member's own posts cannot be listed without a
+//! restricted scope). Nothing outside this file knows a LinkedIn URL or error body.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use app::types::Platform;
+
+use super::answers::{self, retry_after};
+use super::oauth::TokenAnswer;
+use super::{
+    AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
+    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
+};
+use crate::config::{ClientCredentials, PlatformApp};
+
+/// Posting as the member, and reading who the member is.
+const SCOPES: [&str; 3] = ["openid", "profile", "w_member_social"];
+const MAX_COMMENTARY_CHARS: usize = 3_000;
+const MAX_IMAGES: usize = 20;
+const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/gif"];
+/// LinkedIn's "little text" markup: these must be escaped with a backslash, or the text is cut
+/// at the first one.
+const RESERVED: [char; 15] = [
+    '\\', '|', '{', '}', '@', '[', ']', '(', ')', '<', '>', '#', '*', '_', '~',
+];
+
+pub struct LinkedInPlatform {
+    credentials: ClientCredentials,
+    http: reqwest::Client,
+    /// The OAuth pages and token endpoint (www.linkedin.com), and where post links point.
+    auth_url: http::Uri,
+    api_url: http::Uri,
+    /// `LINKEDIN_VERSION`, sent as `LinkedIn-Version` on every `/rest` call.
+    version: String,
+}
+
+impl LinkedInPlatform {
+    /// `None` when the operator has not configured LinkedIn's credentials.
+    pub fn from_config(app: &PlatformApp, version: &str, http: reqwest::Client) -> Option<Self> {
+        Some(Self {
+            credentials: app.credentials.clone()?,
+            http,
+            auth_url: app.auth_url.clone(),
+            api_url: app.api_url.clone(),
+            version: version.to_owned(),
+        })
+    }
+
+    /// A call to the versioned API.
+    fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &SecretString,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, join_url(&self.api_url, path))
+            .bearer_auth(token.expose_secret())
+            .header("LinkedIn-Version", &self.version)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, PlatformError> {
+        answers::send(Platform::Linkedin, request, classify).await
+    }
+
+    async fn read_json<T: DeserializeOwned>(
+        response: reqwest::Response,
+    ) -> Result<T, PlatformError> {
+        answers::read_json(Platform::Linkedin, response).await
+    }
+
+    async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenSet, PlatformError> {
+        let credentials = [
+            ("client_id", self.credentials.client_id.as_str()),
+            (
+                "client_secret",
+                self.credentials.client_secret.expose_secret(),
+            ),
+        ];
+        let form: Vec<(&str, &str)> = form.iter().copied().chain(credentials).collect();
+        let request = self
+            .http
+            .post(join_url(&self.auth_url, "/oauth/v2/accessToken"))
+            .form(&form);
+        let response = answers::send(Platform::Linkedin, request, classify_token).await?;
+        let answer: TokenAnswer = Self::read_json(response).await?;
+        Ok(answer.into_tokens(&SCOPES))
+    }
+
+    fn post_url(&self, urn: &str) -> String {
+        join_url(&self.auth_url, &format!("/feed/update/{urn}"))
+    }
+
+    /// Uploads one image for `author` and returns its urn.
+    async fn upload_image(
+        &self,
+        token: &SecretString,
+        author: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, PlatformError> {
+        let response = self
+            .send(
+                self.rest(
+                    reqwest::Method::POST,
+                    "/rest/images?action=initializeUpload",
+                    token,
+                )
+                .json(&json!({ "initializeUploadRequest": { "owner": author } })),
+            )
+            .await?;
+        let started: Value = Self::read_json(response).await?;
+        let (Some(upload_url), Some(image)) = (
+            started["value"]["uploadUrl"].as_str(),
+            started["value"]["image"].as_str(),
+        ) else {
+            return Err(PlatformError::permanent(
+                "LinkedIn did not say where to upload the image.",
+            ));
+        };
+        // The whole file in one request: LinkedIn's upload URL does not take parts.
+        self.send(
+            self.http
+                .put(upload_url)
+                .bearer_auth(token.expose_secret())
+                .header(reqwest::header::CONTENT_TYPE, mime)
+                .body(bytes),
+        )
+        .await?;
+        Ok(image.to_owned())
+    }
+}
+
+#[derive(Deserialize)]
+struct UserInfo {
+    sub: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    picture: Option<String>,
+}
+
+#[async_trait]
+impl SocialPlatform for LinkedInPlatform {
+    fn platform(&self) -> Platform {
+        Platform::Linkedin
+    }
+
+    fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart {
+        let mut url = url::Url::parse(&join_url(&self.auth_url, "/oauth/v2/authorization"))
+            .expect("LINKEDIN_AUTH_URL was checked as a URL");
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.credentials.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .append_pair("scope", &SCOPES.join(" "));
+        AuthorizationStart {
+            url: url.to_string(),
+            // LinkedIn's server-side web flow has no PKCE.
+            pkce_verifier: SecretString::from(String::new()),
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        code: &str,
+        _pkce_verifier: &SecretString,
+        redirect_uri: &str,
+    ) -> Result<TokenSet, PlatformError> {
+        self.token_request(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ])
+        .await
+    }
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError> {
+        self.token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ])
+        .await
+    }
+
+    /// LinkedIn's API offers no revocation: the tokens we hold are deleted with the connection,
+    /// and the member removes the app under "Permitted services" in their settings.
+    async fn revoke(&self, _token: &SecretString) -> Result<(), PlatformError> {
+        Ok(())
+    }
+
+    async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError> {
+        let response = self
+            .send(
+                self.http
+                    .get(join_url(&self.api_url, "/v2/userinfo"))
+                    .bearer_auth(access_token.expose_secret()),
+            )
+            .await?;
+        let me: UserInfo = Self::read_json(response).await?;
+        let name = me.name.filter(|name| !name.is_empty());
+        Ok(AccountProfile {
+            handle: name.clone().unwrap_or_else(|| me.sub.clone()),
+            account_id: me.sub,
+            display_name: name,
+            avatar_url: me.picture,
+        })
+    }
+
+    fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {
+        if let Some(unknown) = post.options.keys().next() {
+            return Err(PostProblem::Options(format!(
+                "LinkedIn has no option `{unknown}`."
+            )));
+        }
+        if post.text.trim().is_empty() && post.media.is_empty() {
+            return Err(PostProblem::Text(
+                "A post on LinkedIn needs text or an image.".into(),
+            ));
+        }
+        let length = escape_little_text(post.text).chars().count();
+        if length > MAX_COMMENTARY_CHARS {
+            return Err(PostProblem::Text(format!(
+                "LinkedIn takes {MAX_COMMENTARY_CHARS} characters (its markup characters such as # and @ count twice); this text is {length}."
+            )));
+        }
+        if post.media.len() > MAX_IMAGES {
+            return Err(PostProblem::Media(format!(
+                "LinkedIn takes at most {MAX_IMAGES} images per post; this one has {}.",
+                post.media.len()
+            )));
+        }
+        if let Some(file) = post
+            .media
+            .iter()
+            .find(|file| !IMAGE_TYPES.contains(&file.mime.as_str()))
+        {
+            return Err(PostProblem::Media(format!(
+                "LinkedIn posts here take JPEG, PNG or GIF images; {} is not one.",
+                file.mime
+            )));
+        }
+        Ok(())
+    }
+
+    async fn publish(
+        &self,
+        request: PublishRequest<'_>,
+        progress: &mut dyn Progress,
+    ) -> Result<PublishOutcome, PublishError> {
+        let author = format!("urn:li:person:{}", request.account_id);
+        let mut images = Vec::with_capacity(request.media.len());
+        for (index, file) in request.media.iter().enumerate() {
+            let bytes = file.bytes().await?;
+            let urn = self
+                .upload_image(request.access_token, &author, &file.mime, bytes)
+                .await?;
+            progress.step(format!("image {} uploaded to LinkedIn ({urn})", index + 1));
+            images.push(urn);
+        }
+        let mut body = json!({
+            "author": author,
+            "commentary": escape_little_text(request.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": false,
+        });
+        match images.as_slice() {
+            [] => {}
+            [one] => body["content"] = json!({ "media": { "id": one } }),
+            several => {
+                let images: Vec<Value> = several.iter().map(|id| json!({ "id": id })).collect();
+                body["content"] = json!({ "multiImage": { "images": images } });
+            }
+        }
+        let sent = self
+            .rest(reqwest::Method::POST, "/rest/posts", request.access_token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|error| PlatformError::from_transport(Platform::Linkedin, &error))?;
+        let status = sent.status();
+        if status.is_success() {
+            let Some(urn) = sent
+                .headers()
+                .get("x-restli-id")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+            else {
+                // Created, but which post is not known: the next attempt's duplicate answer
+                // names it.
+                return Err(PlatformError::Retryable {
+                    wait: None,
+                    maybe_done: true,
+                    detail: "LinkedIn created the post without saying its id".into(),
+                }
+                .into());
+            };
+            progress.step(format!("LinkedIn answered {status}: post {urn} created"));
+            return Ok(PublishOutcome::Published(Published {
+                url: self.post_url(&urn),
+                external_id: urn,
+            }));
+        }
+        let headers = sent.headers().clone();
+        let text = sent.text().await.unwrap_or_default();
+        if let Some(earlier) = duplicate_of(status, &text) {
+            progress.step(format!(
+                "LinkedIn says this is a duplicate of {earlier}, which an earlier attempt posted"
+            ));
+            return Ok(PublishOutcome::AlreadyPublished(Published {
+                url: self.post_url(&earlier),
+                external_id: earlier,
+            }));
+        }
+        Err(classify(status, &headers, &text, Utc::now()).into())
+    }
+
+    /// A member's posts cannot be listed without a restricted scope, so a lost answer is
+    /// settled by `publish` itself: LinkedIn answers the same post again with
+    /// `DUPLICATE_POST` and the earlier post's urn.
+    fn lists_recent_posts(&self) -> bool {
+        false
+    }
+
+    async fn find_published(
+        &self,
+        _request: PublishRequest<'_>,
+        _since: DateTime<Utc>,
+    ) -> Result<Option<Published>, PlatformError> {
+        Ok(None)
+    }
+}
+
+/// The text as LinkedIn's "little text" shows it literally: each reserved character escaped.
+pub fn escape_little_text(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if RESERVED.contains(&c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// The earlier post a `DUPLICATE_POST` refusal names, if this is one.
+fn duplicate_of(status: StatusCode, body: &str) -> Option<String> {
+    if status != StatusCode::UNPROCESSABLE_ENTITY || !body.contains("DUPLICATE_POST") {
+        return None;
+    }
+    let error: ErrorBody = serde_json::from_str(body).ok()?;
+    let start = error.message.find("urn:li:")?;
+    let urn: String = error.message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '_' || *c == '-')
+        .collect();
+    Some(urn)
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Sorts an unsuccessful answer from the token endpoint: a refused code or refresh token takes
+/// the user, refused app credentials the operator.
+fn classify_token(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    now: DateTime<Utc>,
+) -> PlatformError {
+    let error = serde_json::from_str::<Value>(body).unwrap_or_default();
+    match (status.as_u16(), error["error"].as_str()) {
+        (_, Some("invalid_client")) | (401, _) => PlatformError::permanent(
+            "LinkedIn refused this app's credentials: the operator should check LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET",
+        ),
+        (400, _) => PlatformError::Reauth {
+            detail: "LinkedIn no longer accepts this account's authorization".into(),
+        },
+        // A refresh whose answer was lost may have been spent.
+        _ => match classify(status, headers, body, now) {
+            PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
+                wait,
+                maybe_done: true,
+                detail,
+            },
+            other => other,
+        },
+    }
+}
+
+/// Sorts an unsuccessful answer from LinkedIn into the closed set of outcomes.
+pub fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    _now: DateTime<Utc>,
+) -> PlatformError {
+    let error: ErrorBody = serde_json::from_str(body).unwrap_or_default();
+    let message: String = error.message.chars().take(300).collect();
+    match status.as_u16() {
+        401 => PlatformError::Reauth {
+            detail: "LinkedIn no longer accepts this account's authorization".into(),
+        },
+        429 => PlatformError::Retryable {
+            wait: retry_after(headers),
+            maybe_done: false,
+            detail: "LinkedIn's rate limit was reached".into(),
+        },
+        500..=599 => PlatformError::Retryable {
+            wait: retry_after(headers),
+            maybe_done: false,
+            detail: format!("LinkedIn had a server error ({})", status.as_u16()),
+        },
+        426 => PlatformError::permanent(
+            "LinkedIn no longer accepts the API version this server sends: the operator should set LINKEDIN_VERSION to a current YYYYMM.",
+        ),
+        403 if error.code == "ACCESS_DENIED" => PlatformError::permanent(
+            "LinkedIn refused: the account has not granted posting to this app. Reconnect it and allow posting.",
+        ),
+        _ if message.is_empty() => {
+            PlatformError::permanent(format!("LinkedIn refused the post ({}).", status.as_u16()))
+        }
+        _ => PlatformError::permanent(format!("LinkedIn refused the post: {message}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_characters_are_escaped_so_nothing_is_cut() {
+        assert_eq!(
+            escape_little_text("Mugs (blue) #handmade @shop_1 ~ok"),
+            "Mugs \\(blue\\) \\#handmade \\@shop\\_1 \\~ok"
+        );
+        assert_eq!(escape_little_text("a\\b"), "a\\\\b");
+    }
+
+    #[test]
+    fn a_duplicate_names_the_earlier_post() {
+        let body = r#"{"status":422,"serviceErrorCode":6,"code":"DUPLICATE_POST","message":"Content is a duplicate of urn:li:share:7260000000000000001"}"#;
+        assert_eq!(
+            duplicate_of(StatusCode::UNPROCESSABLE_ENTITY, body).as_deref(),
+            Some("urn:li:share:7260000000000000001")
+        );
+        assert_eq!(duplicate_of(StatusCode::BAD_REQUEST, body), None);
+        assert_eq!(
+            duplicate_of(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r#"{"code":"DUPLICATE_POST","message":"Content is a duplicate of an earlier post."}"#
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn answers_are_sorted_into_the_closed_set() {
+        let now = Utc::now();
+        let none = HeaderMap::new();
+        assert!(matches!(
+            classify(
+                StatusCode::UNAUTHORIZED,
+                &none,
+                r#"{"code":"REVOKED_ACCESS_TOKEN"}"#,
+                now
+            ),
+            PlatformError::Reauth { .. }
+        ));
+        assert!(matches!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &none, "", now),
+            PlatformError::Retryable { .. }
+        ));
+        assert!(
+            classify(StatusCode::UPGRADE_REQUIRED, &none, "{}", now)
+                .to_string()
+                .contains("LINKEDIN_VERSION")
+        );
+        assert_eq!(
+            classify(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &none,
+                r#"{"message":"commentary too long"}"#,
+                now
+            ),
+            PlatformError::permanent("LinkedIn refused the post: commentary too long")
+        );
+    }
+}
