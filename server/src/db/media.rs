@@ -27,6 +27,13 @@ pub struct NewMedia<'a> {
     pub poster_key: Option<&'a str>,
 }
 
+/// A row's video facts; `None` for an image (or facts this version cannot read).
+pub fn video_of(row: &MediaRow) -> Option<VideoInfo> {
+    row.video
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+}
+
 pub async fn insert(
     db: &impl ConnectionTrait,
     owner: UserId,

@@ -758,10 +758,7 @@ pub fn media_item(row: &MediaRow, url: String) -> MediaItem {
         bytes: u64::try_from(row.bytes).unwrap_or(0),
         url,
         created_at: row.created_at,
-        video: row
-            .video
-            .as_deref()
-            .and_then(|json| serde_json::from_str(json).ok()),
+        video: media_rows::video_of(row),
         poster_url: row
             .poster_key
             .as_ref()

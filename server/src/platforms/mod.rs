@@ -73,10 +73,7 @@ impl MediaFile {
             size: u64::try_from(row.bytes).unwrap_or(0),
             width: u32::try_from(row.width).unwrap_or(0),
             height: u32::try_from(row.height).unwrap_or(0),
-            video: row
-                .video
-                .as_deref()
-                .and_then(|json| serde_json::from_str(json).ok()),
+            video: crate::db::media::video_of(row),
             store,
             key: row.storage_key.clone(),
         }

@@ -163,10 +163,7 @@ impl Pipeline {
                 bytes: u64::try_from(row.bytes).unwrap_or(0),
                 width: u32::try_from(row.width).unwrap_or(0),
                 height: u32::try_from(row.height).unwrap_or(0),
-                video: row
-                    .video
-                    .as_deref()
-                    .and_then(|json| serde_json::from_str(json).ok()),
+                video: media_rows::video_of(row),
             })
             .collect();
         let mut connections = Vec::with_capacity(post.targets.len());
