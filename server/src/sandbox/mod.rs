@@ -13,6 +13,7 @@
 pub mod kit;
 pub mod linkedin;
 pub mod pinterest;
+pub mod tiktok;
 pub mod x;
 pub mod youtube;
 
