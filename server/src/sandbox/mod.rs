@@ -12,6 +12,7 @@
 
 pub mod kit;
 pub mod linkedin;
+pub mod meta;
 pub mod pinterest;
 pub mod tiktok;
 pub mod x;

@@ -616,7 +616,18 @@ impl AuthorizationServer {
     }
 
     fn issue_access(&mut self, grant: Grant, now: DateTime<Utc>) -> IssuedTokens {
-        let lifetime = self.config.access_token_lifetime;
+        self.issue_access_token(grant, self.config.access_token_lifetime, now)
+    }
+
+    /// An access token for `grant` living `lifetime` (`None`: for ever), minted outside any code
+    /// or refresh: for platforms whose tokens come from other tokens (Meta's long-lived user
+    /// tokens and page tokens). Revoked and checked like every other access token; not counted.
+    pub fn issue_access_token(
+        &mut self,
+        grant: Grant,
+        lifetime: Option<TimeDelta>,
+        now: DateTime<Utc>,
+    ) -> IssuedTokens {
         let access_token = random_token(self.config.access_token_prefix);
         self.access_tokens.insert(
             access_token.clone(),
