@@ -33,7 +33,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
-.PHONY: run sandbox build test bench profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
+.PHONY: run sandbox build test bench bench-youtube profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
         server-dev server-release test-rust test-e2e test-weight clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
@@ -89,6 +89,12 @@ bench: tools site-release
 	  SERVER_BIN=$(BIN_RELEASE) bash server/bench/api-posts.sh && \
 	  SERVER_BIN=$(BIN_RELEASE) BENCH_ANCHORS_DIR=$$anchors $(BENCH)
 	SERVER_BIN=$(BIN_RELEASE) LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config weight.config.ts
+
+## bench-youtube: a 50 MB and a 500 MB video through YouTube's resumable upload to the fake
+## (server/benches/youtube_upload.rs): wall time, peak RSS, bytes re-sent after a break at 50 %.
+## BENCH_VIDEO_MB=50,500,1000 picks the sizes.
+bench-youtube: tools
+	cargo bench --locked -p server --bench youtube_upload
 
 ## profile: flamegraphs (perf + inferno) of GET /api/posts and of the publishing pipeline on
 ## PostgreSQL + Redis, one per party, in $(CARGO_TARGET_DIR)/profiles, with each party's hottest

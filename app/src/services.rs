@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use uuid::Uuid;
+
 use crate::types::{
-    ApiError, Authenticated, AuthorizeUrl, ClientAddr, ConnectionId, ConnectionsOverview, Email,
-    EnteredPassword, IssuedSession, MediaId, MediaItem, NewPost, OptionChoice, Password, Platform,
-    Post, PostId, PostOptions, PostPage, PostQuery, ProfileUpdate, TargetId, TimeZoneName, User,
-    UserId,
+    AccountChoice, ApiError, Authenticated, AuthorizeUrl, ClientAddr, Connection, ConnectionId,
+    ConnectionsOverview, Email, EnteredPassword, IssuedSession, MediaId, MediaItem, NewPost,
+    OptionChoice, Password, Platform, Post, PostId, PostOptions, PostPage, PostQuery,
+    ProfileUpdate, TargetId, TimeZoneName, User, UserId,
 };
 
 /// A new account, already checked.
@@ -96,6 +98,18 @@ pub trait Connections: Send + Sync + 'static {
         field: &str,
         label: &str,
     ) -> Result<OptionChoice, ApiError>;
+
+    /// The accounts a consent gave access to, when it gave several (a person's Facebook
+    /// Pages): the owner chooses which to connect, within fifteen minutes.
+    async fn account_choice(&self, owner: UserId, id: Uuid) -> Result<AccountChoice, ApiError>;
+
+    /// Connects the chosen accounts of a choice (at least one), once.
+    async fn choose_accounts(
+        &self,
+        owner: UserId,
+        id: Uuid,
+        account_ids: &[String],
+    ) -> Result<Vec<Connection>, ApiError>;
 }
 
 pub type ConnectionsPort = Arc<dyn Connections>;

@@ -182,3 +182,40 @@ test("connect a sandbox LinkedIn member, post text with an image, open the post"
   await expect(page.getByText(text)).toBeVisible();
   expect(problems).toEqual([]);
 });
+
+test("connect a sandbox TikTok account, post a photo with a privacy level, open the post", async ({ page }) => {
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("tiktok"));
+  const username = `clips${Date.now() % 1_000_000}`;
+  await page.goto("/connections");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Connect TikTok" }).click();
+  await expect(page.getByRole("heading", { name: /Sandbox TikTok — authorize/ })).toBeVisible();
+  await page.getByLabel("Sandbox account").fill(username);
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page).toHaveURL(/\/connections\?connected=/);
+
+  await page.goto("/compose");
+  await waitForHydration(page);
+  const text = `Glaze test tiles, fresh from the kiln ${Date.now()}`;
+  await page.getByLabel("Text", { exact: true }).fill(text);
+  await page.getByLabel(`@${username} on TikTok`).check();
+  // The privacy levels are this creator's, read from TikTok's creator_info.
+  await page.getByLabel(`Who can see it for @${username} (required)`).selectOption({ label: "Followers" });
+  await page.getByLabel(`Photo post title for @${username}`).fill("Test tiles");
+  await page.getByLabel("Images").setInputFiles("fixtures/mug.jpg");
+  await expect(page.getByRole("img", { name: "Image 1" })).toBeVisible();
+  await page.getByRole("button", { name: "Publish now" }).click();
+
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 30_000 });
+  const href = await page.getByRole("link", { name: "View on TikTok" }).getAttribute("href");
+  expect(href).toContain(`/sandbox/tiktok/@${username}/video/`);
+  await page.goto(href!);
+  await expect(page.getByRole("heading", { name: "Test tiles" })).toBeVisible();
+  await expect(page.getByText(text)).toBeVisible();
+  // TikTok downloaded the photo from the app's signed URL.
+  await expect(page.getByText("1 photo(s) pulled")).toBeVisible();
+  await expect(page.getByText(/\/media\/pull\//)).toBeVisible();
+  expect(problems).toEqual([]);
+});

@@ -48,9 +48,8 @@
 //! those services.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -60,18 +59,22 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use fred::prelude::{ClientLike, KeysInterface, Pool, SortedSetsInterface as _};
 use fred::types::{ClusterHash, CustomCommand, InfoKind};
 use reqwest::StatusCode;
-use reqwest::header::LOCATION;
 use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use server::sandbox::x::XFake;
 
+mod support;
+use support::{
+    Child, LOG_TAIL_LINES, TempDir, body_of, free_port, rss_mib, server_bin, sign_in, wait_ready,
+    workspace_root,
+};
+
 const CLIENT_ID: &str = "bench-client";
 const CLIENT_SECRET: &str = "bench-secret";
 const PG_ADMIN_URL: &str = "postgres://picscripter:picscripter@127.0.0.1:5432/postgres";
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
-const PASSWORD: &str = "correct horse battery staple";
 
 /// How long the fake X takes to answer any call, as the Node `http` run's fake platform.
 const X_LATENCY: Duration = Duration::from_millis(20);
@@ -87,15 +90,10 @@ const MEMORY_POSTS: usize = 10_000;
 const NOOP_JOBS: usize = 20_000;
 const NOOP_CONCURRENCY: usize = 10;
 
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(600);
 /// Give up early when no post reaches the fake for this long (publishing is failing).
 const STALL_TIMEOUT: Duration = Duration::from_secs(60);
 const POLL_EVERY: Duration = Duration::from_millis(10);
-const LOG_TAIL_LINES: usize = 40;
-/// Variables the children keep from this process's environment; everything else is set here,
-/// so an exported DATABASE_URL or RATE_LIMIT_* cannot leak into a run.
-const KEPT_VARS: &[&str] = &["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL"];
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> ExitCode {
@@ -438,146 +436,6 @@ fn common_env(data_dir: &Path, port: u16, fake_url: &str) -> Vec<(String, String
     .collect()
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str, web: &mut Child) -> Result<()> {
-    let started = Instant::now();
-    let url = format!("{base}/readyz");
-    loop {
-        let ready = client
-            .get(&url)
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await
-            .is_ok_and(|response| response.status() == StatusCode::OK);
-        if ready {
-            return Ok(());
-        }
-        if let Some(status) = web.exited() {
-            bail!(
-                "the web process exited before it was ready ({status}):\n{}",
-                web.log_tail()
-            );
-        }
-        ensure!(
-            started.elapsed() < READY_TIMEOUT,
-            "the web process was not ready after {} s:\n{}",
-            READY_TIMEOUT.as_secs(),
-            web.log_tail()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// A child process, killed (and reaped) when dropped, its stdout and stderr in a log file.
-struct Child {
-    name: &'static str,
-    process: std::process::Child,
-    log: PathBuf,
-}
-
-impl Child {
-    fn spawn(
-        name: &'static str,
-        bin: &Path,
-        args: &[&str],
-        env: &[(String, String)],
-        cwd: &Path,
-        log: PathBuf,
-    ) -> Result<Self> {
-        let stdout = File::create(&log)
-            .with_context(|| format!("cannot create the log file {}", log.display()))?;
-        let stderr = stdout
-            .try_clone()
-            .with_context(|| format!("cannot share the log file {}", log.display()))?;
-        let mut command = Command::new(bin);
-        command
-            .args(args)
-            // The repository root, as `make bench` runs it: `Leptos.toml` is read from there.
-            .current_dir(cwd)
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr);
-        for (var, value) in std::env::vars_os() {
-            let kept = var
-                .to_str()
-                .is_some_and(|var| KEPT_VARS.contains(&var) || var.starts_with("LEPTOS_"));
-            if kept {
-                command.env(var, value);
-            }
-        }
-        command.envs(
-            env.iter()
-                .map(|(var, value)| (var.as_str(), value.as_str())),
-        );
-        let process = command.spawn().with_context(|| {
-            format!(
-                "cannot start `{} {}` (the {name} process)",
-                bin.display(),
-                args.join(" ")
-            )
-        })?;
-        Ok(Self { name, process, log })
-    }
-
-    fn pid(&self) -> u32 {
-        self.process.id()
-    }
-
-    /// How the process ended, if it has.
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.process.try_wait().ok().flatten()
-    }
-
-    fn log_tail(&self) -> String {
-        match std::fs::read(&self.log) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let lines: Vec<&str> = text.lines().collect();
-                lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
-            }
-            Err(error) => format!("(cannot read {}: {error})", self.log.display()),
-        }
-    }
-}
-
-impl Child {
-    /// SIGKILL by PID, and the exit reaped.
-    fn stop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        // Nothing in flight is still needed, and the storage goes right after.
-        self.stop();
-    }
-}
-
-/// A directory under the system's temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn create() -> Result<Self> {
-        let path =
-            std::env::temp_dir().join(format!("picscripter-bench-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Self(path))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A fresh PostgreSQL database, dropped (with its open connections) when this is dropped.
 struct PgDatabase {
     name: String,
@@ -695,86 +553,10 @@ async fn redis_pool() -> Result<Pool> {
     }
 }
 
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .context("cannot bind a free port on 127.0.0.1")?;
-    Ok(listener
-        .local_addr()
-        .context("a bound socket has an address")?
-        .port())
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the server crate sits inside the workspace")
-        .to_path_buf()
-}
-
-fn server_bin(root: &Path) -> PathBuf {
-    let bin = match std::env::var_os("SERVER_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| PathBuf::from("target"), PathBuf::from)
-            .join("release")
-            .join("picscripter"),
-    };
-    // cargo runs benches from the package directory; relative paths mean the workspace root.
-    if bin.is_absolute() {
-        bin
-    } else {
-        root.join(bin)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The API, as a client sees it.
 
-/// The answer's body, after checking its status.
-async fn body_of(response: reqwest::Response, expected: StatusCode, what: &str) -> Result<String> {
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .with_context(|| format!("{what}: the answer's body broke off"))?;
-    ensure!(
-        status == expected,
-        "{what} answered {status} (expected {expected}): {text}"
-    );
-    Ok(text)
-}
-
-async fn json_of(response: reqwest::Response, expected: StatusCode, what: &str) -> Result<Value> {
-    let text = body_of(response, expected, what).await?;
-    serde_json::from_str(&text).with_context(|| format!("{what} did not answer JSON: {text}"))
-}
-
-/// Registers a fresh user and signs in; returns the bearer token.
-async fn sign_in(client: &reqwest::Client, base: &str) -> Result<String> {
-    let email = format!("bench-{}@example.com", Uuid::new_v4().simple());
-    let credentials = json!({ "email": email, "password": PASSWORD });
-    let response = client
-        .post(format!("{base}/api/auth/register"))
-        .json(&credentials)
-        .send()
-        .await
-        .context("POST /api/auth/register was not answered")?;
-    body_of(response, StatusCode::CREATED, "POST /api/auth/register").await?;
-    let response = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&credentials)
-        .send()
-        .await
-        .context("POST /api/auth/login was not answered")?;
-    let body = json_of(response, StatusCode::OK, "POST /api/auth/login").await?;
-    body["token"]
-        .as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("the login answer has no token: {body}"))
-}
-
-/// Connects the sandbox X account `username` as a browser would (authorize, consent at the
-/// fake, back to the callback); returns the connection id.
+/// Connects the sandbox X account `username`; returns the connection id.
 async fn connect_x(
     client: &reqwest::Client,
     base: &str,
@@ -782,59 +564,10 @@ async fn connect_x(
     fake: &XFake,
     username: &str,
 ) -> Result<String> {
-    let response = client
-        .post(format!("{base}/api/connections/x/authorize"))
-        .bearer_auth(token)
-        .json(&json!({}))
-        .send()
-        .await
-        .context("POST /api/connections/x/authorize was not answered")?;
-    let body = json_of(
-        response,
-        StatusCode::OK,
-        "POST /api/connections/x/authorize",
-    )
-    .await?;
-    let authorize_url = body["url"]
-        .as_str()
-        .with_context(|| format!("the authorize answer has no url: {body}"))?;
-    let callback = fake
-        .authorize_directly(authorize_url, username)
-        .map_err(|problem| anyhow!("the X fake refused our authorize URL: {problem}"))?;
-
-    let response = client
-        .get(&callback)
-        .bearer_auth(token)
-        .send()
-        .await
-        .context("the OAuth callback was not answered")?;
-    let status = response.status();
-    let location = response
-        .headers()
-        .get(LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    ensure!(
-        status.is_redirection() && location.starts_with("/connections?connected="),
-        "the OAuth callback answered {status}, to {location:?}"
-    );
-
-    let response = client
-        .get(format!("{base}/api/connections"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .context("GET /api/connections was not answered")?;
-    let overview = json_of(response, StatusCode::OK, "GET /api/connections").await?;
-    overview["connections"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|connection| connection["handle"] == username)
-        .and_then(|connection| connection["id"].as_str())
-        .map(str::to_owned)
-        .with_context(|| format!("{username} is not among the connections: {overview}"))
+    support::connect(client, base, token, "x", username, |url| {
+        fake.authorize_directly(url, username)
+    })
+    .await
 }
 
 /// The body of a post to `connection` with this text and schedule.
@@ -1193,22 +926,6 @@ async fn used_memory(redis: &Pool) -> Result<u64> {
         .trim()
         .parse()
         .context("used_memory is not a number")
-}
-
-/// The resident set of a process, from `/proc/<pid>/status`, in MiB.
-fn rss_mib(pid: u32) -> Result<f64> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .with_context(|| format!("{path} has no VmRSS line"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .with_context(|| format!("the VmRSS of {path} is not a number"))?;
-    Ok(kib / 1024.0)
 }
 
 /// CPU time (user + system) spent so far by each party of a run: our processes, this bench

@@ -14,6 +14,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::connections::tokens::TokenKeeper;
 use crate::crypto::Keyring;
+use crate::media::pull::PullUrls;
 use crate::media::store::{LocalDisk, MediaStore};
 use crate::platforms::{self, Registry};
 use crate::publishing::Pipeline;
@@ -36,6 +37,8 @@ pub struct Backend {
     pub queue: Arc<dyn JobQueue>,
     pub redis: Option<fred::clients::Pool>,
     pub media: Arc<dyn MediaStore>,
+    /// Signs the URLs platforms download media from, and checks them when they do.
+    pub pull_urls: PullUrls,
     pub pipeline: Arc<Pipeline>,
     pub tokens: Arc<TokenKeeper>,
     /// What this process's workers, sweep and reaper have done; `/metrics` and `/readyz`.
@@ -66,6 +69,14 @@ impl Backend {
         let http = platforms::http_client(config.platform_timeout);
         let registry = Registry::from_config(config, &http);
         let media: Arc<dyn MediaStore> = Arc::new(LocalDisk::new(config.data_dir.join("media")));
+        // A worker without PUBLIC_BASE_URL signs for the web process on this machine's
+        // default address, which is where that process would be.
+        let public_base_url = config.public_base_url.clone().unwrap_or_else(|| {
+            format!("http://{}", config.addr)
+                .parse()
+                .expect("a socket address makes a URL")
+        });
+        let pull_urls = PullUrls::new(&public_base_url, keyring.url_signing_key());
         let pipeline = Arc::new(Pipeline::new(
             db.clone(),
             queue.clone(),
@@ -86,6 +97,7 @@ impl Backend {
             queue,
             redis,
             media,
+            pull_urls,
             pipeline,
             tokens,
             stats: Arc::default(),

@@ -85,6 +85,44 @@ pub struct Config {
     /// `LINKEDIN_VERSION` (default `202601`): the `LinkedIn-Version` header, a `YYYYMM` that
     /// LinkedIn retires about a year after its release.
     pub linkedin_version: String,
+    /// `LINKEDIN_ORGANIZATIONS` (`true` or `false`, default `false`): also ask for the
+    /// organization scopes (the app needs LinkedIn's Community Management API product) and
+    /// offer the pages the member administers when connecting.
+    pub linkedin_organizations: bool,
+    /// `TIKTOK_CLIENT_ID` (TikTok's "client key"), `TIKTOK_CLIENT_SECRET`, `TIKTOK_AUTH_URL`
+    /// (default `https://www.tiktok.com`, the app appends `/v2/auth/authorize/`),
+    /// `TIKTOK_API_URL` (default `https://open.tiktokapis.com`, the app appends `/v2/...`).
+    pub tiktok: PlatformApp,
+    /// `TIKTOK_VIDEO_SOURCE` (`file_upload`, the default, or `pull_from_url`): whether videos
+    /// are sent to TikTok in chunks or downloaded by TikTok from `PUBLIC_BASE_URL`, which
+    /// needs that domain verified in TikTok's developer portal. Photos are always downloaded.
+    pub tiktok_video_source: TikTokVideoSource,
+    /// `YOUTUBE_CLIENT_ID`, `YOUTUBE_CLIENT_SECRET` (a Google OAuth client), `YOUTUBE_AUTH_URL`
+    /// (default `https://accounts.google.com`, the app appends `/o/oauth2/v2/auth`),
+    /// `YOUTUBE_API_URL` (default `https://www.googleapis.com`, the app appends
+    /// `/youtube/v3/...`).
+    pub youtube: PlatformApp,
+    /// `YOUTUBE_UPLOAD_URL` (default `https://www.googleapis.com`, the app appends
+    /// `/upload/youtube/v3/videos`) and `YOUTUBE_TOKEN_URL` (default
+    /// `https://oauth2.googleapis.com`, the app appends `/token` and `/revoke`): Google serves
+    /// uploads and tokens from hosts of their own. `YOUTUBE_WEB_URL` (default
+    /// `https://www.youtube.com`): where a video's watch link points.
+    pub youtube_hosts: YouTubeHosts,
+    /// `INSTAGRAM_CLIENT_ID`, `INSTAGRAM_CLIENT_SECRET` (a Meta app; when unset, the shared
+    /// `META_CLIENT_ID` and `META_CLIENT_SECRET`), `INSTAGRAM_AUTH_URL` (default
+    /// `https://www.facebook.com`, the app appends `/{version}/dialog/oauth`: professional
+    /// accounts connect through Facebook Login), `INSTAGRAM_API_URL` (default
+    /// `https://graph.facebook.com`, the app appends `/{version}/...`).
+    pub instagram: PlatformApp,
+    /// `FACEBOOK_CLIENT_ID`, `FACEBOOK_CLIENT_SECRET` (a Meta app; when unset, the shared
+    /// `META_CLIENT_ID` and `META_CLIENT_SECRET`), `FACEBOOK_AUTH_URL` (default
+    /// `https://www.facebook.com`, the app appends `/{version}/dialog/oauth`),
+    /// `FACEBOOK_API_URL` (default `https://graph.facebook.com`, the app appends
+    /// `/{version}/...`).
+    pub facebook: PlatformApp,
+    /// `META_GRAPH_VERSION` (default `v20.0`): the Graph API version in every Facebook and
+    /// Instagram path, which Meta retires about two years after its release.
+    pub meta_graph_version: String,
     /// `RATE_LIMIT_<TIER>` (e.g. `RATE_LIMIT_AUTH=20/min`): requests per client and window.
     pub rate_limits: BTreeMap<Tier, Quota>,
     /// `SHUTDOWN_GRACE_SECS` (default 20): how long in-flight requests may finish on SIGTERM.
@@ -132,6 +170,22 @@ pub struct PlatformApp {
     pub auth_url: http::Uri,
     /// The API host (the platform's paths are appended).
     pub api_url: http::Uri,
+}
+
+/// How videos reach TikTok.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TikTokVideoSource {
+    #[default]
+    FileUpload,
+    PullFromUrl,
+}
+
+/// The Google hosts YouTube uses beyond the consent screen's and the API's.
+#[derive(Debug, Clone)]
+pub struct YouTubeHosts {
+    pub upload_url: http::Uri,
+    pub token_url: http::Uri,
+    pub web_url: http::Uri,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +236,7 @@ const WATCHED_PREFIXES: &[&str] = &[
     "LINKEDIN_",
     "PINTEREST_",
     "YOUTUBE_",
+    "META_",
     "SHOPIFY_",
     "ETSY_",
     "SQUARESPACE_",
@@ -470,7 +525,20 @@ fn platform_section(
     default_api: &str,
 ) -> PlatformApp {
     let [id_name, secret_name, auth_name, api_name] = names;
-    let credentials = match (env.get(id_name), env.get(secret_name)) {
+    PlatformApp {
+        credentials: client_credentials(env, id_name, secret_name),
+        auth_url: base_url(env, auth_name, default_auth),
+        api_url: base_url(env, api_name, default_api),
+    }
+}
+
+/// An app's id and secret from `id_name` and `secret_name`: both, or neither.
+fn client_credentials(
+    env: &mut Env<'_>,
+    id_name: &'static str,
+    secret_name: &'static str,
+) -> Option<ClientCredentials> {
+    match (env.get(id_name), env.get(secret_name)) {
         (Some(client_id), Some(secret)) => Some(ClientCredentials {
             client_id: client_id.to_owned(),
             client_secret: SecretString::from(secret.to_owned()),
@@ -488,27 +556,75 @@ fn platform_section(
             ));
             None
         }
-    };
-    let mut url = |name: &'static str, default: &str| {
-        let raw = env.get(name).unwrap_or(default);
-        match raw.trim_end_matches('/').parse::<http::Uri>() {
-            Ok(uri)
-                if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() =>
-            {
-                uri
-            }
-            _ => {
-                env.problem(format!(
-                    "{name}: `{raw}` is not an absolute http:// or https:// URL"
-                ));
-                default.parse().expect("the default URLs parse")
-            }
+    }
+}
+
+/// Instagram and Facebook, which may share one Meta app (`META_CLIENT_ID`,
+/// `META_CLIENT_SECRET`): each platform's own credentials win, and either falls back to the
+/// shared ones. Then the Graph API version both use.
+fn meta_section(env: &mut Env<'_>) -> (PlatformApp, PlatformApp, String) {
+    let shared = client_credentials(env, "META_CLIENT_ID", "META_CLIENT_SECRET");
+    let mut instagram = platform_section(
+        env,
+        [
+            "INSTAGRAM_CLIENT_ID",
+            "INSTAGRAM_CLIENT_SECRET",
+            "INSTAGRAM_AUTH_URL",
+            "INSTAGRAM_API_URL",
+        ],
+        "https://www.facebook.com",
+        "https://graph.facebook.com",
+    );
+    let mut facebook = platform_section(
+        env,
+        [
+            "FACEBOOK_CLIENT_ID",
+            "FACEBOOK_CLIENT_SECRET",
+            "FACEBOOK_AUTH_URL",
+            "FACEBOOK_API_URL",
+        ],
+        "https://www.facebook.com",
+        "https://graph.facebook.com",
+    );
+    for app in [&mut instagram, &mut facebook] {
+        if app.credentials.is_none() {
+            app.credentials = shared.clone();
+        }
+    }
+    let version = match env.get("META_GRAPH_VERSION") {
+        None => "v20.0".to_owned(),
+        Some(raw) if is_graph_version(raw) => raw.to_owned(),
+        Some(raw) => {
+            env.problem(format!(
+                "META_GRAPH_VERSION: `{raw}` is not a Graph API version like v20.0"
+            ));
+            "v20.0".to_owned()
         }
     };
-    PlatformApp {
-        auth_url: url(auth_name, default_auth),
-        api_url: url(api_name, default_api),
-        credentials,
+    (instagram, facebook, version)
+}
+
+/// `v20.0`: a `v`, digits, a dot, digits.
+fn is_graph_version(raw: &str) -> bool {
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
+    raw.strip_prefix('v')
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(major, minor)| digits(major) && digits(minor))
+}
+
+/// A platform host from `name`, or `default`: an absolute http(s) URL without a trailing slash.
+fn base_url(env: &mut Env<'_>, name: &'static str, default: &str) -> http::Uri {
+    let raw = env.get(name).unwrap_or(default);
+    match raw.trim_end_matches('/').parse::<http::Uri>() {
+        Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() => {
+            uri
+        }
+        _ => {
+            env.problem(format!(
+                "{name}: `{raw}` is not an absolute http:// or https:// URL"
+            ));
+            default.parse().expect("the default URLs parse")
+        }
     }
 }
 
@@ -697,6 +813,58 @@ impl Config {
                 "202601".to_owned()
             }
         };
+        let tiktok = platform_section(
+            &mut env,
+            [
+                "TIKTOK_CLIENT_ID",
+                "TIKTOK_CLIENT_SECRET",
+                "TIKTOK_AUTH_URL",
+                "TIKTOK_API_URL",
+            ],
+            "https://www.tiktok.com",
+            "https://open.tiktokapis.com",
+        );
+        let tiktok_video_source = match env.get("TIKTOK_VIDEO_SOURCE") {
+            None | Some("file_upload") => TikTokVideoSource::FileUpload,
+            Some("pull_from_url") => TikTokVideoSource::PullFromUrl,
+            Some(other) => {
+                env.problem(format!(
+                    "TIKTOK_VIDEO_SOURCE: `{other}` is neither file_upload nor pull_from_url"
+                ));
+                TikTokVideoSource::FileUpload
+            }
+        };
+        let youtube = platform_section(
+            &mut env,
+            [
+                "YOUTUBE_CLIENT_ID",
+                "YOUTUBE_CLIENT_SECRET",
+                "YOUTUBE_AUTH_URL",
+                "YOUTUBE_API_URL",
+            ],
+            "https://accounts.google.com",
+            "https://www.googleapis.com",
+        );
+        let youtube_hosts = YouTubeHosts {
+            upload_url: base_url(&mut env, "YOUTUBE_UPLOAD_URL", "https://www.googleapis.com"),
+            token_url: base_url(
+                &mut env,
+                "YOUTUBE_TOKEN_URL",
+                "https://oauth2.googleapis.com",
+            ),
+            web_url: base_url(&mut env, "YOUTUBE_WEB_URL", "https://www.youtube.com"),
+        };
+        let linkedin_organizations = match env.get("LINKEDIN_ORGANIZATIONS") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                env.problem(format!(
+                    "LINKEDIN_ORGANIZATIONS: `{other}` is neither true nor false"
+                ));
+                false
+            }
+        };
+        let (instagram, facebook, meta_graph_version) = meta_section(&mut env);
         let redis_prefix = env.get("REDIS_PREFIX").unwrap_or("picscripter").to_owned();
         let worker_health_addr = env.get("WORKER_HEALTH_ADDR").and_then(|raw| {
             raw.parse::<SocketAddr>()
@@ -736,6 +904,14 @@ impl Config {
                 pinterest,
                 linkedin,
                 linkedin_version,
+                linkedin_organizations,
+                tiktok,
+                tiktok_video_source,
+                youtube,
+                youtube_hosts,
+                instagram,
+                facebook,
+                meta_graph_version,
                 rate_limits,
                 shutdown_grace: server.shutdown_grace,
                 worker_concurrency: usize::try_from(worker_concurrency).unwrap_or(4),
@@ -991,6 +1167,50 @@ mod tests {
                 .iter()
                 .any(|w| w.contains("X_CLIENT_SECRT") && w.contains("X_CLIENT_SECRET")),
             "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn instagram_and_facebook_fall_back_to_the_shared_meta_app() {
+        let (config, _) = Config::from_vars(&vars(&[])).unwrap();
+        assert!(config.instagram.credentials.is_none() && config.facebook.credentials.is_none());
+        assert_eq!(
+            config.facebook.auth_url.to_string(),
+            "https://www.facebook.com/"
+        );
+        assert_eq!(
+            config.instagram.api_url.to_string(),
+            "https://graph.facebook.com/"
+        );
+        assert_eq!(config.meta_graph_version, "v20.0");
+
+        let (config, _) = Config::from_vars(&vars(&[
+            ("META_CLIENT_ID", "shared"),
+            ("META_CLIENT_SECRET", "shared-secret"),
+            ("FACEBOOK_CLIENT_ID", "own"),
+            ("FACEBOOK_CLIENT_SECRET", "own-secret"),
+            ("META_GRAPH_VERSION", "v21.0"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.instagram.credentials.as_ref().unwrap().client_id,
+            "shared"
+        );
+        assert_eq!(
+            config.facebook.credentials.as_ref().unwrap().client_id,
+            "own"
+        );
+        assert_eq!(config.meta_graph_version, "v21.0");
+
+        let errors = Config::from_vars(&vars(&[
+            ("META_CLIENT_ID", "shared"),
+            ("META_GRAPH_VERSION", "20"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            errors.contains("META_CLIENT_SECRET") && errors.contains("META_GRAPH_VERSION"),
+            "{errors}"
         );
     }
 

@@ -53,6 +53,8 @@ impl std::fmt::Debug for EncryptedToken {
 struct Key {
     id: String,
     cipher: XChaCha20Poly1305,
+    /// Derived from the key, apart from it: signs URLs (see [`Keyring::url_signing_key`]).
+    url_signing: [u8; 32],
 }
 
 impl Key {
@@ -83,7 +85,16 @@ impl Key {
             .collect();
         let cipher = XChaCha20Poly1305::new_from_slice(&bytes)
             .expect("a 32-byte key is the cipher's key size");
-        Ok(Self { id, cipher })
+        let url_signing = Sha256::new()
+            .chain_update(b"picscripter url signing\0")
+            .chain_update(&bytes)
+            .finalize()
+            .into();
+        Ok(Self {
+            id,
+            cipher,
+            url_signing,
+        })
     }
 }
 
@@ -123,6 +134,12 @@ impl Keyring {
     }
 
     /// The id of the key new ciphertexts are made with.
+    /// A key for signing URLs, derived from the current key so that every process sharing
+    /// `ENCRYPTION_KEY` (web and workers) signs and checks alike; never the key itself.
+    pub fn url_signing_key(&self) -> &[u8; 32] {
+        &self.current.url_signing
+    }
+
     pub fn current_key_id(&self) -> &str {
         &self.current.id
     }

@@ -21,7 +21,7 @@ use crate::auth::throttle::FailedLogins;
 use crate::auth::{AccountService, AccountSettings};
 use crate::backend::Backend;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{ClientCredentials, Config, PlatformApp, uses_https};
+use crate::config::{ClientCredentials, Config, PlatformApp, YouTubeHosts, uses_https};
 use crate::connections::ConnectionService;
 use crate::crypto::{self, Keyring};
 use crate::http::client::TrustedProxies;
@@ -34,8 +34,11 @@ use crate::http::{self, Middleware};
 use crate::media::library::MediaLibrary;
 use crate::publishing::worker::WorkerSettings;
 use crate::sandbox::linkedin::LinkedInFake;
+use crate::sandbox::meta::MetaFake;
 use crate::sandbox::pinterest::PinterestFake;
+use crate::sandbox::tiktok::TikTokFake;
 use crate::sandbox::x::XFake;
+use crate::sandbox::youtube::YouTubeFake;
 use crate::state::AppState;
 use crate::{db, secrets};
 
@@ -76,6 +79,10 @@ impl Application {
         })?;
         let public_base_url = config.public_base_url_for(listener.local_addr()?);
         let mut config = config;
+        // The address found now is what media URLs are signed under, too.
+        config
+            .public_base_url
+            .get_or_insert_with(|| public_base_url.clone());
         let sandbox = config
             .sandbox
             .then(|| mount_sandbox(&mut config, &public_base_url));
@@ -116,6 +123,7 @@ impl Application {
             backend.registry.clone(),
             clock.clone(),
             public_base_url.clone(),
+            backend.pull_urls.clone(),
             backend.pipeline.clone(),
         ));
         let uploads = Arc::new(MediaLibrary::new(
@@ -151,6 +159,8 @@ impl Application {
                 config.metrics_token.clone(),
             )),
             sandbox: config.sandbox,
+            pull_urls: backend.pull_urls.clone(),
+            clock: clock.clone(),
         };
         let router = http::router(
             state,
@@ -173,7 +183,7 @@ impl Application {
         tracing::info!(public_base_url = %public_base_url, "configured");
         if config.sandbox {
             tracing::warn!(
-                "sandbox mode: X, Pinterest and LinkedIn are the built-in fakes under {}/sandbox; nothing is posted anywhere real",
+                "sandbox mode: every platform is a built-in fake under {}/sandbox; nothing is posted anywhere real",
                 public_base_url.to_string().trim_end_matches('/')
             );
         }
@@ -241,6 +251,13 @@ impl Application {
                         tracing::warn!(%error, "could not prune authorization states; will retry")
                     }
                 }
+                match db::account_choices::delete_expired(&db, clock.now()).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "pruned account choices never made"),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not prune account choices; will retry")
+                    }
+                }
                 if let Err(error) = sweeper.prune_idempotency_keys().await {
                     tracing::warn!(%error, "could not prune idempotency keys; will retry");
                 }
@@ -299,13 +316,34 @@ fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Ro
     let x = XFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
     let pinterest = PinterestFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
     let linkedin = LinkedInFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let youtube = YouTubeFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let tiktok = TikTokFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    // One Meta world behind both nests, as Instagram and Facebook share one Meta app.
+    let meta = MetaFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
     config.x = sandbox_app(public_base_url, Platform::X);
     config.pinterest = sandbox_app(public_base_url, Platform::Pinterest);
     config.linkedin = sandbox_app(public_base_url, Platform::Linkedin);
+    // The fake knows organizations: a member who administers one chooses what to connect.
+    config.linkedin_organizations = true;
+    config.youtube = sandbox_app(public_base_url, Platform::Youtube);
+    config.tiktok = sandbox_app(public_base_url, Platform::Tiktok);
+    config.instagram = sandbox_app(public_base_url, Platform::Instagram);
+    config.facebook = sandbox_app(public_base_url, Platform::Facebook);
+    // Google's upload, token and watch hosts are all the one fake.
+    let google = config.youtube.api_url.clone();
+    config.youtube_hosts = YouTubeHosts {
+        upload_url: google.clone(),
+        token_url: google.clone(),
+        web_url: google,
+    };
     axum::Router::new()
         .nest_service("/x", x.router())
         .nest_service("/pinterest", pinterest.router())
         .nest_service("/linkedin", linkedin.router())
+        .nest_service("/youtube", youtube.router())
+        .nest_service("/tiktok", tiktok.router())
+        .nest_service("/instagram", meta.router())
+        .nest_service("/facebook", meta.router())
 }
 
 /// A platform app whose consent page and API are both its fake at `/sandbox/{platform}`.

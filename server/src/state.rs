@@ -23,6 +23,9 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
     /// `serve --sandbox`: pages show the sandbox banner.
     pub sandbox: bool,
+    /// Checks the signed URLs platforms download media through.
+    pub pull_urls: crate::media::pull::PullUrls,
+    pub clock: crate::clock::SharedClock,
 }
 
 impl FromRef<AppState> for LeptosOptions {

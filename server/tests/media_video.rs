@@ -5,46 +5,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use common::{Backend, TestApp};
 
-/// A two-second 320x240 H.264/AAC MP4 made by ffmpeg's test sources.
 fn sample_mp4() -> Vec<u8> {
-    let path: PathBuf =
-        std::env::temp_dir().join(format!("picscripter-sample-{}.mp4", uuid::Uuid::new_v4()));
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=30:duration=2",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .args(["-movflags", "+faststart", "-y"])
-        .arg(&path)
-        .status()
-        .expect("these tests need ffmpeg: apt-get install -y --no-install-recommends ffmpeg");
-    assert!(status.success(), "ffmpeg made the sample");
-    let bytes = std::fs::read(&path).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    bytes
+    common::media::sample_mp4(2)
 }
 
 async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
@@ -170,4 +138,45 @@ async fn an_upload_past_the_configured_size_stops_with_413() {
     // A video within the limit still goes in.
     let (status, body) = upload(&app, &token, "clip.mp4", sample_mp4()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// The URL a platform downloads a file from: anyone holding it gets the file, without a
+/// session, until it expires; a URL changed in any part, or expired, answers 404.
+#[tokio::test]
+async fn a_signed_pull_url_serves_the_file_until_it_expires() {
+    let key = server::crypto::generate_key();
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("ENCRYPTION_KEY", key.as_str())]).await;
+    let (_, token) = app.signed_in_user().await;
+    let video = sample_mp4();
+    let (status, item) = upload(&app, &token, "clip.mp4", video.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    let id = app::types::MediaId(item["id"].as_str().unwrap().parse().unwrap());
+
+    let keyring = server::crypto::Keyring::new(&secrecy::SecretString::from(key), &[]).unwrap();
+    let urls = server::media::pull::PullUrls::new(
+        &app.url("/").parse().unwrap(),
+        keyring.url_signing_key(),
+    );
+    let now = chrono::Utc::now();
+    let url = urls.url(id, now);
+    let fetched = app.client.get(&url).send().await.unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(fetched.headers()["content-type"], "video/mp4");
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), video.as_slice());
+
+    let signature_start = url.rfind('/').unwrap() + 1;
+    let mut tampered = url.clone();
+    let last = if url.ends_with('0') { "1" } else { "0" };
+    tampered.replace_range(tampered.len() - 1.., last);
+    let expired = urls.url(id, now - chrono::Duration::hours(3));
+    let other_file = url.replace(&id.0.to_string(), &uuid::Uuid::new_v4().to_string());
+    for refused in [
+        tampered,
+        expired,
+        other_file,
+        url[..signature_start].to_owned() + "not-hex",
+    ] {
+        let answer = app.client.get(&refused).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{refused}");
+    }
 }

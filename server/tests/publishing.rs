@@ -320,7 +320,8 @@ async fn an_unconfigured_platform_says_so_instead_of_failing(backend: Backend) {
         })
         .collect();
     assert!(availability.contains(&("x".into(), "not_configured".into())));
-    assert!(availability.contains(&("tiktok".into(), "coming_soon".into())));
+    assert!(availability.contains(&("tiktok".into(), "not_configured".into())));
+    assert!(availability.contains(&("instagram".into(), "not_configured".into())));
     let response = app
         .client
         .post(app.url("/api/connections/x/authorize"))

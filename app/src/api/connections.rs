@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::types::{
-    ApiError, AuthorizeUrl, ConnectionId, ConnectionsOverview, Platform, TargetOptions,
+    AccountChoice, ApiError, AuthorizeUrl, ConnectionId, ConnectionsOverview, Platform,
+    TargetOptions,
 };
 
 #[cfg(feature = "ssr")]
@@ -37,6 +38,60 @@ pub async fn authorize_connection(platform: Platform) -> Result<AuthorizeUrl, Ap
     )
 }
 
+/// The accounts one consent gave access to, when it gave several: the choice the callback
+/// sent the browser to (`/connections?choose={id}`).
+#[server(prefix = "/rpc", endpoint = "connections/choice")]
+pub async fn load_account_choice(id: String) -> Result<AccountChoice, ApiError> {
+    let connections = connections();
+    respond(
+        async {
+            let who = require_session().await?;
+            let id = parse_choice_id(&id)?;
+            connections.account_choice(who.user.id, id).await
+        }
+        .await,
+    )
+}
+
+/// Connects the chosen accounts: the choice form posts here (a plain HTML form, no script),
+/// and the browser is sent back to the Connections page with what happened.
+#[server(prefix = "/rpc", endpoint = "connections/choose")]
+pub async fn choose_accounts(
+    id: String,
+    #[server(default)] account_ids: Vec<String>,
+) -> Result<(), ApiError> {
+    let connections = connections();
+    let outcome = async {
+        let who = require_session().await?;
+        let id = parse_choice_id(&id)?;
+        connections
+            .choose_accounts(who.user.id, id, &account_ids)
+            .await
+    }
+    .await;
+    let (key, message) = match outcome {
+        Ok(chosen) => (
+            "connected",
+            chosen
+                .iter()
+                .map(|connection| format!("@{}", connection.handle))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Err(error) => ("error", error.to_string()),
+    };
+    let message: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
+    leptos_axum::redirect(&format!("/connections?{key}={message}"));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn parse_choice_id(id: &str) -> Result<uuid::Uuid, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::bad_request("This choice of accounts does not exist. Please click Connect again.")
+    })
+}
+
 #[server(prefix = "/rpc", endpoint = "connections/disconnect", input = Json)]
 pub async fn disconnect_connection(id: ConnectionId) -> Result<(), ApiError> {
     let connections = connections();
@@ -64,10 +119,7 @@ pub async fn option_fields_html(
             let who = require_session().await?;
             let options = connections.post_options(who.user.id, id).await?;
             Ok(crate::components::target_options::fields_html(
-                id,
-                &handle,
-                &options.fields,
-                &current,
+                id, &handle, &options, &current,
             ))
         }
         .await,

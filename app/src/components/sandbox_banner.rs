@@ -5,6 +5,17 @@ use leptos::prelude::*;
 
 use crate::api::meta::is_sandbox;
 
+/// Each fake's page for arming a failure, by its mount under `/sandbox`.
+const CONTROL_PAGES: [(&str, &str); 7] = [
+    ("x", "X"),
+    ("pinterest", "Pinterest"),
+    ("linkedin", "LinkedIn"),
+    ("youtube", "YouTube"),
+    ("tiktok", "TikTok"),
+    ("facebook", "Facebook"),
+    ("instagram", "Instagram"),
+];
+
 #[component]
 pub fn SandboxBanner() -> impl IntoView {
     // Blocking, so the banner is in the server's HTML and hydration finds it there.
@@ -16,12 +27,23 @@ pub fn SandboxBanner() -> impl IntoView {
                     .then(|| {
                         view! {
                             <div class="sandbox-banner" role="note">
-                                "Sandbox: X, Pinterest and LinkedIn are simulated here. Nothing is posted to real accounts. "
-                                <a href="/sandbox/x/_control" rel="external">"Make sandbox X fail"</a>
-                                " \u{b7} "
-                                <a href="/sandbox/pinterest/_control" rel="external">"Make sandbox Pinterest fail"</a>
-                                " \u{b7} "
-                                <a href="/sandbox/linkedin/_control" rel="external">"Make sandbox LinkedIn fail"</a>
+                                "Sandbox: every platform here is simulated. Nothing is posted to real accounts. Make one fail: "
+                                {CONTROL_PAGES
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(index, (path, name))| {
+                                        view! {
+                                            {(index > 0).then_some(" \u{b7} ")}
+                                            <a
+                                                href=format!("/sandbox/{path}/_control")
+                                                rel="external"
+                                                aria-label=format!("Make sandbox {name} fail")
+                                            >
+                                                {*name}
+                                            </a>
+                                        }
+                                    })
+                                    .collect_view()}
                             </div>
                         }
                     })

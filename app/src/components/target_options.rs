@@ -12,7 +12,7 @@
 use leptos::prelude::*;
 
 use crate::api::connections::option_fields_html;
-use crate::types::{ConnectionId, OptionField, OptionKind, TargetOptions};
+use crate::types::{ConnectionId, OptionField, OptionKind, PostOptions, TargetOptions};
 
 /// An account's option fields (as HTML), and why they could not be had.
 #[derive(Debug, Clone, Copy)]
@@ -101,13 +101,25 @@ fn changed(options: RwSignal<TargetOptions>, ev: &leptos::ev::Event) {
 pub fn fields_html(
     connection: ConnectionId,
     handle: &str,
-    fields: &[OptionField],
+    options: &PostOptions,
     current: &TargetOptions,
 ) -> String {
-    fields
+    let notice = options
+        .notice
+        .as_deref()
+        .map(|notice| {
+            format!(
+                r#"<p class="field-error" role="note">{}</p>"#,
+                escape(notice)
+            )
+        })
+        .unwrap_or_default();
+    let fields: String = options
+        .fields
         .iter()
         .map(|field| field_html(connection, handle, field, current))
-        .collect()
+        .collect();
+    notice + &fields
 }
 
 /// One field as HTML: its label, its input or list, its help. Every text from the platform
@@ -241,5 +253,26 @@ mod tests {
             html.contains(r#"maxlength="100" value="Mug &quot;blue&quot;""#),
             "{html}"
         );
+    }
+
+    #[test]
+    fn a_notice_comes_first_and_escaped() {
+        let options = PostOptions {
+            fields: vec![OptionField::text("title", "Title", 90)],
+            notice: Some("TikTok cannot reach <this app>".into()),
+        };
+        let html = fields_html(
+            ConnectionId(uuid::Uuid::nil()),
+            "@shop",
+            &options,
+            &TargetOptions::default(),
+        );
+        assert!(
+            html.starts_with(
+                r#"<p class="field-error" role="note">TikTok cannot reach &lt;this app&gt;</p>"#
+            ),
+            "{html}"
+        );
+        assert!(html.contains("Title for @shop"), "{html}");
     }
 }

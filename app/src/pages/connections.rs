@@ -1,18 +1,23 @@
 //! `/connections`: every platform this installation knows, whether it can be connected, and
 //! the user's accounts on it. Connecting sends the browser to the platform's consent page; the
-//! platform sends it back here with `?connected=@handle` or `?error=<message>`.
+//! platform sends it back here with `?connected=@handle` or `?error=<message>`, or with
+//! `?choose=<id>` when the consent gave access to several accounts (a person's Facebook Pages),
+//! to choose which to connect.
 
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::connections::{AuthorizeConnection, DisconnectConnection, load_connections};
+use crate::api::connections::{
+    AuthorizeConnection, DisconnectConnection, load_account_choice, load_connections,
+};
 use crate::components::browser::{go_to, hydrated, initial};
 use crate::components::confirm_button::ConfirmButton;
 use crate::components::form::last_error;
 use crate::components::notice::{Notice, Tone};
 use crate::types::{
-    Availability, Connection, ConnectionStatus, ConnectionsOverview, Platform, PlatformOption,
+    AccountChoice, Availability, Connection, ConnectionStatus, ConnectionsOverview, Platform,
+    PlatformOption,
 };
 
 #[component]
@@ -20,7 +25,70 @@ pub fn Connections() -> impl IntoView {
     let query = use_query_map().read_untracked();
     let connected = query.get("connected");
     let refused = query.get("error");
-    view! { <ConnectionsPage connected refused /> }
+    let choose = query.get("choose");
+    view! {
+        {choose.map(|id| view! { <ChooseAccounts id /> })}
+        <ConnectionsPage connected refused />
+    }
+}
+
+/// The accounts one consent gave access to, to choose from: drawn on the server as a plain form
+/// that posts to `/rpc/connections/choose`, so it needs no script (and adds none to the page).
+#[component]
+fn ChooseAccounts(id: String) -> impl IntoView {
+    view! {
+        <Await future=load_account_choice(id) let:choice>
+            {match choice.clone() {
+                Ok(choice) => Either::Left(view! { <ChoiceForm choice /> }),
+                Err(error) => Either::Right(view! { <Notice tone=Tone::Error message=error.to_string() /> }),
+            }}
+        </Await>
+    }
+}
+
+#[component]
+fn ChoiceForm(choice: AccountChoice) -> impl IntoView {
+    let platform = choice.platform.display_name();
+    view! {
+        <section class="platform-card" aria-labelledby="choose-title">
+            <h2 id="choose-title" class="platform-name">
+                {format!("Choose the {platform} accounts to connect")}
+            </h2>
+            <form method="post" action="/rpc/connections/choose" class="form">
+                <input type="hidden" name="id" value=choice.id.to_string() />
+                <fieldset class="choice-list">
+                    <legend class="field-hint">
+                        "Picscripterai posts only to the accounts you choose here."
+                    </legend>
+                    {choice
+                        .accounts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, account)| {
+                            let name = account
+                                .display_name
+                                .clone()
+                                .unwrap_or_else(|| account.handle.clone());
+                            view! {
+                                <label class="choice">
+                                    <input
+                                        type="checkbox"
+                                        name=format!("account_ids[{index}]")
+                                        value=account.account_id
+                                        checked=account.connected
+                                    />
+                                    <span class="account-name">{name}</span>
+                                    <span class="account-handle">{format!("@{}", account.handle)}</span>
+                                    {account.connected.then(|| view! { <span class="badge badge-published">"Connected"</span> })}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                <button type="submit" class="button-primary">"Connect the chosen accounts"</button>
+            </form>
+        </section>
+    }
 }
 
 /// The page's content, live in the browser: connecting leaves for the platform's consent page,

@@ -87,3 +87,40 @@ pub struct ConnectionsOverview {
 pub struct AuthorizeUrl {
     pub url: String,
 }
+
+/// `GET /api/connections/choices/{id}`: one consent gave access to several accounts (a
+/// person's Facebook Pages); the person chooses which to connect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AccountChoice {
+    pub id: Uuid,
+    pub platform: Platform,
+    pub accounts: Vec<ChoosableAccount>,
+}
+
+/// One account of an [`AccountChoice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChoosableAccount {
+    /// What `POST /api/connections/choices/{id}` names it by.
+    pub account_id: String,
+    pub handle: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Already connected: choosing it again renews its authorization.
+    pub connected: bool,
+}
+
+/// `POST /api/connections/choices/{id}`: the accounts to connect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChosenAccounts {
+    pub account_ids: Vec<String>,
+}
+
+/// What `POST /api/connections/choices/{id}` connected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChosenConnections {
+    pub connections: Vec<Connection>,
+}

@@ -16,8 +16,8 @@ mod user;
 
 pub use client::ClientAddr;
 pub use connection::{
-    AuthorizeUrl, Availability, Connection, ConnectionId, ConnectionStatus, ConnectionsOverview,
-    PlatformOption,
+    AccountChoice, AuthorizeUrl, Availability, ChoosableAccount, ChosenAccounts, ChosenConnections,
+    Connection, ConnectionId, ConnectionStatus, ConnectionsOverview, PlatformOption,
 };
 pub use error::ApiError;
 pub use platform::Platform;

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PostOptions {
     pub fields: Vec<OptionField>,
+    /// What the person should know before posting here, such as "Instagram cannot download
+    /// media from this app's address".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// One field of a target's options, keyed by `name` in `options`. Flat, with a plain `kind`,

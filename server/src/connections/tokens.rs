@@ -34,6 +34,16 @@ pub struct TokenKeeper {
     clock: SharedClock,
 }
 
+/// A token to publish with.
+pub struct Access {
+    pub connection: Connection,
+    pub token: SecretString,
+    /// The token version it belongs to.
+    version: i64,
+    /// It was refreshed just now, for this publish.
+    pub refreshed: bool,
+}
+
 /// Why no token could be had: a platform answer the pipeline acts on, or our own failure.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -77,7 +87,7 @@ impl TokenKeeper {
         id: ConnectionId,
         platform: Platform,
         steps: &mut Vec<String>,
-    ) -> Result<(Connection, SecretString), TokenError> {
+    ) -> Result<Access, TokenError> {
         let mut waited = 0;
         loop {
             let (connection, version, stored) = rows::with_tokens(&self.db, id)
@@ -94,7 +104,12 @@ impl TokenKeeper {
                 let token = self
                     .keyring
                     .decrypt(&stored.access, &token_context(id, TokenKind::Access))?;
-                return Ok((connection, token));
+                return Ok(Access {
+                    connection,
+                    token,
+                    version,
+                    refreshed: false,
+                });
             }
             if rows::claim_refresh(&self.db, id, version, now, now + CLAIM_FOR).await? {
                 let refreshed = self.refresh(id, platform, version, &stored).await;
@@ -105,7 +120,13 @@ impl TokenKeeper {
                     // Anything else gives the claim back so the next attempt can refresh.
                     Err(_) => rows::release_refresh_claim(&self.db, id, version).await?,
                 }
-                return refreshed.map(|token| (connection, token));
+                return refreshed.map(|token| Access {
+                    connection,
+                    token,
+                    // The new tokens bumped the version.
+                    version: version + 1,
+                    refreshed: true,
+                });
             }
             // Another worker is refreshing: its new tokens bump the version.
             waited += 1;
@@ -119,6 +140,17 @@ impl TokenKeeper {
             }
             tokio::time::sleep(WAIT_STEP).await;
         }
+    }
+
+    /// The platform refused `access`'s token before it expired (revoked, or its clock runs
+    /// ahead of ours): dates it as expired so the next attempt refreshes it first. `false` when
+    /// that cannot help: the token was fresh already, or there is no refresh token, and the
+    /// user must reconnect.
+    pub async fn distrust(&self, id: ConnectionId, access: &Access) -> Result<bool, TokenError> {
+        if access.refreshed {
+            return Ok(false);
+        }
+        Ok(rows::expire_access_token(&self.db, id, access.version, self.clock.now()).await?)
     }
 
     /// Spends the refresh token (the claim is held) and stores what comes back. The caller

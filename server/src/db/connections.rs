@@ -381,6 +381,25 @@ pub async fn claim_refresh(
     Ok(updated.rows_affected == 1)
 }
 
+/// Dates the access token as expired now, if the tokens are still at `version` and a refresh
+/// token is there to replace it: the platform refused the access token before its time.
+/// `false` when there is no refresh token or the tokens changed meanwhile.
+pub async fn expire_access_token(
+    db: &impl ConnectionTrait,
+    id: ConnectionId,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let updated = connection::Entity::update_many()
+        .col_expr(connection::Column::TokenExpiresAt, Expr::value(now))
+        .filter(connection::Column::Id.eq(id.0))
+        .filter(connection::Column::TokenVersion.eq(version))
+        .filter(connection::Column::RefreshCiphertext.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
 /// Gives up a refresh claim without new tokens (the refresh failed in a retryable way).
 pub async fn release_refresh_claim(
     db: &impl ConnectionTrait,

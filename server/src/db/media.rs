@@ -96,6 +96,12 @@ pub async fn get(
         .await?)
 }
 
+/// A file by its id alone, whoever owns it: for a signed pull URL, whose signature stands in
+/// for the owner.
+pub async fn by_id(db: &impl ConnectionTrait, id: MediaId) -> Result<Option<MediaRow>, DbError> {
+    Ok(media::Entity::find_by_id(id.0).one(db).await?)
+}
+
 /// Whether any post uses the file.
 pub async fn in_use(db: &impl ConnectionTrait, id: MediaId) -> Result<bool, DbError> {
     Ok(post_media::Entity::find()

@@ -1,6 +1,7 @@
 //! The database: connecting (SQLite or PostgreSQL), migrating, and the query functions.
 //! Every query about a user's data takes the owner's id first.
 
+pub mod account_choices;
 pub mod connections;
 pub mod entities;
 pub mod media;

@@ -149,6 +149,7 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
     let mut app = Router::new()
         .merge(health)
         .nest("/api", api)
+        .merge(api::media::pull_router())
         .merge(oauth_callbacks)
         .merge(static_files)
         .merge(pages)
@@ -304,6 +305,7 @@ mod tests {
             crate::platforms::Registry::default(),
             clock.clone(),
             "http://127.0.0.1:3000".parse().unwrap(),
+            crate::media::pull::PullUrls::new(&"http://127.0.0.1:3000".parse().unwrap(), &[0; 32]),
             pipeline.clone(),
         ));
         let media = Arc::new(crate::media::library::MediaLibrary::new(
@@ -326,8 +328,18 @@ mod tests {
             leptos: leptos::config::LeptosOptions::builder()
                 .output_name("picscripter")
                 .build(),
-            metrics: Arc::new(metrics::Metrics::new(Arc::default(), false, clock, None)),
+            metrics: Arc::new(metrics::Metrics::new(
+                Arc::default(),
+                false,
+                clock.clone(),
+                None,
+            )),
             sandbox: false,
+            pull_urls: crate::media::pull::PullUrls::new(
+                &"http://127.0.0.1:3000".parse().unwrap(),
+                &[0; 32],
+            ),
+            clock,
         };
         let base: http::Uri = "http://127.0.0.1:3000".parse().unwrap();
         router(

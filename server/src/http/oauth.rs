@@ -9,7 +9,7 @@ use axum::routing::get;
 
 use app::types::{ApiError, Platform, session_token_from_headers};
 
-use crate::connections::Callback;
+use crate::connections::{Callback, Completed};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -35,7 +35,10 @@ async fn callback(
     };
     let callback = query.map(|Query(callback)| callback).unwrap_or_default();
     match state.oauth.complete(who.user.id, platform, callback).await {
-        Ok(connection) => to_connections("connected", &format!("@{}", connection.handle)),
+        Ok(Completed::Connected(connection)) => {
+            to_connections("connected", &format!("@{}", connection.handle))
+        }
+        Ok(Completed::Choose(id)) => to_connections("choose", &id.to_string()),
         Err(error) => to_connections("error", &ApiError::from(error).to_string()),
     }
 }

@@ -127,6 +127,7 @@ mod tests {
             "/api/connections/{id}",
             "/api/connections/{id}/options",
             "/api/connections/{id}/options/{name}/choices",
+            "/api/connections/choices/{id}",
             "/api/media",
             "/api/media/{id}",
             "/api/posts",

@@ -231,6 +231,13 @@ impl MediaLibrary {
             .ok_or(Error::Refused(ApiError::NotFound))
     }
 
+    /// A file by id alone, for a pull URL whose signature was checked.
+    pub async fn row_by_id(&self, id: MediaId) -> Result<MediaRow, Error> {
+        rows::by_id(&self.db, id)
+            .await?
+            .ok_or(Error::Refused(ApiError::NotFound))
+    }
+
     pub fn store(&self) -> &Arc<dyn MediaStore> {
         &self.store
     }

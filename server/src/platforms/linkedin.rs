@@ -1,7 +1,9 @@
-//! LinkedIn (Posts API, as the member), as `shared/platforms.md` section 5 describes it: OAuth
-//! without PKCE and with the client's credentials in the form, the member from `/v2/userinfo`,
-//! images through the Images API, posts through `/rest/posts` with the versioned headers, and
-//! the classification of LinkedIn's answers. A lost answer is settled by posting again:
+//! LinkedIn (Posts API, as the member or as a page the member administers), as
+//! `shared/platforms.md` section 5 describes it: OAuth without PKCE and with the client's
+//! credentials in the form, the member from `/v2/userinfo` and, with `LINKEDIN_ORGANIZATIONS`,
+//! the organizations from `/rest/organizationAcls`, images through the Images API, posts through
+//! `/rest/posts` with the versioned headers, and the classification of LinkedIn's answers. A
+//! lost answer is settled by the organization's recent posts, or for a member by posting again:
 //! LinkedIn refuses the same commentary from the same author as `DUPLICATE_POST` and names the
 //! earlier post, which is then recorded (a member's own posts cannot be listed without a
 //! restricted scope). Nothing outside this file knows a LinkedIn URL or error body.
@@ -20,13 +22,27 @@ use app::types::Platform;
 use super::answers::{self, retry_after};
 use super::oauth::TokenAnswer;
 use super::{
-    AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
-    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
+    AccountProfile, AuthorizationStart, ConsentedAccount, PlatformError, PostCheck, PostProblem,
+    Progress, PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet,
+    join_url,
 };
 use crate::config::{ClientCredentials, PlatformApp};
 
 /// Posting as the member, and reading who the member is.
 const SCOPES: [&str; 3] = ["openid", "profile", "w_member_social"];
+/// Posting as the organizations the member administers, listing them, and reading their posts
+/// (reconciliation); these need LinkedIn's Community Management API product.
+const ORGANIZATION_SCOPES: [&str; 3] = [
+    "w_organization_social",
+    "r_organization_social",
+    "rw_organization_admin",
+];
+/// An organization's account id is its urn; a member's is the bare person id.
+const ORGANIZATION_URN: &str = "urn:li:organization:";
+/// The most administered organizations read, in one page.
+const MAX_ORGANIZATIONS: u32 = 100;
+/// Reconciliation reads an organization's newest posts, this many.
+const RECONCILE_POSTS: u32 = 20;
 const MAX_COMMENTARY_CHARS: usize = 3_000;
 const MAX_IMAGES: usize = 20;
 const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/gif"];
@@ -44,18 +60,77 @@ pub struct LinkedInPlatform {
     api_url: http::Uri,
     /// `LINKEDIN_VERSION`, sent as `LinkedIn-Version` on every `/rest` call.
     version: String,
+    /// `LINKEDIN_ORGANIZATIONS`: also offer the pages the member administers.
+    organizations: bool,
 }
 
 impl LinkedInPlatform {
     /// `None` when the operator has not configured LinkedIn's credentials.
-    pub fn from_config(app: &PlatformApp, version: &str, http: reqwest::Client) -> Option<Self> {
+    pub fn from_config(
+        app: &PlatformApp,
+        version: &str,
+        organizations: bool,
+        http: reqwest::Client,
+    ) -> Option<Self> {
         Some(Self {
             credentials: app.credentials.clone()?,
             http,
             auth_url: app.auth_url.clone(),
             api_url: app.api_url.clone(),
             version: version.to_owned(),
+            organizations,
         })
+    }
+
+    /// The scopes asked for: the member's, and the organizations' when they are offered.
+    fn scopes(&self) -> Vec<&'static str> {
+        let mut scopes = SCOPES.to_vec();
+        if self.organizations {
+            scopes.extend(ORGANIZATION_SCOPES);
+        }
+        scopes
+    }
+
+    /// The organizations the member administers, as accounts.
+    async fn organizations(
+        &self,
+        token: &SecretString,
+    ) -> Result<Vec<AccountProfile>, PlatformError> {
+        let path = format!(
+            "/rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED&count={MAX_ORGANIZATIONS}"
+        );
+        let response = self
+            .send(self.rest(reqwest::Method::GET, &path, token))
+            .await?;
+        let acls: Elements<Acl> = Self::read_json(response).await?;
+        let mut organizations = Vec::new();
+        for acl in acls.elements {
+            let Some(id) = acl.organization.strip_prefix(ORGANIZATION_URN) else {
+                continue;
+            };
+            let response = self
+                .send(self.rest(
+                    reqwest::Method::GET,
+                    &format!("/rest/organizations/{id}"),
+                    token,
+                ))
+                .await?;
+            let organization: Organization = Self::read_json(response).await?;
+            let name = organization
+                .localized_name
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| format!("Organization {id}"));
+            organizations.push(AccountProfile {
+                handle: organization
+                    .vanity_name
+                    .filter(|vanity| !vanity.is_empty())
+                    .unwrap_or_else(|| name.clone()),
+                account_id: acl.organization,
+                display_name: Some(name),
+                avatar_url: None,
+            });
+        }
+        Ok(organizations)
     }
 
     /// A call to the versioned API.
@@ -100,7 +175,7 @@ impl LinkedInPlatform {
             .form(&form);
         let response = answers::send(Platform::Linkedin, request, classify_token).await?;
         let answer: TokenAnswer = Self::read_json(response).await?;
-        Ok(answer.into_tokens(&SCOPES))
+        Ok(answer.into_tokens(&self.scopes()))
     }
 
     fn post_url(&self, urn: &str) -> String {
@@ -147,6 +222,45 @@ impl LinkedInPlatform {
     }
 }
 
+/// The urn a post is made by: the organization's, or the member's.
+fn author_of(account_id: &str) -> String {
+    if account_id.starts_with(ORGANIZATION_URN) {
+        account_id.to_owned()
+    } else {
+        format!("urn:li:person:{account_id}")
+    }
+}
+
+#[derive(Deserialize)]
+struct Elements<T> {
+    #[serde(default = "Vec::new")]
+    elements: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct Acl {
+    organization: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Organization {
+    #[serde(default)]
+    localized_name: Option<String>,
+    #[serde(default)]
+    vanity_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedPost {
+    id: String,
+    #[serde(default)]
+    commentary: String,
+    #[serde(default)]
+    created_at: Option<i64>,
+}
+
 #[derive(Deserialize)]
 struct UserInfo {
     sub: String,
@@ -170,7 +284,7 @@ impl SocialPlatform for LinkedInPlatform {
             .append_pair("client_id", &self.credentials.client_id)
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("state", state)
-            .append_pair("scope", &SCOPES.join(" "));
+            .append_pair("scope", &self.scopes().join(" "));
         AuthorizationStart {
             url: url.to_string(),
             // LinkedIn's server-side web flow has no PKCE.
@@ -204,6 +318,22 @@ impl SocialPlatform for LinkedInPlatform {
     /// and the member removes the app under "Permitted services" in their settings.
     async fn revoke(&self, _token: &SecretString) -> Result<(), PlatformError> {
         Ok(())
+    }
+
+    /// The member, and with `LINKEDIN_ORGANIZATIONS` the pages the member administers: the
+    /// person chooses which to connect.
+    async fn accounts(&self, tokens: &TokenSet) -> Result<Vec<ConsentedAccount>, PlatformError> {
+        let mut accounts = vec![self.account(&tokens.access).await?];
+        if self.organizations {
+            accounts.extend(self.organizations(&tokens.access).await?);
+        }
+        Ok(accounts
+            .into_iter()
+            .map(|profile| ConsentedAccount {
+                profile,
+                tokens: None,
+            })
+            .collect())
     }
 
     async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError> {
@@ -265,7 +395,7 @@ impl SocialPlatform for LinkedInPlatform {
         request: PublishRequest<'_>,
         progress: &mut dyn Progress,
     ) -> Result<PublishOutcome, PublishError> {
-        let author = format!("urn:li:person:{}", request.account_id);
+        let author = author_of(request.account_id);
         let mut images = Vec::with_capacity(request.media.len());
         for (index, file) in request.media.iter().enumerate() {
             let bytes = file.bytes().await?;
@@ -338,19 +468,43 @@ impl SocialPlatform for LinkedInPlatform {
         Err(classify(status, &headers, &text, Utc::now()).into())
     }
 
-    /// A member's posts cannot be listed without a restricted scope, so a lost answer is
-    /// settled by `publish` itself: LinkedIn answers the same post again with
-    /// `DUPLICATE_POST` and the earlier post's urn.
-    fn lists_recent_posts(&self) -> bool {
-        false
+    /// An organization's posts are listed; a member's cannot be without a restricted scope,
+    /// so a lost answer is settled by `publish` itself: LinkedIn answers the same post again
+    /// with `DUPLICATE_POST` and the earlier post's urn.
+    fn lists_recent_posts(&self, account_id: &str) -> bool {
+        account_id.starts_with(ORGANIZATION_URN)
     }
 
     async fn find_published(
         &self,
-        _request: PublishRequest<'_>,
-        _since: DateTime<Utc>,
+        request: PublishRequest<'_>,
+        since: DateTime<Utc>,
     ) -> Result<Option<Published>, PlatformError> {
-        Ok(None)
+        if !self.lists_recent_posts(request.account_id) {
+            return Ok(None);
+        }
+        let author: String =
+            url::form_urlencoded::byte_serialize(request.account_id.as_bytes()).collect();
+        let path = format!(
+            "/rest/posts?q=author&author={author}&count={RECONCILE_POSTS}&sortBy=LAST_MODIFIED"
+        );
+        let response = self
+            .send(self.rest(reqwest::Method::GET, &path, request.access_token))
+            .await?;
+        let posts: Elements<ListedPost> = Self::read_json(response).await?;
+        let commentary = escape_little_text(request.text);
+        // LinkedIn's clock and ours may differ by a little.
+        let from = (since - chrono::Duration::minutes(1)).timestamp_millis();
+        Ok(posts
+            .elements
+            .into_iter()
+            .find(|post| {
+                post.created_at.is_none_or(|at| at >= from) && post.commentary == commentary
+            })
+            .map(|post| Published {
+                url: self.post_url(&post.id),
+                external_id: post.id,
+            }))
     }
 }
 

@@ -8,10 +8,15 @@
 //! [`Registry::from_config`], and a fake in `server/src/sandbox/`.
 
 pub mod answers;
+pub mod facebook;
+pub mod instagram;
 pub mod linkedin;
+pub mod meta_graph;
 pub mod oauth;
 pub mod pinterest;
+pub mod tiktok;
 pub mod x;
+pub mod youtube;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +32,15 @@ use crate::config::Config;
 use crate::media::store::MediaStore;
 
 /// The platforms this build can publish to; the others are shown as "coming soon".
-pub const SUPPORTED: &[Platform] = &[Platform::X, Platform::Linkedin, Platform::Pinterest];
+pub const SUPPORTED: &[Platform] = &[
+    Platform::X,
+    Platform::Linkedin,
+    Platform::Pinterest,
+    Platform::Youtube,
+    Platform::Tiktok,
+    Platform::Instagram,
+    Platform::Facebook,
+];
 
 /// Tokens as a platform issued them, in plain text: encrypt before storing, never log.
 pub struct TokenSet {
@@ -48,6 +61,25 @@ pub struct AccountProfile {
     pub avatar_url: Option<String>,
 }
 
+/// Which media a platform downloads from the app itself (through [`MediaFile::pull_url`])
+/// rather than receiving it from us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaPull {
+    /// Everything is uploaded: X, LinkedIn, Pinterest, YouTube.
+    Never,
+    /// Photos are downloaded, videos uploaded (TikTok by default).
+    Photos,
+    /// Photos and videos are downloaded (Instagram, Facebook).
+    Always,
+}
+
+/// One account a consent gave access to, with its own tokens when it has them (a Facebook
+/// Page's token) or `None` to act with the consent's tokens.
+pub struct ConsentedAccount {
+    pub profile: AccountProfile,
+    pub tokens: Option<TokenSet>,
+}
+
 /// Where to send the user to consent, and the PKCE verifier to keep until they come back.
 pub struct AuthorizationStart {
     pub url: String,
@@ -64,6 +96,8 @@ pub struct MediaFile {
     pub video: Option<VideoInfo>,
     store: Arc<dyn MediaStore>,
     key: String,
+    /// A signed URL the platform can download the file from, when it can reach us.
+    pull_url: Option<String>,
 }
 
 impl MediaFile {
@@ -76,7 +110,20 @@ impl MediaFile {
             video: crate::db::media::video_of(row),
             store,
             key: row.storage_key.clone(),
+            pull_url: None,
         }
+    }
+
+    pub fn with_pull_url(mut self, url: String) -> Self {
+        self.pull_url = Some(url);
+        self
+    }
+
+    /// Where the platform can download the file itself (`PUBLIC_BASE_URL/media/pull/...`):
+    /// `None` when `PUBLIC_BASE_URL` is not reachable from the platform (localhost), and the
+    /// file must be uploaded instead.
+    pub fn pull_url(&self) -> Option<&str> {
+        self.pull_url.as_deref()
     }
 
     /// The whole file: for images, which are a few megabytes at most.
@@ -214,6 +261,12 @@ impl PlatformError {
 pub trait SocialPlatform: Send + Sync + 'static {
     fn platform(&self) -> Platform;
 
+    /// Which media the platform downloads from the app: it needs `PUBLIC_BASE_URL` to be
+    /// reachable from the platform.
+    fn media_pull(&self) -> MediaPull {
+        MediaPull::Never
+    }
+
     /// The consent URL for `state`, with a fresh PKCE challenge when the platform uses PKCE.
     fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart;
 
@@ -234,6 +287,16 @@ pub trait SocialPlatform: Send + Sync + 'static {
 
     /// The account the token belongs to.
     async fn account(&self, access_token: &SecretString) -> Result<AccountProfile, PlatformError>;
+
+    /// Every account a consent gave access to that can be posted to: the token's own account
+    /// on most platforms, the person's Pages on Facebook. With more than one, the person
+    /// chooses which to connect.
+    async fn accounts(&self, tokens: &TokenSet) -> Result<Vec<ConsentedAccount>, PlatformError> {
+        Ok(vec![ConsentedAccount {
+            profile: self.account(&tokens.access).await?,
+            tokens: None,
+        }])
+    }
 
     /// The fields a post to this account takes beyond text and media, with the account's own
     /// choices read from the platform (its boards, its privacy levels). Most platforms have
@@ -274,10 +337,10 @@ pub trait SocialPlatform: Send + Sync + 'static {
         progress: &mut dyn Progress,
     ) -> Result<PublishOutcome, PublishError>;
 
-    /// Whether [`SocialPlatform::find_published`] can list the account's recent posts. A
+    /// Whether [`SocialPlatform::find_published`] can list `account_id`'s recent posts. A
     /// platform that cannot (LinkedIn, for a member) settles a lost answer in `publish`, where
     /// the platform refuses the same post again and names the earlier one.
-    fn lists_recent_posts(&self) -> bool {
+    fn lists_recent_posts(&self, _account_id: &str) -> bool {
         true
     }
 
@@ -326,11 +389,24 @@ pub struct MediaCheck {
 #[derive(Clone, Default)]
 pub struct Registry {
     platforms: BTreeMap<Platform, Arc<dyn SocialPlatform>>,
+    /// Where each platform's API is: whether it can download from our URLs depends on it.
+    api_urls: BTreeMap<Platform, http::Uri>,
 }
 
 impl Registry {
     pub fn from_config(config: &Config, http: &reqwest::Client) -> Self {
         let mut registry = Self::default();
+        for (platform, app) in [
+            (Platform::X, &config.x),
+            (Platform::Pinterest, &config.pinterest),
+            (Platform::Linkedin, &config.linkedin),
+            (Platform::Youtube, &config.youtube),
+            (Platform::Tiktok, &config.tiktok),
+            (Platform::Instagram, &config.instagram),
+            (Platform::Facebook, &config.facebook),
+        ] {
+            registry.api_urls.insert(platform, app.api_url.clone());
+        }
         if let Some(x) = x::XPlatform::from_config(&config.x, http.clone()) {
             registry.insert(Arc::new(x));
         }
@@ -342,9 +418,38 @@ impl Registry {
         if let Some(linkedin) = linkedin::LinkedInPlatform::from_config(
             &config.linkedin,
             &config.linkedin_version,
+            config.linkedin_organizations,
             http.clone(),
         ) {
             registry.insert(Arc::new(linkedin));
+        }
+        if let Some(tiktok) = tiktok::TikTokPlatform::from_config(
+            &config.tiktok,
+            config.tiktok_video_source,
+            http.clone(),
+        ) {
+            registry.insert(Arc::new(tiktok));
+        }
+        if let Some(youtube) = youtube::YouTubePlatform::from_config(
+            &config.youtube,
+            &config.youtube_hosts,
+            http.clone(),
+        ) {
+            registry.insert(Arc::new(youtube));
+        }
+        if let Some(instagram) = instagram::InstagramPlatform::from_config(
+            &config.instagram,
+            &config.meta_graph_version,
+            http.clone(),
+        ) {
+            registry.insert(Arc::new(instagram));
+        }
+        if let Some(facebook) = facebook::FacebookPlatform::from_config(
+            &config.facebook,
+            &config.meta_graph_version,
+            http.clone(),
+        ) {
+            registry.insert(Arc::new(facebook));
         }
         registry
     }
@@ -355,6 +460,11 @@ impl Registry {
 
     pub fn get(&self, platform: Platform) -> Option<Arc<dyn SocialPlatform>> {
         self.platforms.get(&platform).cloned()
+    }
+
+    /// The API host configured for `platform`.
+    pub fn api_url(&self, platform: Platform) -> Option<&http::Uri> {
+        self.api_urls.get(&platform)
     }
 
     pub fn is_configured(&self, platform: Platform) -> bool {

@@ -2,17 +2,20 @@
 //! client, reading a token answer, and sorting a failed token request. A platform's file keeps
 //! what differs (its endpoints, scopes, PKCE or not).
 
+use std::borrow::Cow;
+
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse};
 use oauth2::{
-    AuthType, AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RedirectUrl,
-    RequestTokenError, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use app::types::Platform;
 
-use super::{PlatformError, TokenSet};
+use super::{AuthorizationStart, PlatformError, TokenSet};
 use crate::config::ClientCredentials;
 
 pub type OAuthClient =
@@ -49,6 +52,72 @@ pub fn client(
 
 pub fn redirect_url(redirect_uri: &str) -> RedirectUrl {
     RedirectUrl::new(redirect_uri.to_owned()).expect("the redirect URI is built from a URL")
+}
+
+/// The consent URL for `state` with a fresh PKCE challenge (S256), the platform's scopes and
+/// any parameters of its own (Google's `access_type=offline`).
+pub fn authorize_with_pkce(
+    client: &OAuthClient,
+    scopes: &[&str],
+    redirect_uri: &str,
+    state: &str,
+    extra: &[(&str, &str)],
+) -> AuthorizationStart {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let state = state.to_owned();
+    let mut request = client
+        .authorize_url(move || CsrfToken::new(state))
+        .add_scopes(scopes.iter().map(|scope| Scope::new((*scope).to_owned())))
+        .set_pkce_challenge(challenge)
+        .set_redirect_uri(Cow::Owned(redirect_url(redirect_uri)));
+    for (name, value) in extra {
+        request = request.add_extra_param((*name).to_owned(), (*value).to_owned());
+    }
+    let (url, _) = request.url();
+    AuthorizationStart {
+        url: url.to_string(),
+        pkce_verifier: SecretString::from(verifier.secret().to_owned()),
+    }
+}
+
+/// Trades an authorization code and its PKCE verifier for tokens, at a token endpoint that
+/// answers in OAuth's own shape.
+pub async fn exchange_code(
+    platform: Platform,
+    client: &OAuthClient,
+    http: &reqwest::Client,
+    code: &str,
+    pkce_verifier: &SecretString,
+    redirect_uri: &str,
+    scopes: &[&str],
+) -> Result<TokenSet, PlatformError> {
+    let response = client
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(
+            pkce_verifier.expose_secret().to_owned(),
+        ))
+        .set_redirect_uri(Cow::Owned(redirect_url(redirect_uri)))
+        .request_async(http)
+        .await
+        .map_err(|error| token_error(platform, error))?;
+    Ok(token_set(&response, scopes))
+}
+
+/// New tokens for a refresh token, at a token endpoint that answers in OAuth's own shape.
+pub async fn refresh(
+    platform: Platform,
+    client: &OAuthClient,
+    http: &reqwest::Client,
+    refresh_token: &SecretString,
+    scopes: &[&str],
+) -> Result<TokenSet, PlatformError> {
+    let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
+    let response = client
+        .exchange_refresh_token(&refresh)
+        .request_async(http)
+        .await
+        .map_err(|error| token_error(platform, error))?;
+    Ok(token_set(&response, scopes))
 }
 
 /// The tokens of a successful answer. When the platform does not echo the scopes, the ones

@@ -7,9 +7,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use oauth2::{
-    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RefreshToken, Scope,
-};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
@@ -170,19 +167,7 @@ impl SocialPlatform for XPlatform {
     }
 
     fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart {
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let state = state.to_owned();
-        let (url, _) = self
-            .oauth
-            .authorize_url(move || CsrfToken::new(state))
-            .add_scopes(SCOPES.map(|scope| Scope::new(scope.to_owned())))
-            .set_pkce_challenge(challenge)
-            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
-            .url();
-        AuthorizationStart {
-            url: url.to_string(),
-            pkce_verifier: SecretString::from(verifier.secret().to_owned()),
-        }
+        oauth::authorize_with_pkce(&self.oauth, &SCOPES, redirect_uri, state, &[])
     }
 
     async fn exchange_code(
@@ -191,28 +176,20 @@ impl SocialPlatform for XPlatform {
         pkce_verifier: &SecretString,
         redirect_uri: &str,
     ) -> Result<TokenSet, PlatformError> {
-        let response = self
-            .oauth
-            .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .set_pkce_verifier(PkceCodeVerifier::new(
-                pkce_verifier.expose_secret().to_owned(),
-            ))
-            .set_redirect_uri(std::borrow::Cow::Owned(oauth::redirect_url(redirect_uri)))
-            .request_async(&self.http)
-            .await
-            .map_err(|error| oauth::token_error(Platform::X, error))?;
-        Ok(oauth::token_set(&response, &SCOPES))
+        oauth::exchange_code(
+            Platform::X,
+            &self.oauth,
+            &self.http,
+            code,
+            pkce_verifier,
+            redirect_uri,
+            &SCOPES,
+        )
+        .await
     }
 
     async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError> {
-        let refresh = RefreshToken::new(refresh_token.expose_secret().to_owned());
-        let response = self
-            .oauth
-            .exchange_refresh_token(&refresh)
-            .request_async(&self.http)
-            .await
-            .map_err(|error| oauth::token_error(Platform::X, error))?;
-        Ok(oauth::token_set(&response, &SCOPES))
+        oauth::refresh(Platform::X, &self.oauth, &self.http, refresh_token, &SCOPES).await
     }
 
     async fn revoke(&self, token: &SecretString) -> Result<(), PlatformError> {

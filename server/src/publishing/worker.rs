@@ -25,7 +25,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use app::types::{ConnectionId, LogLevel, Platform, PostId, TargetId, TargetStatus};
+use app::types::{ConnectionId, LogLevel, MediaId, Platform, PostId, TargetId, TargetStatus};
 
 use super::backoff::Backoff;
 use crate::clock::SharedClock;
@@ -38,6 +38,7 @@ use crate::db::posts::{
     self as rows, AttemptEnd, Begin, JOB_DONE, JOB_PARKED, JOB_PENDING, TargetRow,
 };
 use crate::error::Error;
+use crate::media::pull::PullUrls;
 use crate::media::store::MediaStore;
 use crate::platforms::{
     MediaFile, PlatformError, Progress, PublishError, PublishOutcome, PublishRequest, Published,
@@ -90,6 +91,7 @@ pub struct Worker {
     registry: Registry,
     tokens: Arc<TokenKeeper>,
     media: Arc<dyn MediaStore>,
+    pull_urls: PullUrls,
     clock: SharedClock,
     stats: Arc<PublishingStats>,
     settings: WorkerSettings,
@@ -125,6 +127,7 @@ impl Worker {
             registry: backend.registry.clone(),
             tokens: backend.tokens.clone(),
             media: backend.media.clone(),
+            pull_urls: backend.pull_urls.clone(),
             clock: backend.clock.clone(),
             stats: backend.stats.clone(),
             settings,
@@ -371,93 +374,130 @@ impl Worker {
                 platform.display_name()
             ))
         })?;
-        let (account, token) = self
+        let access = self
             .tokens
             .access_token(connection, platform, steps)
             .await?;
-        let post = post.ok_or_else(|| PlatformError::permanent("The post was deleted."))?;
-        let media: Vec<MediaFile> = media_rows::of_posts(&self.db, &[post.id])
-            .await
-            .map_err(Error::from)?
-            .iter()
-            .map(|(_, row)| MediaFile::new(row, self.media.clone()))
-            .collect();
-        let text = target.text.as_deref().unwrap_or(&post.text);
-        let options = rows::options_of(&target.options);
-        // Unreadable progress (never written by us) is treated as none: the platform starts
-        // over, which the reconciliation below makes safe.
-        let saved: Option<serde_json::Value> = target
-            .progress
-            .as_deref()
-            .and_then(|raw| serde_json::from_str(raw).ok());
-        let request = || PublishRequest {
-            access_token: &token,
-            account_id: &account.account_id,
-            handle: &account.handle,
-            text,
-            media: &media,
-            options: &options,
-            saved: saved.as_ref(),
-        };
-        if let Some(sent_at) = target.sent_at {
-            // An earlier attempt may have posted: look before posting again.
-            if api.lists_recent_posts() || saved.is_some() {
-                match api.find_published(request(), sent_at).await? {
-                    Some(published) => {
-                        return Ok(Outcome::Published {
-                            published,
-                            reconciled: true,
-                        });
+        let (account, token) = (&access.connection, &access.token);
+        let outcome = async {
+            let post = post.ok_or_else(|| PlatformError::permanent("The post was deleted."))?;
+            // Platforms that download media get a signed URL for each file, when they can
+            // reach it.
+            let pullable = self
+                .registry
+                .api_url(platform)
+                .is_some_and(|api| self.pull_urls.reachable_from(api));
+            let now = self.clock.now();
+            let media: Vec<MediaFile> = media_rows::of_posts(&self.db, &[post.id])
+                .await
+                .map_err(Error::from)?
+                .iter()
+                .map(|(_, row)| {
+                    let file = MediaFile::new(row, self.media.clone());
+                    if pullable {
+                        file.with_pull_url(self.pull_urls.url(MediaId(row.id), now))
+                    } else {
+                        file
                     }
-                    None if saved.is_some() => steps.push(
-                        "checked: not published yet, so going on from where the last attempt stopped"
-                            .to_owned(),
-                    ),
-                    None => steps.push(format!(
-                        "reconciled: not among @{}'s recent posts, so posting",
+                })
+                .collect();
+            let text = target.text.as_deref().unwrap_or(&post.text);
+            let options = rows::options_of(&target.options);
+            // Unreadable progress (never written by us) is treated as none: the platform starts
+            // over, which the reconciliation below makes safe.
+            let saved: Option<serde_json::Value> = target
+                .progress
+                .as_deref()
+                .and_then(|raw| serde_json::from_str(raw).ok());
+            let request = || PublishRequest {
+                access_token: token,
+                account_id: &account.account_id,
+                handle: &account.handle,
+                text,
+                media: &media,
+                options: &options,
+                saved: saved.as_ref(),
+            };
+            if let Some(sent_at) = target.sent_at {
+                // An earlier attempt may have posted: look before posting again.
+                if api.lists_recent_posts(&account.account_id) || saved.is_some() {
+                    match api.find_published(request(), sent_at).await? {
+                        Some(published) => {
+                            return Ok(Outcome::Published {
+                                published,
+                                reconciled: true,
+                            });
+                        }
+                        None if saved.is_some() => steps.push(
+                            "checked: not published yet, so going on from where the last attempt stopped"
+                                .to_owned(),
+                        ),
+                        None => steps.push(format!(
+                            "reconciled: not among @{}'s recent posts, so posting",
+                            account.handle
+                        )),
+                    }
+                } else {
+                    steps.push(format!(
+                        "{} cannot list @{}'s posts: posting again, which it refuses as a duplicate if the last attempt went out",
+                        platform.display_name(),
                         account.handle
-                    )),
+                    ));
                 }
-            } else {
-                steps.push(format!(
-                    "{} cannot list @{}'s posts: posting again, which it refuses as a duplicate if the last attempt went out",
-                    platform.display_name(),
-                    account.handle
-                ));
+            }
+            if !rows::set_sent(&self.db, target.id, lease.token.0, Some(self.clock.now()))
+                .await
+                .map_err(Error::from)?
+            {
+                return Ok(Outcome::Superseded);
+            }
+            *asked = true;
+            let mut progress = AttemptProgress {
+                db: &self.db,
+                target: target.id,
+                lease: lease.token.0,
+                steps,
+            };
+            match api.publish(request(), &mut progress).await {
+                Ok(PublishOutcome::Published(published)) => Ok(Outcome::Published {
+                    published,
+                    reconciled: false,
+                }),
+                Ok(PublishOutcome::AlreadyPublished(published)) => Ok(Outcome::Published {
+                    published,
+                    reconciled: true,
+                }),
+                Ok(PublishOutcome::Processing {
+                    check_after,
+                    status,
+                }) => Ok(Outcome::Processing {
+                    check_after,
+                    status,
+                }),
+                Err(PublishError::Platform(error)) => Err(AttemptError::Platform(error)),
+                Err(PublishError::Superseded) => Ok(Outcome::Superseded),
+                Err(PublishError::Backend(error)) => Err(AttemptError::Backend(error)),
             }
         }
-        if !rows::set_sent(&self.db, target.id, lease.token.0, Some(self.clock.now()))
-            .await
-            .map_err(Error::from)?
-        {
-            return Ok(Outcome::Superseded);
-        }
-        *asked = true;
-        let mut progress = AttemptProgress {
-            db: &self.db,
-            target: target.id,
-            lease: lease.token.0,
-            steps,
-        };
-        match api.publish(request(), &mut progress).await {
-            Ok(PublishOutcome::Published(published)) => Ok(Outcome::Published {
-                published,
-                reconciled: false,
-            }),
-            Ok(PublishOutcome::AlreadyPublished(published)) => Ok(Outcome::Published {
-                published,
-                reconciled: true,
-            }),
-            Ok(PublishOutcome::Processing {
-                check_after,
-                status,
-            }) => Ok(Outcome::Processing {
-                check_after,
-                status,
-            }),
-            Err(PublishError::Platform(error)) => Err(AttemptError::Platform(error)),
-            Err(PublishError::Superseded) => Ok(Outcome::Superseded),
-            Err(PublishError::Backend(error)) => Err(AttemptError::Backend(error)),
+        .await;
+        match outcome {
+            // A token refused before its expiry gets one refresh before the user is asked to
+            // reconnect (platforms.md: "refresh once, then reauth").
+            Err(AttemptError::Platform(PlatformError::Reauth { detail })) => {
+                if self.tokens.distrust(connection, &access).await? {
+                    Err(PlatformError::Retryable {
+                        wait: None,
+                        maybe_done: false,
+                        detail: format!(
+                            "{detail}; the access token is refreshed before the next attempt"
+                        ),
+                    }
+                    .into())
+                } else {
+                    Err(PlatformError::Reauth { detail }.into())
+                }
+            }
+            other => other,
         }
     }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use server::config::Config;
 use server::startup::Application;
 
+pub mod media;
 pub mod process;
 
 /// The PostgreSQL role `make test` creates; it may create databases.

@@ -5,8 +5,11 @@ use axum::Router;
 
 use server::sandbox::kit::script::Failure;
 use server::sandbox::linkedin::{self, LinkedInFake};
+use server::sandbox::meta::{self, GraphError, MetaFake};
 use server::sandbox::pinterest::{self, PinterestFake};
+use server::sandbox::tiktok::{self, TikTokFake};
 use server::sandbox::x::{self, XFake};
+use server::sandbox::youtube::{self, YouTubeFake};
 
 /// A failure the suite scripts on the call that creates the post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub enum Scripted {
     Validation,
     /// The post is created but the answer is lost: the next attempt must find it.
     CreatedThenDropped,
+    /// The access token is refused before its expiry: refreshed once, then published.
+    TokenRefused,
 }
 
 /// The kinds of media a platform's posts take, one post per kind in the suite.
@@ -27,6 +32,8 @@ pub enum MediaKind {
     TextOnly,
     OneImage,
     Images(usize),
+    /// One short MP4.
+    Video,
 }
 
 pub trait Fake: Clone + Send + Sync + 'static {
@@ -34,9 +41,18 @@ pub trait Fake: Clone + Send + Sync + 'static {
     /// `PINTEREST`).
     const PLATFORM: &'static str;
     const PREFIX: &'static str;
+    /// Whether the platform issues refresh tokens. Meta does not: its Page tokens never
+    /// expire, so an expiring user token changes nothing, and a refused token can only be
+    /// renewed by connecting again.
+    const REFRESHES_TOKENS: bool = true;
 
     fn new(client_id: &str, client_secret: &str) -> Self;
     fn router(&self) -> Router;
+    /// Variables beyond the four of every platform that point the app at the fake served at
+    /// `url` (hosts of the platform's own, such as an upload host).
+    fn extra_vars(_url: &str) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// What the fake's consent screen does when `username` allows: the redirect back.
     fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String>;
     /// How the app names the account of `username` (its `handle`): the user name on most
@@ -97,6 +113,7 @@ impl Fake for XFake {
             Scripted::RateLimited => x::Failure::RateLimited { reset_in_secs: 1 },
             Scripted::Validation => x::Failure::Validation("The text is not allowed.".into()),
             Scripted::CreatedThenDropped => x::Failure::CreatedThenDropped,
+            Scripted::TokenRefused => x::Failure::ExpiredToken,
         };
         self.fail_next(x::Endpoint::CreatePost, [failure]);
     }
@@ -113,6 +130,7 @@ fn kit_failure(failure: Scripted) -> Failure {
         Scripted::RateLimited => Failure::RateLimited { reset_in_secs: 1 },
         Scripted::Validation => Failure::Validation("The request is not valid.".into()),
         Scripted::CreatedThenDropped => Failure::CreatedThenDropped,
+        Scripted::TokenRefused => Failure::ExpiredToken,
     }
 }
 
@@ -204,5 +222,249 @@ impl Fake for LinkedInFake {
 
     fn revoke_all(&self, username: &str) {
         self.revoke_all_tokens_of(username);
+    }
+}
+
+impl Fake for YouTubeFake {
+    const PLATFORM: &'static str = "youtube";
+    const PREFIX: &'static str = "YOUTUBE";
+
+    fn new(client_id: &str, client_secret: &str) -> Self {
+        YouTubeFake::new(client_id, client_secret)
+    }
+
+    fn router(&self) -> Router {
+        YouTubeFake::router(self)
+    }
+
+    fn extra_vars(url: &str) -> Vec<(String, String)> {
+        ["YOUTUBE_UPLOAD_URL", "YOUTUBE_TOKEN_URL", "YOUTUBE_WEB_URL"]
+            .into_iter()
+            .map(|name| (name.to_owned(), url.to_owned()))
+            .collect()
+    }
+
+    fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String> {
+        YouTubeFake::authorize_directly(self, url, username)
+    }
+
+    fn media_kinds(&self) -> Vec<MediaKind> {
+        vec![MediaKind::Video]
+    }
+
+    fn post_count(&self) -> usize {
+        self.video_count()
+    }
+
+    fn refresh_count(&self) -> usize {
+        YouTubeFake::refresh_count(self)
+    }
+
+    fn set_access_token_lifetime(&self, secs: i64) {
+        YouTubeFake::set_access_token_lifetime(self, secs);
+    }
+
+    /// A video is made by two calls: opening the session, where YouTube checks the metadata
+    /// and counts quota (refusals, rate limits and 5xx are scripted there), and the last byte,
+    /// which creates the video (a lost answer is scripted there).
+    fn fail_next_publish(&self, failure: Scripted) {
+        let endpoint = match failure {
+            Scripted::CreatedThenDropped => youtube::Endpoint::UploadBytes,
+            _ => youtube::Endpoint::StartUpload,
+        };
+        self.fail_next(endpoint, [kit_failure(failure)]);
+    }
+
+    fn revoke_all(&self, username: &str) {
+        self.revoke_all_tokens_of(username);
+    }
+}
+
+impl Fake for TikTokFake {
+    const PLATFORM: &'static str = "tiktok";
+    const PREFIX: &'static str = "TIKTOK";
+
+    fn new(client_id: &str, client_secret: &str) -> Self {
+        let fake = TikTokFake::new(client_id, client_secret);
+        // The suite posts faster than TikTok's 6 inits a minute allow; the limits have tests
+        // of their own in the fake.
+        fake.set_rate_limits(tiktok::RateLimits::OFF);
+        fake
+    }
+
+    fn router(&self) -> Router {
+        TikTokFake::router(self)
+    }
+
+    fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String> {
+        TikTokFake::authorize_directly(self, url, username)
+    }
+
+    /// Photos TikTok downloads from the app's signed URLs (first: the failure cases script
+    /// their init), and a video sent in chunks.
+    fn media_kinds(&self) -> Vec<MediaKind> {
+        vec![MediaKind::Images(2), MediaKind::Video]
+    }
+
+    fn post_count(&self) -> usize {
+        TikTokFake::post_count(self)
+    }
+
+    fn refresh_count(&self) -> usize {
+        TikTokFake::refresh_count(self)
+    }
+
+    fn set_access_token_lifetime(&self, secs: i64) {
+        TikTokFake::set_access_token_lifetime(self, secs);
+    }
+
+    /// A photo post's init creates it (the commit point: TikTok then downloads the photos).
+    /// A video's init whose answer is lost creates nothing anyone sees, as its bytes never
+    /// come: the app starts again, which `conformance/tiktok.rs` tests apart.
+    fn fail_next_publish(&self, failure: Scripted) {
+        self.fail_next(tiktok::Endpoint::ContentInit, [kit_failure(failure)]);
+    }
+
+    fn revoke_all(&self, username: &str) {
+        self.revoke_all_tokens_of(username);
+    }
+}
+
+/// Facebook Pages on the Meta fake. Instagram's side shares the fake's type, so each side is a
+/// newtype naming its platform; the fake itself is `.0`.
+#[derive(Clone)]
+pub struct FacebookSide(pub MetaFake);
+
+/// Instagram professional accounts on the Meta fake.
+#[derive(Clone)]
+pub struct InstagramSide(pub MetaFake);
+
+/// The Meta fake's answer for a scripted case. A rate limit is Meta's throttle (code 4) with
+/// the usage header's `estimated_time_to_regain_access` at 0: Meta counts that wait in whole
+/// minutes, and the suite's one-second reset is "now" in those units.
+fn meta_failure(fake: &MetaFake, endpoint: meta::Endpoint, failure: Scripted) {
+    if failure == Scripted::RateLimited {
+        let mut throttled = GraphError::throttled(4);
+        throttled.regain_minutes = Some(0);
+        fake.fail_next_graph(endpoint, [throttled]);
+    } else {
+        fake.fail_next(endpoint, [kit_failure(failure)]);
+    }
+}
+
+/// Token requests beyond the `fb_exchange_token` each connect makes: what the app did to
+/// renew a token outside a consent (Meta has no refresh endpoint to count).
+fn meta_renewals(fake: &MetaFake) -> usize {
+    fake.exchange_count()
+        .saturating_sub(fake.code_exchange_count())
+}
+
+impl Fake for FacebookSide {
+    const PLATFORM: &'static str = "facebook";
+    const PREFIX: &'static str = "FACEBOOK";
+    const REFRESHES_TOKENS: bool = false;
+
+    fn new(client_id: &str, client_secret: &str) -> Self {
+        Self(MetaFake::new(client_id, client_secret))
+    }
+
+    fn router(&self) -> Router {
+        self.0.router()
+    }
+
+    fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String> {
+        self.0.authorize_directly(url, username)
+    }
+
+    /// The account is the user's first Page, named by the fake after the user.
+    fn handle_of(&self, username: &str) -> String {
+        self.0.pages_of(username).remove(0).name
+    }
+
+    /// Text, one and several photos attached to a `/feed` post, and a video Facebook
+    /// processes after the upload.
+    fn media_kinds(&self) -> Vec<MediaKind> {
+        vec![
+            MediaKind::TextOnly,
+            MediaKind::OneImage,
+            MediaKind::Images(3),
+            MediaKind::Video,
+        ]
+    }
+
+    fn post_count(&self) -> usize {
+        self.0.facebook_post_count()
+    }
+
+    fn refresh_count(&self) -> usize {
+        meta_renewals(&self.0)
+    }
+
+    /// The long-lived user token's life; the Page tokens fetched with it never expire.
+    fn set_access_token_lifetime(&self, secs: i64) {
+        self.0.set_access_token_lifetime(secs);
+    }
+
+    /// `/feed` makes text and photo posts: the commit point.
+    fn fail_next_publish(&self, failure: Scripted) {
+        meta_failure(&self.0, meta::Endpoint::FeedPost, failure);
+    }
+
+    fn revoke_all(&self, username: &str) {
+        self.0.revoke_all_tokens_of(username);
+    }
+}
+
+impl Fake for InstagramSide {
+    const PLATFORM: &'static str = "instagram";
+    const PREFIX: &'static str = "INSTAGRAM";
+    const REFRESHES_TOKENS: bool = false;
+
+    fn new(client_id: &str, client_secret: &str) -> Self {
+        Self(MetaFake::new(client_id, client_secret))
+    }
+
+    fn router(&self) -> Router {
+        self.0.router()
+    }
+
+    fn authorize_directly(&self, url: &str, username: &str) -> Result<String, String> {
+        self.0.authorize_directly(url, username)
+    }
+
+    /// The Instagram account linked to the user's first Page.
+    fn handle_of(&self, username: &str) -> String {
+        self.0
+            .pages_of(username)
+            .into_iter()
+            .find_map(|page| page.instagram_username)
+            .expect("the fake links an Instagram account to a new user's first Page")
+    }
+
+    /// A photo and a carousel. Reels need 3 seconds or more (the suite's clip is one), so
+    /// they have their own test in `conformance/instagram.rs`.
+    fn media_kinds(&self) -> Vec<MediaKind> {
+        vec![MediaKind::OneImage, MediaKind::Images(3)]
+    }
+
+    fn post_count(&self) -> usize {
+        self.0.instagram_post_count()
+    }
+
+    fn refresh_count(&self) -> usize {
+        meta_renewals(&self.0)
+    }
+
+    fn set_access_token_lifetime(&self, secs: i64) {
+        self.0.set_access_token_lifetime(secs);
+    }
+
+    /// `media_publish` is the commit point.
+    fn fail_next_publish(&self, failure: Scripted) {
+        meta_failure(&self.0, meta::Endpoint::Publish, failure);
+    }
+
+    fn revoke_all(&self, username: &str) {
+        self.0.revoke_all_tokens_of(username);
     }
 }

@@ -1,5 +1,6 @@
 //! SeaORM entities, one per table. Rows never leave `db`: queries return the shared types.
 
+pub mod account_choice;
 pub mod connection;
 pub mod idempotency_key;
 pub mod job;

@@ -1,6 +1,8 @@
 //! `GET /api/connections`, `POST /api/connections/{platform}/authorize`,
 //! `DELETE /api/connections/{id}`, and the post options of an account:
-//! `GET /api/connections/{id}/options` and `POST /api/connections/{id}/options/{name}/choices`.
+//! `GET /api/connections/{id}/options` and `POST /api/connections/{id}/options/{name}/choices`;
+//! and the choice of accounts after a consent that gave several:
+//! `GET` and `POST /api/connections/choices/{id}`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,7 +10,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
 use app::types::{
-    AuthorizeUrl, ConnectionId, ConnectionsOverview, NewChoice, OptionChoice, Platform, PostOptions,
+    AccountChoice, AuthorizeUrl, ChosenAccounts, ChosenConnections, ConnectionId,
+    ConnectionsOverview, NewChoice, OptionChoice, Platform, PostOptions,
 };
 
 use crate::http::error::HttpError;
@@ -23,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/connections/{id}", delete(disconnect))
         .route("/connections/{id}/options", get(post_options))
         .route("/connections/{id}/options/{name}/choices", post(add_choice))
+        .route(
+            "/connections/choices/{id}",
+            get(account_choice).post(choose_accounts),
+        )
 }
 
 /// The routes of the `OAuth` tier.
@@ -119,4 +126,42 @@ async fn add_choice(
         .add_choice(who.user.id, id, &name, &choice.label)
         .await?;
     Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// The accounts a consent gave access to, when it gave several (a person's Facebook Pages):
+/// the callback sends the browser to `/connections?choose={id}`, where the person picks.
+#[utoipa::path(get, path = "/api/connections/choices/{id}", tag = "connections",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = AccountChoice), (status = 400, body = crate::http::openapi::ErrorBody)))]
+async fn account_choice(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> Result<Json<AccountChoice>, HttpError> {
+    Ok(Json(
+        state
+            .services
+            .connections
+            .account_choice(who.user.id, id)
+            .await?,
+    ))
+}
+
+/// Connects the chosen accounts of a choice (at least one); a choice is made once.
+#[utoipa::path(post, path = "/api/connections/choices/{id}", tag = "connections",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ChosenAccounts,
+    responses((status = 201, body = ChosenConnections), (status = 400, body = crate::http::openapi::ErrorBody),
+        (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn choose_accounts(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+    ApiJson(chosen): ApiJson<ChosenAccounts>,
+) -> Result<(StatusCode, Json<ChosenConnections>), HttpError> {
+    let connections = state
+        .services
+        .connections
+        .choose_accounts(who.user.id, id, &chosen.account_ids)
+        .await?;
+    Ok((StatusCode::CREATED, Json(ChosenConnections { connections })))
 }

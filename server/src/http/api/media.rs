@@ -1,8 +1,9 @@
 //! `POST /api/media` (multipart, field `file`), `GET /api/media`, `GET /api/media/{id}/file`,
-//! `GET /api/media/{id}/poster` and `DELETE /api/media/{id}`.
+//! `GET /api/media/{id}/poster` and `DELETE /api/media/{id}`; and, outside `/api`,
+//! `GET /media/pull/{id}/{expires}/{signature}`, where platforms download a file.
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -33,6 +34,38 @@ pub fn router() -> Router<AppState> {
         .route("/media/{id}", delete(remove))
         .route("/media/{id}/file", get(file))
         .route("/media/{id}/poster", get(poster))
+}
+
+/// Routes outside `/api`: the signed URLs platforms download media from.
+pub fn pull_router() -> Router<AppState> {
+    Router::new().route("/media/pull/{id}/{expires}/{signature}", get(pull))
+}
+
+/// A file for a platform that downloads it (Instagram, Facebook, TikTok): no session, the
+/// URL's signature is the permission. Whatever is wrong with the URL answers 404 alike.
+async fn pull(
+    State(state): State<AppState>,
+    Path((id, expires, signature)): Path<(String, String, String)>,
+) -> Result<Response, HttpError> {
+    let (Ok(id), Ok(expires)) = (id.parse::<uuid::Uuid>(), expires.parse::<i64>()) else {
+        return Err(ApiError::NotFound.into());
+    };
+    let id = MediaId(id);
+    if let Err(refused) = state
+        .pull_urls
+        .check(id, expires, &signature, state.clock.now())
+    {
+        tracing::info!(%refused, media = %id.0, "a media pull URL was refused");
+        return Err(ApiError::NotFound.into());
+    }
+    let row = state.uploads.row_by_id(id).await?;
+    let size = u64::try_from(row.bytes).unwrap_or(0);
+    Ok(send(
+        state.uploads.store().clone(),
+        row.storage_key,
+        row.mime,
+        size,
+    ))
 }
 
 /// Uploads an image or a video (multipart, field `file`), checked by its content: JPEG, PNG,

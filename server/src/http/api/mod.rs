@@ -5,7 +5,7 @@
 mod auth;
 mod connections;
 mod me;
-mod media;
+pub mod media;
 pub mod posts;
 
 use std::sync::Arc;
@@ -28,7 +28,8 @@ use crate::state::AppState;
     paths(
         auth::register, auth::login, auth::logout, me::me,
         connections::overview, connections::authorize, connections::disconnect,
-        connections::post_options, connections::add_choice,
+        connections::post_options, connections::add_choice, connections::account_choice,
+        connections::choose_accounts,
         media::upload, media::list, media::file, media::remove,
         posts::create, posts::list, posts::read, posts::update, posts::duplicate,
         posts::cancel, posts::retry, posts::remove,

@@ -107,6 +107,8 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/connections/overview", Tier::Api),
     ("/rpc/connections/authorize", Tier::OAuth),
     ("/rpc/connections/disconnect", Tier::Api),
+    ("/rpc/connections/choice", Tier::Api),
+    ("/rpc/connections/choose", Tier::OAuth),
     ("/rpc/connections/options", Tier::Api),
     ("/rpc/posts/create", Tier::Post),
     ("/rpc/posts/update", Tier::Api),

@@ -1,0 +1,216 @@
+//! Signed, expiring URLs through which a platform downloads one media file itself (Instagram,
+//! Facebook, TikTok's `PULL_FROM_URL`): `{PUBLIC_BASE_URL}/media/pull/{id}/{expires}/{signature}`.
+//! The signature is an HMAC of the media id and the expiry under a key derived from
+//! `ENCRYPTION_KEY`, so every web and worker process signs and checks alike; it makes the URL
+//! unguessable, and it cannot be moved to another file or stretched past its time.
+//!
+//! A platform downloads from the internet: a URL under a loopback or private address reaches
+//! it only when the platform's API is on such an address too (the sandbox, the tests), which
+//! [`PullUrls::reachable_from`] decides.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use app::types::MediaId;
+
+/// How long a URL stays good: long enough for a platform that queues its download (Instagram
+/// processes a reel for minutes), short enough that a leaked URL soon stops working. Each
+/// attempt signs new ones.
+pub const PULL_URL_LIFETIME: Duration = Duration::hours(2);
+
+#[derive(Clone)]
+pub struct PullUrls {
+    base: String,
+    key: [u8; 32],
+    /// `PUBLIC_BASE_URL`'s host is neither loopback, private nor `localhost`.
+    public: bool,
+}
+
+/// Why a pull was refused; never says more to the caller than "not found".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PullRefused {
+    #[error("the signature does not match")]
+    BadSignature,
+    #[error("the URL has expired")]
+    Expired,
+}
+
+impl PullUrls {
+    pub fn new(public_base_url: &http::Uri, key: &[u8; 32]) -> Self {
+        Self {
+            base: public_base_url.to_string().trim_end_matches('/').to_owned(),
+            key: *key,
+            public: is_public_host(public_base_url.host().unwrap_or_default()),
+        }
+    }
+
+    /// The URL for `media`, good until `now` plus [`PULL_URL_LIFETIME`].
+    pub fn url(&self, media: MediaId, now: DateTime<Utc>) -> String {
+        let expires = (now + PULL_URL_LIFETIME).timestamp();
+        format!(
+            "{}/media/pull/{}/{expires}/{}",
+            self.base,
+            media.0,
+            self.signature(media, expires)
+        )
+    }
+
+    /// Checks a URL's parts as the route received them.
+    pub fn check(
+        &self,
+        media: MediaId,
+        expires: i64,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PullRefused> {
+        let given = hex_decode(signature).ok_or(PullRefused::BadSignature)?;
+        self.mac(media, expires)
+            .verify_slice(&given)
+            .map_err(|_| PullRefused::BadSignature)?;
+        if expires < now.timestamp() {
+            return Err(PullRefused::Expired);
+        }
+        Ok(())
+    }
+
+    /// Whether a platform whose API is at `api_url` can download from these URLs: always when
+    /// `PUBLIC_BASE_URL` is public, and from a platform on a loopback or private address too
+    /// when ours is one (the sandbox's fakes, a test's).
+    pub fn reachable_from(&self, api_url: &http::Uri) -> bool {
+        self.public || !is_public_host(api_url.host().unwrap_or_default())
+    }
+
+    /// Whether `PUBLIC_BASE_URL` is an address the internet can reach.
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+
+    fn mac(&self, media: MediaId, expires: i64) -> Hmac<Sha256> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(media.0.as_bytes());
+        mac.update(&expires.to_be_bytes());
+        mac
+    }
+
+    fn signature(&self, media: MediaId, expires: i64) -> String {
+        self.mac(media, expires)
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+/// Whether `host` is reachable from the internet: not `localhost`, not a loopback, private,
+/// link-local or unspecified address.
+fn is_public_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host == "localhost" || host.ends_with(".localhost") {
+        return false;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => {
+            !(ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified())
+        }
+        Ok(IpAddr::V6(ip)) => {
+            let unique_local = (ip.segments()[0] & 0xfe00) == 0xfc00;
+            !(ip.is_loopback() || ip.is_unspecified() || unique_local)
+        }
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(base: &str) -> PullUrls {
+        PullUrls::new(&base.parse().unwrap(), &[7; 32])
+    }
+
+    fn parts(url: &str) -> (MediaId, i64, String) {
+        let mut pieces = url.rsplit('/');
+        let signature = pieces.next().unwrap().to_owned();
+        let expires = pieces.next().unwrap().parse().unwrap();
+        let id = MediaId(pieces.next().unwrap().parse().unwrap());
+        (id, expires, signature)
+    }
+
+    #[test]
+    fn a_url_opens_its_own_file_until_it_expires() {
+        let urls = urls("https://app.example.com/");
+        let media = MediaId(uuid::Uuid::new_v4());
+        let now = Utc::now();
+        let url = urls.url(media, now);
+        assert!(
+            url.starts_with("https://app.example.com/media/pull/"),
+            "{url}"
+        );
+        let (id, expires, signature) = parts(&url);
+        assert_eq!(id, media);
+        assert_eq!(urls.check(id, expires, &signature, now), Ok(()));
+        assert_eq!(
+            urls.check(
+                id,
+                expires,
+                &signature,
+                now + PULL_URL_LIFETIME + Duration::seconds(1)
+            ),
+            Err(PullRefused::Expired)
+        );
+        let other = MediaId(uuid::Uuid::new_v4());
+        assert_eq!(
+            urls.check(other, expires, &signature, now),
+            Err(PullRefused::BadSignature)
+        );
+        assert_eq!(
+            urls.check(id, expires + 3600, &signature, now),
+            Err(PullRefused::BadSignature)
+        );
+        assert_eq!(
+            urls.check(id, expires, "zz", now),
+            Err(PullRefused::BadSignature)
+        );
+        let another_key = PullUrls::new(&"https://app.example.com".parse().unwrap(), &[8; 32]);
+        assert_eq!(
+            another_key.check(id, expires, &signature, now),
+            Err(PullRefused::BadSignature)
+        );
+    }
+
+    #[test]
+    fn only_a_public_base_reaches_platforms_on_the_internet() {
+        let instagram: http::Uri = "https://graph.facebook.com".parse().unwrap();
+        let fake: http::Uri = "http://127.0.0.1:4000".parse().unwrap();
+        for private in [
+            "http://localhost:3000",
+            "http://127.0.0.1:3000",
+            "http://192.168.1.20",
+            "http://[::1]:3000",
+            "http://10.0.0.5",
+        ] {
+            let urls = urls(private);
+            assert!(!urls.is_public(), "{private}");
+            assert!(!urls.reachable_from(&instagram), "{private}");
+            assert!(urls.reachable_from(&fake), "{private}");
+        }
+        let public = urls("https://posts.example.com");
+        assert!(public.is_public());
+        assert!(public.reachable_from(&instagram));
+    }
+}
