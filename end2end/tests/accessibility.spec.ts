@@ -38,9 +38,9 @@ test("signing up and in works from the keyboard alone", async ({ page }) => {
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/settings$/);
 
-  // Tab through the sidebar to "Sign out" and press it.
+  // Tab through the sandbox banner's links and the sidebar to "Sign out" and press it.
   const signOut = page.getByRole("button", { name: "Sign out" });
-  for (let i = 0; i < 10 && !(await signOut.evaluate((el) => el === document.activeElement)); i++) {
+  for (let i = 0; i < 25 && !(await signOut.evaluate((el) => el === document.activeElement)); i++) {
     await page.keyboard.press("Tab");
   }
   await expect(signOut).toBeFocused();
