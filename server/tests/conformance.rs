@@ -15,6 +15,7 @@ mod conformance {
     pub mod fakes;
     pub mod instagram;
     pub mod linkedin;
+    pub mod pinterest;
     pub mod tiktok;
     pub mod youtube;
 }
@@ -278,7 +279,8 @@ impl<F: Fake> World<F> {
             media.push(self.upload_image(u8::try_from(shade * 40).unwrap()).await);
         }
         if kind == MediaKind::Video {
-            let video = common::media::sample_mp4(1);
+            // Four seconds: the shortest video every platform here takes (Pinterest's floor).
+            let video = common::media::sample_mp4(4);
             media.push(self.upload_file(video, "clip.mp4").await);
         }
         self.create_post(connection, text, &media, options).await

@@ -164,13 +164,26 @@ async fn a_signed_pull_url_serves_the_file_until_it_expires() {
     assert_eq!(fetched.headers()["content-type"], "video/mp4");
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), video.as_slice());
 
+    let poster = app
+        .client
+        .get(urls.poster_url(id, now))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(poster.status(), StatusCode::OK);
+    assert_eq!(poster.headers()["content-type"], "image/jpeg");
+    assert_eq!(&poster.bytes().await.unwrap()[..3], &[0xFF, 0xD8, 0xFF]);
+
     let signature_start = url.rfind('/').unwrap() + 1;
+    // The file's signature does not open the poster.
+    let as_poster = url.replace(&format!("/{}/", id.0), &format!("/{}/poster/", id.0));
     let mut tampered = url.clone();
     let last = if url.ends_with('0') { "1" } else { "0" };
     tampered.replace_range(tampered.len() - 1.., last);
     let expired = urls.url(id, now - chrono::Duration::hours(3));
     let other_file = url.replace(&id.0.to_string(), &uuid::Uuid::new_v4().to_string());
     for refused in [
+        as_poster,
         tampered,
         expired,
         other_file,

@@ -109,6 +109,7 @@ fn media_notice(
         MediaPull::Never => return None,
         MediaPull::Photos => "photos (videos are uploaded and work)",
         MediaPull::Always => "photos and videos",
+        MediaPull::VideoCovers => "video covers (photos are uploaded and work)",
     };
     Some(format!(
         "{} downloads {what} from this app, but cannot reach it at {base}: such posts will fail until the operator sets PUBLIC_BASE_URL to the app's public https address.",

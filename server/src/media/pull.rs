@@ -1,5 +1,7 @@
 //! Signed, expiring URLs through which a platform downloads one media file itself (Instagram,
-//! Facebook, TikTok's `PULL_FROM_URL`): `{PUBLIC_BASE_URL}/media/pull/{id}/{expires}/{signature}`.
+//! Facebook, TikTok's `PULL_FROM_URL`): `{PUBLIC_BASE_URL}/media/pull/{id}/{expires}/{signature}`,
+//! or a video's poster frame (Pinterest's video cover):
+//! `{PUBLIC_BASE_URL}/media/pull/{id}/poster/{expires}/{signature}`.
 //! The signature is an HMAC of the media id and the expiry under a key derived from
 //! `ENCRYPTION_KEY`, so every web and worker process signs and checks alike; it makes the URL
 //! unguessable, and it cannot be moved to another file or stretched past its time.
@@ -29,6 +31,23 @@ pub struct PullUrls {
     public: bool,
 }
 
+/// What a URL gives: the file itself, or a video's poster frame. Part of what is signed, so a
+/// file's URL cannot be turned into its poster's or back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pulled {
+    File,
+    Poster,
+}
+
+impl Pulled {
+    fn tag(self) -> &'static [u8] {
+        match self {
+            Self::File => b"file",
+            Self::Poster => b"poster",
+        }
+    }
+}
+
 /// Why a pull was refused; never says more to the caller than "not found".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PullRefused {
@@ -47,14 +66,27 @@ impl PullUrls {
         }
     }
 
-    /// The URL for `media`, good until `now` plus [`PULL_URL_LIFETIME`].
+    /// The URL for `media`'s file, good until `now` plus [`PULL_URL_LIFETIME`].
     pub fn url(&self, media: MediaId, now: DateTime<Utc>) -> String {
+        self.url_of(media, Pulled::File, now)
+    }
+
+    /// The URL for a video's poster frame.
+    pub fn poster_url(&self, media: MediaId, now: DateTime<Utc>) -> String {
+        self.url_of(media, Pulled::Poster, now)
+    }
+
+    fn url_of(&self, media: MediaId, pulled: Pulled, now: DateTime<Utc>) -> String {
         let expires = (now + PULL_URL_LIFETIME).timestamp();
+        let part = match pulled {
+            Pulled::File => String::new(),
+            Pulled::Poster => "poster/".to_owned(),
+        };
         format!(
-            "{}/media/pull/{}/{expires}/{}",
+            "{}/media/pull/{}/{part}{expires}/{}",
             self.base,
             media.0,
-            self.signature(media, expires)
+            self.signature(media, pulled, expires)
         )
     }
 
@@ -62,12 +94,13 @@ impl PullUrls {
     pub fn check(
         &self,
         media: MediaId,
+        pulled: Pulled,
         expires: i64,
         signature: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PullRefused> {
         let given = hex_decode(signature).ok_or(PullRefused::BadSignature)?;
-        self.mac(media, expires)
+        self.mac(media, pulled, expires)
             .verify_slice(&given)
             .map_err(|_| PullRefused::BadSignature)?;
         if expires < now.timestamp() {
@@ -88,16 +121,17 @@ impl PullUrls {
         self.public
     }
 
-    fn mac(&self, media: MediaId, expires: i64) -> Hmac<Sha256> {
+    fn mac(&self, media: MediaId, pulled: Pulled, expires: i64) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
         mac.update(media.0.as_bytes());
+        mac.update(pulled.tag());
         mac.update(&expires.to_be_bytes());
         mac
     }
 
-    fn signature(&self, media: MediaId, expires: i64) -> String {
-        self.mac(media, expires)
+    fn signature(&self, media: MediaId, pulled: Pulled, expires: i64) -> String {
+        self.mac(media, pulled, expires)
             .finalize()
             .into_bytes()
             .iter()
@@ -147,7 +181,10 @@ mod tests {
         let mut pieces = url.rsplit('/');
         let signature = pieces.next().unwrap().to_owned();
         let expires = pieces.next().unwrap().parse().unwrap();
-        let id = MediaId(pieces.next().unwrap().parse().unwrap());
+        let id = pieces
+            .find_map(|piece| piece.parse().ok())
+            .map(MediaId)
+            .unwrap();
         (id, expires, signature)
     }
 
@@ -163,33 +200,40 @@ mod tests {
         );
         let (id, expires, signature) = parts(&url);
         assert_eq!(id, media);
-        assert_eq!(urls.check(id, expires, &signature, now), Ok(()));
+        let file = Pulled::File;
+        assert_eq!(urls.check(id, file, expires, &signature, now), Ok(()));
+        let late = now + PULL_URL_LIFETIME + Duration::seconds(1);
         assert_eq!(
-            urls.check(
-                id,
-                expires,
-                &signature,
-                now + PULL_URL_LIFETIME + Duration::seconds(1)
-            ),
+            urls.check(id, file, expires, &signature, late),
             Err(PullRefused::Expired)
         );
         let other = MediaId(uuid::Uuid::new_v4());
-        assert_eq!(
-            urls.check(other, expires, &signature, now),
-            Err(PullRefused::BadSignature)
-        );
-        assert_eq!(
-            urls.check(id, expires + 3600, &signature, now),
-            Err(PullRefused::BadSignature)
-        );
-        assert_eq!(
-            urls.check(id, expires, "zz", now),
-            Err(PullRefused::BadSignature)
-        );
+        for (id, pulled, expires, signature) in [
+            (other, file, expires, signature.as_str()),
+            (id, file, expires + 3600, signature.as_str()),
+            // A file's URL does not open its poster.
+            (id, Pulled::Poster, expires, signature.as_str()),
+            (id, file, expires, "zz"),
+        ] {
+            assert_eq!(
+                urls.check(id, pulled, expires, signature, now),
+                Err(PullRefused::BadSignature)
+            );
+        }
         let another_key = PullUrls::new(&"https://app.example.com".parse().unwrap(), &[8; 32]);
         assert_eq!(
-            another_key.check(id, expires, &signature, now),
+            another_key.check(id, file, expires, &signature, now),
             Err(PullRefused::BadSignature)
+        );
+        let poster = urls.poster_url(id, now);
+        assert!(
+            poster.contains(&format!("/media/pull/{}/poster/", id.0)),
+            "{poster}"
+        );
+        let (_, expires, signature) = parts(&poster);
+        assert_eq!(
+            urls.check(id, Pulled::Poster, expires, &signature, now),
+            Ok(())
         );
     }
 

@@ -71,6 +71,8 @@ pub enum MediaPull {
     Photos,
     /// Photos and videos are downloaded (Instagram, Facebook).
     Always,
+    /// A video's cover is downloaded, the rest uploaded (Pinterest).
+    VideoCovers,
 }
 
 /// One account a consent gave access to, with its own tokens when it has them (a Facebook
@@ -98,6 +100,8 @@ pub struct MediaFile {
     key: String,
     /// A signed URL the platform can download the file from, when it can reach us.
     pull_url: Option<String>,
+    /// The same for a video's poster frame.
+    poster_pull_url: Option<String>,
 }
 
 impl MediaFile {
@@ -111,12 +115,21 @@ impl MediaFile {
             store,
             key: row.storage_key.clone(),
             pull_url: None,
+            poster_pull_url: None,
         }
     }
 
-    pub fn with_pull_url(mut self, url: String) -> Self {
-        self.pull_url = Some(url);
+    /// Signed URLs for the file and, for a video, its poster frame.
+    pub fn with_pull_urls(mut self, file: String, poster: Option<String>) -> Self {
+        self.pull_url = Some(file);
+        self.poster_pull_url = poster;
         self
+    }
+
+    /// Where the platform can download a video's poster frame (a cover), under the same rule
+    /// as [`MediaFile::pull_url`].
+    pub fn poster_pull_url(&self) -> Option<&str> {
+        self.poster_pull_url.as_deref()
     }
 
     /// Where the platform can download the file itself (`PUBLIC_BASE_URL/media/pull/...`):
@@ -132,6 +145,30 @@ impl MediaFile {
             .get(&self.key)
             .await
             .map_err(|error| PublishError::Backend(error.into()))
+    }
+
+    /// The whole file as a stream of pieces of `piece` bytes, read from the store as it is
+    /// sent: a request body for a platform that takes a video in one upload.
+    pub fn stream(
+        &self,
+        piece: usize,
+    ) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send + 'static
+    {
+        let (store, key, size) = (self.store.clone(), self.key.clone(), self.size);
+        futures_util::stream::try_unfold(0u64, move |offset| {
+            let (store, key) = (store.clone(), key.clone());
+            async move {
+                if offset >= size {
+                    return Ok(None);
+                }
+                let read = store.read_range(&key, offset, piece).await?;
+                if read.is_empty() {
+                    return Ok(None);
+                }
+                let next = offset + read.len() as u64;
+                Ok(Some((axum::body::Bytes::from(read), next)))
+            }
+        })
     }
 
     /// Up to `len` bytes from `offset`.

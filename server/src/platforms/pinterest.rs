@@ -1,7 +1,8 @@
 //! Pinterest (API v5), as `shared/platforms.md` section 6 describes it: OAuth without PKCE and
-//! with Basic client authentication, the account, image pins on a chosen board, reconciliation
-//! through the board's newest pins, and the classification of Pinterest's answers. Nothing
-//! outside this file knows a Pinterest URL or error body.
+//! with Basic client authentication, the account, image pins and video pins (the media upload,
+//! its processing, then the pin with a cover) on a chosen board, reconciliation through the
+//! board's newest pins, and the classification of Pinterest's answers. Nothing outside this
+//! file knows a Pinterest URL or error body.
 
 use std::time::Duration;
 
@@ -20,8 +21,9 @@ use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 use super::answers::{self, retry_after};
 use super::oauth::TokenAnswer;
 use super::{
-    AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
-    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
+    AccountProfile, AuthorizationStart, MediaCheck, MediaFile, MediaPull, PlatformError, PostCheck,
+    PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform,
+    TokenSet, join_url,
 };
 use crate::config::{ClientCredentials, PlatformApp};
 
@@ -41,6 +43,20 @@ const MAX_ALT_TEXT_CHARS: usize = 500;
 /// Pinterest's help pages give 20 MB for an image pin; not in the API contract, so kept
 /// generous rather than strict.
 const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+/// Pinterest's help pages: video pins are MP4 or MOV, 4 seconds to 15 minutes, up to 2 GB.
+const VIDEO_TYPES: [&str; 2] = ["video/mp4", "video/quicktime"];
+const MIN_VIDEO_MS: u64 = 4_000;
+const MAX_VIDEO_MS: u64 = 15 * 60 * 1_000;
+const MAX_VIDEO_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// A video is sent to the upload URL a piece of this size at a time.
+const UPLOAD_PIECE: usize = 1024 * 1024;
+/// A video upload may take this long: far more than other calls.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Right after the upload, processing is checked this many more times, this far apart, before
+/// the attempt hands over to [`PROCESSING_CHECK`].
+const QUICK_CHECKS: u32 = 3;
+const QUICK_CHECK_EVERY: Duration = Duration::from_secs(2);
+const PROCESSING_CHECK: Duration = Duration::from_secs(30);
 /// The options a pin takes, as the API and the composer name them.
 const OPTION_NAMES: [&str; 4] = ["board_id", "title", "link", "alt_text"];
 /// Boards are listed in pages of this many (Pinterest's largest)...
@@ -172,6 +188,96 @@ impl PinterestPlatform {
         answers::read_json(Platform::Pinterest, response).await
     }
 
+    /// Registers a video, sends it whole to the upload URL Pinterest gave (a form of its
+    /// fields, then the file, streamed from the store) and returns its media id.
+    async fn upload_video(
+        &self,
+        token: &SecretString,
+        video: &MediaFile,
+        progress: &mut dyn Progress,
+    ) -> Result<String, PublishError> {
+        let response = self
+            .send(
+                self.http
+                    .post(self.api("/v5/media"))
+                    .bearer_auth(token.expose_secret())
+                    .json(&json!({ "media_type": "video" })),
+            )
+            .await?;
+        let registered: RegisteredMedia = Self::read_json(response).await?;
+        progress
+            .save(json!(SavedVideo {
+                media_id: registered.media_id.clone(),
+                uploaded: false,
+            }))
+            .await?;
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in registered.upload_parameters {
+            let value = match value {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            form = form.text(name, value);
+        }
+        let file = reqwest::multipart::Part::stream_with_length(
+            reqwest::Body::wrap_stream(video.stream(UPLOAD_PIECE)),
+            video.size,
+        )
+        .file_name("video")
+        .mime_str(&video.mime)
+        .map_err(|_| PlatformError::permanent("The video's type cannot be sent to Pinterest."))?;
+        // Pinterest's upload URL is its storage's, followed as given.
+        self.send(
+            self.http
+                .post(&registered.upload_url)
+                .timeout(UPLOAD_TIMEOUT)
+                .multipart(form.part("file", file)),
+        )
+        .await?;
+        progress
+            .save(json!(SavedVideo {
+                media_id: registered.media_id.clone(),
+                uploaded: true,
+            }))
+            .await?;
+        progress.step(format!(
+            "video uploaded to Pinterest ({:.1} MB)",
+            video.size as f64 / 1_000_000.0
+        ));
+        Ok(registered.media_id)
+    }
+
+    /// Whether Pinterest finished processing the video: `Ok(None)` while it still works.
+    async fn video_ready(
+        &self,
+        token: &SecretString,
+        media_id: &str,
+    ) -> Result<Option<()>, PlatformError> {
+        for check in 0..=QUICK_CHECKS {
+            if check > 0 {
+                tokio::time::sleep(QUICK_CHECK_EVERY).await;
+            }
+            let response = self
+                .send(
+                    self.http
+                        .get(self.api(&format!("/v5/media/{media_id}")))
+                        .bearer_auth(token.expose_secret()),
+                )
+                .await?;
+            let state: MediaState = Self::read_json(response).await?;
+            match state.status.as_str() {
+                "succeeded" => return Ok(Some(())),
+                "failed" => {
+                    return Err(PlatformError::permanent(
+                        "Pinterest could not process the video: check it plays, export it as an H.264 MP4, then post it again.",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
     /// One call to the token endpoint. By hand rather than through `oauth2`: Pinterest answers
     /// errors in its own `{code, message}` envelope, not OAuth's, and joins scopes with commas.
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenSet, PlatformError> {
@@ -211,6 +317,27 @@ struct Pin {
     description: Option<String>,
     #[serde(default)]
     link: Option<String>,
+}
+
+/// What a video pin's upload has reached, kept on the target between attempts.
+#[derive(serde::Serialize, Deserialize)]
+struct SavedVideo {
+    media_id: String,
+    /// Every byte reached Pinterest: only processing, then the pin, are left.
+    uploaded: bool,
+}
+
+#[derive(Deserialize)]
+struct RegisteredMedia {
+    media_id: String,
+    upload_url: String,
+    #[serde(default)]
+    upload_parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct MediaState {
+    status: String,
 }
 
 #[derive(Deserialize)]
@@ -384,9 +511,12 @@ impl SocialPlatform for PinterestPlatform {
             )));
         }
         match post.media {
-            [] => Err(PostProblem::Media("A pin needs an image: add one.".into())),
+            [] => Err(PostProblem::Media(
+                "A pin needs an image or a video: add one.".into(),
+            )),
+            [video] if video.mime.starts_with("video/") => check_video(video),
             [image] if !image.mime.starts_with("image/") => {
-                Err(PostProblem::Media("Pins here take an image.".into()))
+                Err(PostProblem::Media("Pins take an image or a video.".into()))
             }
             [image] if image.bytes > MAX_IMAGE_BYTES => Err(PostProblem::Media(format!(
                 "Pinterest takes images up to {} MB; this one is {:.1} MB.",
@@ -395,10 +525,15 @@ impl SocialPlatform for PinterestPlatform {
             ))),
             [_] => Ok(()),
             several => Err(PostProblem::Media(format!(
-                "A pin here takes one image; this post has {}.",
+                "A pin takes one image or one video; this post has {} files.",
                 several.len()
             ))),
         }
+    }
+
+    /// A video's cover is downloaded from the app; the rest is uploaded.
+    fn media_pull(&self) -> MediaPull {
+        MediaPull::VideoCovers
     }
 
     async fn publish(
@@ -407,19 +542,54 @@ impl SocialPlatform for PinterestPlatform {
         progress: &mut dyn Progress,
     ) -> Result<PublishOutcome, PublishError> {
         let options = PinOptions::read(request.options).map_err(PlatformError::permanent)?;
-        let [image] = request.media else {
-            return Err(PlatformError::permanent("A pin needs exactly one image.").into());
+        let [file] = request.media else {
+            return Err(PlatformError::permanent("A pin needs exactly one image or video.").into());
         };
-        // The image goes inline: Pinterest's other image sources download from a public URL,
-        // which a server on a private network does not have.
+        let media_source = if file.mime.starts_with("video/") {
+            let cover = file.poster_pull_url().ok_or_else(|| {
+                PlatformError::permanent(
+                    "Pinterest takes a video pin's cover from this app, but cannot reach it: the operator should set PUBLIC_BASE_URL to the app's public https address.",
+                )
+            })?;
+            let saved = request
+                .saved
+                .and_then(|saved| serde_json::from_value::<SavedVideo>(saved.clone()).ok());
+            let media_id = match saved {
+                Some(saved) if saved.uploaded => saved.media_id,
+                // An upload cut short is sent again whole: it is one request.
+                _ => {
+                    self.upload_video(request.access_token, file, progress)
+                        .await?
+                }
+            };
+            if self
+                .video_ready(request.access_token, &media_id)
+                .await?
+                .is_none()
+            {
+                return Ok(PublishOutcome::Processing {
+                    check_after: PROCESSING_CHECK,
+                    status: "Pinterest is processing the video".into(),
+                });
+            }
+            json!({
+                "source_type": "video_id",
+                "media_id": media_id,
+                "cover_image_url": cover,
+            })
+        } else {
+            // The image goes inline: Pinterest's other image sources download from a public
+            // URL, which a server on a private network does not have.
+            json!({
+                "source_type": "image_base64",
+                "content_type": file.mime,
+                "data": base64::engine::general_purpose::STANDARD.encode(file.bytes().await?),
+            })
+        };
         let mut body = json!({
             "board_id": options.board_id,
             "description": request.text,
-            "media_source": {
-                "source_type": "image_base64",
-                "content_type": image.mime,
-                "data": base64::engine::general_purpose::STANDARD.encode(image.bytes().await?),
-            },
+            "media_source": media_source,
         });
         for (name, value) in [
             ("title", &options.title),
@@ -501,6 +671,32 @@ impl SocialPlatform for PinterestPlatform {
                 RECONCILE_PAGE * RECONCILE_PAGES
             ),
         })
+    }
+}
+
+/// Why Pinterest would refuse this video as a pin.
+fn check_video(video: &MediaCheck) -> Result<(), PostProblem> {
+    if !VIDEO_TYPES.contains(&video.mime.as_str()) {
+        return Err(PostProblem::Media(format!(
+            "Pinterest takes MP4 or MOV videos; this one is {}.",
+            video.mime
+        )));
+    }
+    if video.bytes > MAX_VIDEO_BYTES {
+        return Err(PostProblem::Media(
+            "Pinterest takes videos up to 2 GB.".into(),
+        ));
+    }
+    match video.video.as_ref().map(|facts| facts.duration_ms) {
+        Some(ms) if ms < MIN_VIDEO_MS => Err(PostProblem::Media(format!(
+            "A video pin lasts at least 4 seconds; this video is {:.1} s.",
+            ms as f64 / 1000.0
+        ))),
+        Some(ms) if ms > MAX_VIDEO_MS => Err(PostProblem::Media(format!(
+            "A video pin lasts at most 15 minutes; this video is {} min.",
+            ms.div_ceil(60_000)
+        ))),
+        _ => Ok(()),
     }
 }
 

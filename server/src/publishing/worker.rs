@@ -395,7 +395,12 @@ impl Worker {
                 .map(|(_, row)| {
                     let file = MediaFile::new(row, self.media.clone());
                     if pullable {
-                        file.with_pull_url(self.pull_urls.url(MediaId(row.id), now))
+                        let id = MediaId(row.id);
+                        let poster = row
+                            .poster_key
+                            .as_ref()
+                            .map(|_| self.pull_urls.poster_url(id, now));
+                        file.with_pull_urls(self.pull_urls.url(id, now), poster)
                     } else {
                         file
                     }

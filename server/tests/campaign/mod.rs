@@ -50,6 +50,8 @@ pub struct Tracked {
     pub expected_text: String,
     /// When the delete that removed it was sent.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// A delete was sent (it may still be in flight): an edit racing it may find the post gone.
+    pub delete_sent: bool,
 }
 
 #[derive(Default)]
@@ -154,6 +156,7 @@ impl Shared {
                 scheduled_at: Utc::now(),
                 expected_text: String::new(),
                 deleted_at: None,
+                delete_sent: false,
             });
             posts.len() - 1
         };
@@ -217,6 +220,7 @@ impl Shared {
 
     async fn delete(&self, index: usize) {
         let post = self.tracked(index);
+        self.posts.lock().unwrap()[index].delete_sent = true;
         let path = format!("/api/posts/{}", post.id);
         let answer = self
             .send(reqwest::Method::DELETE, &path, post.user, None, None)
@@ -257,7 +261,8 @@ impl Shared {
             StatusCode::CONFLICT | StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
                 self.count(|counts| counts.edits_refused += 1);
             }
-            StatusCode::NOT_FOUND if post.deleted_at.is_some() => {}
+            // Deleted before or while the edit was made.
+            StatusCode::NOT_FOUND if self.tracked(index).delete_sent => {}
             other => self.violation(format!(
                 "editing {} answered {other}: {}",
                 post.marker, answer.body

@@ -150,8 +150,10 @@ impl Fake for PinterestFake {
         PinterestFake::authorize_directly(self, url, username)
     }
 
+    /// An image pin, and a video pin (the media upload, its processing, a cover the fake
+    /// takes from the app's signed poster URL).
     fn media_kinds(&self) -> Vec<MediaKind> {
-        vec![MediaKind::OneImage]
+        vec![MediaKind::OneImage, MediaKind::Video]
     }
 
     fn post_count(&self) -> usize {

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::http::error::HttpError;
 use crate::http::extract::{ApiPath, AuthUser};
 use crate::media::library::StageError;
+use crate::media::pull::Pulled;
 use crate::media::store::MediaStore;
 use crate::state::AppState;
 
@@ -38,27 +39,21 @@ pub fn router() -> Router<AppState> {
 
 /// Routes outside `/api`: the signed URLs platforms download media from.
 pub fn pull_router() -> Router<AppState> {
-    Router::new().route("/media/pull/{id}/{expires}/{signature}", get(pull))
+    Router::new()
+        .route("/media/pull/{id}/{expires}/{signature}", get(pull_file))
+        .route(
+            "/media/pull/{id}/poster/{expires}/{signature}",
+            get(pull_poster),
+        )
 }
 
 /// A file for a platform that downloads it (Instagram, Facebook, TikTok): no session, the
 /// URL's signature is the permission. Whatever is wrong with the URL answers 404 alike.
-async fn pull(
+async fn pull_file(
     State(state): State<AppState>,
     Path((id, expires, signature)): Path<(String, String, String)>,
 ) -> Result<Response, HttpError> {
-    let (Ok(id), Ok(expires)) = (id.parse::<uuid::Uuid>(), expires.parse::<i64>()) else {
-        return Err(ApiError::NotFound.into());
-    };
-    let id = MediaId(id);
-    if let Err(refused) = state
-        .pull_urls
-        .check(id, expires, &signature, state.clock.now())
-    {
-        tracing::info!(%refused, media = %id.0, "a media pull URL was refused");
-        return Err(ApiError::NotFound.into());
-    }
-    let row = state.uploads.row_by_id(id).await?;
+    let row = pulled_row(&state, Pulled::File, &id, &expires, &signature).await?;
     let size = u64::try_from(row.bytes).unwrap_or(0);
     Ok(send(
         state.uploads.store().clone(),
@@ -66,6 +61,39 @@ async fn pull(
         row.mime,
         size,
     ))
+}
+
+/// A video's poster frame, for a platform that downloads it (Pinterest's video cover).
+async fn pull_poster(
+    State(state): State<AppState>,
+    Path((id, expires, signature)): Path<(String, String, String)>,
+) -> Result<Response, HttpError> {
+    let row = pulled_row(&state, Pulled::Poster, &id, &expires, &signature).await?;
+    let key = row.poster_key.ok_or(ApiError::NotFound)?;
+    let bytes = state.uploads.store().get(&key).await.map_err(Error::from)?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+}
+
+/// The row a pull URL names, once its signature and expiry are checked.
+async fn pulled_row(
+    state: &AppState,
+    pulled: Pulled,
+    id: &str,
+    expires: &str,
+    signature: &str,
+) -> Result<crate::db::media::MediaRow, HttpError> {
+    let (Ok(id), Ok(expires)) = (id.parse::<uuid::Uuid>(), expires.parse::<i64>()) else {
+        return Err(ApiError::NotFound.into());
+    };
+    let id = MediaId(id);
+    if let Err(refused) = state
+        .pull_urls
+        .check(id, pulled, expires, signature, state.clock.now())
+    {
+        tracing::info!(%refused, media = %id.0, "a media pull URL was refused");
+        return Err(ApiError::NotFound.into());
+    }
+    Ok(state.uploads.row_by_id(id).await?)
 }
 
 /// Uploads an image or a video (multipart, field `file`), checked by its content: JPEG, PNG,
