@@ -1,7 +1,8 @@
 //! LinkedIn (Posts API, as the member or as a page the member administers), as
 //! `shared/platforms.md` section 5 describes it: OAuth without PKCE and with the client's
 //! credentials in the form, the member from `/v2/userinfo` and, with `LINKEDIN_ORGANIZATIONS`,
-//! the organizations from `/rest/organizationAcls`, images through the Images API, posts through
+//! the organizations from `/rest/organizationAcls`, images through the Images API, a video
+//! through the Videos API (parts with their ETags, finalized, then processed), posts through
 //! `/rest/posts` with the versioned headers, and the classification of LinkedIn's answers. A
 //! lost answer is settled by the organization's recent posts, or for a member by posting again:
 //! LinkedIn refuses the same commentary from the same author as `DUPLICATE_POST` and names the
@@ -22,9 +23,9 @@ use app::types::Platform;
 use super::answers::{self, retry_after};
 use super::oauth::TokenAnswer;
 use super::{
-    AccountProfile, AuthorizationStart, ConsentedAccount, PlatformError, PostCheck, PostProblem,
-    Progress, PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet,
-    join_url,
+    AccountProfile, AuthorizationStart, ConsentedAccount, MediaCheck, MediaFile, PlatformError,
+    PostCheck, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published,
+    SocialPlatform, TokenSet, join_url,
 };
 use crate::config::{ClientCredentials, PlatformApp};
 
@@ -43,6 +44,19 @@ const ORGANIZATION_URN: &str = "urn:li:organization:";
 const MAX_ORGANIZATIONS: u32 = 100;
 /// Reconciliation reads an organization's newest posts, this many.
 const RECONCILE_POSTS: u32 = 20;
+/// LinkedIn's Videos API: MP4, up to 500 MB here (the fake's and LinkedIn's documented limit
+/// for API uploads), 3 seconds to 30 minutes.
+const VIDEO_TYPES: [&str; 1] = ["video/mp4"];
+const MAX_VIDEO_BYTES: u64 = 500 * 1024 * 1024;
+const MIN_VIDEO_MS: u64 = 3_000;
+const MAX_VIDEO_MS: u64 = 30 * 60 * 1_000;
+/// One part's PUT may take this long.
+const PART_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+/// Right after finalizing, the video's status is read this many more times, this far apart,
+/// before the attempt hands over to [`PROCESSING_CHECK`].
+const QUICK_CHECKS: u32 = 3;
+const QUICK_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const PROCESSING_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
 const MAX_COMMENTARY_CHARS: usize = 3_000;
 const MAX_IMAGES: usize = 20;
 const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/gif"];
@@ -182,6 +196,107 @@ impl LinkedInPlatform {
         join_url(&self.auth_url, &format!("/feed/update/{urn}"))
     }
 
+    /// Uploads a video for `author` in the parts LinkedIn asks for, finalizes it with each
+    /// part's ETag, and returns its urn.
+    async fn upload_video(
+        &self,
+        token: &SecretString,
+        author: &str,
+        video: &MediaFile,
+    ) -> Result<String, PublishError> {
+        let response = self
+            .send(
+                self.rest(
+                    reqwest::Method::POST,
+                    "/rest/videos?action=initializeUpload",
+                    token,
+                )
+                .json(&json!({ "initializeUploadRequest": {
+                    "owner": author,
+                    "fileSizeBytes": video.size,
+                    "uploadCaptions": false,
+                    "uploadThumbnail": false,
+                }})),
+            )
+            .await?;
+        let upload: Wrapped<VideoUpload> = Self::read_json(response).await?;
+        let upload = upload.value;
+        let mut etags = Vec::with_capacity(upload.upload_instructions.len());
+        for part in &upload.upload_instructions {
+            let len = part.last_byte.saturating_sub(part.first_byte) + 1;
+            let bytes = video
+                .range(part.first_byte, usize::try_from(len).unwrap_or(usize::MAX))
+                .await?;
+            // The upload URL is LinkedIn's own, followed as given.
+            let answer = self
+                .send(
+                    self.http
+                        .put(&part.upload_url)
+                        .bearer_auth(token.expose_secret())
+                        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                        .timeout(PART_TIMEOUT)
+                        .body(bytes),
+                )
+                .await?;
+            let etag = answer
+                .headers()
+                .get(reqwest::header::ETAG)
+                .and_then(|value| value.to_str().ok())
+                .ok_or_else(|| PlatformError::Retryable {
+                    wait: None,
+                    maybe_done: false,
+                    detail: "LinkedIn took a part of the video without its ETag".into(),
+                })?;
+            etags.push(etag.to_owned());
+        }
+        self.send(
+            self.rest(
+                reqwest::Method::POST,
+                "/rest/videos?action=finalizeUpload",
+                token,
+            )
+            .json(&json!({ "finalizeUploadRequest": {
+                "video": upload.video,
+                "uploadToken": upload.upload_token,
+                "uploadedPartIds": etags,
+            }})),
+        )
+        .await?;
+        Ok(upload.video)
+    }
+
+    /// Whether LinkedIn finished processing `video`: `Ok(false)` while it still works.
+    async fn video_available(
+        &self,
+        token: &SecretString,
+        video: &str,
+    ) -> Result<bool, PlatformError> {
+        let encoded: String = url::form_urlencoded::byte_serialize(video.as_bytes()).collect();
+        for check in 0..=QUICK_CHECKS {
+            if check > 0 {
+                tokio::time::sleep(QUICK_CHECK_EVERY).await;
+            }
+            let response = self
+                .send(self.rest(
+                    reqwest::Method::GET,
+                    &format!("/rest/videos/{encoded}"),
+                    token,
+                ))
+                .await?;
+            let state: VideoState = Self::read_json(response).await?;
+            match state.status.as_str() {
+                "AVAILABLE" => return Ok(true),
+                "PROCESSING_FAILED" => {
+                    return Err(PlatformError::permanent(
+                        "LinkedIn could not process the video: check it plays, export it as an H.264 MP4, then post it again.",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(false)
+    }
+
     /// Uploads one image for `author` and returns its urn.
     async fn upload_image(
         &self,
@@ -222,6 +337,32 @@ impl LinkedInPlatform {
     }
 }
 
+/// Why LinkedIn would refuse this video.
+fn check_video(video: &MediaCheck) -> Result<(), PostProblem> {
+    if !VIDEO_TYPES.contains(&video.mime.as_str()) {
+        return Err(PostProblem::Media(format!(
+            "LinkedIn takes MP4 videos; this one is {}.",
+            video.mime
+        )));
+    }
+    if video.bytes > MAX_VIDEO_BYTES {
+        return Err(PostProblem::Media(
+            "LinkedIn takes videos up to 500 MB here.".into(),
+        ));
+    }
+    match video.video.as_ref().map(|facts| facts.duration_ms) {
+        Some(ms) if ms < MIN_VIDEO_MS => Err(PostProblem::Media(format!(
+            "A LinkedIn video lasts at least 3 seconds; this one is {:.1} s.",
+            ms as f64 / 1000.0
+        ))),
+        Some(ms) if ms > MAX_VIDEO_MS => Err(PostProblem::Media(format!(
+            "A LinkedIn video lasts at most 30 minutes; this one is {} min.",
+            ms.div_ceil(60_000)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The urn a post is made by: the organization's, or the member's.
 fn author_of(account_id: &str) -> String {
     if account_id.starts_with(ORGANIZATION_URN) {
@@ -229,6 +370,40 @@ fn author_of(account_id: &str) -> String {
     } else {
         format!("urn:li:person:{account_id}")
     }
+}
+
+/// A video that reached LinkedIn, kept on the target between attempts: only its processing
+/// and the post are left.
+#[derive(serde::Serialize, Deserialize)]
+struct SavedVideo {
+    video: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoUpload {
+    video: String,
+    #[serde(default)]
+    upload_token: String,
+    upload_instructions: Vec<UploadInstruction>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadInstruction {
+    upload_url: String,
+    first_byte: u64,
+    last_byte: u64,
+}
+
+#[derive(Deserialize)]
+struct Wrapped<T> {
+    value: T,
+}
+
+#[derive(Deserialize)]
+struct VideoState {
+    status: String,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +546,20 @@ impl SocialPlatform for LinkedInPlatform {
                 "LinkedIn takes {MAX_COMMENTARY_CHARS} characters (its markup characters such as # and @ count twice); this text is {length}."
             )));
         }
+        let videos = post
+            .media
+            .iter()
+            .filter(|file| file.mime.starts_with("video/"))
+            .count();
+        if videos > 0 {
+            let [video] = post.media else {
+                return Err(PostProblem::Media(
+                    "A LinkedIn post takes one video alone, or images: not both, nor two videos."
+                        .into(),
+                ));
+            };
+            return check_video(video);
+        }
         if post.media.len() > MAX_IMAGES {
             return Err(PostProblem::Media(format!(
                 "LinkedIn takes at most {MAX_IMAGES} images per post; this one has {}.",
@@ -397,7 +586,41 @@ impl SocialPlatform for LinkedInPlatform {
     ) -> Result<PublishOutcome, PublishError> {
         let author = author_of(request.account_id);
         let mut images = Vec::with_capacity(request.media.len());
-        for (index, file) in request.media.iter().enumerate() {
+        if let [video] = request.media
+            && video.mime.starts_with("video/")
+        {
+            let saved = request
+                .saved
+                .and_then(|saved| serde_json::from_value::<SavedVideo>(saved.clone()).ok());
+            let urn = match saved {
+                Some(saved) => saved.video,
+                // A video whose upload was cut short is uploaded again: LinkedIn keeps no
+                // unfinished upload we could go on with.
+                None => {
+                    let urn = self
+                        .upload_video(request.access_token, &author, video)
+                        .await?;
+                    progress
+                        .save(json!(SavedVideo { video: urn.clone() }))
+                        .await?;
+                    progress.step(format!("video uploaded to LinkedIn ({urn})"));
+                    urn
+                }
+            };
+            if !self.video_available(request.access_token, &urn).await? {
+                return Ok(PublishOutcome::Processing {
+                    check_after: PROCESSING_CHECK,
+                    status: "LinkedIn is processing the video".into(),
+                });
+            }
+            images.push(urn);
+        }
+        for (index, file) in request
+            .media
+            .iter()
+            .filter(|file| file.mime.starts_with("image/"))
+            .enumerate()
+        {
             let bytes = file.bytes().await?;
             let urn = self
                 .upload_image(request.access_token, &author, &file.mime, bytes)

@@ -203,6 +203,7 @@ impl Fake for LinkedInFake {
             MediaKind::TextOnly,
             MediaKind::OneImage,
             MediaKind::Images(3),
+            MediaKind::Video,
         ]
     }
 

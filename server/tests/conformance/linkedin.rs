@@ -2,15 +2,20 @@
 //! administers a page chooses, after consenting, which accounts to connect (the member, the
 //! page, or both), posts as the page, and a page's post whose answer was lost is found among
 //! the page's posts rather than posted twice. The choice is made through the REST API and
-//! through the page's plain form.
+//! through the page's plain form. A video goes up in LinkedIn's parts, finalized with their
+//! ETags, and is posted once LinkedIn has processed it.
 
+use std::sync::Arc;
+
+use chrono::{TimeDelta, TimeZone, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use server::clock::ManualClock;
 use server::sandbox::kit::script::Failure;
-use server::sandbox::linkedin::{Endpoint, LinkedInFake};
+use server::sandbox::linkedin::{Endpoint, LinkedInFake, MediaStatus};
 
-use crate::{CLIENT_ID, CLIENT_SECRET, World, log_messages};
+use crate::{CLIENT_ID, CLIENT_SECRET, World, common, log_messages};
 
 async fn world_with_a_page() -> (World<LinkedInFake>, String) {
     let fake = LinkedInFake::new(CLIENT_ID, CLIENT_SECRET);
@@ -173,4 +178,56 @@ async fn the_choice_form_connects_what_is_ticked_without_a_script() {
     let location = response.headers()["location"].to_str().unwrap();
     assert!(location.starts_with("/connections?error="), "{location}");
     assert!(location.contains("Choose"), "{location}");
+}
+
+#[tokio::test]
+async fn a_video_goes_up_in_parts_and_is_posted_once_processed() {
+    let clock = Arc::new(ManualClock::starting_at(
+        Utc.with_ymd_and_hms(2027, 5, 4, 9, 0, 0).unwrap(),
+    ));
+    let world = World::start(
+        LinkedInFake::new(CLIENT_ID, CLIENT_SECRET),
+        Some(clock.clone()),
+    )
+    .await;
+    let connection = world.connect("potter").await;
+    // Longer than the attempt's own quick checks: the post shows "processing" meanwhile.
+    let mut sequence = vec![MediaStatus::Processing; 5];
+    sequence.push(MediaStatus::Available);
+    world.fake.set_video_status_sequence(sequence);
+    // About 7.5 MB: two of LinkedIn's 4 MB parts.
+    let media = world
+        .upload_file(common::media::padded_mp4(3, 20), "kiln.mp4")
+        .await;
+    let post = world
+        .create_post(&connection, "Opening the kiln", &[media], json!({}))
+        .await;
+    world.wait_for(&post, "processing").await;
+    clock.advance(TimeDelta::seconds(31));
+    let done = world.wait_for(&post, "published").await;
+    assert_eq!(done["targets"][0]["attempts"], 1, "{done:#}");
+    let videos = world.fake.videos();
+    assert_eq!(videos.len(), 1, "uploaded once");
+    assert_eq!(videos[0].part_count, 2);
+    assert!(videos[0].finalized);
+    assert_eq!(world.fake.post_count(), 1);
+}
+
+#[tokio::test]
+async fn a_video_linkedin_cannot_process_fails_with_the_reason() {
+    let world = World::start(LinkedInFake::new(CLIENT_ID, CLIENT_SECRET), None).await;
+    let connection = world.connect("potter").await;
+    world
+        .fake
+        .set_video_status_sequence(vec![MediaStatus::Processing, MediaStatus::ProcessingFailed]);
+    let media = world
+        .upload_file(common::media::sample_mp4(4), "kiln.mp4")
+        .await;
+    let post = world
+        .create_post(&connection, "Opening the kiln", &[media], json!({}))
+        .await;
+    let failed = world.wait_for(&post, "failed").await;
+    let error = failed["targets"][0]["error"].as_str().unwrap();
+    assert!(error.contains("could not process the video"), "{error}");
+    assert_eq!(world.fake.post_count(), 0);
 }
