@@ -12,7 +12,7 @@ use crate::types::{
     AccountChoice, ApiError, Authenticated, AuthorizeUrl, ClientAddr, Connection, ConnectionId,
     ConnectionsOverview, Email, EnteredPassword, IssuedSession, MediaId, MediaItem, NewPost,
     OptionChoice, Password, Platform, Post, PostId, PostOptions, PostPage, PostQuery,
-    ProfileUpdate, TargetId, TimeZoneName, User, UserId,
+    ProfileUpdate, TargetId, TargetPreview, TimeZoneName, User, UserId,
 };
 
 /// A new account, already checked.
@@ -150,6 +150,10 @@ pub trait Posts: Send + Sync + 'static {
 
     /// Deletes the post (scheduled targets never go out).
     async fn delete(&self, owner: UserId, id: PostId) -> Result<(), ApiError>;
+
+    /// How the draft would look on each chosen account, and what each platform would refuse,
+    /// before anything is stored. Accounts that are gone are left out.
+    async fn preview(&self, author: &User, post: NewPost) -> Result<Vec<TargetPreview>, ApiError>;
 
     /// How many seconds the owner's longest-waiting due post has waited for a worker; `None`
     /// when none is waiting.

@@ -59,6 +59,10 @@ macro_rules! conformance {
                 super::finds_a_post_whose_answer_was_lost::<F>().await
             }
             #[tokio::test]
+            async fn previews_by_the_rules_it_publishes_by() {
+                super::previews_by_the_rules_it_publishes_by::<F>().await
+            }
+            #[tokio::test]
             async fn waits_for_a_reconnect_after_revocation() {
                 super::waits_for_a_reconnect_after_revocation::<F>().await
             }
@@ -269,6 +273,12 @@ impl<F: Fake> World<F> {
         kind: MediaKind,
         options: Value,
     ) -> Value {
+        let media = self.upload_media(kind).await;
+        self.create_post(connection, text, &media, options).await
+    }
+
+    /// Uploads media of `kind` and returns their ids.
+    async fn upload_media(&self, kind: MediaKind) -> Vec<String> {
         let mut media = Vec::new();
         let images = match kind {
             MediaKind::TextOnly | MediaKind::Video => 0,
@@ -283,7 +293,26 @@ impl<F: Fake> World<F> {
             let video = common::media::sample_mp4(4);
             media.push(self.upload_file(video, "clip.mp4").await);
         }
-        self.create_post(connection, text, &media, options).await
+        media
+    }
+
+    /// The composer's previews of a draft to `connection` (`/rpc/posts/preview`), as HTML.
+    async fn preview(
+        &self,
+        connection: &str,
+        text: &str,
+        media: &[String],
+        options: &Value,
+    ) -> String {
+        let body = json!({ "post": {
+            "text": text,
+            "media_ids": media,
+            "targets": [{ "connection_id": connection, "options": options }],
+            "schedule": "draft",
+        }});
+        let (status, html) = self.post("/rpc/posts/preview", &body).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        html.as_str().expect("the previews are HTML").to_owned()
     }
 
     /// Creates a post of `text` and the uploaded `media` to publish now on `connection`.
@@ -380,6 +409,53 @@ async fn publishes_each_media_kind<F: Fake>() {
         assert!(url.starts_with("http"), "{kind:?}: {url}");
         assert_eq!(world.fake.post_count(), index + 1, "{kind:?}");
     }
+}
+
+/// The composer's preview of each media kind shows the account, the platform's counter and no
+/// problem; an empty post gets, before anything is stored, the very refusal creating it gets.
+async fn previews_by_the_rules_it_publishes_by<F: Fake>() {
+    let world = World::<F>::new().await;
+    let connection = world.connect("cornershop").await;
+    let (_, overview) = world.get("/api/connections").await;
+    let handle = overview["connections"][0]["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let options = world.options_for(&connection).await;
+    for kind in world.fake.media_kinds() {
+        let media = world.upload_media(kind).await;
+        let html = world
+            .preview(&connection, "New mugs in the shop", &media, &options)
+            .await;
+        assert!(
+            html.contains(&format!(r#"aria-label="Preview for @{handle} on "#)),
+            "{kind:?}: {html}"
+        );
+        assert!(html.contains("20/"), "{kind:?}: the counter: {html}");
+        assert!(!html.contains("field-error"), "{kind:?}: {html}");
+    }
+
+    let html = world.preview(&connection, "", &[], &options).await;
+    let body = json!({
+        "text": "",
+        "media_ids": [],
+        "targets": [{ "connection_id": connection, "options": options }],
+        "schedule": "now",
+    });
+    let (status, refused) = world.post("/api/posts", &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    // The post's refusal names the account first: "@shop on X: <the platform's words>".
+    let words = message.split_once(": ").map_or(message, |(_, words)| words);
+    let escaped = words
+        .replace('&', "&amp;")
+        .replace('\'', "&#39;")
+        .replace('"', "&quot;");
+    assert!(
+        html.contains(words) || html.contains(&escaped),
+        "the preview says what creating the post says ({message}): {html}"
+    );
+    assert_eq!(world.fake.post_count(), 0);
 }
 
 async fn refreshes_an_expiring_token<F: Fake>() {

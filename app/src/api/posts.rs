@@ -26,6 +26,21 @@ pub async fn create_post(post: NewPost, key: Option<String>) -> Result<Post, Api
     )
 }
 
+/// The composer's previews of a draft, one per chosen account, as HTML drawn from each
+/// platform's rules (see `draft_preview`). Nothing is stored.
+#[server(prefix = "/rpc", endpoint = "posts/preview", input = Json)]
+pub async fn preview_post(post: NewPost) -> Result<String, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            let previews = posts.preview(&who.user, post).await?;
+            Ok(crate::components::draft_preview::previews_html(previews))
+        }
+        .await,
+    )
+}
+
 /// Replaces a post none of whose targets has started.
 #[server(prefix = "/rpc", endpoint = "posts/update", input = Json)]
 pub async fn update_post(id: PostId, post: NewPost) -> Result<Post, ApiError> {

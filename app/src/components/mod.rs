@@ -3,14 +3,13 @@
 pub mod app_layout;
 pub mod auth_card;
 pub mod browser;
-pub mod char_counter;
 pub mod confirm_button;
+pub mod draft_preview;
 pub mod error_notice;
 pub mod form;
-pub mod image_picker;
+pub mod media_picker;
 pub mod notice;
 pub mod polling;
-pub mod post_preview;
 pub mod sandbox_banner;
 pub mod schedule_picker;
 pub mod sidebar;

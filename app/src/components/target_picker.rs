@@ -4,9 +4,8 @@
 
 use leptos::prelude::*;
 
-use crate::components::char_counter::{CharCounter, too_long_for_x};
 use crate::components::target_options::{OptionFields, options_form};
-use crate::types::{Connection, NewTarget, Platform, Target, TargetOptions};
+use crate::types::{Connection, NewTarget, Target, TargetOptions};
 
 /// One account the draft may go to, and what the user chose for it. The signals live as long
 /// as the composer, so typing in one account's text never rebuilds the list.
@@ -52,14 +51,6 @@ impl TargetChoice {
             text: self.own.get().then(|| self.text.get()),
             options: self.options.get(),
         })
-    }
-
-    /// Whether its own text is in use and too long for X (an X account's).
-    pub fn own_text_too_long(&self) -> bool {
-        self.connection.platform == Platform::X
-            && self.chosen.get()
-            && self.own.get()
-            && self.text.with(|text| too_long_for_x(text))
     }
 }
 
@@ -146,7 +137,6 @@ fn OwnText(
     text: RwSignal<String>,
 ) -> impl IntoView {
     let text_id = format!("compose-own-text-{key}");
-    let count_id = format!("{text_id}-count");
     let text_label = format!("Own text for {handle}");
     let initial_text = text.get_untracked();
     view! {
@@ -167,13 +157,11 @@ fn OwnText(
                         id=text_id.clone()
                         class="field-input"
                         rows="4"
-                        aria-describedby=count_id.clone()
                         prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev))
                     >
                         {initial_text.clone()}
                     </textarea>
-                    <CharCounter id=count_id.clone() text />
                 </div>
             </Show>
         </div>

@@ -1,5 +1,5 @@
-//! Sending an image to the media library from the browser: `POST /api/media`, multipart with
-//! the field `file`, authenticated by the session cookie. A REST call rather than a server
+//! Sending a photo or a video to the media library from the browser: `POST /api/media`,
+//! multipart with the field `file`, authenticated by the session cookie. A REST call rather than a server
 //! function, because that route streams the body under the upload size limit.
 
 use serde::Deserialize;
@@ -27,34 +27,49 @@ pub fn read_answer(status: u16, body: &str) -> Result<MediaItem, String> {
     }
 }
 
-/// Uploads `file` and returns the stored image, or why not.
+/// Uploads `file`, telling `progress` the share sent so far (0 to 1), and returns the stored
+/// file, or why not. `XMLHttpRequest` rather than `fetch`, because only it reports an
+/// upload's progress, which a video of a gigabyte needs.
 #[cfg(feature = "hydrate")]
-pub async fn upload_image(file: web_sys::File) -> Result<MediaItem, String> {
+pub async fn upload_file(
+    file: web_sys::File,
+    progress: impl Fn(f64) + 'static,
+) -> Result<MediaItem, String> {
     use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen::closure::Closure;
 
     let unreachable =
         |_| "The upload could not reach the server. Check the connection and try again.".to_owned();
-    let window = web_sys::window().ok_or_else(|| "No browser window.".to_owned())?;
     let form = web_sys::FormData::new().map_err(unreachable)?;
     form.append_with_blob_and_filename("file", &file, &file.name())
         .map_err(unreachable)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body_opt_form_data(Some(&form));
-    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init("/api/media", &init))
-            .await
-            .map_err(unreachable)?
-            .dyn_into()
-            .map_err(unreachable)?;
-    let body = JsFuture::from(response.text().map_err(unreachable)?)
-        .await
+    let request = web_sys::XmlHttpRequest::new().map_err(unreachable)?;
+    request.open("POST", "/api/media").map_err(unreachable)?;
+    let on_progress =
+        Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |event: web_sys::ProgressEvent| {
+            if event.length_computable() && event.total() > 0.0 {
+                progress(event.loaded() / event.total());
+            }
+        });
+    request
+        .upload()
         .map_err(unreachable)?
-        .as_string()
-        .unwrap_or_default();
-    read_answer(response.status(), &body)
+        .set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    // Settles however the request ends: answered, failed or aborted.
+    let ended = js_sys::Promise::new(&mut |resolve, _| request.set_onloadend(Some(&resolve)));
+    request
+        .send_with_opt_form_data(Some(&form))
+        .map_err(unreachable)?;
+    let _ = wasm_bindgen_futures::JsFuture::from(ended).await;
+    drop(on_progress);
+    match request.status().unwrap_or(0) {
+        // No answer at all: the network, not the server.
+        0 => Err(unreachable(wasm_bindgen::JsValue::NULL)),
+        status => read_answer(
+            status,
+            &request.response_text().ok().flatten().unwrap_or_default(),
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `/compose?from=<post id>` starts from an existing post: a post none of whose targets has
 //! started (drafts and scheduled ones) is edited in place; any other is reposted as a new post.
 //!
-//! The form needs the browser (uploads, the live counter), so it submits through an action
+//! The form needs the browser (uploads, the live previews), so it submits through an action
 //! rather than an `ActionForm`. Its state lives in signals created once the data it starts
 //! from has loaded; nothing refetches that data, so a failed submission never resets it.
 
@@ -13,22 +13,23 @@ use leptos_router::params::ParamsMap;
 use uuid::Uuid;
 
 use crate::api::connections::load_connections;
-use crate::api::posts::{create_post, get_post, update_post};
+use crate::api::posts::{create_post, get_post, preview_post, update_post};
 use crate::components::browser::{go_to, local_input_value, random_key};
-use crate::components::char_counter::{CharCounter, too_long_for_x};
 use crate::components::form::{FormError, field_message};
-use crate::components::image_picker::{DraftImages, ImagePicker};
+use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::notice::{Notice, Tone};
-use crate::components::post_preview::PostPreview;
 use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::target_picker::{TargetChoice, TargetPicker};
 use crate::session::use_session;
 use crate::types::{
-    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Platform, Post, PostId, TargetStatus,
+    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Post, PostId, Schedule,
+    ScheduleKeyword, TargetStatus,
 };
 
 /// The fields the composer shows errors beside; errors about others go to the form's line.
-const FIELDS: &[&str] = &["text", "targets", "schedule", "file"];
+const FIELDS: &[&str] = &["text", "targets", "schedule", "file", "media_ids"];
+/// How long typing must pause before the previews are drawn again.
+const PREVIEW_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
 #[component]
 pub fn Compose() -> impl IntoView {
@@ -58,7 +59,6 @@ pub fn Compose() -> impl IntoView {
                 match loaded.await {
                     Ok((user, overview, source)) => Either::Left(view! {
                         <Composer
-                            display_name=user.display_name.map(|name| name.as_str().to_owned())
                             time_zone=user.time_zone.as_str().to_owned()
                             overview
                             source
@@ -103,8 +103,6 @@ fn detail_path(post: &Post) -> String {
 /// The form, the browser's part of the page. A saved post opens its page.
 #[island(lazy)]
 fn Composer(
-    /// The user's name, for the preview when no account is chosen yet.
-    display_name: Option<String>,
     /// The user's time zone, in which the form's date and time are.
     time_zone: String,
     overview: ConnectionsOverview,
@@ -125,7 +123,7 @@ fn Composer(
             .map(|post| post.text.clone())
             .unwrap_or_default(),
     );
-    let images = DraftImages::new(
+    let media = DraftMedia::new(
         source
             .as_ref()
             .map(|post| post.media.clone())
@@ -166,7 +164,7 @@ fn Composer(
     }
 
     // Paste an image anywhere on the page to add it.
-    let paste = window_event_listener(leptos::ev::paste, move |ev| images.take_pasted(&ev));
+    let paste = window_event_listener(leptos::ev::paste, move |ev| media.take_pasted(&ev));
     on_cleanup(move || paste.remove());
 
     let submit = Action::new(|submission: &Submission| {
@@ -185,23 +183,29 @@ fn Composer(
         }
     });
 
+    // The draft as it stands; read inside an effect, it tracks every part of it.
+    let draft = {
+        let choices = choices.clone();
+        move |schedule: Schedule| NewPost {
+            text: text.get(),
+            media_ids: media
+                .items
+                .with(|items| items.iter().map(|item| item.id).collect()),
+            targets: choices
+                .iter()
+                .filter_map(TargetChoice::to_new_target)
+                .collect(),
+            schedule,
+        }
+    };
+
     // The same post sent again (its answer was lost) goes with the same key, so the server
     // answers with the first post instead of making a second; a changed post gets a new key.
     let last_sent = StoredValue::new(None::<(NewPost, String)>);
     let send = {
-        let choices = choices.clone();
+        let draft = draft.clone();
         move || {
-            let post = NewPost {
-                text: text.get_untracked(),
-                media_ids: images
-                    .items
-                    .with_untracked(|items| items.iter().map(|item| item.id).collect()),
-                targets: choices
-                    .iter()
-                    .filter_map(TargetChoice::to_new_target)
-                    .collect(),
-                schedule: when.get_untracked().schedule(&local.get_untracked()),
-            };
+            let post = untrack(|| draft(when.get().schedule(&local.get())));
             let submission = match editing {
                 Some(id) => Submission::Update { id, post },
                 None => {
@@ -222,52 +226,38 @@ fn Composer(
         }
     };
 
-    let blocked = {
-        let choices = choices.clone();
-        move || {
-            // The shared text only has to fit X when an X account takes it (or, before any
-            // account is chosen, when the user may still pick one).
-            let shared_goes_to_x = choices.iter().all(|choice| !choice.chosen.get())
-                || choices.iter().any(|choice| {
-                    choice.chosen.get()
-                        && !choice.own.get()
-                        && choice.connection.platform == Platform::X
+    // The previews are drawn by the server from each platform's rules, once typing pauses;
+    // an answer overtaken by a later change is dropped.
+    let previews = RwSignal::new(String::new());
+    let asked = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let post = draft(Schedule::Keyword(ScheduleKeyword::Draft));
+        let ticket = asked.get_value() + 1;
+        asked.set_value(ticket);
+        set_timeout(
+            move || {
+                if asked.get_value() != ticket {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Ok(html) = preview_post(post).await
+                        && asked.get_value() == ticket
+                    {
+                        previews.set(html);
+                    }
                 });
-            submit.pending().get()
-                || images.uploading()
-                || (shared_goes_to_x && text.with(|text| too_long_for_x(text)))
-                || choices.iter().any(TargetChoice::own_text_too_long)
-        }
-    };
+            },
+            PREVIEW_PAUSE,
+        );
+    });
+
+    let blocked = move || submit.pending().get() || media.uploading();
     let text_error = field_message(error, "text");
-    let file_error = field_message(error, "file");
-    let previews = {
-        let choices = choices.clone();
-        let fallback_name = display_name.unwrap_or_else(|| "Your account".to_owned());
-        move || {
-            let chosen: Vec<&TargetChoice> = choices
-                .iter()
-                .filter(|choice| choice.chosen.get())
-                .collect();
-            if chosen.is_empty() {
-                return Either::Left(view! {
-                    <PostPreview name=fallback_name.clone() handle=None text images=images.items />
-                });
-            }
-            Either::Right(
-                chosen
-                    .into_iter()
-                    .map(|choice| {
-                        let TargetChoice { connection, own, text: own_text, .. } = choice.clone();
-                        let shown = Signal::derive(move || if own.get() { own_text.get() } else { text.get() });
-                        let handle = format!("@{}", connection.handle);
-                        let name = connection.display_name.unwrap_or_else(|| handle.clone());
-                        view! { <PostPreview name handle=Some(handle) text=shown images=images.items /> }
-                    })
-                    .collect_view(),
-            )
-        }
-    };
+    let (file_error, media_error) = (
+        field_message(error, "file"),
+        field_message(error, "media_ids"),
+    );
+    let file_error = Signal::derive(move || file_error.get().or_else(|| media_error.get()));
 
     view! {
         <header class="page-header">
@@ -291,24 +281,17 @@ fn Composer(
                         class="field-input"
                         rows="6"
                         aria-invalid=move || text_error.get().is_some().then_some("true")
-                        aria-describedby=move || {
-                            if text_error.get().is_some() {
-                                "compose-text-count compose-text-message"
-                            } else {
-                                "compose-text-count"
-                            }
-                        }
+                        aria-describedby=move || text_error.get().map(|_| "compose-text-message")
                         prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev))
                     >
                         {text.get_untracked()}
                     </textarea>
-                    <CharCounter id="compose-text-count" text />
                     <Show when=move || text_error.get().is_some()>
                         <p id="compose-text-message" class="field-error" role="alert">{move || text_error.get()}</p>
                     </Show>
                 </div>
-                <ImagePicker images error=file_error />
+                <MediaPicker media error=file_error />
             </section>
             <section class="panel" aria-labelledby="compose-targets-title">
                 <h2 id="compose-targets-title" class="panel-title">"Accounts"</h2>
@@ -316,7 +299,8 @@ fn Composer(
             </section>
             <section class="panel" aria-labelledby="compose-preview-title">
                 <h2 id="compose-preview-title" class="panel-title">"Preview"</h2>
-                <div class="preview-list">{previews}</div>
+                <p class="field-hint">"As each platform shows it: where it folds the text, how it counts it, how it crops the media."</p>
+                <div class="preview-list" inner_html=move || previews.get()></div>
             </section>
             <section class="panel form" aria-labelledby="compose-when-title">
                 <h2 id="compose-when-title" class="panel-title">"Publishing"</h2>

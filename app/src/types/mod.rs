@@ -7,6 +7,7 @@ mod error;
 mod platform;
 mod post;
 mod post_options;
+mod preview;
 mod sandbox;
 mod session;
 mod target_options;
@@ -26,6 +27,9 @@ pub use post::{
     Schedule, ScheduleKeyword, Target, TargetId, VideoInfo,
 };
 pub use post_options::{NewChoice, OptionChoice, OptionField, OptionKind, PostOptions};
+pub use preview::{
+    Fold, Frame, Gallery, PreviewMedia, PreviewRules, Ratio, TargetPreview, TextCounter,
+};
 pub use sandbox::SandboxMode;
 pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,

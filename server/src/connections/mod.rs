@@ -438,9 +438,21 @@ impl ConnectionService {
     async fn options_of(&self, owner: UserId, id: ConnectionId) -> Result<PostOptions, Error> {
         let (connection, api, token) = self.account_api(owner, id).await?;
         let fields = api.post_options(&token, &connection.account_id).await?;
+        // The limit is worth knowing, not worth refusing the fields over.
+        let limits = api
+            .account_notice(&token, &connection.account_id)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::info!(%error, platform = %connection.platform, "account notice unread");
+                None
+            });
+        let notices: Vec<String> = [self.unreachable_media(api.as_ref()), limits]
+            .into_iter()
+            .flatten()
+            .collect();
         Ok(PostOptions {
             fields,
-            notice: self.unreachable_media(api.as_ref()),
+            notice: (!notices.is_empty()).then(|| notices.join(" ")),
         })
     }
 

@@ -19,6 +19,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use app::types::{OptionField, Platform, TargetOptions};
 
 use super::meta_graph::{self, Created, Failure, Listed, Listing, MetaApp};
@@ -487,6 +488,24 @@ impl SocialPlatform for FacebookPlatform {
             )
             .with_help("A web address shared with the text, shown with its preview. Not with photos or a video."),
         ])
+    }
+
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
+        PreviewRules {
+            counter: TextCounter::characters(post.text.chars().count(), MAX_MESSAGE_CHARS),
+            // The feed folds a long post after about 480 characters or five lines.
+            fold: Some(Fold {
+                chars: 477,
+                lines: 5,
+                more: "... See more",
+            }),
+            frame: Frame {
+                tallest: Ratio(4, 5),
+                widest: Ratio(191, 100),
+                crops: true,
+            },
+            gallery: Gallery::Grid,
+        }
     }
 
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {

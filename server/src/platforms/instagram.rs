@@ -21,6 +21,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use app::types::Platform;
+use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 
 use super::meta_graph::{
     self, CODE_MEDIA_NOT_AVAILABLE, Created, Failure, Listed, Listing, MetaApp,
@@ -329,36 +330,49 @@ impl InstagramPlatform {
         })
     }
 
-    /// Reads the rolling 24-hour quota: over it, a retry timed for when a slot frees.
-    async fn check_quota(&self, request: &PublishRequest<'_>) -> Result<(), PlatformError> {
+    /// The rolling 24-hour quota: posts used and the limit, with the window's length.
+    async fn quota(
+        &self,
+        access_token: &SecretString,
+        account_id: &str,
+    ) -> Result<Option<(u32, u32, chrono::Duration)>, PlatformError> {
         let limits: Listing<PublishingLimit> = self
             .meta
             .get(
-                request.access_token,
-                &format!("{}/content_publishing_limit", request.account_id),
+                access_token,
+                &format!("{account_id}/content_publishing_limit"),
                 &[("fields", "quota_usage,config")],
             )
             .await?;
-        let Some((usage, config)) = limits
-            .data
-            .into_iter()
-            .find_map(|limit| Some((limit.quota_usage, limit.config?)))
+        Ok(limits.data.into_iter().find_map(|limit| {
+            let config = limit.config?;
+            let window = config.quota_duration.unwrap_or(QUOTA_WINDOW_SECS);
+            Some((
+                limit.quota_usage,
+                config.quota_total,
+                chrono::Duration::seconds(window),
+            ))
+        }))
+    }
+
+    /// Reads the rolling 24-hour quota: over it, a retry timed for when a slot frees.
+    async fn check_quota(&self, request: &PublishRequest<'_>) -> Result<(), PlatformError> {
+        let Some((usage, total, window)) =
+            self.quota(request.access_token, request.account_id).await?
         else {
             return Ok(());
         };
-        if usage < config.quota_total {
+        if usage < total {
             return Ok(());
         }
-        let window = chrono::Duration::seconds(config.quota_duration.unwrap_or(QUOTA_WINDOW_SECS));
         let wait = self
-            .until_a_slot_frees(request, window, config.quota_total)
+            .until_a_slot_frees(request.access_token, request.account_id, window, total)
             .await;
         Err(PlatformError::Retryable {
             wait,
             maybe_done: false,
             detail: format!(
-                "This Instagram account has reached Instagram's limit of {} posts per 24 hours; the post goes out when the oldest of them leaves the window{}",
-                config.quota_total,
+                "This Instagram account has reached Instagram's limit of {total} posts per 24 hours; the post goes out when the oldest of them leaves the window{}",
                 wait.map_or(String::new(), |wait| format!(
                     ", in about {}",
                     hours_and_minutes(wait)
@@ -371,7 +385,8 @@ impl InstagramPlatform {
     /// `None` when they do not say (the pipeline's backoff then decides).
     async fn until_a_slot_frees(
         &self,
-        request: &PublishRequest<'_>,
+        access_token: &SecretString,
+        account_id: &str,
         window: chrono::Duration,
         quota: u32,
     ) -> Option<Duration> {
@@ -379,8 +394,8 @@ impl InstagramPlatform {
         let listing: Listing<Media> = self
             .meta
             .get(
-                request.access_token,
-                &format!("{}/media", request.account_id),
+                access_token,
+                &format!("{account_id}/media"),
                 &[("fields", "id,timestamp"), ("limit", limit.as_str())],
             )
             .await
@@ -655,6 +670,58 @@ impl SocialPlatform for InstagramPlatform {
             return Err(no_linked_account());
         }
         Ok(accounts)
+    }
+
+    /// The 24-hour publishing limit, so that the composer says it before a post is scheduled
+    /// past it.
+    async fn account_notice(
+        &self,
+        access_token: &SecretString,
+        account_id: &str,
+    ) -> Result<Option<String>, PlatformError> {
+        let Some((usage, total, window)) = self.quota(access_token, account_id).await? else {
+            return Ok(None);
+        };
+        if usage < total {
+            return Ok(Some(format!(
+                "Instagram allows {total} posts in 24 hours; this account has used {usage}, so {} more can go out now.",
+                total - usage
+            )));
+        }
+        let wait = self
+            .until_a_slot_frees(access_token, account_id, window, total)
+            .await;
+        Ok(Some(format!(
+            "This account has used all {total} posts Instagram allows in 24 hours: a post due before a slot frees{} waits for it.",
+            wait.map_or(String::new(), |wait| format!(
+                " (in about {})",
+                hours_and_minutes(wait)
+            ))
+        )))
+    }
+
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
+        let reel = matches!(post.media, [video] if is_video(&video.mime));
+        PreviewRules {
+            counter: TextCounter::characters(post.text.chars().count(), MAX_CAPTION_CHARS),
+            // The feed shows about 125 characters of a caption, then "... more".
+            fold: Some(Fold {
+                chars: 125,
+                lines: 2,
+                more: "... more",
+            }),
+            // A reel fills the screen; feed photos are shown between 4:5 and 1.91:1.
+            frame: if reel {
+                Frame::fixed(Ratio(9, 16), true)
+            } else {
+                Frame {
+                    tallest: Ratio(4, 5),
+                    widest: Ratio(191, 100),
+                    crops: true,
+                }
+            },
+            gallery: Gallery::Carousel,
+        }
     }
 
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use app::types::Platform;
+use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 
 use super::answers::{self, retry_after};
 use super::oauth::TokenAnswer;
@@ -527,6 +528,27 @@ impl SocialPlatform for LinkedInPlatform {
             display_name: name,
             avatar_url: me.picture,
         })
+    }
+
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
+        PreviewRules {
+            counter: TextCounter::characters(
+                escape_little_text(post.text).chars().count(),
+                MAX_COMMENTARY_CHARS,
+            ),
+            // The feed shows about three lines, then "…see more".
+            fold: Some(Fold {
+                chars: 210,
+                lines: 3,
+                more: "…see more",
+            }),
+            frame: Frame {
+                tallest: Ratio(4, 5),
+                widest: Ratio(191, 100),
+                crops: true,
+            },
+            gallery: Gallery::Grid,
+        }
     }
 
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {

@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use app::types::{OptionChoice, OptionField, Platform, TargetOptions, VideoInfo};
+use app::types::{OptionChoice, OptionField, Platform, PreviewRules, TargetOptions, VideoInfo};
 
 use crate::config::Config;
 use crate::media::store::MediaStore;
@@ -106,12 +106,19 @@ pub struct MediaFile {
 
 impl MediaFile {
     pub fn new(row: &crate::db::media::MediaRow, store: Arc<dyn MediaStore>) -> Self {
+        let MediaCheck {
+            mime,
+            bytes,
+            width,
+            height,
+            video,
+        } = MediaCheck::of(row);
         Self {
-            mime: row.mime.clone(),
-            size: u64::try_from(row.bytes).unwrap_or(0),
-            width: u32::try_from(row.width).unwrap_or(0),
-            height: u32::try_from(row.height).unwrap_or(0),
-            video: crate::db::media::video_of(row),
+            mime,
+            size: bytes,
+            width,
+            height,
+            video,
             store,
             key: row.storage_key.clone(),
             pull_url: None,
@@ -346,6 +353,16 @@ pub trait SocialPlatform: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// What the person should know about this account before scheduling to it, read from the
+    /// platform: Instagram's 24-hour publishing limit. Most platforms have nothing to say.
+    async fn account_notice(
+        &self,
+        _access_token: &SecretString,
+        _account_id: &str,
+    ) -> Result<Option<String>, PlatformError> {
+        Ok(None)
+    }
+
     /// Makes a new choice for the field `field` (a Pinterest board named `label`), where the
     /// field allows it (`can_add`).
     async fn add_choice(
@@ -364,6 +381,11 @@ pub trait SocialPlatform: Send + Sync + 'static {
     /// Why this post cannot go out here, checked before anything is stored: the text, the
     /// media and the options against this platform's rules.
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem>;
+
+    /// How the platform's feed shows this post, for the composer's preview: how it counts the
+    /// text and against what limit, where it folds the text behind "more", and the shapes it
+    /// shows media in.
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules;
 
     /// Uploads the media and creates the post, the irreversible call among them, or goes on
     /// from `request.saved`. Each step is said through `progress`, and every handle that lets
@@ -419,6 +441,18 @@ pub struct MediaCheck {
     pub height: u32,
     /// A video's facts (duration, codecs, frame rate, fast start).
     pub video: Option<VideoInfo>,
+}
+
+impl MediaCheck {
+    pub fn of(row: &crate::db::media::MediaRow) -> Self {
+        Self {
+            mime: row.mime.clone(),
+            bytes: u64::try_from(row.bytes).unwrap_or(0),
+            width: u32::try_from(row.width).unwrap_or(0),
+            height: u32::try_from(row.height).unwrap_or(0),
+            video: crate::db::media::video_of(row),
+        }
+    }
 }
 
 /// The platforms the operator configured, by name. A platform without credentials is absent:

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 
 use super::answers::{self, retry_after};
@@ -500,6 +501,25 @@ impl SocialPlatform for PinterestPlatform {
             value: board.id,
             label: board.name,
         })
+    }
+
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
+        PreviewRules {
+            counter: TextCounter::characters(post.text.chars().count(), MAX_DESCRIPTION_CHARS),
+            // A pin's close-up shows the start of the description, then "more".
+            fold: Some(Fold {
+                chars: 60,
+                lines: 2,
+                more: "… more",
+            }),
+            // Pins taller than 2:3 are cut off in the grid; wide ones show whole.
+            frame: Frame {
+                tallest: Ratio(2, 3),
+                widest: Ratio(4, 1),
+                crops: true,
+            },
+            gallery: Gallery::Carousel,
+        }
     }
 
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {

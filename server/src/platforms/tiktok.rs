@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 
 use super::answers::{self, retry_after};
@@ -789,6 +790,30 @@ impl SocialPlatform for TikTokPlatform {
             .with_help("For photo posts; the text becomes the description."),
         );
         Ok(fields)
+    }
+
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
+        let video = post
+            .media
+            .iter()
+            .any(|media| media.mime.starts_with("video/"));
+        let max = if video {
+            MAX_VIDEO_TITLE_CHARS
+        } else {
+            MAX_PHOTO_DESCRIPTION_CHARS
+        };
+        PreviewRules {
+            counter: TextCounter::characters(post.text.chars().count(), max),
+            // The caption over the video shows two lines, then "more".
+            fold: Some(Fold {
+                chars: 80,
+                lines: 2,
+                more: "... more",
+            }),
+            // A video fills the phone's screen; photos are shown whole in it.
+            frame: Frame::fixed(Ratio(9, 16), video),
+            gallery: Gallery::Carousel,
+        }
     }
 
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use app::types::Platform;
+use app::types::{Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use app::types::{X_MAX_WEIGHTED_LENGTH, fits_x, x_weighted_length};
 
 use super::answers::retry_after;
@@ -225,6 +226,20 @@ impl SocialPlatform for XPlatform {
             display_name: me.data.name,
             avatar_url: me.data.profile_image_url,
         })
+    }
+
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
+        // X shows a whole post, photos of ordinary shapes uncropped, several in a grid.
+        PreviewRules {
+            counter: TextCounter::characters(x_weighted_length(post.text), X_MAX_WEIGHTED_LENGTH),
+            fold: None,
+            frame: Frame {
+                tallest: Ratio(3, 4),
+                widest: Ratio(2, 1),
+                crops: true,
+            },
+            gallery: Gallery::Grid,
+        }
     }
 
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 
 use super::answers::{self, retry_after};
@@ -821,6 +822,29 @@ impl SocialPlatform for YouTubePlatform {
             OptionField::text("tags", "Tags", limit(MAX_TAGS_CHARS))
                 .with_help("Separated by commas."),
         ])
+    }
+
+    fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
+        let vertical = post
+            .media
+            .first()
+            .is_some_and(|video| video.height > video.width);
+        PreviewRules {
+            counter: TextCounter {
+                used: post.text.len(),
+                max: MAX_DESCRIPTION_BYTES,
+                unit: "bytes",
+            },
+            // The watch page shows the description's first lines, then "...more".
+            fold: Some(Fold {
+                chars: 150,
+                lines: 3,
+                more: "...more",
+            }),
+            // The player shows the whole video with bars; a vertical one plays as a Short.
+            frame: Frame::fixed(if vertical { Ratio(9, 16) } else { Ratio(16, 9) }, false),
+            gallery: Gallery::Carousel,
+        }
     }
 
     fn check_post(&self, post: &PostCheck<'_>) -> Result<(), PostProblem> {

@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod posts;
+pub mod preview;
 pub mod schedule;
 pub mod stats;
 pub mod sweep;

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use app::services::{IdempotencyKey, Posts};
 use app::types::{
     ApiError, Connection, ConnectionId, ConnectionStatus, LogLevel, NewPost, Post, PostId,
-    PostPage, PostQuery, Schedule, ScheduleKeyword, TargetId, TargetStatus, User, UserId,
+    PostPage, PostQuery, Schedule, ScheduleKeyword, TargetId, TargetPreview, TargetStatus, User,
+    UserId,
 };
 
 use super::schedule::local_to_utc;
@@ -158,13 +159,7 @@ impl Pipeline {
             .media_ids
             .iter()
             .filter_map(|id| media.iter().find(|row| row.id == id.0))
-            .map(|row| MediaCheck {
-                mime: row.mime.clone(),
-                bytes: u64::try_from(row.bytes).unwrap_or(0),
-                width: u32::try_from(row.width).unwrap_or(0),
-                height: u32::try_from(row.height).unwrap_or(0),
-                video: media_rows::video_of(row),
-            })
+            .map(MediaCheck::of)
             .collect();
         let mut connections = Vec::with_capacity(post.targets.len());
         for target in &post.targets {
@@ -773,6 +768,10 @@ impl Posts for Pipeline {
 
     async fn delete(&self, owner: UserId, id: PostId) -> Result<(), ApiError> {
         Ok(self.delete_post(owner, id).await?)
+    }
+
+    async fn preview(&self, author: &User, post: NewPost) -> Result<Vec<TargetPreview>, ApiError> {
+        Ok(super::preview::previews(&self.db, &self.registry, author.id, &post).await?)
     }
 
     async fn waiting_secs(&self, owner: UserId) -> Result<Option<u64>, ApiError> {

@@ -1,6 +1,7 @@
 //! What only Instagram does, beyond the shared cases: a reel whose container stays
 //! `IN_PROGRESS` for a while, followed until `FINISHED` and published once; a container that
-//! expired before it was published, made again; the 24-hour publishing quota waited out; a
+//! expired before it was published, made again; the 24-hour publishing quota shown in the
+//! composer and waited out; a
 //! consent with several Pages, of which only those linked to Instagram are offered; and media
 //! that the fake really downloads from the app's signed URLs.
 
@@ -106,11 +107,19 @@ async fn over_the_publishing_quota_a_post_waits_for_the_window_to_roll() {
     fake.set_publishing_quota(1);
     let world = world_on(fake, &clock).await;
     let connection = world.connect("kilnworks").await;
+    // The composer says the quota when the account is chosen, before anything is scheduled.
+    let notice = |options: Value| options["notice"].as_str().unwrap_or_default().to_owned();
+    let options_path = format!("/api/connections/{connection}/options");
+    let before = notice(world.get(&options_path).await.1);
+    assert!(before.contains("this account has used 0"), "{before}");
     let first = world.upload_image(20).await;
     let post = world
         .create_post(&connection, "Monday's batch.", &[first], json!({}))
         .await;
     world.wait_for(&post, "published").await;
+    let full = notice(world.get(&options_path).await.1);
+    assert!(full.contains("has used all 1 posts"), "{full}");
+    assert!(full.contains("waits for it"), "{full}");
 
     let second = world.upload_image(60).await;
     let post = world

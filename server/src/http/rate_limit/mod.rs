@@ -111,6 +111,7 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/connections/choose", Tier::OAuth),
     ("/rpc/connections/options", Tier::Api),
     ("/rpc/posts/create", Tier::Post),
+    ("/rpc/posts/preview", Tier::Api),
     ("/rpc/posts/update", Tier::Api),
     ("/rpc/posts/list", Tier::Api),
     ("/rpc/posts/waiting", Tier::Api),
