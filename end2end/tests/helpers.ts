@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { expect, type Page } from "@playwright/test";
 
 export const PASSWORD = "correct horse battery";
@@ -55,4 +56,29 @@ export async function connectSandboxX(page: Page, username: string): Promise<voi
   await page.getByRole("button", { name: "Authorize app" }).click();
   await expect(page).toHaveURL(/\/connections\?connected=/);
   await expect(page.getByText(`Connected @${username}.`)).toBeVisible();
+}
+
+/**
+ * Connects a sandbox account of `platform` through its fake's consent page ("Allow"), which is
+ * `consent`'s (Instagram accounts are connected through Facebook Login).
+ */
+export async function connectSandbox(page: Page, platform: string, username: string, consent = platform): Promise<void> {
+  await page.goto("/connections");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: `Connect ${platform}` }).click();
+  await expect(page.getByRole("heading", { name: new RegExp(`Sandbox ${consent} — authorize`) })).toBeVisible();
+  await page.getByLabel("Sandbox account").fill(username);
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page).toHaveURL(/\/connections\?connected=/);
+}
+
+/** An MP4 of `seconds` of ffmpeg's test pattern at about `megabits` per second, written to `path`. */
+export function makeVideo(path: string, seconds: number, megabits: number): string {
+  execFileSync("ffmpeg", [
+    "-v", "error", "-y", "-f", "lavfi", "-i", `testsrc=size=640x360:rate=30:duration=${seconds}`,
+    // A constant rate, padded: the test pattern alone compresses to almost nothing.
+    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-b:v", `${megabits}M`, "-minrate", `${megabits}M`,
+    "-maxrate", `${megabits}M`, "-bufsize", "2M", "-x264-params", "nal-hrd=cbr", "-movflags", "+faststart", path,
+  ]);
+  return path;
 }

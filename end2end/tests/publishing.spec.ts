@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { connectSandboxX, register, uniqueEmail, waitForHydration, watchForPageErrors } from "./helpers";
+import { connectSandbox, connectSandboxX, makeVideo, register, uniqueEmail, waitForHydration, watchForPageErrors } from "./helpers";
 
 // The server runs with `--sandbox` (run.sh): X is the built-in fake under /sandbox/x.
 
@@ -121,13 +121,7 @@ test("connect a sandbox Pinterest account, pin an image to a board, open the pin
   const problems = watchForPageErrors(page);
   await register(page, uniqueEmail("pin"));
   const username = `pins${Date.now() % 1_000_000}`;
-  await page.goto("/connections");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Connect Pinterest" }).click();
-  await expect(page.getByRole("heading", { name: /Sandbox Pinterest — authorize/ })).toBeVisible();
-  await page.getByLabel("Sandbox account").fill(username);
-  await page.getByRole("button", { name: "Allow" }).click();
-  await expect(page).toHaveURL(/\/connections\?connected=/);
+  await connectSandbox(page, "Pinterest", username);
 
   await page.goto("/compose");
   await waitForHydration(page);
@@ -156,13 +150,7 @@ test("connect a sandbox LinkedIn member, post text with an image, open the post"
   const problems = watchForPageErrors(page);
   await register(page, uniqueEmail("linkedin"));
   const username = `member${Date.now() % 1_000_000}`;
-  await page.goto("/connections");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Connect LinkedIn" }).click();
-  await expect(page.getByRole("heading", { name: /Sandbox LinkedIn — authorize/ })).toBeVisible();
-  await page.getByLabel("Sandbox account").fill(username);
-  await page.getByRole("button", { name: "Allow" }).click();
-  await expect(page).toHaveURL(/\/connections\?connected=/);
+  await connectSandbox(page, "LinkedIn", username);
 
   await page.goto("/compose");
   await waitForHydration(page);
@@ -187,13 +175,7 @@ test("connect a sandbox TikTok account, post a photo with a privacy level, open 
   const problems = watchForPageErrors(page);
   await register(page, uniqueEmail("tiktok"));
   const username = `clips${Date.now() % 1_000_000}`;
-  await page.goto("/connections");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Connect TikTok" }).click();
-  await expect(page.getByRole("heading", { name: /Sandbox TikTok — authorize/ })).toBeVisible();
-  await page.getByLabel("Sandbox account").fill(username);
-  await page.getByRole("button", { name: "Allow" }).click();
-  await expect(page).toHaveURL(/\/connections\?connected=/);
+  await connectSandbox(page, "TikTok", username);
 
   await page.goto("/compose");
   await waitForHydration(page);
@@ -217,5 +199,104 @@ test("connect a sandbox TikTok account, post a photo with a privacy level, open 
   // TikTok downloaded the photo from the app's signed URL.
   await expect(page.getByText("1 photo(s) pulled")).toBeVisible();
   await expect(page.getByText(/\/media\/pull\//)).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("a YouTube upload that breaks halfway resumes from the confirmed byte, and the video goes out", async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("youtube"));
+  const username = `channel${Date.now() % 1_000_000}`;
+  await connectSandbox(page, "YouTube", username);
+
+  // The next upload's connection breaks when half its bytes have arrived.
+  await page.goto("/sandbox/youtube/_control");
+  await page.getByLabel("Make the next video").selectOption({ label: "The upload breaks halfway: resumed from the byte YouTube confirmed" });
+  await page.getByRole("button", { name: "Arm this failure" }).click();
+  await expect(page.getByRole("status")).toContainText("1 failure(s) armed");
+
+  await page.goto("/compose");
+  await waitForHydration(page);
+  await page.getByLabel("Text", { exact: true }).fill(`How the blue glaze is mixed ${Date.now()}`);
+  await page.getByLabel(/on YouTube$/).check();
+  await page.getByLabel(/^Video title for @/).fill("Mixing the blue glaze");
+  await page.getByLabel(/^Who can watch for @/).selectOption({ label: "Public" });
+  await page.getByLabel(/^Made for kids for @/).selectOption({ label: "No" });
+  // About 1.5 MB: the break leaves whole 256 KiB pieces behind, which are not sent again.
+  const video = makeVideo(testInfo.outputPath("glaze.mp4"), 4, 3);
+  await page.getByLabel("Images and videos").setInputFiles(video);
+  await expect(page.getByRole("img", { name: "Video 1" })).toBeVisible({ timeout: 20_000 });
+  // The preview is YouTube's, drawn from its rules: a 16:9 player and its description counter.
+  const preview = page.getByRole("article", { name: /Preview for @.* on YouTube/ });
+  await expect(preview).toContainText("bytes");
+  await expect(preview.getByText("Video", { exact: true }).first()).toBeVisible();
+  await page.getByRole("button", { name: "Publish now" }).click();
+
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText(/the upload broke off .*: resuming/).first()).toBeVisible();
+  await expect(page.getByText(/YouTube confirmed (0\.\d*[1-9]|[1-9][\d.]*) MB of [\d.]+ MB: sending the rest/).first()).toBeVisible();
+  const href = await page.getByRole("link", { name: "View on YouTube" }).getAttribute("href");
+  expect(href).toContain("/sandbox/youtube/");
+  await page.goto(href!);
+  await expect(page.getByText("Mixing the blue glaze").first()).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("connect a sandbox Facebook Page, post a photo, open the post", async ({ page }) => {
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("facebook"));
+  const username = `bakery${Date.now() % 1_000_000}`;
+  await connectSandbox(page, "Facebook", username);
+
+  await page.goto("/compose");
+  await waitForHydration(page);
+  const text = `Fresh loaves at eight ${Date.now()}`;
+  await page.getByLabel("Text", { exact: true }).fill(text);
+  await page.getByLabel(/on Facebook$/).check();
+  await page.getByLabel("Images and videos").setInputFiles("fixtures/mug.jpg");
+  await expect(page.getByRole("img", { name: "Image 1" })).toBeVisible();
+  await expect(page.getByRole("article", { name: /on Facebook/ })).toContainText("/63,206 characters");
+  await page.getByRole("button", { name: "Publish now" }).click();
+
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 30_000 });
+  const href = await page.getByRole("link", { name: "View on Facebook" }).getAttribute("href");
+  expect(href).toMatch(/\/sandbox\/(facebook|instagram)\//);
+  await page.goto(href!);
+  await expect(page.getByText(text)).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("connect a sandbox Instagram account, see its quota and the feed's fold, post a reel", async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("instagram"));
+  const username = `studio${Date.now() % 1_000_000}`;
+  await connectSandbox(page, "Instagram", username, "Facebook");
+
+  await page.goto("/compose");
+  await waitForHydration(page);
+  const opening = "Blue mugs, glazed by hand in small batches, each one a little different from the next.";
+  const text = `${opening} Find them in the shop from Friday morning, while they last. ${Date.now()}`;
+  await page.getByLabel("Text", { exact: true }).fill(text);
+  await page.getByLabel(/on Instagram$/).check();
+  // The 24-hour publishing limit, read from Instagram before anything is scheduled.
+  await expect(page.getByText(/Instagram allows \d+ posts in 24 hours; this account has used 0/)).toBeVisible();
+  const video = makeVideo(testInfo.outputPath("reel.mp4"), 4, 1);
+  await page.getByLabel("Images and videos").setInputFiles(video);
+  await expect(page.getByRole("img", { name: "Video 1" })).toBeVisible({ timeout: 20_000 });
+  // The feed shows about 125 characters, then "... more".
+  const preview = page.getByRole("article", { name: /on Instagram/ });
+  await expect(preview).toContainText("... more");
+  await expect(preview).not.toContainText("Friday morning");
+  await page.getByRole("button", { name: "Publish now" }).click();
+
+  await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
+  await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 60_000 });
+  const href = await page.getByRole("link", { name: "View on Instagram" }).getAttribute("href");
+  expect(href).toMatch(/\/sandbox\/(facebook|instagram)\//);
+  await page.goto(href!);
+  await expect(page.getByText(opening)).toBeVisible();
   expect(problems).toEqual([]);
 });

@@ -875,6 +875,7 @@ async fn show_control(State(fake): State<LinkedInFake>) -> Response {
         platform: PLATFORM,
         item: "post",
         choices: &choices,
+        own_choices: &[],
         armed,
         recent: &recent,
         stylesheet: CONTROL_STYLESHEET,

@@ -1259,6 +1259,7 @@ async fn show_control(
         platform,
         item: "post",
         choices: &choices,
+        own_choices: &[],
         armed,
         recent: &recent,
         stylesheet: ROOT_STYLESHEET,

@@ -800,6 +800,7 @@ async fn show_control(State(fake): State<PinterestFake>) -> Response {
         platform: PLATFORM,
         item: "pin",
         choices: &choices,
+        own_choices: &[],
         armed,
         recent: &recent,
         stylesheet: CONTROL_STYLESHEET,

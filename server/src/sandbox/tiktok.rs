@@ -921,6 +921,7 @@ async fn show_control(State(fake): State<TikTokFake>) -> Response {
         platform: PLATFORM,
         item: "post",
         choices: &choices,
+        own_choices: &[],
         armed,
         recent: &recent,
         stylesheet: CONTROL_STYLESHEET,

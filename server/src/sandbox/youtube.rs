@@ -229,12 +229,16 @@ pub enum Interruption {
     /// After this many bytes the fake answers 503 `backendError` (it reads the rest of the body
     /// first, so the client surely sees the answer).
     ServerErrorAfter(u64),
+    /// The connection breaks when half of the PUT's bytes have arrived.
+    InterruptHalfway,
 }
 
 impl Interruption {
-    fn after(self) -> u64 {
+    /// Where a PUT of `expected` bytes breaks.
+    fn after(self, expected: u64) -> u64 {
         match self {
             Self::InterruptAfter(bytes) | Self::ServerErrorAfter(bytes) => bytes,
+            Self::InterruptHalfway => expected / 2,
         }
     }
 }
@@ -661,7 +665,7 @@ impl YouTubeFake {
     async fn stream_into(&self, mut put: Put, body: Body) -> Response {
         let break_at = put
             .interruption
-            .filter(|interruption| interruption.after() < put.expected);
+            .filter(|interruption| interruption.after(put.expected) < put.expected);
         let mut stream = body.into_data_stream();
         let mut arrived: u64 = 0;
         while let Some(frame) = stream.next().await {
@@ -670,7 +674,7 @@ impl YouTubeFake {
                 return StatusCode::BAD_REQUEST.into_response();
             };
             if let Some(interruption) = break_at {
-                let room = interruption.after() - arrived;
+                let room = interruption.after(put.expected) - arrived;
                 data.truncate(usize::try_from(room).unwrap_or(usize::MAX));
             }
             let len = data.len() as u64;
@@ -705,12 +709,12 @@ impl YouTubeFake {
                 );
             }
             match break_at {
-                Some(Interruption::InterruptAfter(after)) if arrived == after => {
-                    return lose_body(backend_error(StatusCode::SERVICE_UNAVAILABLE));
-                }
                 Some(Interruption::ServerErrorAfter(after)) if arrived == after => {
                     self.drain(stream).await;
                     return backend_error(StatusCode::SERVICE_UNAVAILABLE);
+                }
+                Some(interruption) if arrived == interruption.after(put.expected) => {
+                    return lose_body(backend_error(StatusCode::SERVICE_UNAVAILABLE));
                 }
                 _ => {}
             }
@@ -944,6 +948,9 @@ fn watch(fake: &YouTubeFake, video_id: &str, stylesheet: &str) -> Response {
     }
 }
 
+/// The control page's own failure: the next upload breaks halfway.
+const HALFWAY: &str = "upload_breaks_halfway";
+
 /// The failures the control page offers, by form value.
 fn control_choices() -> Vec<ControlChoice> {
     standard_choices("The request metadata specifies an invalid or empty video title.")
@@ -973,13 +980,19 @@ async fn show_control(State(fake): State<YouTubeFake>) -> Response {
                 text: format!("{}: {}", record.video.owner_username, record.video.title),
             })
             .collect();
-        let armed = world.armed(Endpoint::StartUpload) + world.armed(Endpoint::UploadBytes);
+        let armed = world.armed(Endpoint::StartUpload)
+            + world.armed(Endpoint::UploadBytes)
+            + world.interruptions.len();
         (armed, recent)
     };
     Html(control_page(&Control {
         platform: PLATFORM,
         item: "video",
         choices: &choices,
+        own_choices: &[(
+            HALFWAY,
+            "The upload breaks halfway: resumed from the byte YouTube confirmed",
+        )],
         armed,
         recent: &recent,
         stylesheet: CONTROL_STYLESHEET,
@@ -988,7 +1001,12 @@ async fn show_control(State(fake): State<YouTubeFake>) -> Response {
 }
 
 async fn arm_control(State(fake): State<YouTubeFake>, body: Bytes) -> Response {
-    match chosen_failure(&control_choices(), &parse_form(&body)) {
+    let form = parse_form(&body);
+    if form.get("failure").map(String::as_str) == Some(HALFWAY) {
+        fake.interrupt_next_upload(Interruption::InterruptHalfway);
+        return back_to_control();
+    }
+    match chosen_failure(&control_choices(), &form) {
         Some(failure) => {
             fake.fail_next(control_endpoint(&failure), [failure]);
             back_to_control()

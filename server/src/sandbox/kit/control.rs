@@ -79,6 +79,9 @@ pub struct Control<'a> {
     /// What a publish makes there: "pin", "post", "video".
     pub item: &'a str,
     pub choices: &'a [ControlChoice],
+    /// What this platform alone can do wrong, beyond the failures every platform can show:
+    /// `(form value, label)`.
+    pub own_choices: &'a [(&'a str, &'a str)],
     /// Failures still queued for the publish endpoint.
     pub armed: usize,
     pub recent: &'a [Recent],
@@ -98,6 +101,13 @@ pub fn control_page(control: &Control<'_>) -> String {
                 escape_html(choice.label)
             )
         })
+        .chain(control.own_choices.iter().map(|(value, label)| {
+            format!(
+                r#"<option value="{}">{}</option>"#,
+                escape_html(value),
+                escape_html(label)
+            )
+        }))
         .collect();
     let rows: String = control
         .recent
@@ -152,6 +162,7 @@ mod tests {
             platform: "Pinterest",
             item: "pin",
             choices: &choices,
+            own_choices: &[("slow", "Pins take <a while>")],
             armed: 2,
             recent: &[Recent {
                 href: "pin/1/".to_owned(),
@@ -160,6 +171,7 @@ mod tests {
             stylesheet: "sandbox.css",
         });
         assert!(html.contains("2 failure(s) armed."));
+        assert!(html.contains(r#"<option value="slow">Pins take &lt;a while&gt;</option>"#));
         assert!(html.contains(r#"<a href="pin/1/">&lt;b&gt;</a>"#));
     }
 }
