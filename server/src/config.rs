@@ -97,6 +97,10 @@ pub struct Config {
     /// are sent to TikTok in chunks or downloaded by TikTok from `PUBLIC_BASE_URL`, which
     /// needs that domain verified in TikTok's developer portal. Photos are always downloaded.
     pub tiktok_video_source: TikTokVideoSource,
+    /// `TIKTOK_PKCE_CHALLENGE` (`base64url`, the default, as RFC 7636 has it, or `hex`): how the
+    /// PKCE challenge is written. Some report that TikTok's desktop flow wants the SHA-256 in
+    /// hex; an app that TikTok refuses with the standard one can switch.
+    pub tiktok_pkce_challenge: PkceChallenge,
     /// `YOUTUBE_CLIENT_ID`, `YOUTUBE_CLIENT_SECRET` (a Google OAuth client), `YOUTUBE_AUTH_URL`
     /// (default `https://accounts.google.com`, the app appends `/o/oauth2/v2/auth`),
     /// `YOUTUBE_API_URL` (default `https://www.googleapis.com`, the app appends
@@ -178,6 +182,14 @@ pub enum TikTokVideoSource {
     #[default]
     FileUpload,
     PullFromUrl,
+}
+
+/// How a PKCE challenge (the verifier's SHA-256) is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PkceChallenge {
+    #[default]
+    Base64Url,
+    Hex,
 }
 
 /// The Google hosts YouTube uses beyond the consent screen's and the API's.
@@ -834,6 +846,16 @@ impl Config {
                 TikTokVideoSource::FileUpload
             }
         };
+        let tiktok_pkce_challenge = match env.get("TIKTOK_PKCE_CHALLENGE") {
+            None | Some("base64url") => PkceChallenge::Base64Url,
+            Some("hex") => PkceChallenge::Hex,
+            Some(other) => {
+                env.problem(format!(
+                    "TIKTOK_PKCE_CHALLENGE: `{other}` is neither base64url nor hex"
+                ));
+                PkceChallenge::Base64Url
+            }
+        };
         let youtube = platform_section(
             &mut env,
             [
@@ -907,6 +929,7 @@ impl Config {
                 linkedin_organizations,
                 tiktok,
                 tiktok_video_source,
+                tiktok_pkce_challenge,
                 youtube,
                 youtube_hosts,
                 instagram,

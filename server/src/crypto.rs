@@ -79,10 +79,7 @@ impl Key {
             .chain_update(b"picscripter key id\0")
             .chain_update(&bytes)
             .finalize();
-        let id = digest[..4]
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let id = hex::encode(&digest[..4]);
         let cipher = XChaCha20Poly1305::new_from_slice(&bytes)
             .expect("a 32-byte key is the cipher's key size");
         let url_signing = Sha256::new()

@@ -8,6 +8,10 @@
 
 mod campaign;
 mod common;
+// The conformance suite's fakes, through the trait it drives them by.
+#[allow(dead_code)]
+#[path = "conformance/fakes.rs"]
+mod fakes;
 
 use std::path::PathBuf;
 

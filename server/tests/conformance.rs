@@ -21,6 +21,8 @@ mod conformance {
 }
 
 use std::io::Cursor;
+
+use chrono::SubsecRound;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -224,40 +226,15 @@ impl<F: Fake> World<F> {
         body["id"].as_str().unwrap().to_owned()
     }
 
-    /// The options a post to `connection` needs, as a person would fill them in from
-    /// `GET /api/connections/{id}/options`: the first choice of each required choice (made
-    /// new when the account has none), a text for each required text.
+    /// The options a post to `connection` needs (see `common::options`).
     async fn options_for(&self, connection: &str) -> Value {
-        let path = format!("/api/connections/{connection}/options");
-        let (status, described) = self.get(&path).await;
-        assert_eq!(status, StatusCode::OK, "{described}");
-        let mut options = serde_json::Map::new();
-        for field in described["fields"].as_array().unwrap() {
-            let name = field["name"].as_str().unwrap();
-            if field["required"] != true {
-                continue;
-            }
-            let value = match field["kind"].as_str().unwrap() {
-                "choice" => match field["choices"].as_array().unwrap().first() {
-                    Some(choice) => choice["value"].clone(),
-                    None => {
-                        assert_eq!(field["can_add"], true, "{name} has no choices: {described}");
-                        let (status, made) = self
-                            .post(
-                                &format!("{path}/{name}/choices"),
-                                &json!({ "label": "Conformance" }),
-                            )
-                            .await;
-                        assert_eq!(status, StatusCode::CREATED, "{made}");
-                        made["value"].clone()
-                    }
-                },
-                "text" => json!("Conformance"),
-                other => panic!("a required {other} field: {described}"),
-            };
-            options.insert(name.to_owned(), value);
-        }
-        Value::Object(options)
+        common::options::required_options(
+            &self.app.client,
+            &self.app.url(""),
+            &self.token,
+            connection,
+        )
+        .await
     }
 
     /// Creates a post to publish now on `connection`, with media of `kind`.
@@ -398,6 +375,7 @@ async fn publishes_each_media_kind<F: Fake>() {
     let connection = world.connect("cornershop").await;
     for (index, kind) in world.fake.media_kinds().into_iter().enumerate() {
         let text = format!("New mugs in the shop, batch {index}");
+        let asked_at = chrono::Utc::now();
         let post = world.publish(&connection, &text, kind).await;
         let done = world.wait_for(&post, "published").await;
         let target = &done["targets"][0];
@@ -408,6 +386,18 @@ async fn publishes_each_media_kind<F: Fake>() {
         let url = target["url"].as_str().unwrap();
         assert!(url.starts_with("http"), "{kind:?}: {url}");
         assert_eq!(world.fake.post_count(), index + 1, "{kind:?}");
+        // The platform holds it under the id the app shows, with the text as written.
+        let external = target["external_id"].as_str().unwrap();
+        let ledger = world.fake.ledger();
+        let there = ledger
+            .iter()
+            .find(|post| post.ids.iter().any(|id| id == external))
+            .unwrap_or_else(|| panic!("{kind:?}: {external} is not among {ledger:?}"));
+        assert_eq!(there.text, text, "{kind:?}");
+        assert!(
+            there.created_at >= asked_at.trunc_subsecs(0),
+            "{kind:?}: {there:?}"
+        );
     }
 }
 

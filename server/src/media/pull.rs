@@ -131,12 +131,7 @@ impl PullUrls {
     }
 
     fn signature(&self, media: MediaId, pulled: Pulled, expires: i64) -> String {
-        self.mac(media, pulled, expires)
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex::encode(self.mac(media, pulled, expires).finalize().into_bytes())
     }
 }
 

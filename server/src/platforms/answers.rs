@@ -35,6 +35,71 @@ pub async fn send(
     Err(classify(status, &headers, &body, Utc::now()))
 }
 
+/// How often an attempt looks at a platform's processing before it hands the post back to the
+/// pipeline, which then comes back at the platform's own pace.
+pub const QUICK_CHECKS: u32 = 3;
+pub const QUICK_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// Reads a platform's processing status now and up to [`QUICK_CHECKS`] more times,
+/// [`QUICK_CHECK_EVERY`] apart, until `read` says it is over (`Some`, or an error): most media
+/// is ready within seconds, and an attempt that waits that long saves the post a later turn.
+/// `None` when the platform still works on it.
+pub async fn check_a_few_times<T, Read, Reading>(mut read: Read) -> Result<Option<T>, PlatformError>
+where
+    Read: FnMut() -> Reading,
+    Reading: Future<Output = Result<Option<T>, PlatformError>>,
+{
+    for check in 0..=QUICK_CHECKS {
+        if check > 0 {
+            tokio::time::sleep(QUICK_CHECK_EVERY).await;
+        }
+        if let Some(done) = read().await? {
+            return Ok(Some(done));
+        }
+    }
+    Ok(None)
+}
+
+/// How many pages of an account's posts a lost answer is looked for in.
+pub const RECONCILE_PAGES: usize = 10;
+
+/// Looks through an account's posts, newest first, a page at a time, for the one `is_ours`
+/// picks among those made since `since` (a minute earlier, for the two clocks): until a page
+/// reaches older posts, the platform has no more, or [`RECONCILE_PAGES`] pages were read. A busy
+/// account may have published dozens of posts between a lost answer and this look, so the
+/// first page is not enough. `fetch` reads the page at a cursor (`None`: the first) and answers
+/// its posts and the next page's cursor.
+pub async fn find_since<T, Cursor, Fetch, Fetching>(
+    since: DateTime<Utc>,
+    mut fetch: Fetch,
+    made_at: impl Fn(&T) -> Option<DateTime<Utc>>,
+    is_ours: impl Fn(&T) -> bool,
+) -> Result<Option<T>, PlatformError>
+where
+    Fetch: FnMut(Option<Cursor>) -> Fetching,
+    Fetching: Future<Output = Result<(Vec<T>, Option<Cursor>), PlatformError>>,
+{
+    let from = since - chrono::Duration::minutes(1);
+    let mut cursor = None;
+    for _ in 0..RECONCILE_PAGES {
+        let (posts, next) = fetch(cursor).await?;
+        let reached_older = posts
+            .iter()
+            .any(|post| made_at(post).is_some_and(|at| at < from));
+        if let Some(found) = posts
+            .into_iter()
+            .find(|post| made_at(post).is_none_or(|at| at >= from) && is_ours(post))
+        {
+            return Ok(Some(found));
+        }
+        match next {
+            Some(next) if !reached_older => cursor = Some(next),
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
 /// Reads a successful answer as JSON. The call succeeded, so an answer that cannot be read
 /// means we do not know what the platform did.
 pub async fn read_json<T: DeserializeOwned>(

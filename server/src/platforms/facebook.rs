@@ -22,7 +22,8 @@ use serde_json::json;
 use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use app::types::{OptionField, Platform, TargetOptions};
 
-use super::meta_graph::{self, Created, Failure, Listed, Listing, MetaApp};
+use super::answers::{QUICK_CHECK_EVERY, QUICK_CHECKS};
+use super::meta_graph::{self, Created, Failure, Listed, MetaApp};
 use super::{
     AccountProfile, AuthorizationStart, ConsentedAccount, MediaFile, MediaPull, PlatformError,
     PostCheck, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published,
@@ -44,12 +45,6 @@ const MAX_LINK_CHARS: usize = 2048;
 const OPTION_NAMES: [&str; 1] = ["link"];
 /// How soon a video still processing is looked at again.
 const VIDEO_CHECK: Duration = Duration::from_secs(60);
-/// Right after the upload, a short video is usually ready within seconds: its status is read
-/// this many more times, this far apart, before the attempt hands over to [`VIDEO_CHECK`].
-const QUICK_CHECKS: u32 = 3;
-const QUICK_CHECK_EVERY: Duration = Duration::from_secs(2);
-/// Reconciliation reads this many of the Page's newest posts.
-const RECENT_POSTS: &str = "10";
 
 pub struct FacebookPlatform {
     meta: MetaApp,
@@ -198,26 +193,23 @@ impl FacebookPlatform {
         request: &PublishRequest<'_>,
         since: DateTime<Utc>,
     ) -> Result<Option<Published>, PlatformError> {
-        let listing: Listing<PagePost> = self
+        let found: Option<PagePost> = self
             .meta
-            .get(
+            .find_ours(
                 request.access_token,
                 &format!("{}/published_posts", request.account_id),
-                &[
-                    ("fields", "id,message,created_time,permalink_url"),
-                    ("limit", RECENT_POSTS),
-                ],
+                "id,message,created_time,permalink_url",
+                request.text,
+                since,
             )
             .await?;
-        Ok(
-            meta_graph::find_ours(listing.data, request.text, since).map(|post| Published {
-                url: post.permalink_url.as_deref().map_or_else(
-                    || self.meta.web_url(&format!("/{}", post.id)),
-                    |url| self.absolute(url),
-                ),
-                external_id: post.id,
-            }),
-        )
+        Ok(found.map(|post| Published {
+            url: post.permalink_url.as_deref().map_or_else(
+                || self.meta.web_url(&format!("/{}", post.id)),
+                |url| self.absolute(url),
+            ),
+            external_id: post.id,
+        }))
     }
 
     /// Uploads the photos not uploaded yet, unpublished, saving each id before the next.

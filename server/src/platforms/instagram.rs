@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use app::types::Platform;
 use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 
+use super::answers::{QUICK_CHECK_EVERY, QUICK_CHECKS};
 use super::meta_graph::{
     self, CODE_MEDIA_NOT_AVAILABLE, Created, Failure, Listed, Listing, MetaApp,
     SUBCODE_CONTAINER_EXPIRED, SUBCODE_CONTAINER_EXPIRED_TOO, SUBCODE_MEDIA_NOT_FOUND,
@@ -58,15 +59,8 @@ const VIDEO_CODECS: [&str; 2] = ["h264", "hevc"];
 /// How soon containers still processing are looked at again: about once a minute, as
 /// platforms.md asks for video.
 const CONTAINER_CHECK: Duration = Duration::from_secs(60);
-/// Right after the containers are made, a photo is usually ready at once and a short video
-/// within seconds: the status is read this many more times, this far apart, before the attempt
-/// hands over to [`CONTAINER_CHECK`].
-const QUICK_CHECKS: u32 = 3;
-const QUICK_CHECK_EVERY: Duration = Duration::from_secs(2);
 /// The quota window when Instagram does not say (24 hours).
 const QUOTA_WINDOW_SECS: i64 = 86_400;
-/// Reconciliation reads this many of the account's newest posts.
-const RECENT_MEDIA: &str = "10";
 /// Where a post's address points when Instagram's permalink cannot be read: the profile.
 const INSTAGRAM_WEB: &str = "https://www.instagram.com";
 
@@ -441,25 +435,22 @@ impl InstagramPlatform {
         request: &PublishRequest<'_>,
         since: DateTime<Utc>,
     ) -> Result<Option<Published>, PlatformError> {
-        let listing: Listing<Media> = self
+        let found: Option<Media> = self
             .meta
-            .get(
+            .find_ours(
                 request.access_token,
                 &format!("{}/media", request.account_id),
-                &[
-                    ("fields", "id,caption,timestamp,permalink"),
-                    ("limit", RECENT_MEDIA),
-                ],
+                "id,caption,timestamp,permalink",
+                request.text,
+                since,
             )
             .await?;
-        Ok(
-            meta_graph::find_ours(listing.data, request.text, since).map(|media| Published {
-                url: media
-                    .permalink
-                    .unwrap_or_else(|| format!("{INSTAGRAM_WEB}/{}/", request.handle)),
-                external_id: media.id,
-            }),
-        )
+        Ok(found.map(|media| Published {
+            url: media
+                .permalink
+                .unwrap_or_else(|| format!("{INSTAGRAM_WEB}/{}/", request.handle)),
+            external_id: media.id,
+        }))
     }
 
     /// A container reads `PUBLISHED`: an attempt's `media_publish` went through and its answer

@@ -53,10 +53,6 @@ const MIN_VIDEO_MS: u64 = 3_000;
 const MAX_VIDEO_MS: u64 = 30 * 60 * 1_000;
 /// One part's PUT may take this long.
 const PART_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
-/// Right after finalizing, the video's status is read this many more times, this far apart,
-/// before the attempt hands over to [`PROCESSING_CHECK`].
-const QUICK_CHECKS: u32 = 3;
-const QUICK_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 const PROCESSING_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
 const MAX_COMMENTARY_CHARS: usize = 3_000;
 const MAX_IMAGES: usize = 20;
@@ -273,29 +269,22 @@ impl LinkedInPlatform {
         video: &str,
     ) -> Result<bool, PlatformError> {
         let encoded: String = url::form_urlencoded::byte_serialize(video.as_bytes()).collect();
-        for check in 0..=QUICK_CHECKS {
-            if check > 0 {
-                tokio::time::sleep(QUICK_CHECK_EVERY).await;
-            }
+        let path = format!("/rest/videos/{encoded}");
+        let available = answers::check_a_few_times(|| async {
             let response = self
-                .send(self.rest(
-                    reqwest::Method::GET,
-                    &format!("/rest/videos/{encoded}"),
-                    token,
-                ))
+                .send(self.rest(reqwest::Method::GET, &path, token))
                 .await?;
             let state: VideoState = Self::read_json(response).await?;
             match state.status.as_str() {
-                "AVAILABLE" => return Ok(true),
-                "PROCESSING_FAILED" => {
-                    return Err(PlatformError::permanent(
-                        "LinkedIn could not process the video: check it plays, export it as an H.264 MP4, then post it again.",
-                    ));
-                }
-                _ => {}
+                "AVAILABLE" => Ok(Some(())),
+                "PROCESSING_FAILED" => Err(PlatformError::permanent(
+                    "LinkedIn could not process the video: check it plays, export it as an H.264 MP4, then post it again.",
+                )),
+                _ => Ok(None),
             }
-        }
-        Ok(false)
+        })
+        .await?;
+        Ok(available.is_some())
     }
 
     /// Uploads one image for `author` and returns its urn.

@@ -466,6 +466,35 @@ impl MetaApp {
         self.call(request).await
     }
 
+    /// The account's post at `path` (newest first, as Graph lists) with `text`, made since
+    /// `since`: the post a lost answer was about. Graph's pages are followed by their
+    /// `paging.next` URLs, as Graph gives them.
+    pub async fn find_ours<T: Listed + DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        path: &str,
+        fields: &str,
+        text: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<T>, PlatformError> {
+        answers::find_since(
+            since,
+            |next: Option<String>| async move {
+                let listing: Listing<T> = match next {
+                    None => {
+                        self.get(token, path, &[("fields", fields), ("limit", "100")])
+                            .await?
+                    }
+                    Some(url) => self.call(self.http.get(url)).await?,
+                };
+                Ok((listing.data, listing.paging.and_then(|paging| paging.next)))
+            },
+            |post: &T| post.made_at().and_then(graph_time),
+            |post: &T| same_text(post.text(), text),
+        )
+        .await
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
@@ -523,14 +552,6 @@ pub fn made_since(at: Option<&str>, since: DateTime<Utc>) -> bool {
 pub trait Listed {
     fn text(&self) -> Option<&str>;
     fn made_at(&self) -> Option<&str>;
-}
-
-/// The first of `listed` (newest first, as Graph lists) with `text` made since `since`: the
-/// post a lost answer was about.
-pub fn find_ours<T: Listed>(listed: Vec<T>, text: &str, since: DateTime<Utc>) -> Option<T> {
-    listed
-        .into_iter()
-        .find(|post| same_text(post.text(), text) && made_since(post.made_at(), since))
 }
 
 /// A platform's saved progress, when it is in the shape the platform saves.

@@ -71,7 +71,8 @@ pub enum MediaPull {
     Photos,
     /// Photos and videos are downloaded (Instagram, Facebook).
     Always,
-    /// A video's cover is downloaded, the rest uploaded (Pinterest).
+    /// A video's cover is downloaded (Pinterest). Its images are downloaded too when the app
+    /// is reachable, and sent inline when it is not, so only video pins need the address.
     VideoCovers,
 }
 
@@ -497,6 +498,7 @@ impl Registry {
         if let Some(tiktok) = tiktok::TikTokPlatform::from_config(
             &config.tiktok,
             config.tiktok_video_source,
+            config.tiktok_pkce_challenge,
             http.clone(),
         ) {
             registry.insert(Arc::new(tiktok));

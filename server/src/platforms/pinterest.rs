@@ -53,10 +53,6 @@ const MAX_VIDEO_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 const UPLOAD_PIECE: usize = 1024 * 1024;
 /// A video upload may take this long: far more than other calls.
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
-/// Right after the upload, processing is checked this many more times, this far apart, before
-/// the attempt hands over to [`PROCESSING_CHECK`].
-const QUICK_CHECKS: u32 = 3;
-const QUICK_CHECK_EVERY: Duration = Duration::from_secs(2);
 const PROCESSING_CHECK: Duration = Duration::from_secs(30);
 /// The options a pin takes, as the API and the composer name them.
 const OPTION_NAMES: [&str; 4] = ["board_id", "title", "link", "alt_text"];
@@ -254,29 +250,21 @@ impl PinterestPlatform {
         token: &SecretString,
         media_id: &str,
     ) -> Result<Option<()>, PlatformError> {
-        for check in 0..=QUICK_CHECKS {
-            if check > 0 {
-                tokio::time::sleep(QUICK_CHECK_EVERY).await;
-            }
+        let url = self.api(&format!("/v5/media/{media_id}"));
+        answers::check_a_few_times(|| async {
             let response = self
-                .send(
-                    self.http
-                        .get(self.api(&format!("/v5/media/{media_id}")))
-                        .bearer_auth(token.expose_secret()),
-                )
+                .send(self.http.get(&url).bearer_auth(token.expose_secret()))
                 .await?;
             let state: MediaState = Self::read_json(response).await?;
             match state.status.as_str() {
-                "succeeded" => return Ok(Some(())),
-                "failed" => {
-                    return Err(PlatformError::permanent(
-                        "Pinterest could not process the video: check it plays, export it as an H.264 MP4, then post it again.",
-                    ));
-                }
-                _ => {}
+                "succeeded" => Ok(Some(())),
+                "failed" => Err(PlatformError::permanent(
+                    "Pinterest could not process the video: check it plays, export it as an H.264 MP4, then post it again.",
+                )),
+                _ => Ok(None),
             }
-        }
-        Ok(None)
+        })
+        .await
     }
 
     /// One call to the token endpoint. By hand rather than through `oauth2`: Pinterest answers
@@ -551,7 +539,8 @@ impl SocialPlatform for PinterestPlatform {
         }
     }
 
-    /// A video's cover is downloaded from the app; the rest is uploaded.
+    /// A video's cover must be downloaded from the app; an image is downloaded when the app is
+    /// reachable and sent inline otherwise.
     fn media_pull(&self) -> MediaPull {
         MediaPull::VideoCovers
     }
@@ -597,9 +586,11 @@ impl SocialPlatform for PinterestPlatform {
                 "media_id": media_id,
                 "cover_image_url": cover,
             })
+        } else if let Some(url) = file.pull_url() {
+            // Pinterest downloads the image from our signed URL when it can reach us.
+            json!({ "source_type": "image_url", "url": url })
         } else {
-            // The image goes inline: Pinterest's other image sources download from a public
-            // URL, which a server on a private network does not have.
+            // Otherwise the image goes inline.
             json!({
                 "source_type": "image_base64",
                 "content_type": file.mime,

@@ -24,14 +24,14 @@ use serde_json::{Value, json};
 use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 
-use super::answers::{self, retry_after};
+use super::answers::{self, QUICK_CHECK_EVERY, QUICK_CHECKS, retry_after};
 use super::oauth::TokenAnswer;
 use super::{
     AccountProfile, AuthorizationStart, MediaFile, MediaPull, PlatformError, PostCheck,
     PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform,
     TokenSet, join_url,
 };
-use crate::config::{ClientCredentials, PlatformApp, TikTokVideoSource};
+use crate::config::{ClientCredentials, PkceChallenge, PlatformApp, TikTokVideoSource};
 
 const SCOPES: [&str; 4] = [
     "user.info.basic",
@@ -57,10 +57,6 @@ const STATUS_CHECK: Duration = Duration::from_secs(20);
 /// A post TikTok has published but not yet shown (moderation) is waited for this long; after
 /// that it is recorded with the profile's address, as its own is not known.
 const MODERATION_WAIT: chrono::Duration = chrono::Duration::minutes(30);
-/// Right after the upload, TikTok usually finishes within seconds: the status is read this
-/// many more times, this far apart, before the attempt hands over to [`STATUS_CHECK`].
-const QUICK_CHECKS: u32 = 3;
-const QUICK_CHECK_EVERY: Duration = Duration::from_secs(2);
 /// Reconciliation reads this many of the user's newest videos.
 const RECONCILE_VIDEOS: u32 = 20;
 const OPTION_NAMES: [&str; 6] = [
@@ -85,6 +81,7 @@ pub struct TikTokPlatform {
     /// Where post links point: `{auth_url}/@{user}/video/{id}` (tiktok.com, or the sandbox).
     web_url: http::Uri,
     video_source: TikTokVideoSource,
+    pkce_challenge: PkceChallenge,
     http: reqwest::Client,
 }
 
@@ -266,6 +263,11 @@ struct Status {
 struct VideoList {
     #[serde(default)]
     videos: Vec<ListedVideo>,
+    /// Where the next page starts, when `has_more`.
+    #[serde(default)]
+    cursor: Option<i64>,
+    #[serde(default)]
+    has_more: bool,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +296,7 @@ impl TikTokPlatform {
     pub fn from_config(
         app: &PlatformApp,
         video_source: TikTokVideoSource,
+        pkce_challenge: PkceChallenge,
         http: reqwest::Client,
     ) -> Option<Self> {
         Some(Self {
@@ -302,6 +305,7 @@ impl TikTokPlatform {
             api_url: app.api_url.clone(),
             web_url: app.auth_url.clone(),
             video_source,
+            pkce_challenge,
             http,
         })
     }
@@ -644,6 +648,10 @@ impl SocialPlatform for TikTokPlatform {
 
     fn start_authorization(&self, redirect_uri: &str, state: &str) -> AuthorizationStart {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let challenge = match self.pkce_challenge {
+            PkceChallenge::Base64Url => challenge.as_str().to_owned(),
+            PkceChallenge::Hex => hex_sha256(verifier.secret()),
+        };
         let mut url = url::Url::parse(&join_url(&self.auth_url, "/v2/auth/authorize/"))
             .expect("TIKTOK_AUTH_URL was checked as a URL");
         url.query_pairs_mut()
@@ -652,7 +660,7 @@ impl SocialPlatform for TikTokPlatform {
             .append_pair("scope", &SCOPES.join(","))
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("state", state)
-            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
         AuthorizationStart {
             url: url.to_string(),
@@ -906,31 +914,50 @@ impl SocialPlatform for TikTokPlatform {
                     external_id: id,
                 }));
         }
-        let list: VideoList = self
-            .call(
-                request.access_token,
-                "/v2/video/list/",
-                &[("fields", "id,create_time,title,video_description,share_url")],
-                &json!({ "max_count": RECONCILE_VIDEOS }),
-            )
-            .await?;
-        // TikTok's clock and ours may differ by a little.
-        let from = (since - chrono::Duration::minutes(1)).timestamp();
-        Ok(list
-            .videos
-            .into_iter()
-            .find(|video| {
-                let text = Some(request.text.trim());
-                video.create_time.is_none_or(|at| at >= from)
-                    && (video.video_description.as_deref().map(str::trim) == text
-                        || video.title.as_deref().map(str::trim) == text)
-            })
+        let text = request.text.trim();
+        let found = answers::find_since(
+            since,
+            |cursor: Option<i64>| async move {
+                let mut body = json!({ "max_count": RECONCILE_VIDEOS });
+                if let Some(cursor) = cursor {
+                    body["cursor"] = json!(cursor);
+                }
+                let list: VideoList = self
+                    .call(
+                        request.access_token,
+                        "/v2/video/list/",
+                        &[("fields", "id,create_time,title,video_description,share_url")],
+                        &body,
+                    )
+                    .await?;
+                let next = list.cursor.filter(|_| list.has_more);
+                Ok((list.videos, next))
+            },
+            |video: &ListedVideo| {
+                video
+                    .create_time
+                    .and_then(|at| DateTime::from_timestamp(at, 0))
+            },
+            |video: &ListedVideo| {
+                video.video_description.as_deref().map(str::trim) == Some(text)
+                    || video.title.as_deref().map(str::trim) == Some(text)
+            },
+        )
+        .await?;
+        Ok(found
             .and_then(|video| id_text(&video.id))
             .map(|id| Published {
                 url: self.post_url(request.handle, &id),
                 external_id: id,
             }))
     }
+}
+
+/// The SHA-256 of `verifier` in lowercase hex: the challenge some report TikTok's desktop flow
+/// expects instead of base64url.
+fn hex_sha256(verifier: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 #[derive(Deserialize, Default)]

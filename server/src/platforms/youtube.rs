@@ -56,8 +56,9 @@ const RESUMES_PER_ATTEMPT: u32 = 3;
 /// How soon the processing of an uploaded video is checked again; platforms.md asks for a
 /// gentle pace, and a short video is usually processed within a minute or two.
 const PROCESSING_CHECK: Duration = Duration::from_secs(60);
-/// Reconciliation without a saved session reads this many of the newest uploads.
-const RECONCILE_UPLOADS: u32 = 10;
+/// Reconciliation without a saved session reads the newest uploads in pages of this many
+/// (YouTube's most).
+const RECONCILE_UPLOADS: u32 = 50;
 const OPTION_NAMES: [&str; 4] = ["title", "privacy", "made_for_kids", "tags"];
 const PRIVACY_LEVELS: [(&str, &str); 3] = [
     ("public", "Public"),
@@ -234,9 +235,12 @@ struct VideoStatus {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Listing<T> {
     #[serde(default = "Vec::new")]
     items: Vec<T>,
+    #[serde(default)]
+    next_page_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +295,8 @@ struct PlaylistItem {
 struct PlaylistSnippet {
     #[serde(default)]
     title: String,
+    #[serde(default)]
+    description: String,
     #[serde(default)]
     published_at: Option<DateTime<Utc>>,
     resource_id: ResourceId,
@@ -646,11 +652,13 @@ impl YouTubePlatform {
         }
     }
 
-    /// Among the channel's newest uploads, the one with this title published since `since`.
+    /// Among the channel's newest uploads, the one with this title and description published
+    /// since `since`.
     async fn find_in_uploads(
         &self,
         token: &SecretString,
         title: &str,
+        description: &str,
         since: DateTime<Utc>,
     ) -> Result<Option<Published>, PlatformError> {
         let response = self
@@ -670,29 +678,40 @@ impl YouTubePlatform {
         else {
             return Ok(None);
         };
-        let response = self
-            .send(
-                self.http
-                    .get(self.api("/youtube/v3/playlistItems"))
-                    .query(&[
+        let page_size = RECONCILE_UPLOADS.to_string();
+        let found = answers::find_since(
+            since,
+            |page: Option<String>| {
+                let (uploads, page_size) = (&uploads, &page_size);
+                async move {
+                    let mut query = vec![
                         ("part", "snippet"),
                         ("playlistId", uploads.as_str()),
-                        ("maxResults", &RECONCILE_UPLOADS.to_string()),
-                    ])
-                    .bearer_auth(token.expose_secret()),
-            )
-            .await?;
-        let items: Listing<PlaylistItem> = Self::read_json(response).await?;
-        // YouTube's clock and ours may differ by a little.
-        let from = since - chrono::Duration::minutes(1);
-        Ok(items
-            .items
-            .into_iter()
-            .map(|item| item.snippet)
-            .find(|snippet| {
-                snippet.title == title && snippet.published_at.is_none_or(|at| at >= from)
-            })
-            .map(|snippet| self.published(snippet.resource_id.video_id)))
+                        ("maxResults", page_size.as_str()),
+                    ];
+                    if let Some(page) = &page {
+                        query.push(("pageToken", page.as_str()));
+                    }
+                    let response = self
+                        .send(
+                            self.http
+                                .get(self.api("/youtube/v3/playlistItems"))
+                                .query(&query)
+                                .bearer_auth(token.expose_secret()),
+                        )
+                        .await?;
+                    let items: Listing<PlaylistItem> = Self::read_json(response).await?;
+                    Ok((items.items, items.next_page_token))
+                }
+            },
+            |item: &PlaylistItem| item.snippet.published_at,
+            // The title alone is not enough: a shop may give many videos the same one.
+            |item: &PlaylistItem| {
+                item.snippet.title == title && item.snippet.description.trim() == description.trim()
+            },
+        )
+        .await?;
+        Ok(found.map(|item| self.published(item.snippet.resource_id.video_id)))
     }
 }
 
@@ -937,7 +956,7 @@ impl SocialPlatform for YouTubePlatform {
             None => {
                 let options =
                     VideoOptions::read(request.options).map_err(PlatformError::permanent)?;
-                self.find_in_uploads(request.access_token, &options.title, since)
+                self.find_in_uploads(request.access_token, &options.title, request.text, since)
                     .await
             }
         }

@@ -496,6 +496,12 @@ impl TikTokFake {
         self.lock().fetch_pulled_media = fetch;
     }
 
+    /// Expects PKCE challenges in hex, as some report TikTok's desktop flow does, instead of
+    /// base64url: the app's `TIKTOK_PKCE_CHALLENGE=hex` must then be set.
+    pub fn set_hex_pkce(&self, hex: bool) {
+        self.lock().oauth.expect_hex_challenges(hex);
+    }
+
     /// An unaudited app: creators offer only `SELF_ONLY`, and any other privacy level is refused
     /// with `unaudited_client_can_only_post_to_private_accounts`.
     pub fn set_unaudited(&self, unaudited: bool) {
@@ -2384,8 +2390,7 @@ mod tests {
     }
 
     fn sha256_hex(data: &[u8]) -> String {
-        let digest = Sha256::digest(data);
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(Sha256::digest(data))
     }
 
     fn direct_video(source_info: Value) -> Value {

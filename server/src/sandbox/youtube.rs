@@ -2625,10 +2625,7 @@ mod tests {
     }
 
     fn sha256_hex(data: &[u8]) -> String {
-        Sha256::digest(data)
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex::encode(Sha256::digest(data))
     }
 
     fn metadata(title: &str, privacy: &str) -> Value {

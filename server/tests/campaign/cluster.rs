@@ -1,8 +1,9 @@
 //! The deployment under test: two `serve --no-workers` web processes behind nginx and two
-//! `worker` processes, on one PostgreSQL and one Redis, all the campaign's own. The X fake runs
-//! in the campaign's process, so its ledger can be read directly. Each worker reaches it through
-//! a door of its own (a listener that counts the posts being created through it, behind a TCP
-//! link the campaign can cut), so the campaign knows which worker holds a request it delays.
+//! `worker` processes, on one PostgreSQL and one Redis, all the campaign's own. The fakes of
+//! all seven platforms run in the campaign's process, so their ledgers can be read directly.
+//! Each worker reaches X through a door of its own (a listener that counts the posts being
+//! created through it, behind a TCP link the campaign can cut), so the campaign knows which
+//! worker holds a request it delays.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::Request;
 use axum::middleware::Next;
 
+use super::platforms::{self, Platform, Served};
 use super::services::{Nginx, Postgres, Redis};
 use crate::common::TcpProxy;
 use crate::common::process::{Api, LEPTOS_CONFIG, Process, free_port};
@@ -92,6 +94,8 @@ impl Door {
 
 pub struct Cluster {
     pub fake: XFake,
+    /// Every platform, X first.
+    pub platforms: Vec<Arc<dyn Platform>>,
     pub doors: Vec<Door>,
     /// Shared with the outage running in the background, if any.
     pub redis: Arc<Mutex<Redis>>,
@@ -104,6 +108,7 @@ pub struct Cluster {
     binary: PathBuf,
     dir: PathBuf,
     _fake_server: tokio::task::JoinHandle<()>,
+    _others: Vec<Served>,
 }
 
 impl Cluster {
@@ -114,6 +119,7 @@ impl Cluster {
         let (fake_addr, fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
         let fake_url = format!("http://{fake_addr}");
         let doors = vec![Door::open(&fake).await, Door::open(&fake).await];
+        let others = platforms::serve_all(CLIENT_ID, CLIENT_SECRET).await;
 
         let postgres = Postgres::start();
         postgres.create_database("picscripter");
@@ -144,6 +150,8 @@ impl Cluster {
             ("RATE_LIMIT_API", "1000000/min".to_owned()),
             ("RATE_LIMIT_POST", "1000000/min".to_owned()),
             ("RATE_LIMIT_AUTH", "10000/min".to_owned()),
+            // Every user connects an account on each of the seven platforms.
+            ("RATE_LIMIT_OAUTH", "10000/min".to_owned()),
             ("WORKER_CONCURRENCY", "16".to_owned()),
             ("PUBLISH_MAX_ATTEMPTS", "10".to_owned()),
             ("PUBLISH_BACKOFF_BASE_MS", "300".to_owned()),
@@ -154,6 +162,7 @@ impl Cluster {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(others.iter().flat_map(|other| other.env.clone()))
         .collect();
 
         let mut webs = Vec::new();
@@ -169,8 +178,12 @@ impl Cluster {
             web.wait_for("listening").await;
             webs.push(web);
         }
+        let platforms = std::iter::once(Arc::new(fake.clone()) as Arc<dyn Platform>)
+            .chain(others.iter().map(|other| other.platform.clone()))
+            .collect();
         let mut cluster = Self {
             fake,
+            platforms,
             doors,
             redis: Arc::new(Mutex::new(redis)),
             postgres: Arc::new(postgres),
@@ -182,6 +195,7 @@ impl Cluster {
             binary: binary.to_owned(),
             dir,
             _fake_server: fake_server,
+            _others: others,
         };
         for index in 0..cluster.workers.len() {
             cluster.start_worker(index).await;

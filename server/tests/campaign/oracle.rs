@@ -1,9 +1,10 @@
 //! The oracle: once every post has had time to settle, each one the campaign made is read back
-//! through the API (what its user sees) and held against the X fake's ledger. A post is
-//! published exactly once, at or after its time, with the text last given to it before it went
-//! out; or it failed or was cancelled with a reason the user can read; or it was deleted and
-//! nothing went out after the delete was sent. Nothing stays in between, nothing appears on X
-//! that the campaign did not ask for, and nothing appears twice.
+//! through the API (what its user sees) and held against the ledger of its platform's fake. A
+//! post is published exactly once, on its platform, at or after its time, with the text last
+//! given to it before it went out; or it failed or was cancelled with a reason the user can
+//! read; or it was deleted and nothing went out after the delete was sent. Nothing stays in
+//! between, nothing appears on a platform that the campaign did not ask for there, and nothing
+//! appears twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -12,13 +13,17 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::Tracked;
-use server::sandbox::x::{FakePost, XFake};
+use super::platforms::Platform;
+use crate::fakes::LedgerPost;
 
 /// How long after the last action the posts may take to settle. Covers an expired lease (6 s),
 /// a sweep (2 s) and the longest run of retries.
 const SETTLE_FOR: Duration = Duration::from_secs(180);
 
 const FINAL: [&str; 3] = ["published", "failed", "cancelled"];
+
+/// What the violation of a post that never settled says.
+pub const UNSETTLED: &str = "after the campaign ended";
 
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -28,7 +33,8 @@ pub struct Outcome {
     pub cancelled: usize,
     pub deleted_unpublished: usize,
     pub deleted_published: usize,
-    pub on_x: usize,
+    /// Posts on each platform's fake, by platform.
+    pub on_platforms: BTreeMap<&'static str, usize>,
     pub doubled: usize,
     pub early: usize,
     pub after_deletion: usize,
@@ -90,57 +96,75 @@ async fn settled(
     }
 }
 
+/// The word that marks a post's text: `ref-c12` for the post `c12`.
+pub fn marker_word(marker: &str) -> String {
+    format!("ref-{marker}")
+}
+
 pub async fn judge(
     client: &reqwest::Client,
     base: &str,
     tokens: &[String],
     posts: &[Tracked],
-    fake: &XFake,
+    platforms: &[std::sync::Arc<dyn Platform>],
 ) -> Outcome {
     let seen = settled(client, base, tokens, posts).await;
-    let ledger = fake.posts();
+    let ledgers: Vec<Vec<LedgerPost>> =
+        platforms.iter().map(|platform| platform.ledger()).collect();
     let mut outcome = Outcome {
         posts: posts.len(),
-        on_x: ledger.len(),
+        on_platforms: platforms
+            .iter()
+            .zip(&ledgers)
+            .map(|(platform, ledger)| (platform.name(), ledger.len()))
+            .collect(),
         ..Outcome::default()
     };
 
-    // What went out, by the marker each post's text carries.
-    let mut on_x: HashMap<&str, Vec<&FakePost>> = HashMap::new();
-    for post in &ledger {
-        let marker = post
-            .text
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix('#'));
-        match marker {
-            Some(marker) => on_x.entry(marker).or_default().push(post),
-            None => outcome
-                .violations
-                .push(format!("on X but never asked for: {:?}", post.text)),
+    // What went out, by platform and the marker each post's text carries.
+    let mut out_there: HashMap<(usize, &str), Vec<&LedgerPost>> = HashMap::new();
+    for (platform, ledger) in ledgers.iter().enumerate() {
+        let name = platforms[platform].name();
+        for post in ledger {
+            let marker = post
+                .text
+                .split_whitespace()
+                .find_map(|word| word.strip_prefix("ref-"));
+            match marker {
+                Some(marker) => out_there.entry((platform, marker)).or_default().push(post),
+                None => outcome
+                    .violations
+                    .push(format!("on {name} but never asked for: {:?}", post.text)),
+            }
         }
     }
-    let known: HashSet<&str> = posts.iter().map(|post| post.marker.as_str()).collect();
-    for marker in on_x.keys() {
-        if !known.contains(marker) {
-            outcome
-                .violations
-                .push(format!("on X but never asked for: #{marker}"));
+    let known: HashSet<(usize, &str)> = posts
+        .iter()
+        .map(|post| (post.platform, post.marker.as_str()))
+        .collect();
+    for (platform, marker) in out_there.keys() {
+        if !known.contains(&(*platform, *marker)) {
+            outcome.violations.push(format!(
+                "on {} but never asked for there: {marker}",
+                platforms[*platform].name()
+            ));
         }
     }
 
     for post in posts {
-        let out = on_x
-            .get(post.marker.as_str())
+        let on = platforms[post.platform].name();
+        let out = out_there
+            .get(&(post.platform, post.marker.as_str()))
             .map(Vec::as_slice)
             .unwrap_or_default();
         if out.len() > 1 {
             outcome.doubled += 1;
             outcome.violations.push(format!(
-                "#{} went out {} times: {:?}",
+                "{} went out {} times on {on}: {:?}",
                 post.marker,
                 out.len(),
                 out.iter()
-                    .map(|p| (&p.id, p.created_at))
+                    .map(|p| (&p.ids, p.created_at))
                     .collect::<Vec<_>>()
             ));
         }
@@ -149,7 +173,7 @@ pub async fn judge(
         {
             outcome.early += 1;
             outcome.violations.push(format!(
-                "#{} went out at {} before its time {}",
+                "{} went out on {on} at {} before its time {}",
                 post.marker, first.created_at, post.scheduled_at
             ));
         }
@@ -161,7 +185,7 @@ pub async fn judge(
                 Some(first) if first.created_at > deleted_at => {
                     outcome.after_deletion += 1;
                     outcome.violations.push(format!(
-                        "#{} went out at {} after its delete at {deleted_at}",
+                        "{} went out on {on} at {} after its delete at {deleted_at}",
                         post.marker, first.created_at
                     ));
                 }
@@ -174,13 +198,13 @@ pub async fn judge(
             outcome.stuck += 1;
             outcome
                 .violations
-                .push(format!("#{}: never readable through the API", post.marker));
+                .push(format!("{}: never readable through the API", post.marker));
             continue;
         };
         if body.is_string() {
             outcome.lost += 1;
             outcome.violations.push(format!(
-                "#{} ({}) is gone though nobody deleted it",
+                "{} ({}) is gone though nobody deleted it",
                 post.marker, post.id
             ));
             continue;
@@ -195,20 +219,21 @@ pub async fn judge(
                     None => {
                         outcome.lost += 1;
                         outcome.violations.push(format!(
-                            "#{} shows as published but X has no such post",
+                            "{} shows as published but {on} has no such post",
                             post.marker
                         ));
                     }
                     Some(first) => {
-                        if target["external_id"].as_str() != Some(first.id.as_str()) {
+                        let external = target["external_id"].as_str().unwrap_or_default();
+                        if !first.ids.iter().any(|id| id == external) {
                             outcome.violations.push(format!(
-                                "#{} shows X post {} but X has {}",
-                                post.marker, target["external_id"], first.id
+                                "{} shows {on} post {external} but {on} has {:?}",
+                                post.marker, first.ids
                             ));
                         }
                         if first.text != post.expected_text {
                             outcome.violations.push(format!(
-                                "#{} went out as {:?}, expected {:?}",
+                                "{} went out on {on} as {:?}, expected {:?}",
                                 post.marker, first.text, post.expected_text
                             ));
                         }
@@ -228,12 +253,12 @@ pub async fn judge(
                 if reason.trim().is_empty() {
                     outcome
                         .violations
-                        .push(format!("#{} is {status} without a reason", post.marker));
+                        .push(format!("{} is {status} without a reason", post.marker));
                 }
                 if !out.is_empty() {
                     outcome.failed_but_out += 1;
                     outcome.violations.push(format!(
-                        "#{} shows as {status} ({reason}) but went out on X at {}; its log: {}",
+                        "{} shows as {status} ({reason}) but went out on {on} at {}; its log: {}",
                         post.marker, out[0].created_at, body["logs"]
                     ));
                 }
@@ -241,7 +266,7 @@ pub async fn judge(
             other => {
                 outcome.stuck += 1;
                 outcome.violations.push(format!(
-                    "#{} still {other} {} s after the campaign ended: {}",
+                    "{} ({on}) still {other} {} s {UNSETTLED}: {}",
                     post.marker,
                     SETTLE_FOR.as_secs(),
                     target

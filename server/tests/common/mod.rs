@@ -16,6 +16,7 @@ use server::config::Config;
 use server::startup::Application;
 
 pub mod media;
+pub mod options;
 pub mod process;
 
 /// The PostgreSQL role `make test` creates; it may create databases.

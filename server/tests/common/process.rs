@@ -202,17 +202,31 @@ impl Api {
     /// Connects the fake's `username` through the consent round trip; the connection's id,
     /// and the connections overview as the API answered it.
     pub async fn connect_x(&self, token: &str, fake: &XFake, username: &str) -> (Value, String) {
+        self.connect(token, "x", |url| fake.authorize_directly(url, username))
+            .await
+    }
+
+    /// Connects an account of `platform` (its wire name) through the consent round trip, the
+    /// fake's consent answered by `allow` (the authorization URL in, the redirect back out);
+    /// the new connection's id, and the connections overview as the API answered it.
+    pub async fn connect(
+        &self,
+        token: &str,
+        platform: &str,
+        allow: impl FnOnce(&str) -> Result<String, String>,
+    ) -> (Value, String) {
         let authorize = self
             .json(
                 reqwest::Method::POST,
-                "/api/connections/x/authorize",
+                &format!("/api/connections/{platform}/authorize"),
                 Some(token),
                 None,
             )
             .await;
-        let back = fake
-            .authorize_directly(authorize["url"].as_str().unwrap(), username)
-            .unwrap();
+        let url = authorize["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("authorizing {platform} answered {authorize}"));
+        let back = allow(url).unwrap();
         let callback = self
             .send(reqwest::Method::GET, &back, Some(token), None)
             .await;
@@ -223,9 +237,33 @@ impl Api {
             .text()
             .await
             .unwrap();
-        let connection =
-            serde_json::from_str::<Value>(&overview).unwrap()["connections"][0]["id"].clone();
+        let connection = serde_json::from_str::<Value>(&overview).unwrap()["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|connection| connection["platform"] == platform)
+            .unwrap_or_else(|| panic!("no {platform} connection in {overview}"))["id"]
+            .clone();
         (connection, overview)
+    }
+
+    /// Uploads `bytes` as `name` to the media library; the media id.
+    pub async fn upload(&self, token: &str, bytes: Vec<u8>, name: &str) -> String {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+        let response = self
+            .client
+            .post(format!("{}/api/media", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("the upload is sent");
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
     }
 
     /// The post, looked at every 100 ms until its first target is published (20 s at most).

@@ -36,6 +36,27 @@ pub enum MediaKind {
     Video,
 }
 
+/// A post as it exists on a fake, for oracles that count what went out.
+#[derive(Debug, Clone)]
+pub struct LedgerPost {
+    /// The ids the app may record as the post's `external_id` (TikTok's `publish_id` until
+    /// the post's own id is known).
+    pub ids: Vec<String>,
+    /// Its text as a person reads it there (a pin's description, a video's description).
+    pub text: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl LedgerPost {
+    fn new(ids: &[&str], text: &str, created_at: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+            text: text.to_owned(),
+            created_at,
+        }
+    }
+}
+
 pub trait Fake: Clone + Send + Sync + 'static {
     /// The platform's wire name (`x`, `pinterest`) and its variables' prefix (`X`,
     /// `PINTEREST`).
@@ -63,10 +84,22 @@ pub trait Fake: Clone + Send + Sync + 'static {
     fn media_kinds(&self) -> Vec<MediaKind>;
     /// Posts that exist on the fake, whoever made them.
     fn post_count(&self) -> usize;
+    /// The same posts, oldest first.
+    fn ledger(&self) -> Vec<LedgerPost>;
     fn refresh_count(&self) -> usize;
     fn set_access_token_lifetime(&self, secs: i64);
     /// Scripts the next call that creates a post.
     fn fail_next_publish(&self, failure: Scripted);
+    /// Makes the posts created from now on report the platform's "still working on it" status
+    /// once or twice before they are done, where the platform processes the suite's first media
+    /// kind after the call that creates it. For the fault campaign (`tests/chaos.rs`): the
+    /// suite's own processing cases script each platform's sequence themselves.
+    #[allow(dead_code)]
+    fn process_slowly(&self) {}
+    /// Lifts the platform's daily publishing limit (Instagram's 100 posts in 24 hours), for the
+    /// fault campaign, whose accounts post thousands of times in minutes.
+    #[allow(dead_code)]
+    fn lift_daily_limit(&self) {}
     /// The user revokes the app at the platform: every token of the account dies.
     fn revoke_all(&self, username: &str);
 }
@@ -97,6 +130,13 @@ impl Fake for XFake {
 
     fn post_count(&self) -> usize {
         XFake::post_count(self)
+    }
+
+    fn ledger(&self) -> Vec<LedgerPost> {
+        self.posts()
+            .iter()
+            .map(|post| LedgerPost::new(&[&post.id], &post.text, post.created_at))
+            .collect()
     }
 
     fn refresh_count(&self) -> usize {
@@ -160,6 +200,16 @@ impl Fake for PinterestFake {
         self.pin_count()
     }
 
+    fn ledger(&self) -> Vec<LedgerPost> {
+        self.pins()
+            .iter()
+            .map(|pin| {
+                let text = pin.description.as_deref().unwrap_or_default();
+                LedgerPost::new(&[&pin.id], text, pin.created_at)
+            })
+            .collect()
+    }
+
     fn refresh_count(&self) -> usize {
         PinterestFake::refresh_count(self)
     }
@@ -211,6 +261,13 @@ impl Fake for LinkedInFake {
         LinkedInFake::post_count(self)
     }
 
+    fn ledger(&self) -> Vec<LedgerPost> {
+        self.posts()
+            .iter()
+            .map(|post| LedgerPost::new(&[&post.urn], &post.commentary, post.created_at))
+            .collect()
+    }
+
     fn refresh_count(&self) -> usize {
         LinkedInFake::refresh_count(self)
     }
@@ -257,6 +314,20 @@ impl Fake for YouTubeFake {
 
     fn post_count(&self) -> usize {
         self.video_count()
+    }
+
+    fn process_slowly(&self) {
+        self.set_processing_sequence(vec![
+            youtube::UploadStatus::Uploaded,
+            youtube::UploadStatus::Processed,
+        ]);
+    }
+
+    fn ledger(&self) -> Vec<LedgerPost> {
+        self.videos()
+            .iter()
+            .map(|video| LedgerPost::new(&[&video.id], &video.description, video.published_at))
+            .collect()
     }
 
     fn refresh_count(&self) -> usize {
@@ -311,6 +382,30 @@ impl Fake for TikTokFake {
 
     fn post_count(&self) -> usize {
         TikTokFake::post_count(self)
+    }
+
+    fn process_slowly(&self) {
+        self.set_status_sequence(vec![
+            tiktok::StatusStep::Processing,
+            tiktok::StatusStep::Moderating,
+            tiktok::StatusStep::Complete,
+        ]);
+    }
+
+    /// The posts a person would see on the account; a video's caption is its title.
+    fn ledger(&self) -> Vec<LedgerPost> {
+        self.posts()
+            .iter()
+            .filter(|post| post.on_account)
+            .map(|post| {
+                let text = if post.description.is_empty() {
+                    &post.title
+                } else {
+                    &post.description
+                };
+                LedgerPost::new(&[&post.post_id, &post.publish_id], text, post.created_at)
+            })
+            .collect()
     }
 
     fn refresh_count(&self) -> usize {
@@ -399,6 +494,18 @@ impl Fake for FacebookSide {
         self.0.facebook_post_count()
     }
 
+    fn ledger(&self) -> Vec<LedgerPost> {
+        self.0
+            .facebook_posts()
+            .iter()
+            .filter(|post| post.published)
+            .map(|post| {
+                let text = post.message.as_deref().unwrap_or_default();
+                LedgerPost::new(&[&post.id], text, post.created_time)
+            })
+            .collect()
+    }
+
     fn refresh_count(&self) -> usize {
         meta_renewals(&self.0)
     }
@@ -452,6 +559,32 @@ impl Fake for InstagramSide {
 
     fn post_count(&self) -> usize {
         self.0.instagram_post_count()
+    }
+
+    fn lift_daily_limit(&self) {
+        self.0.set_publishing_quota(u32::MAX / 2);
+    }
+
+    fn process_slowly(&self) {
+        self.0.set_container_sequence(
+            meta::ContainerKind::Image,
+            vec![
+                meta::ContainerStatus::InProgress,
+                meta::ContainerStatus::InProgress,
+                meta::ContainerStatus::Finished,
+            ],
+        );
+    }
+
+    fn ledger(&self) -> Vec<LedgerPost> {
+        self.0
+            .instagram_posts()
+            .iter()
+            .map(|post| {
+                let text = post.caption.as_deref().unwrap_or_default();
+                LedgerPost::new(&[&post.id], text, post.published_at)
+            })
+            .collect()
     }
 
     fn refresh_count(&self) -> usize {

@@ -1,4 +1,5 @@
-//! What only Pinterest does, beyond the shared cases: a video pin goes through the media
+//! What only Pinterest does, beyond the shared cases: an image pin is downloaded by Pinterest
+//! from the app's signed URL, which really serves the image; a video pin goes through the media
 //! upload, waits for Pinterest's processing (followed at Pinterest's pace, without counting
 //! attempts), and takes its cover from the app's signed poster URL, which really serves the
 //! video's poster frame. A video Pinterest cannot process fails with a sentence saying so.
@@ -53,6 +54,26 @@ async fn a_video_pin_waits_for_processing_and_takes_the_apps_poster_as_cover() {
     let cover = world.app.client.get(cover_image_url).send().await.unwrap();
     assert_eq!(cover.headers()["content-type"], "image/jpeg");
     assert_eq!(&cover.bytes().await.unwrap()[..3], &[0xFF, 0xD8, 0xFF]);
+}
+
+#[tokio::test]
+async fn an_image_pin_is_downloaded_from_the_apps_signed_url() {
+    let world = World::start(PinterestFake::new(CLIENT_ID, CLIENT_SECRET), None).await;
+    let connection = world.connect("cornershop").await;
+    let options = world.options_for(&connection).await;
+    let media = world.upload_image(90).await;
+    let post = world
+        .create_post(&connection, "Speckled mugs", &[media], options)
+        .await;
+    world.wait_for(&post, "published").await;
+    let pins = world.fake.pins();
+    let PinMedia::ImageUrl { url } = &pins[0].media else {
+        panic!("an image pulled by URL: {:?}", pins[0].media);
+    };
+    assert!(url.contains("/media/pull/"), "{url}");
+    let image = world.app.client.get(url).send().await.unwrap();
+    assert_eq!(image.headers()["content-type"], "image/jpeg");
+    assert_eq!(&image.bytes().await.unwrap()[..3], &[0xFF, 0xD8, 0xFF]);
 }
 
 #[tokio::test]

@@ -2,8 +2,9 @@
 //! creates a publish TikTok fills only when every byte arrived. An init whose answer is lost
 //! leaves a publish nobody sees (its bytes never come), so the next attempt starts again and one
 //! post goes out; a chunk that breaks off is sent again from TikTok's own count of what arrived,
-//! never from zero.
+//! never from zero. The PKCE challenge can be written in hex for a TikTok that wants it so.
 
+use reqwest::StatusCode;
 use serde_json::json;
 
 use server::sandbox::kit::script::Failure;
@@ -81,4 +82,28 @@ async fn a_broken_chunk_is_sent_again_from_tiktoks_count_never_from_zero() {
             .any(|line| line.starts_with(&format!("TikTok has {} of {size} bytes", 10 * MIB))),
         "{logs:#?}"
     );
+}
+
+#[tokio::test]
+async fn the_pkce_challenge_can_be_written_in_hex() {
+    // A TikTok that expects hex refuses the standard base64url challenge, saying why.
+    let fake = TikTokFake::new(CLIENT_ID, CLIENT_SECRET);
+    fake.set_hex_pkce(true);
+    let world = World::start(fake, None).await;
+    let (status, body) = world
+        .post("/api/connections/tiktok/authorize", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let refused = world
+        .fake
+        .authorize_directly(body["url"].as_str().unwrap(), "kilnclips")
+        .unwrap_err();
+    assert!(refused.contains("hex"), "{refused}");
+
+    // With `TIKTOK_PKCE_CHALLENGE=hex` the consent goes through and the verifier matches it.
+    let fake = TikTokFake::new(CLIENT_ID, CLIENT_SECRET);
+    fake.set_hex_pkce(true);
+    let world = World::start_with(fake, None, &[("TIKTOK_PKCE_CHALLENGE", "hex")]).await;
+    world.connect("kilnclips").await;
+    assert_eq!(world.fake.code_exchange_count(), 1);
 }

@@ -17,7 +17,7 @@ pub fn random_token(prefix: &str) -> String {
 pub fn random_hex(bytes: usize) -> String {
     let mut raw = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut raw);
-    raw.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(raw)
 }
 
 /// Numeric ids in creation order. Platforms' ids are numeric strings of a typical length; starting

@@ -274,6 +274,8 @@ pub struct AuthorizationServer {
     access_tokens: HashMap<String, AccessToken>,
     refresh_tokens: HashMap<String, RefreshToken>,
     counts: OAuthCounts,
+    /// S256 challenges written in hex rather than base64url (what some report of TikTok).
+    hex_challenges: bool,
 }
 
 impl fmt::Debug for AuthorizationServer {
@@ -294,11 +296,18 @@ impl AuthorizationServer {
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
             counts: OAuthCounts::default(),
+            hex_challenges: false,
         }
     }
 
     pub fn config(&self) -> &OAuthConfig {
         &self.config
+    }
+
+    /// Expects S256 challenges as the verifier's SHA-256 in lowercase hex (64 characters)
+    /// instead of base64url: authorize requests with the other kind are refused.
+    pub fn expect_hex_challenges(&mut self, hex: bool) {
+        self.hex_challenges = hex;
     }
 
     /// Lifetime of access tokens issued from now on; zero or less issues tokens that are already
@@ -367,7 +376,7 @@ impl AuthorizationServer {
                 if params.get("code_challenge_method").map(String::as_str) != Some("S256") {
                     return Err("code_challenge_method must be \"S256\".".to_owned());
                 }
-                check_code_challenge(challenge)?;
+                check_code_challenge(challenge, self.hex_challenges)?;
                 Ok(Some(challenge.clone()))
             }
         }
@@ -491,6 +500,7 @@ impl AuthorizationServer {
         redemption: CodeRedemption<'_>,
         now: DateTime<Utc>,
     ) -> Result<IssuedTokens, OAuthError> {
+        let hex_challenges = self.hex_challenges;
         let issued = self
             .codes
             .get_mut(redemption.code)
@@ -517,7 +527,7 @@ impl AuthorizationServer {
             let verifier = redemption.code_verifier.ok_or_else(|| {
                 OAuthError::InvalidRequest("code_verifier is missing.".to_owned())
             })?;
-            if s256(verifier) != *challenge {
+            if challenge_of(verifier, hex_challenges) != *challenge {
                 return Err(OAuthError::InvalidGrant(
                     "code_verifier does not match the code_challenge.".to_owned(),
                 ));
@@ -780,8 +790,22 @@ fn check_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
-/// base64url without padding of a SHA-256 digest is 43 characters.
-fn check_code_challenge(challenge: &str) -> Result<(), String> {
+/// base64url without padding of a SHA-256 digest is 43 characters; lowercase hex, 64.
+fn check_code_challenge(challenge: &str, hex: bool) -> Result<(), String> {
+    if hex {
+        let lower_hex = challenge
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+        return if challenge.len() == 64 && lower_hex {
+            Ok(())
+        } else {
+            Err(
+                "code_challenge must be the SHA-256 of the verifier in lowercase hex \
+                 (64 characters)."
+                    .to_owned(),
+            )
+        };
+    }
     let base64url = challenge
         .bytes()
         .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
@@ -793,6 +817,15 @@ fn check_code_challenge(challenge: &str) -> Result<(), String> {
              (43 characters)."
                 .to_owned(),
         )
+    }
+}
+
+/// The S256 challenge `verifier` makes, in hex or in base64url.
+fn challenge_of(verifier: &str, hex: bool) -> String {
+    if hex {
+        hex::encode(Sha256::digest(verifier.as_bytes()))
+    } else {
+        s256(verifier)
     }
 }
 

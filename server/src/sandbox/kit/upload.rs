@@ -126,12 +126,7 @@ impl ReceivedBytes {
 
     /// The SHA-256 of every byte so far, in lowercase hex.
     pub fn sha256_hex(&self) -> String {
-        self.digest
-            .clone()
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex::encode(self.digest.clone().finalize())
     }
 }
 
