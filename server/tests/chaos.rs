@@ -50,7 +50,7 @@ async fn a_short_seeded_campaign_loses_and_doubles_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the full campaign takes about seven minutes: `make chaos`"]
+#[ignore = "the full campaign takes about eight minutes: `make chaos`"]
 async fn the_full_campaign_loses_and_doubles_nothing() {
     let seed = number("CHAOS_SEED", rand::random::<u32>().into());
     println!("CHAOS_SEED={seed}");
