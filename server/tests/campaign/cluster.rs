@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::Request;
 use axum::middleware::Next;
 
-use super::platforms::{self, Platform, Served};
+use super::platforms::{self, Platform, Served, ShiftedClock};
 use super::services::{Nginx, Postgres, Redis};
 use crate::common::TcpProxy;
 use crate::common::process::{Api, LEPTOS_CONFIG, Process, free_port};
@@ -96,6 +96,8 @@ pub struct Cluster {
     pub fake: XFake,
     /// Every platform, X first.
     pub platforms: Vec<Arc<dyn Platform>>,
+    /// Instagram's own time, which the campaign moves a day at once.
+    pub instagram_time: Arc<ShiftedClock>,
     pub doors: Vec<Door>,
     /// Shared with the outage running in the background, if any.
     pub redis: Arc<Mutex<Redis>>,
@@ -119,7 +121,8 @@ impl Cluster {
         let (fake_addr, fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
         let fake_url = format!("http://{fake_addr}");
         let doors = vec![Door::open(&fake).await, Door::open(&fake).await];
-        let others = platforms::serve_all(CLIENT_ID, CLIENT_SECRET).await;
+        let instagram_time = Arc::new(ShiftedClock::default());
+        let others = platforms::serve_all(CLIENT_ID, CLIENT_SECRET, instagram_time.clone()).await;
 
         let postgres = Postgres::start();
         postgres.create_database("picscripter");
@@ -184,6 +187,7 @@ impl Cluster {
         let mut cluster = Self {
             fake,
             platforms,
+            instagram_time,
             doors,
             redis: Arc::new(Mutex::new(redis)),
             postgres: Arc::new(postgres),

@@ -5,7 +5,8 @@
 //! emptied, PostgreSQL crashed (each outage while the posts keep coming), X answering 429, 5xx
 //! or slowly, connections dropped, each other platform answering 5xx, its rate limit or a
 //! refusal, losing its answer after creating the post, or refusing a token before its expiry,
-//! posts deleted or edited while in flight or a second before they are due, and thousands of
+//! a day passing at Instagram while a container is in progress (it expires and must be made
+//! again), posts deleted or edited while in flight or a second before they are due, and thousands of
 //! posts due in one second. Every post on a platform that processes it (an Instagram
 //! container, a YouTube video, a TikTok post in moderation) is "in progress" for a status read
 //! or two first. Then the [`oracle`] holds the database, as the API shows it, against every
@@ -394,6 +395,11 @@ impl std::fmt::Display for Report {
         writeln!(f, "  posts on the platforms: {}", on.join(", "))?;
         writeln!(
             f,
+            "  published through a container made again after it expired: {}",
+            o.remade_containers
+        )?;
+        writeln!(
+            f,
             "  doubled {}, early {}, after deletion {}, stuck {}, lost {}, unexplained failures {}",
             o.doubled, o.early, o.after_deletion, o.stuck, o.lost, o.failed_but_out
         )?;
@@ -420,7 +426,8 @@ impl std::fmt::Display for Report {
 
 /// The kinds of fault, each as likely as the others. "A platform" is one of the six beside X,
 /// drawn at random.
-const FAULTS: [&str; 19] = [
+const FAULTS: [&str; 20] = [
+    "a day passes at Instagram while a container is in progress",
     "a platform answers 5xx",
     "a platform answers its rate limit",
     "a platform refuses the post",
@@ -557,6 +564,18 @@ pub async fn run(settings: &Settings) -> Report {
         shared.count(|counts| *counts.injections.entry(fault).or_default() += 1);
         let user = rng.random_range(0..shared.users.len());
         match fault {
+            "a day passes at Instagram while a container is in progress" => {
+                // Its container expires: the post must go out through a new one, once.
+                let instagram = cluster
+                    .platforms
+                    .iter()
+                    .position(|platform| platform.name() == "instagram")
+                    .expect("Instagram is among the platforms");
+                if let Some(index) = shared.create(user, instagram, None).await {
+                    shared.until_publishing(index).await;
+                    cluster.instagram_time.pass(chrono::TimeDelta::hours(25));
+                }
+            }
             "a platform answers 5xx"
             | "a platform answers its rate limit"
             | "a platform refuses the post"

@@ -41,6 +41,8 @@ pub struct Outcome {
     pub stuck: usize,
     pub lost: usize,
     pub failed_but_out: usize,
+    /// Posts whose log says their media container expired and was made again.
+    pub remade_containers: usize,
     pub failure_reasons: BTreeMap<String, usize>,
     pub violations: Vec<String>,
 }
@@ -215,6 +217,9 @@ pub async fn judge(
         match status {
             "published" => {
                 outcome.published += 1;
+                if body["logs"].to_string().contains("container expired") {
+                    outcome.remade_containers += 1;
+                }
                 match out.first() {
                     None => {
                         outcome.lost += 1;

@@ -3,9 +3,13 @@
 //! and the oracle counts them in each fake. X keeps its doors (see [`super::cluster`]): the
 //! worker kills and dropped connections happen on its requests.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::fakes::{Fake, LedgerPost, MediaKind, Scripted};
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::fakes::{Fake, InstagramSide, LedgerPost, MediaKind, Scripted};
+use server::clock::{Clock, SharedClock};
+use server::sandbox::meta::MetaFake;
 
 /// A fake as the campaign drives it, whatever its platform.
 pub trait Platform: Send + Sync {
@@ -62,6 +66,94 @@ impl<F: Fake> Platform for F {
     }
 }
 
+/// A platform's own time: the real time, plus whole days the campaign makes pass there at once
+/// (so that what the platform made before a jump expires, as a day's wait would expire it).
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    /// Each jump: the real time it happened, and the platform's lead from then on.
+    jumps: Mutex<Vec<(DateTime<Utc>, TimeDelta)>>,
+}
+
+impl ShiftedClock {
+    fn lead(&self) -> TimeDelta {
+        self.jumps
+            .lock()
+            .unwrap()
+            .last()
+            .map_or(TimeDelta::zero(), |(_, lead)| *lead)
+    }
+
+    /// `by` passes at the platform now.
+    pub fn pass(&self, by: TimeDelta) {
+        let lead = self.lead() + by;
+        self.jumps.lock().unwrap().push((Utc::now(), lead));
+    }
+
+    /// The real time of a moment the platform dated `at`: its lead at that moment taken off.
+    /// The campaign lasts minutes and jumps are a day, so the moment's lead is unambiguous.
+    fn real(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let jumps = self.jumps.lock().unwrap();
+        let lead = jumps
+            .iter()
+            .rev()
+            .find(|(real, lead)| *real + *lead <= at)
+            .map_or(TimeDelta::zero(), |(_, lead)| *lead);
+        at - lead
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.lead()
+    }
+}
+
+/// Instagram on a clock the campaign can move, its ledger dated in real time for the oracle.
+struct Shifted {
+    instagram: InstagramSide,
+    clock: Arc<ShiftedClock>,
+}
+
+impl Platform for Shifted {
+    fn name(&self) -> &'static str {
+        Platform::name(&self.instagram)
+    }
+
+    fn allow(&self, url: &str, username: &str) -> Result<String, String> {
+        self.instagram.allow(url, username)
+    }
+
+    fn media(&self) -> MediaKind {
+        Platform::media(&self.instagram)
+    }
+
+    fn ledger(&self) -> Vec<LedgerPost> {
+        Fake::ledger(&self.instagram)
+            .into_iter()
+            .map(|mut post| {
+                post.created_at = self.clock.real(post.created_at);
+                post
+            })
+            .collect()
+    }
+
+    fn fail_next_publish(&self, failure: Scripted) {
+        Fake::fail_next_publish(&self.instagram, failure);
+    }
+
+    fn process_slowly(&self) {
+        Fake::process_slowly(&self.instagram);
+    }
+
+    fn lift_daily_limit(&self) {
+        Fake::lift_daily_limit(&self.instagram);
+    }
+
+    fn refreshes_tokens(&self) -> bool {
+        Platform::refreshes_tokens(&self.instagram)
+    }
+}
+
 /// A fake served on 127.0.0.1, and the variables that point the app at it.
 pub struct Served {
     pub platform: Arc<dyn Platform>,
@@ -72,7 +164,17 @@ pub struct Served {
 /// Serves a fresh `F` with the campaign's credentials.
 pub async fn serve<F: Fake>(client_id: &str, client_secret: &str) -> Served {
     let fake = F::new(client_id, client_secret);
-    let (addr, server) = server::sandbox::serve(fake.router())
+    serve_as::<F>(fake.router(), Arc::new(fake), client_id, client_secret).await
+}
+
+/// Serves `router` as `F`'s fake, driven through `platform`.
+async fn serve_as<F: Fake>(
+    router: axum::Router,
+    platform: Arc<dyn Platform>,
+    client_id: &str,
+    client_secret: &str,
+) -> Served {
+    let (addr, server) = server::sandbox::serve(router)
         .await
         .expect("the fake listens");
     let url = format!("http://{addr}");
@@ -87,15 +189,19 @@ pub async fn serve<F: Fake>(client_id: &str, client_secret: &str) -> Served {
     .collect();
     env.extend(F::extra_vars(&url));
     Served {
-        platform: Arc::new(fake),
+        platform,
         env,
         _server: server,
     }
 }
 
-/// The six other platforms, served.
-pub async fn serve_all(client_id: &str, client_secret: &str) -> Vec<Served> {
-    use crate::fakes::{FacebookSide, InstagramSide};
+/// The six other platforms, served; Instagram on `instagram_time`.
+pub async fn serve_all(
+    client_id: &str,
+    client_secret: &str,
+    instagram_time: Arc<ShiftedClock>,
+) -> Vec<Served> {
+    use crate::fakes::FacebookSide;
     use server::sandbox::{
         linkedin::LinkedInFake, pinterest::PinterestFake, tiktok::TikTokFake, youtube::YouTubeFake,
     };
@@ -105,6 +211,15 @@ pub async fn serve_all(client_id: &str, client_secret: &str) -> Vec<Served> {
         serve::<YouTubeFake>(client_id, client_secret).await,
         serve::<TikTokFake>(client_id, client_secret).await,
         serve::<FacebookSide>(client_id, client_secret).await,
-        serve::<InstagramSide>(client_id, client_secret).await,
+        {
+            let clock: SharedClock = instagram_time.clone();
+            let instagram = InstagramSide(MetaFake::with_clock(client_id, client_secret, clock));
+            let router = Fake::router(&instagram);
+            let platform = Arc::new(Shifted {
+                instagram,
+                clock: instagram_time,
+            });
+            serve_as::<InstagramSide>(router, platform, client_id, client_secret).await
+        },
     ]
 }
