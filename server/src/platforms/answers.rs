@@ -64,12 +64,15 @@ where
 pub const RECONCILE_PAGES: usize = 10;
 
 /// Looks through an account's posts, newest first, a page at a time, for the one `is_ours`
-/// picks among those made since `since` (a minute earlier, for the two clocks): until a page
-/// reaches older posts, the platform has no more, or [`RECONCILE_PAGES`] pages were read. A busy
-/// account may have published dozens of posts between a lost answer and this look, so the
-/// first page is not enough. `fetch` reads the page at a cursor (`None`: the first) and answers
-/// its posts and the next page's cursor.
+/// picks among those made since `since` (a minute earlier, for the two clocks), until a page
+/// reaches older posts or the platform has no more. A busy account may have published dozens of
+/// posts between a lost answer and this look, so the first page is not enough; after
+/// [`RECONCILE_PAGES`] pages without reaching older posts, whether ours is among the rest is not
+/// known, and saying "not found" would post it twice, so that is a retryable error that may
+/// have been done. `fetch` reads the page at a cursor (`None`: the first) and answers its posts
+/// and the next page's cursor; `made_at` is `None` for a platform that filters by time itself.
 pub async fn find_since<T, Cursor, Fetch, Fetching>(
+    platform: Platform,
     since: DateTime<Utc>,
     mut fetch: Fetch,
     made_at: impl Fn(&T) -> Option<DateTime<Utc>>,
@@ -97,7 +100,14 @@ where
             _ => return Ok(None),
         }
     }
-    Ok(None)
+    Err(PlatformError::Retryable {
+        wait: None,
+        maybe_done: true,
+        detail: format!(
+            "{} shows more than {RECONCILE_PAGES} pages of posts since the last attempt, so whether it went out is not known yet",
+            platform.display_name()
+        ),
+    })
 }
 
 /// Reads a successful answer as JSON. The call succeeded, so an answer that cannot be read
@@ -140,4 +150,81 @@ fn without_url(platform: Platform, error: &reqwest::Error) -> String {
         message = message.replace(url.as_str(), platform.display_name());
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pages of five posts, newest first, one a minute, the newest made at `newest`.
+    fn page_of(newest: DateTime<Utc>, page: usize) -> Vec<(usize, DateTime<Utc>)> {
+        (page * 5..page * 5 + 5)
+            .map(|n| (n, newest - chrono::Duration::minutes(n as i64)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn ours_is_found_pages_back() {
+        let now = Utc::now();
+        let found = find_since(
+            Platform::X,
+            now - chrono::Duration::hours(1),
+            |cursor: Option<usize>| async move {
+                let page = cursor.unwrap_or(0);
+                Ok((page_of(now, page), Some(page + 1)))
+            },
+            |post: &(usize, DateTime<Utc>)| Some(post.1),
+            |post: &(usize, DateTime<Utc>)| post.0 == 12,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.map(|post| post.0), Some(12));
+    }
+
+    #[tokio::test]
+    async fn older_posts_end_the_look() {
+        let now = Utc::now();
+        let mut pages_read = 0;
+        let found = find_since(
+            Platform::X,
+            now - chrono::Duration::minutes(6),
+            |cursor: Option<usize>| {
+                pages_read += 1;
+                async move {
+                    let page = cursor.unwrap_or(0);
+                    Ok((page_of(now, page), Some(page + 1)))
+                }
+            },
+            |post: &(usize, DateTime<Utc>)| Some(post.1),
+            |post: &(usize, DateTime<Utc>)| post.0 == 30,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found, None);
+        assert_eq!(pages_read, 2, "the second page reaches posts older than the look");
+    }
+
+    #[tokio::test]
+    async fn more_pages_than_are_read_leave_the_outcome_unknown() {
+        let now = Utc::now();
+        let answer = find_since(
+            Platform::Linkedin,
+            now - chrono::Duration::days(1),
+            |cursor: Option<usize>| async move {
+                let page = cursor.unwrap_or(0);
+                Ok((page_of(now, page), Some(page + 1)))
+            },
+            |post: &(usize, DateTime<Utc>)| Some(post.1),
+            |_: &(usize, DateTime<Utc>)| false,
+        )
+        .await;
+        match answer {
+            Err(PlatformError::Retryable {
+                maybe_done: true,
+                detail,
+                ..
+            }) => assert!(detail.starts_with("LinkedIn shows more than 10 pages"), "{detail}"),
+            other => panic!("not found must not be said: {other:?}"),
+        }
+    }
 }

@@ -43,7 +43,7 @@ const ORGANIZATION_SCOPES: [&str; 3] = [
 const ORGANIZATION_URN: &str = "urn:li:organization:";
 /// The most administered organizations read, in one page.
 const MAX_ORGANIZATIONS: u32 = 100;
-/// Reconciliation reads an organization's newest posts, this many.
+/// Reconciliation reads an organization's posts, newest first, this many to a page.
 const RECONCILE_POSTS: u32 = 20;
 /// LinkedIn's Videos API: MP4, up to 500 MB here (the fake's and LinkedIn's documented limit
 /// for API uploads), 3 seconds to 30 minutes.
@@ -400,6 +400,28 @@ struct VideoState {
 struct Elements<T> {
     #[serde(default = "Vec::new")]
     elements: Vec<T>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+/// Where a listed page sits among all of them.
+#[derive(Deserialize)]
+struct Paging {
+    count: usize,
+    #[serde(default)]
+    total: Option<usize>,
+}
+
+impl Paging {
+    /// The next page's `start`, if there are more: LinkedIn gives a total; without one, a
+    /// full page may have a successor.
+    fn next_start(&self, start: usize, listed: usize) -> Option<usize> {
+        let next = start + listed;
+        match self.total {
+            Some(total) => (next < total && listed > 0).then_some(next),
+            None => (listed >= self.count && listed > 0).then_some(next),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -719,26 +741,40 @@ impl SocialPlatform for LinkedInPlatform {
         }
         let author: String =
             url::form_urlencoded::byte_serialize(request.account_id.as_bytes()).collect();
-        let path = format!(
-            "/rest/posts?q=author&author={author}&count={RECONCILE_POSTS}&sortBy=LAST_MODIFIED"
-        );
-        let response = self
-            .send(self.rest(reqwest::Method::GET, &path, request.access_token))
-            .await?;
-        let posts: Elements<ListedPost> = Self::read_json(response).await?;
         let commentary = escape_little_text(request.text);
-        // LinkedIn's clock and ours may differ by a little.
-        let from = (since - chrono::Duration::minutes(1)).timestamp_millis();
-        Ok(posts
-            .elements
-            .into_iter()
-            .find(|post| {
-                post.created_at.is_none_or(|at| at >= from) && post.commentary == commentary
-            })
-            .map(|post| Published {
-                url: self.post_url(&post.id),
-                external_id: post.id,
-            }))
+        let found = answers::find_since(
+            Platform::Linkedin,
+            since,
+            |start: Option<usize>| {
+                let author = &author;
+                async move {
+                    let start = start.unwrap_or(0);
+                    let path = format!(
+                        "/rest/posts?q=author&author={author}&start={start}\
+                         &count={RECONCILE_POSTS}&sortBy=LAST_MODIFIED"
+                    );
+                    let response = self
+                        .send(self.rest(reqwest::Method::GET, &path, request.access_token))
+                        .await?;
+                    let posts: Elements<ListedPost> = Self::read_json(response).await?;
+                    let listed = posts.elements.len();
+                    let next = posts
+                        .paging
+                        .and_then(|paging| paging.next_start(start, listed));
+                    Ok((posts.elements, next))
+                }
+            },
+            |post: &ListedPost| {
+                post.created_at
+                    .and_then(DateTime::<Utc>::from_timestamp_millis)
+            },
+            |post: &ListedPost| post.commentary == commentary,
+        )
+        .await?;
+        Ok(found.map(|post| Published {
+            url: self.post_url(&post.id),
+            external_id: post.id,
+        }))
     }
 }
 

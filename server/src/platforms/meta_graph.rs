@@ -478,6 +478,7 @@ impl MetaApp {
         since: DateTime<Utc>,
     ) -> Result<Option<T>, PlatformError> {
         answers::find_since(
+            self.platform,
             since,
             |next: Option<String>| async move {
                 let listing: Listing<T> = match next {

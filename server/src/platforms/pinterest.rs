@@ -61,10 +61,8 @@ const BOARDS_PAGE: usize = 250;
 /// ...and this many pages at most: an account with more boards than this is rare, and the
 /// composer would not list them usefully anyway.
 const BOARDS_PAGES: usize = 4;
-/// Reconciliation reads the board's newest pins in pages of this many...
+/// Reconciliation reads the board's newest pins in pages of this many.
 const RECONCILE_PAGE: usize = 25;
-/// ...and this many pages at most, before saying the outcome is not known yet.
-const RECONCILE_PAGES: usize = 4;
 
 pub struct PinterestPlatform {
     credentials: ClientCredentials,
@@ -638,50 +636,37 @@ impl SocialPlatform for PinterestPlatform {
     ) -> Result<Option<Published>, PlatformError> {
         let options = PinOptions::read(request.options).map_err(PlatformError::permanent)?;
         let path = format!("/v5/boards/{}/pins", options.board_id);
-        // Pinterest's clock and ours may differ by a little.
-        let from = since - chrono::Duration::minutes(1);
-        let mut bookmark: Option<String> = None;
-        for _ in 0..RECONCILE_PAGES {
-            let mut query = vec![("page_size", RECONCILE_PAGE.to_string())];
-            if let Some(mark) = bookmark.take() {
-                query.push(("bookmark", mark));
-            }
-            let response = self
-                .send(
-                    self.http
-                        .get(self.api(&path))
-                        .query(&query)
-                        .bearer_auth(request.access_token.expose_secret()),
-                )
-                .await?;
-            let page: PinPage = Self::read_json(response).await?;
-            let mut older_seen = false;
-            for pin in page.items {
-                let created = pin.created_at.as_deref().and_then(pinterest_time);
-                if created.is_some_and(|at| at < from) {
-                    older_seen = true;
-                    continue;
+        let page_size = RECONCILE_PAGE.to_string();
+        let found = answers::find_since(
+            Platform::Pinterest,
+            since,
+            |bookmark: Option<String>| {
+                let (path, page_size) = (&path, &page_size);
+                async move {
+                    let mut query = vec![("page_size", page_size.as_str())];
+                    if let Some(mark) = &bookmark {
+                        query.push(("bookmark", mark.as_str()));
+                    }
+                    let response = self
+                        .send(
+                            self.http
+                                .get(self.api(path))
+                                .query(&query)
+                                .bearer_auth(request.access_token.expose_secret()),
+                        )
+                        .await?;
+                    let page: PinPage = Self::read_json(response).await?;
+                    Ok((page.items, page.bookmark.filter(|mark| !mark.is_empty())))
                 }
-                if is_same_pin(&pin, request.text, &options) {
-                    return Ok(Some(Published {
-                        url: self.pin_url(&pin.id),
-                        external_id: pin.id,
-                    }));
-                }
-            }
-            match page.bookmark.filter(|mark| !mark.is_empty()) {
-                Some(mark) if !older_seen => bookmark = Some(mark),
-                _ => return Ok(None),
-            }
-        }
-        Err(PlatformError::Retryable {
-            wait: None,
-            maybe_done: true,
-            detail: format!(
-                "the board has more than {} pins since the last attempt, so whether it went out is not known yet",
-                RECONCILE_PAGE * RECONCILE_PAGES
-            ),
-        })
+            },
+            |pin: &Pin| pin.created_at.as_deref().and_then(pinterest_time),
+            |pin: &Pin| is_same_pin(pin, request.text, &options),
+        )
+        .await?;
+        Ok(found.map(|pin| Published {
+            url: self.pin_url(&pin.id),
+            external_id: pin.id,
+        }))
     }
 }
 

@@ -916,6 +916,7 @@ impl SocialPlatform for TikTokPlatform {
         }
         let text = request.text.trim();
         let found = answers::find_since(
+            Platform::Tiktok,
             since,
             |cursor: Option<i64>| async move {
                 let mut body = json!({ "max_count": RECONCILE_VIDEOS });

@@ -37,11 +37,8 @@ const MAX_IMAGES: usize = 4;
 const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 const MAX_GIF_BYTES: u64 = 15 * 1024 * 1024;
 /// Reconciliation reads the account's posts since the earlier attempt, newest first, in pages
-/// of this many (X's largest)...
+/// of this many (X's largest).
 const RECONCILE_PAGE: u32 = 100;
-/// ...and this many pages at most. A busy account can post hundreds of times between two
-/// attempts; past this the outcome stays unknown and the attempt is retried, never re-posted.
-const RECONCILE_PAGES: usize = 10;
 
 pub struct XPlatform {
     oauth: OAuthClient,
@@ -331,48 +328,42 @@ impl SocialPlatform for XPlatform {
         let start_time = (since - chrono::Duration::minutes(1))
             .format("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
-        let mut page_token: Option<String> = None;
-        for _ in 0..RECONCILE_PAGES {
-            let mut query = vec![
-                ("max_results", RECONCILE_PAGE.to_string()),
-                ("tweet.fields", "text".to_owned()),
-                ("start_time", start_time.clone()),
-            ];
-            if let Some(token) = page_token.take() {
-                query.push(("pagination_token", token));
-            }
-            let response = self
-                .send(
-                    self.http
-                        .get(self.api(&path))
-                        .query(&query)
-                        .bearer_auth(request.access_token.expose_secret()),
-                )
-                .await?;
-            let recent: Recent = Self::read_json(response).await?;
-            if let Some(post) = recent
-                .data
-                .into_iter()
-                .find(|post| without_links(&post.text) == wanted)
-            {
-                return Ok(Some(Published {
-                    url: self.post_url(request.handle, &post.id),
-                    external_id: post.id,
-                }));
-            }
-            match recent.meta.next_token {
-                Some(token) => page_token = Some(token),
-                None => return Ok(None),
-            }
-        }
-        Err(PlatformError::Retryable {
-            wait: None,
-            maybe_done: true,
-            detail: format!(
-                "X shows more than {} posts since the last attempt, so whether it went out is not known yet",
-                RECONCILE_PAGE as usize * RECONCILE_PAGES
-            ),
-        })
+        let page_size = RECONCILE_PAGE.to_string();
+        let found = answers::find_since(
+            Platform::X,
+            since,
+            |page_token: Option<String>| {
+                let (path, page_size, start_time) = (&path, &page_size, &start_time);
+                async move {
+                    let mut query = vec![
+                        ("max_results", page_size.as_str()),
+                        ("tweet.fields", "text"),
+                        ("start_time", start_time.as_str()),
+                    ];
+                    if let Some(token) = &page_token {
+                        query.push(("pagination_token", token.as_str()));
+                    }
+                    let response = self
+                        .send(
+                            self.http
+                                .get(self.api(path))
+                                .query(&query)
+                                .bearer_auth(request.access_token.expose_secret()),
+                        )
+                        .await?;
+                    let recent: Recent = Self::read_json(response).await?;
+                    Ok((recent.data, recent.meta.next_token))
+                }
+            },
+            // X filters by `start_time` itself.
+            |_: &RecentPost| None,
+            |post: &RecentPost| without_links(&post.text) == wanted,
+        )
+        .await?;
+        Ok(found.map(|post| Published {
+            url: self.post_url(request.handle, &post.id),
+            external_id: post.id,
+        }))
     }
 }
 

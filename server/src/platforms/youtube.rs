@@ -680,6 +680,7 @@ impl YouTubePlatform {
         };
         let page_size = RECONCILE_UPLOADS.to_string();
         let found = answers::find_since(
+            Platform::Youtube,
             since,
             |page: Option<String>| {
                 let (uploads, page_size) = (&uploads, &page_size);

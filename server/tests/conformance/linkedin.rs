@@ -125,6 +125,74 @@ async fn a_member_chooses_their_page_and_posts_as_it_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_lost_answer_is_found_among_many_later_posts_of_the_page() {
+    let (world, page) = world_with_a_page().await;
+    let choice = choice_id(&consent(&world, "potter").await);
+    let (status, chosen) = world
+        .post(
+            &format!("/api/connections/choices/{choice}"),
+            &json!({ "account_ids": [page] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{chosen}");
+    let connection = chosen["connections"][0]["id"].as_str().unwrap().to_owned();
+    // The answer is lost, and LinkedIn rate-limits the next attempt's look for eight seconds;
+    // meanwhile the page posts 45 times more, more than two of the pages reconciliation reads.
+    world
+        .fake
+        .fail_next(Endpoint::CreatePost, [Failure::CreatedThenDropped]);
+    world.fake.fail_next(
+        Endpoint::ListPosts,
+        [Failure::RateLimited { reset_in_secs: 8 }],
+    );
+    let first = world
+        .create_post(&connection, "The first of many", &[], json!({}))
+        .await;
+    let path = format!("/api/posts/{}", first["id"].as_str().unwrap());
+    let mut refused = Value::Null;
+    for _ in 0..100 {
+        refused = world.get(&path).await.1;
+        let target = &refused["targets"][0];
+        if target["attempts"] == 2 && target["status"] != "publishing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refused["targets"][0]["status"], "retrying", "{refused}");
+    let mut later = Vec::new();
+    for n in 0..45 {
+        later.push(
+            world
+                .create_post(&connection, &format!("Later post {n}"), &[], json!({}))
+                .await,
+        );
+    }
+    for post in &later {
+        world.wait_for(post, "published").await;
+    }
+    let done = world.wait_for(&first, "published").await;
+    let logs = log_messages(&done);
+    let posts = world.fake.posts();
+    assert_eq!(posts.len(), 46, "{logs:#?}");
+    assert_eq!(
+        done["targets"][0]["external_id"].as_str(),
+        Some(posts[0].urn.as_str()),
+        "the first post is the one found"
+    );
+    // Found by reading the page's posts, not by posting again and being told of a duplicate.
+    assert_eq!(
+        world.fake.request_count(Endpoint::CreatePost),
+        46,
+        "{logs:#?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|line| line.starts_with("reconciled: already published")),
+        "{logs:#?}"
+    );
+}
+
+#[tokio::test]
 async fn the_choice_form_connects_what_is_ticked_without_a_script() {
     let (world, page) = world_with_a_page().await;
     let choice = choice_id(&consent(&world, "potter").await);
