@@ -201,7 +201,10 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(found, None);
-        assert_eq!(pages_read, 2, "the second page reaches posts older than the look");
+        assert_eq!(
+            pages_read, 2,
+            "the second page reaches posts older than the look"
+        );
     }
 
     #[tokio::test]
@@ -223,7 +226,10 @@ mod tests {
                 maybe_done: true,
                 detail,
                 ..
-            }) => assert!(detail.starts_with("LinkedIn shows more than 10 pages"), "{detail}"),
+            }) => assert!(
+                detail.starts_with("LinkedIn shows more than 10 pages"),
+                "{detail}"
+            ),
             other => panic!("not found must not be said: {other:?}"),
         }
     }

@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use axum::extract::Request;
 use axum::middleware::Next;
 
-use super::platforms::{self, Platform, Served, ShiftedClock};
+use super::platforms::{self, Platform, PlatformTimes, Served};
 use super::services::{Nginx, Postgres, Redis};
 use crate::common::TcpProxy;
 use crate::common::process::{Api, LEPTOS_CONFIG, Process, free_port};
 use server::sandbox::x::XFake;
+use server::sandbox::youtube::YouTubeFake;
 
 const CLIENT_ID: &str = "chaos-client";
 const CLIENT_SECRET: &str = "chaos-secret";
@@ -96,8 +97,10 @@ pub struct Cluster {
     pub fake: XFake,
     /// Every platform, X first.
     pub platforms: Vec<Arc<dyn Platform>>,
-    /// Instagram's own time, which the campaign moves a day at once.
-    pub instagram_time: Arc<ShiftedClock>,
+    /// Instagram's and YouTube's own time, which the campaign moves days at once.
+    pub times: PlatformTimes,
+    /// YouTube's fake, whose uploads the campaign breaks.
+    pub youtube: YouTubeFake,
     pub doors: Vec<Door>,
     /// Shared with the outage running in the background, if any.
     pub redis: Arc<Mutex<Redis>>,
@@ -121,8 +124,8 @@ impl Cluster {
         let (fake_addr, fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
         let fake_url = format!("http://{fake_addr}");
         let doors = vec![Door::open(&fake).await, Door::open(&fake).await];
-        let instagram_time = Arc::new(ShiftedClock::default());
-        let others = platforms::serve_all(CLIENT_ID, CLIENT_SECRET, instagram_time.clone()).await;
+        let times = PlatformTimes::default();
+        let (others, youtube) = platforms::serve_all(CLIENT_ID, CLIENT_SECRET, &times).await;
 
         let postgres = Postgres::start();
         postgres.create_database("picscripter");
@@ -187,7 +190,8 @@ impl Cluster {
         let mut cluster = Self {
             fake,
             platforms,
-            instagram_time,
+            times,
+            youtube,
             doors,
             redis: Arc::new(Mutex::new(redis)),
             postgres: Arc::new(postgres),

@@ -6,7 +6,8 @@
 //! or slowly, connections dropped, each other platform answering 5xx, its rate limit or a
 //! refusal, losing its answer after creating the post, or refusing a token before its expiry,
 //! a day passing at Instagram while a container is in progress (it expires and must be made
-//! again), posts deleted or edited while in flight or a second before they are due, and thousands of
+//! again), a week passing at YouTube between an upload's break and its resumption (the session
+//! expires and must be opened again), posts deleted or edited while in flight or a second before they are due, and thousands of
 //! posts due in one second. Every post on a platform that processes it (an Instagram
 //! container, a YouTube video, a TikTok post in moderation) is "in progress" for a status read
 //! or two first. Then the [`oracle`] holds the database, as the API shows it, against every
@@ -35,6 +36,7 @@ use serde_json::{Value, json};
 use crate::fakes::{MediaKind, Scripted};
 use cluster::Cluster;
 use server::sandbox::x::{Endpoint, Failure};
+use server::sandbox::youtube::Interruption;
 
 pub struct Settings {
     pub seed: u64,
@@ -239,14 +241,21 @@ impl Shared {
     }
 
     /// Waits (up to five seconds) until a worker is publishing the post.
+    /// Waits (5 s at most) until the post's first attempt has begun.
     async fn until_publishing(&self, index: usize) {
+        self.until_target(index, |target| target["status"] != "scheduled")
+            .await;
+    }
+
+    /// Waits (5 s at most) until the post's target is as `wanted` says.
+    async fn until_target(&self, index: usize, wanted: impl Fn(&Value) -> bool) {
         let post = self.tracked(index);
         let path = format!("/api/posts/{}", post.id);
         for _ in 0..50 {
             let answer = self
                 .send(reqwest::Method::GET, &path, post.user, None, None)
                 .await;
-            if answer.body["targets"][0]["status"] != "scheduled" {
+            if wanted(&answer.body["targets"][0]) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -400,6 +409,11 @@ impl std::fmt::Display for Report {
         )?;
         writeln!(
             f,
+            "  published through an upload session opened again after it expired: {}",
+            o.reopened_sessions
+        )?;
+        writeln!(
+            f,
             "  doubled {}, early {}, after deletion {}, stuck {}, lost {}, unexplained failures {}",
             o.doubled, o.early, o.after_deletion, o.stuck, o.lost, o.failed_but_out
         )?;
@@ -426,8 +440,9 @@ impl std::fmt::Display for Report {
 
 /// The kinds of fault, each as likely as the others. "A platform" is one of the six beside X,
 /// drawn at random.
-const FAULTS: [&str; 20] = [
+const FAULTS: [&str; 21] = [
     "a day passes at Instagram while a container is in progress",
+    "a YouTube upload breaks halfway and a week passes before it resumes",
     "a platform answers 5xx",
     "a platform answers its rate limit",
     "a platform refuses the post",
@@ -573,7 +588,34 @@ pub async fn run(settings: &Settings) -> Report {
                     .expect("Instagram is among the platforms");
                 if let Some(index) = shared.create(user, instagram, None).await {
                     shared.until_publishing(index).await;
-                    cluster.instagram_time.pass(chrono::TimeDelta::hours(25));
+                    cluster.times.instagram.pass(chrono::TimeDelta::hours(25));
+                }
+            }
+            "a YouTube upload breaks halfway and a week passes before it resumes" => {
+                // Its upload session expires: the video must go up through a new one, once.
+                let youtube = cluster
+                    .platforms
+                    .iter()
+                    .position(|platform| platform.name() == "youtube")
+                    .expect("YouTube is among the platforms");
+                // The look at what YouTube kept fails too, so the attempt gives up and the
+                // next one, a week later at YouTube, finds the session gone.
+                cluster
+                    .youtube
+                    .interrupt_next_upload(Interruption::InterruptHalfway);
+                cluster.youtube.fail_next(
+                    server::sandbox::youtube::Endpoint::ProbeUpload,
+                    [server::sandbox::kit::script::Failure::ServerError(503)],
+                );
+                if let Some(index) = shared.create(user, youtube, None).await {
+                    // Another of YouTube's uploads may take the break; the week passes anyway.
+                    shared
+                        .until_target(index, |target| {
+                            target["attempts"].as_u64().unwrap_or(0) >= 1
+                                && target["status"] != "publishing"
+                        })
+                        .await;
+                    cluster.times.youtube.pass(chrono::TimeDelta::days(8));
                 }
             }
             "a platform answers 5xx"

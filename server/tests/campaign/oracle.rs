@@ -43,6 +43,8 @@ pub struct Outcome {
     pub failed_but_out: usize,
     /// Posts whose log says their media container expired and was made again.
     pub remade_containers: usize,
+    /// YouTube videos that went up through a second session, the first having expired.
+    pub reopened_sessions: usize,
     pub failure_reasons: BTreeMap<String, usize>,
     pub violations: Vec<String>,
 }
@@ -217,8 +219,12 @@ pub async fn judge(
         match status {
             "published" => {
                 outcome.published += 1;
-                if body["logs"].to_string().contains("container expired") {
+                let logs = body["logs"].to_string();
+                if logs.contains("container expired") {
                     outcome.remade_containers += 1;
+                }
+                if logs.contains("upload session had expired") {
+                    outcome.reopened_sessions += 1;
                 }
                 match out.first() {
                     None => {

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::fakes::{Fake, InstagramSide, LedgerPost, MediaKind, Scripted};
-use server::clock::{Clock, SharedClock};
+use server::clock::Clock;
 use server::sandbox::meta::MetaFake;
+use server::sandbox::youtube::YouTubeFake;
 
 /// A fake as the campaign drives it, whatever its platform.
 pub trait Platform: Send + Sync {
@@ -108,27 +109,27 @@ impl Clock for ShiftedClock {
     }
 }
 
-/// Instagram on a clock the campaign can move, its ledger dated in real time for the oracle.
-struct Shifted {
-    instagram: InstagramSide,
+/// A fake on a clock the campaign can move, its ledger dated in real time for the oracle.
+struct Shifted<F> {
+    fake: F,
     clock: Arc<ShiftedClock>,
 }
 
-impl Platform for Shifted {
+impl<F: Fake> Platform for Shifted<F> {
     fn name(&self) -> &'static str {
-        Platform::name(&self.instagram)
+        F::PLATFORM
     }
 
     fn allow(&self, url: &str, username: &str) -> Result<String, String> {
-        self.instagram.allow(url, username)
+        Platform::allow(&self.fake, url, username)
     }
 
     fn media(&self) -> MediaKind {
-        Platform::media(&self.instagram)
+        Platform::media(&self.fake)
     }
 
     fn ledger(&self) -> Vec<LedgerPost> {
-        Fake::ledger(&self.instagram)
+        Fake::ledger(&self.fake)
             .into_iter()
             .map(|mut post| {
                 post.created_at = self.clock.real(post.created_at);
@@ -138,19 +139,19 @@ impl Platform for Shifted {
     }
 
     fn fail_next_publish(&self, failure: Scripted) {
-        Fake::fail_next_publish(&self.instagram, failure);
+        Fake::fail_next_publish(&self.fake, failure);
     }
 
     fn process_slowly(&self) {
-        Fake::process_slowly(&self.instagram);
+        Fake::process_slowly(&self.fake);
     }
 
     fn lift_daily_limit(&self) {
-        Fake::lift_daily_limit(&self.instagram);
+        Fake::lift_daily_limit(&self.fake);
     }
 
     fn refreshes_tokens(&self) -> bool {
-        Platform::refreshes_tokens(&self.instagram)
+        F::REFRESHES_TOKENS
     }
 }
 
@@ -195,31 +196,53 @@ async fn serve_as<F: Fake>(
     }
 }
 
-/// The six other platforms, served; Instagram on `instagram_time`.
+/// The platforms whose time the campaign moves: each on its own clock.
+#[derive(Default)]
+pub struct PlatformTimes {
+    /// Days pass here while a container is in progress, which expires it.
+    pub instagram: Arc<ShiftedClock>,
+    /// A week passes here between an upload's break and its resumption, which expires the
+    /// upload session.
+    pub youtube: Arc<ShiftedClock>,
+}
+
+/// The six other platforms, served; Instagram and YouTube on their `times`. Also answers a
+/// handle on YouTube's fake, to break its uploads.
 pub async fn serve_all(
     client_id: &str,
     client_secret: &str,
-    instagram_time: Arc<ShiftedClock>,
-) -> Vec<Served> {
+    times: &PlatformTimes,
+) -> (Vec<Served>, YouTubeFake) {
     use crate::fakes::FacebookSide;
-    use server::sandbox::{
-        linkedin::LinkedInFake, pinterest::PinterestFake, tiktok::TikTokFake, youtube::YouTubeFake,
-    };
-    vec![
+    use server::sandbox::{linkedin::LinkedInFake, pinterest::PinterestFake, tiktok::TikTokFake};
+    let youtube = YouTubeFake::with_clock(client_id, client_secret, times.youtube.clone());
+    let instagram = InstagramSide(MetaFake::with_clock(
+        client_id,
+        client_secret,
+        times.instagram.clone(),
+    ));
+    let served = vec![
         serve::<PinterestFake>(client_id, client_secret).await,
         serve::<LinkedInFake>(client_id, client_secret).await,
-        serve::<YouTubeFake>(client_id, client_secret).await,
+        serve_shifted(youtube.clone(), &times.youtube, client_id, client_secret).await,
         serve::<TikTokFake>(client_id, client_secret).await,
         serve::<FacebookSide>(client_id, client_secret).await,
-        {
-            let clock: SharedClock = instagram_time.clone();
-            let instagram = InstagramSide(MetaFake::with_clock(client_id, client_secret, clock));
-            let router = Fake::router(&instagram);
-            let platform = Arc::new(Shifted {
-                instagram,
-                clock: instagram_time,
-            });
-            serve_as::<InstagramSide>(router, platform, client_id, client_secret).await
-        },
-    ]
+        serve_shifted(instagram, &times.instagram, client_id, client_secret).await,
+    ];
+    (served, youtube)
+}
+
+/// Serves `fake`, whose time is `clock`.
+async fn serve_shifted<F: Fake + 'static>(
+    fake: F,
+    clock: &Arc<ShiftedClock>,
+    client_id: &str,
+    client_secret: &str,
+) -> Served {
+    let router = Fake::router(&fake);
+    let platform = Arc::new(Shifted {
+        fake,
+        clock: clock.clone(),
+    });
+    serve_as::<F>(router, platform, client_id, client_secret).await
 }
