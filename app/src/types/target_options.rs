@@ -48,6 +48,15 @@ impl TargetOptions {
     }
 }
 
+impl<'a> FromIterator<(&'a str, &'a str)> for TargetOptions {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(pairs: I) -> Self {
+        pairs
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    }
+}
+
 impl FromIterator<(String, String)> for TargetOptions {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
         let mut options = Self::new();

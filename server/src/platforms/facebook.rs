@@ -606,10 +606,7 @@ mod tests {
     use super::*;
 
     fn options(pairs: &[(&str, &str)]) -> TargetOptions {
-        pairs
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-            .collect()
+        pairs.iter().copied().collect()
     }
 
     #[test]

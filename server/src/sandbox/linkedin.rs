@@ -36,7 +36,6 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Path, RawQuery, Request, State};
@@ -63,6 +62,7 @@ use super::kit::request::{
     Params, bearer_token, form_credentials, own_base_url, parse_form, parse_query,
 };
 use super::kit::script::{Failure, Refusal, Script, answer};
+use super::kit::{FakeControls, KitWorld};
 use crate::clock::{SharedClock, SystemClock};
 
 const PLATFORM: &str = "LinkedIn";
@@ -374,12 +374,6 @@ impl LinkedInFake {
             .set_access_token_lifetime(Some(TimeDelta::seconds(secs)));
     }
 
-    /// How long every API answer takes (default none): a stand-in for the network and
-    /// LinkedIn's own work, for benchmarks.
-    pub fn set_latency(&self, latency: Duration) {
-        self.lock().script.set_latency(latency);
-    }
-
     /// Whether the app is approved for programmatic refresh (default yes). Off, code exchanges
     /// answer without a refresh token and every refresh is refused, even with a token issued
     /// before: the user must consent again before the access token's 60 days run out.
@@ -429,29 +423,6 @@ impl LinkedInFake {
         self.lock().decide(&params, now)
     }
 
-    /// Revokes one access or refresh token (a stand-in for whatever kills a single token).
-    pub fn revoke_token(&self, token: &str) {
-        self.lock().oauth.revoke(token);
-    }
-
-    /// What the member removing the app at LinkedIn does: every token of that member stops
-    /// working.
-    pub fn revoke_all_tokens_of(&self, username: &str) {
-        let mut world = self.lock();
-        if let Some(sub) = world
-            .member_named(username)
-            .map(|member| member.sub.clone())
-        {
-            world.oauth.revoke_account(&sub);
-        }
-    }
-
-    /// Every access and refresh token the fake ever issued: tests look for them where they
-    /// must never appear (logs, pages, API answers).
-    pub fn issued_tokens(&self) -> Vec<String> {
-        self.lock().oauth.issued_tokens()
-    }
-
     /// `urn:li:person:{sub}` of the sandbox member with this username (case-insensitive), once
     /// the member exists.
     pub fn person_urn(&self, username: &str) -> Option<String> {
@@ -492,21 +463,6 @@ impl LinkedInFake {
             .iter()
             .map(|record| record.video.clone())
             .collect()
-    }
-
-    /// Requests that reached `endpoint`, whatever they were answered.
-    pub fn request_count(&self, endpoint: Endpoint) -> usize {
-        self.lock().script.request_count(endpoint)
-    }
-
-    /// Token requests with `grant_type=authorization_code`, whatever they were answered.
-    pub fn code_exchange_count(&self) -> usize {
-        self.lock().oauth.counts().code_exchanges
-    }
-
-    /// Token requests with `grant_type=refresh_token`, whatever they were answered.
-    pub fn refresh_count(&self) -> usize {
-        self.lock().oauth.counts().refreshes
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {
@@ -901,7 +857,7 @@ async fn arm_control(State(fake): State<LinkedInFake>, body: Bytes) -> Response 
 // The world.
 
 #[derive(Debug)]
-struct World {
+pub struct World {
     oauth: AuthorizationServer,
     script: Script<Endpoint>,
     base_url: Option<String>,
@@ -2751,6 +2707,30 @@ fn missing_post_page() -> String {
         "<h1>This post does not exist in the sandbox</h1>\n<p>It was never created here.</p>",
         POST_PAGE_STYLESHEET,
     )
+}
+
+impl KitWorld for World {
+    type Endpoint = Endpoint;
+
+    fn oauth(&mut self) -> &mut AuthorizationServer {
+        &mut self.oauth
+    }
+
+    fn script(&mut self) -> &mut Script<Endpoint> {
+        &mut self.script
+    }
+
+    fn account_id(&self, username: &str) -> Option<String> {
+        self.member_named(username).map(|member| member.sub.clone())
+    }
+}
+
+impl FakeControls for LinkedInFake {
+    type World = World;
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.lock()
+    }
 }
 
 #[cfg(test)]

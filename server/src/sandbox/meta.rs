@@ -75,6 +75,7 @@ use super::kit::oauth::{
 use super::kit::pages::{avatar_data_url, escape_html, found, page, refusal_page, stylesheet};
 use super::kit::request::{Params, bearer_token, own_base_url, parse_form, parse_query};
 use super::kit::script::{Failure, Refusal, Script, answer};
+use super::kit::{FakeControls, KitWorld};
 use crate::clock::{SharedClock, SystemClock};
 
 const PLATFORM: &str = "Facebook";
@@ -646,11 +647,6 @@ impl MetaFake {
         self.lock().long_lived_lifetime = TimeDelta::seconds(secs);
     }
 
-    /// How long every API answer takes (default none), for benchmarks.
-    pub fn set_latency(&self, latency: Duration) {
-        self.lock().script.set_latency(latency);
-    }
-
     /// Queues `failures` for `endpoint`: each later request to it takes the next one, in order,
     /// rendered as Graph errors (server errors as codes 1 and 2, rate limits as code 4,
     /// validation as 100, tokens as 190).
@@ -714,24 +710,6 @@ impl MetaFake {
         let params = direct_consent(authorize_url, AUTHORIZE_PATH, username)?;
         let now = self.now();
         self.lock().decide(&params, now)
-    }
-
-    /// Revokes one token, user or page.
-    pub fn revoke_token(&self, token: &str) {
-        self.lock().oauth.revoke(token);
-    }
-
-    /// What the user removing the app does: every user and page token of theirs dies (190/458).
-    pub fn revoke_all_tokens_of(&self, username: &str) {
-        let mut world = self.lock();
-        if let Some(id) = world.user_named(username).map(|user| user.id.clone()) {
-            world.revoke_user(&id);
-        }
-    }
-
-    /// Every token the fake ever issued: tests look for them where they must never appear.
-    pub fn issued_tokens(&self) -> Vec<String> {
-        self.lock().oauth.issued_tokens()
     }
 
     /// The Facebook user id of `username` (case-insensitive), once the user exists.
@@ -801,16 +779,6 @@ impl MetaFake {
     /// Every media URL Meta would have downloaded, in order.
     pub fn pulled_media(&self) -> Vec<PulledMedia> {
         self.lock().pulled.clone()
-    }
-
-    /// Requests that reached `endpoint`, whatever they were answered.
-    pub fn request_count(&self, endpoint: Endpoint) -> usize {
-        self.lock().script.request_count(endpoint)
-    }
-
-    /// Token requests redeeming a code, whatever they were answered.
-    pub fn code_exchange_count(&self) -> usize {
-        self.lock().oauth.counts().code_exchanges
     }
 
     /// Token requests with `grant_type=fb_exchange_token`, whatever they were answered.
@@ -1292,7 +1260,7 @@ async fn arm_control(
 // The world.
 
 #[derive(Debug)]
-struct World {
+pub struct World {
     oauth: AuthorizationServer,
     script: Script<Endpoint>,
     /// Failures queued per endpoint, the kit's and Graph's in one order.
@@ -3079,6 +3047,38 @@ fn post_page(post: Option<ShownPost>, stylesheet: &str) -> Response {
     );
     let title = format!("{} on Sandbox {}", post.account, post.site);
     Html(page(&title, &body, stylesheet)).into_response()
+}
+
+impl KitWorld for World {
+    type Endpoint = Endpoint;
+
+    fn oauth(&mut self) -> &mut AuthorizationServer {
+        &mut self.oauth
+    }
+
+    fn script(&mut self) -> &mut Script<Endpoint> {
+        &mut self.script
+    }
+
+    fn account_id(&self, username: &str) -> Option<String> {
+        self.user_named(username).map(|user| user.id.clone())
+    }
+}
+
+impl FakeControls for MetaFake {
+    type World = World;
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.lock()
+    }
+
+    /// What the user removing the app does: every user and page token of theirs dies (190/458).
+    fn revoke_all_tokens_of(&self, username: &str) {
+        let mut world = self.lock();
+        if let Some(id) = world.account_id(username) {
+            world.revoke_user(&id);
+        }
+    }
 }
 
 #[cfg(test)]

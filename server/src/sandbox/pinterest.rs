@@ -27,7 +27,6 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{
@@ -58,6 +57,7 @@ use super::kit::request::{
     Params, basic_credentials, bearer_token, own_base_url, parse_form, parse_query,
 };
 use super::kit::script::{Failure, Refusal, Script, answer};
+use super::kit::{FakeControls, KitWorld};
 use crate::clock::{SharedClock, SystemClock};
 
 const PLATFORM: &str = "Pinterest";
@@ -378,12 +378,6 @@ impl PinterestFake {
             .set_access_token_lifetime(Some(TimeDelta::seconds(secs)));
     }
 
-    /// How long every API answer takes (default none): a stand-in for the network and
-    /// Pinterest's own work, for benchmarks.
-    pub fn set_latency(&self, latency: Duration) {
-        self.lock().script.set_latency(latency);
-    }
-
     /// Queues `failures` for `endpoint`: each later request to it takes the next one, in order.
     pub fn fail_next(&self, endpoint: Endpoint, failures: impl IntoIterator<Item = Failure>) {
         // Collected first, so a caller's iterator never runs while the world is locked.
@@ -410,30 +404,6 @@ impl PinterestFake {
         let params = direct_consent(authorize_url, AUTHORIZE_PATH, username)?;
         let now = self.now();
         self.lock().decide(&params, now)
-    }
-
-    /// Revokes one access or refresh token (Pinterest has no revocation endpoint; this stands in
-    /// for whatever kills a single token).
-    pub fn revoke_token(&self, token: &str) {
-        self.lock().oauth.revoke(token);
-    }
-
-    /// What the user removing the app at Pinterest does: every token of that account stops
-    /// working.
-    pub fn revoke_all_tokens_of(&self, username: &str) {
-        let mut world = self.lock();
-        if let Some(id) = world
-            .account_named(username)
-            .map(|account| account.id.clone())
-        {
-            world.oauth.revoke_account(&id);
-        }
-    }
-
-    /// Every access and refresh token the fake ever issued: tests look for them where they
-    /// must never appear (logs, pages, API answers).
-    pub fn issued_tokens(&self) -> Vec<String> {
-        self.lock().oauth.issued_tokens()
     }
 
     /// The id of the sandbox account with this username (case-insensitive), once it exists.
@@ -482,21 +452,6 @@ impl PinterestFake {
             .iter()
             .map(|record| record.media.clone())
             .collect()
-    }
-
-    /// Requests that reached `endpoint`, whatever they were answered.
-    pub fn request_count(&self, endpoint: Endpoint) -> usize {
-        self.lock().script.request_count(endpoint)
-    }
-
-    /// Token requests with `grant_type=authorization_code`, whatever they were answered.
-    pub fn code_exchange_count(&self) -> usize {
-        self.lock().oauth.counts().code_exchanges
-    }
-
-    /// Token requests with `grant_type=refresh_token`, whatever they were answered.
-    pub fn refresh_count(&self) -> usize {
-        self.lock().oauth.counts().refreshes
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {
@@ -826,7 +781,7 @@ async fn arm_control(State(fake): State<PinterestFake>, body: Bytes) -> Response
 // The world.
 
 #[derive(Debug)]
-struct World {
+pub struct World {
     oauth: AuthorizationServer,
     script: Script<Endpoint>,
     base_url: Option<String>,
@@ -1914,6 +1869,31 @@ fn missing_pin_page() -> String {
         "<h1>This pin does not exist in the sandbox</h1>\n<p>It was never created here.</p>",
         PIN_PAGE_STYLESHEET,
     )
+}
+
+impl KitWorld for World {
+    type Endpoint = Endpoint;
+
+    fn oauth(&mut self) -> &mut AuthorizationServer {
+        &mut self.oauth
+    }
+
+    fn script(&mut self) -> &mut Script<Endpoint> {
+        &mut self.script
+    }
+
+    fn account_id(&self, username: &str) -> Option<String> {
+        self.account_named(username)
+            .map(|account| account.id.clone())
+    }
+}
+
+impl FakeControls for PinterestFake {
+    type World = World;
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.lock()
+    }
 }
 
 #[cfg(test)]

@@ -80,6 +80,7 @@ use super::kit::request::{
 };
 use super::kit::script::{Failure, Refusal, Script, Turn, answer, lose_body};
 use super::kit::upload::{ContentRange, ReceivedBytes};
+use super::kit::{FakeControls, KitWorld};
 use crate::clock::{SharedClock, SystemClock};
 
 const PLATFORM: &str = "TikTok";
@@ -449,11 +450,6 @@ impl TikTokFake {
             .set_access_token_lifetime(Some(TimeDelta::seconds(secs)));
     }
 
-    /// How long every API answer takes (default none), for benchmarks.
-    pub fn set_latency(&self, latency: Duration) {
-        self.lock().script.set_latency(latency);
-    }
-
     /// Per-token limits of the inits and of status fetch (default on: 6 and 30 a minute, on the
     /// fake's clock); [`RateLimits::OFF`] lifts them.
     pub fn set_rate_limits(&self, limits: RateLimits) {
@@ -538,20 +534,6 @@ impl TikTokFake {
         self.lock().decide(params, now)
     }
 
-    /// What the user removing the app in TikTok does: every token of that account stops working.
-    pub fn revoke_all_tokens_of(&self, username: &str) {
-        let mut world = self.lock();
-        if let Some(open_id) = world.open_id(username) {
-            world.oauth.revoke_account(&open_id);
-        }
-    }
-
-    /// Every access and refresh token the fake issued: tests look for them where they must
-    /// never appear.
-    pub fn issued_tokens(&self) -> Vec<String> {
-        self.lock().oauth.issued_tokens()
-    }
-
     /// The `open_id` of the sandbox account with this username (case-insensitive), once it
     /// exists.
     pub fn open_id(&self, username: &str) -> Option<String> {
@@ -577,21 +559,6 @@ impl TikTokFake {
     /// Every byte that reached an upload PUT, kept or not: re-sent chunks count again.
     pub fn bytes_received_total(&self) -> u64 {
         self.bytes_received.load(Ordering::Relaxed)
-    }
-
-    /// Requests that reached `endpoint`, whatever they were answered.
-    pub fn request_count(&self, endpoint: Endpoint) -> usize {
-        self.lock().script.request_count(endpoint)
-    }
-
-    /// Token requests with `grant_type=authorization_code`, whatever they were answered.
-    pub fn code_exchange_count(&self) -> usize {
-        self.lock().oauth.counts().code_exchanges
-    }
-
-    /// Token requests with `grant_type=refresh_token`, whatever they were answered.
-    pub fn refresh_count(&self) -> usize {
-        self.lock().oauth.counts().refreshes
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {
@@ -955,7 +922,7 @@ async fn arm_control(State(fake): State<TikTokFake>, body: Bytes) -> Response {
 // The world.
 
 #[derive(Debug)]
-struct World {
+pub struct World {
     oauth: AuthorizationServer,
     script: Script<Endpoint>,
     /// Armed on the control page for the next init, whichever endpoint it is.
@@ -2361,6 +2328,30 @@ fn missing_page(stylesheet: &str) -> Response {
         stylesheet,
     );
     (StatusCode::NOT_FOUND, Html(html)).into_response()
+}
+
+impl KitWorld for World {
+    type Endpoint = Endpoint;
+
+    fn oauth(&mut self) -> &mut AuthorizationServer {
+        &mut self.oauth
+    }
+
+    fn script(&mut self) -> &mut Script<Endpoint> {
+        &mut self.script
+    }
+
+    fn account_id(&self, username: &str) -> Option<String> {
+        self.open_id(username)
+    }
+}
+
+impl FakeControls for TikTokFake {
+    type World = World;
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.lock()
+    }
 }
 
 #[cfg(test)]

@@ -35,7 +35,6 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -68,6 +67,7 @@ use super::kit::request::{
 };
 use super::kit::script::{Failure, Refusal, Script, Turn, answer, lose_body};
 use super::kit::upload::{ContentRange, ReceivedBytes};
+use super::kit::{FakeControls, KitWorld};
 use crate::clock::{SharedClock, SystemClock};
 
 const PLATFORM: &str = "YouTube";
@@ -432,12 +432,6 @@ impl YouTubeFake {
             .set_access_token_lifetime(Some(TimeDelta::seconds(secs)));
     }
 
-    /// How long every API answer takes (default none): a stand-in for the network and Google's
-    /// own work, for benchmarks.
-    pub fn set_latency(&self, latency: Duration) {
-        self.lock().script.set_latency(latency);
-    }
-
     /// An unaudited API project (created after 2020-07-28) can only upload private videos: while
     /// set, every video whose last byte arrives is private whatever it asked for, and
     /// [`FakeVideo::locked_private`] says so.
@@ -521,24 +515,6 @@ impl YouTubeFake {
         self.lock().decide(&params, now)
     }
 
-    /// What the user removing the app in their Google account does: every token of that account
-    /// stops working. Not counted by [`YouTubeFake::revoked_count`], which counts API calls.
-    pub fn revoke_all_tokens_of(&self, username: &str) {
-        let mut world = self.lock();
-        if let Some(channel_id) = world
-            .account_named(username)
-            .map(|account| account.channel_id.clone())
-        {
-            world.oauth.revoke_account(&channel_id);
-        }
-    }
-
-    /// Every access and refresh token the fake ever issued: tests look for them where they
-    /// must never appear (logs, pages, API answers).
-    pub fn issued_tokens(&self) -> Vec<String> {
-        self.lock().oauth.issued_tokens()
-    }
-
     /// The channel id (`UC...`) of the sandbox account with this username (case-insensitive),
     /// once it exists.
     pub fn channel_id(&self, username: &str) -> Option<String> {
@@ -581,21 +557,6 @@ impl YouTubeFake {
     /// again after an interruption count again, which is how a benchmark measures re-sent bytes.
     pub fn bytes_received_total(&self) -> u64 {
         self.bytes_received.load(Ordering::Relaxed)
-    }
-
-    /// Requests that reached `endpoint`, whatever they were answered.
-    pub fn request_count(&self, endpoint: Endpoint) -> usize {
-        self.lock().script.request_count(endpoint)
-    }
-
-    /// Token requests with `grant_type=authorization_code`, whatever they were answered.
-    pub fn code_exchange_count(&self) -> usize {
-        self.lock().oauth.counts().code_exchanges
-    }
-
-    /// Token requests with `grant_type=refresh_token`, whatever they were answered.
-    pub fn refresh_count(&self) -> usize {
-        self.lock().oauth.counts().refreshes
     }
 
     /// Revocation requests the fake carried out (known token or not; not those a scripted
@@ -1023,7 +984,7 @@ async fn arm_control(State(fake): State<YouTubeFake>, body: Bytes) -> Response {
 // The world.
 
 #[derive(Debug)]
-struct World {
+pub struct World {
     oauth: AuthorizationServer,
     /// Counts requests and plays the kit's failures; its own queue holds at most the one failure
     /// being dealt (the queue of record is `scripted`, which also holds YouTube's own refusals).
@@ -2599,6 +2560,31 @@ fn missing_video_page(stylesheet: &str) -> String {
         "<h1>This video does not exist in the sandbox</h1>\n<p>Its upload never finished here.</p>",
         stylesheet,
     )
+}
+
+impl KitWorld for World {
+    type Endpoint = Endpoint;
+
+    fn oauth(&mut self) -> &mut AuthorizationServer {
+        &mut self.oauth
+    }
+
+    fn script(&mut self) -> &mut Script<Endpoint> {
+        &mut self.script
+    }
+
+    fn account_id(&self, username: &str) -> Option<String> {
+        self.account_named(username)
+            .map(|account| account.channel_id.clone())
+    }
+}
+
+impl FakeControls for YouTubeFake {
+    type World = World;
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.lock()
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use axum::Router;
 
+use server::sandbox::kit::FakeControls;
 use server::sandbox::kit::script::Failure;
 use server::sandbox::linkedin::{self, LinkedInFake};
 use server::sandbox::meta::{self, GraphError, MetaFake};
@@ -211,7 +212,7 @@ impl Fake for PinterestFake {
     }
 
     fn refresh_count(&self) -> usize {
-        PinterestFake::refresh_count(self)
+        FakeControls::refresh_count(self)
     }
 
     fn set_access_token_lifetime(&self, secs: i64) {
@@ -223,7 +224,7 @@ impl Fake for PinterestFake {
     }
 
     fn revoke_all(&self, username: &str) {
-        self.revoke_all_tokens_of(username);
+        FakeControls::revoke_all_tokens_of(self, username);
     }
 }
 
@@ -269,7 +270,7 @@ impl Fake for LinkedInFake {
     }
 
     fn refresh_count(&self) -> usize {
-        LinkedInFake::refresh_count(self)
+        FakeControls::refresh_count(self)
     }
 
     fn set_access_token_lifetime(&self, secs: i64) {
@@ -281,7 +282,7 @@ impl Fake for LinkedInFake {
     }
 
     fn revoke_all(&self, username: &str) {
-        self.revoke_all_tokens_of(username);
+        FakeControls::revoke_all_tokens_of(self, username);
     }
 }
 
@@ -331,7 +332,7 @@ impl Fake for YouTubeFake {
     }
 
     fn refresh_count(&self) -> usize {
-        YouTubeFake::refresh_count(self)
+        FakeControls::refresh_count(self)
     }
 
     fn set_access_token_lifetime(&self, secs: i64) {
@@ -350,7 +351,7 @@ impl Fake for YouTubeFake {
     }
 
     fn revoke_all(&self, username: &str) {
-        self.revoke_all_tokens_of(username);
+        FakeControls::revoke_all_tokens_of(self, username);
     }
 }
 
@@ -409,7 +410,7 @@ impl Fake for TikTokFake {
     }
 
     fn refresh_count(&self) -> usize {
-        TikTokFake::refresh_count(self)
+        FakeControls::refresh_count(self)
     }
 
     fn set_access_token_lifetime(&self, secs: i64) {
@@ -424,7 +425,7 @@ impl Fake for TikTokFake {
     }
 
     fn revoke_all(&self, username: &str) {
-        self.revoke_all_tokens_of(username);
+        FakeControls::revoke_all_tokens_of(self, username);
     }
 }
 

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use server::clock::ManualClock;
+use server::sandbox::kit::FakeControls;
 use server::sandbox::kit::script::Failure;
 use server::sandbox::linkedin::{Endpoint, LinkedInFake, MediaStatus};
 

@@ -7,6 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use server::sandbox::kit::FakeControls;
 use server::sandbox::kit::script::Failure;
 use server::sandbox::tiktok::{Endpoint, RateLimits, TikTokFake};
 

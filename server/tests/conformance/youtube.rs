@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use server::clock::ManualClock;
+use server::sandbox::kit::FakeControls;
 use server::sandbox::youtube::{Endpoint, UploadStatus, YouTubeFake};
 
 use crate::{CLIENT_ID, CLIENT_SECRET, World, common, log_messages};

@@ -1,8 +1,8 @@
 //! What every platform fake shares, so each fake's file holds only what its platform does
 //! differently: an OAuth 2.0 authorization server ([`oauth`]), scripted failures ([`script`]),
 //! cursor paging ([`cursor`]), reading requests ([`request`]), ids and tokens ([`ids`]), files
-//! received in pieces ([`upload`]) or whole ([`media`]), and the pages a person sees ([`pages`],
-//! [`consent`], [`control`]).
+//! received in pieces ([`upload`]) or whole ([`media`]), the pages a person sees ([`pages`],
+//! [`consent`], [`control`]), and the controls tests turn on every fake ([`controls`]).
 //!
 //! Nothing here knows a platform: error envelopes, token answers, scopes and limits are the
 //! fake's, passed in as values or closures. Nothing here locks: a fake keeps these parts inside
@@ -13,6 +13,7 @@
 
 pub mod consent;
 pub mod control;
+pub mod controls;
 pub mod cursor;
 pub mod ids;
 pub mod media;
@@ -21,3 +22,5 @@ pub mod pages;
 pub mod request;
 pub mod script;
 pub mod upload;
+
+pub use controls::{FakeControls, KitWorld};
