@@ -423,6 +423,12 @@ async fn previews_by_the_rules_it_publishes_by<F: Fake>() {
         );
         assert!(html.contains("20/"), "{kind:?}: the counter: {html}");
         assert!(!html.contains("field-error"), "{kind:?}: {html}");
+        if let Some(title) = options["title"].as_str() {
+            assert!(
+                html.contains(&format!(r#"<p class="preview-headline">{title}</p>"#)),
+                "{kind:?}: the title, where the platform shows one: {html}"
+            );
+        }
     }
 
     let html = world.preview(&connection, "", &[], &options).await;

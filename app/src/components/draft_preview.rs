@@ -25,6 +25,7 @@ fn card(preview: TargetPreview) -> String {
         platform,
         handle,
         display_name,
+        headline,
         text,
         looks,
         media,
@@ -59,6 +60,7 @@ fn card(preview: TargetPreview) -> String {
     let pictures = pictures(&media, looks.gallery, looks.frame);
     let text_first = looks.gallery == Gallery::Grid;
     let words = view! {
+        {headline.map(|headline| view! { <p class="preview-headline">{headline}</p> })}
         <p class="preview-text">
             {visible} {more.map(|more| view! { <span class="preview-more">{more}</span> })}
         </p>
@@ -174,6 +176,7 @@ mod tests {
             platform: Platform::Instagram,
             handle: "mugs".into(),
             display_name: Some("Mug <Shop>".into()),
+            headline: None,
             text: text.into(),
             looks,
             media,
@@ -249,6 +252,17 @@ mod tests {
         assert!(wide.contains("Shown cropped to 1.91:1."), "{wide}");
         let square = card(preview("Mugs", vec![photo(1080, 1080)], instagram(4)));
         assert!(!square.contains("cropped"), "{square}");
+    }
+
+    #[test]
+    fn a_title_is_shown_above_the_text() {
+        let mut titled = preview("Mugs, glazed in blue", vec![], instagram(20));
+        titled.headline = Some("Glazing <blue> mugs".into());
+        let html = card(titled);
+        let title = html
+            .find(r#"<p class="preview-headline">Glazing &lt;blue&gt; mugs</p>"#)
+            .unwrap_or_else(|| panic!("{html}"));
+        assert!(title < html.find("Mugs, glazed").unwrap(), "{html}");
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub struct TargetPreview {
     pub platform: Platform,
     pub handle: String,
     pub display_name: Option<String>,
+    /// The line shown above the text (a video's or a pin's title), if the platform has one.
+    pub headline: Option<String>,
     /// The text this account gets (its own, or the post's).
     pub text: String,
     pub looks: PreviewRules,

@@ -388,6 +388,12 @@ pub trait SocialPlatform: Send + Sync + 'static {
     /// shows media in.
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules;
 
+    /// The line the feed shows above the text, taken from the post's options (a video's or a
+    /// pin's title). Most platforms show the text alone.
+    fn preview_headline(&self, _options: &TargetOptions) -> Option<String> {
+        None
+    }
+
     /// Uploads the media and creates the post, the irreversible call among them, or goes on
     /// from `request.saved`. Each step is said through `progress`, and every handle that lets
     /// a later attempt resume or check is saved there before the next call.

@@ -489,6 +489,14 @@ impl SocialPlatform for PinterestPlatform {
         })
     }
 
+    fn preview_headline(&self, options: &TargetOptions) -> Option<String> {
+        options
+            .get("title")
+            .map(|title| title.trim())
+            .filter(|title| !title.is_empty())
+            .map(str::to_owned)
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         PreviewRules {
             counter: TextCounter::characters(post.text.chars().count(), MAX_DESCRIPTION_CHARS),

@@ -844,6 +844,14 @@ impl SocialPlatform for YouTubePlatform {
         ])
     }
 
+    fn preview_headline(&self, options: &TargetOptions) -> Option<String> {
+        options
+            .get("title")
+            .map(|title| title.trim())
+            .filter(|title| !title.is_empty())
+            .map(str::to_owned)
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         let vertical = post
             .media

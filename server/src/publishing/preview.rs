@@ -46,6 +46,7 @@ pub async fn previews(
             platform: connection.platform,
             handle: connection.handle,
             display_name: connection.display_name,
+            headline: api.preview_headline(&target.options),
             text: text.to_owned(),
             looks: api.preview_rules(&check),
             media: media.clone(),
