@@ -33,7 +33,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
-.PHONY: run sandbox build test bench bench-youtube profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
+.PHONY: run sandbox build test bench bench-youtube bench-voice profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
         server-dev server-release test-rust test-e2e test-weight clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
@@ -95,6 +95,11 @@ bench: tools site-release
 ## BENCH_VIDEO_MB=50,500,1000 picks the sizes.
 bench-youtube: tools
 	cargo bench --locked -p server --bench youtube_upload
+
+## bench-voice: the Human Authenticity Engine's pass and score on a 2,000-character caption,
+## p50 and p99 (server/benches/voice.rs).
+bench-voice:
+	cargo bench --locked -p server --bench voice
 
 ## profile: flamegraphs (perf + inferno) of GET /api/posts and of the publishing pipeline on
 ## PostgreSQL + Redis, one per party, in $(CARGO_TARGET_DIR)/profiles, with each party's hottest

@@ -20,4 +20,5 @@ pub mod sandbox;
 pub mod secrets;
 pub mod startup;
 pub mod state;
+pub mod studio;
 pub mod telemetry;

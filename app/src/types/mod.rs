@@ -14,6 +14,7 @@ mod target_options;
 mod target_status;
 mod text_length;
 mod user;
+mod voice;
 
 pub use client::ClientAddr;
 pub use connection::{
@@ -41,3 +42,4 @@ pub use text_length::{X_MAX_WEIGHTED_LENGTH, X_URL_LENGTH, fits_x, x_weighted_le
 pub use user::{
     DisplayName, Email, EnteredPassword, Password, ProfileUpdate, TimeZoneName, User, UserId,
 };
+pub use voice::{EmojiDensity, HumanScore, ScoreReason, VoiceChange, VoicePass, VoiceRule};

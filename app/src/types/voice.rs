@@ -1,0 +1,158 @@
+//! The Human Authenticity Engine's findings as the Studio shows them: each change it proposes,
+//! with the rule that made it, and the "sounds human" score with its reasons.
+
+use serde::{Deserialize, Serialize};
+
+/// One rule of the authenticity pass. The same rules make the changes and the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceRule {
+    /// A marketing buzzword ("elevate", "unleash"), replaced by a plain word or removed.
+    Buzzword,
+    /// A phrase that gives machine writing away ("in today's fast-paced world").
+    MachineTell,
+    /// A phrase the user asked never to use.
+    Banned,
+    /// More than one em dash in a caption.
+    StackedDashes,
+    /// Three or more adjectives in a row ("bold, bright and beautiful").
+    TripleAdjectives,
+    /// "Not just X, but Y".
+    NotJustButY,
+    /// More exclamation marks than the voice allows, or several in a row.
+    Exclamations,
+    /// More hashtags than the platform's caption should carry.
+    Hashtags,
+    /// Three sentences in a row of about the same length.
+    SameLengthSentences,
+    /// A phrase the user always wants in their captions is missing (scored only: the pass never
+    /// writes it in).
+    MissingRequired,
+}
+
+impl VoiceRule {
+    /// What the rule is about, in a few words a person reads beside a change.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Buzzword => "Buzzword",
+            Self::MachineTell => "Sounds machine-written",
+            Self::Banned => "A phrase you avoid",
+            Self::StackedDashes => "Too many dashes",
+            Self::TripleAdjectives => "Three adjectives in a row",
+            Self::NotJustButY => "\"Not just X, but Y\"",
+            Self::Exclamations => "Too many exclamation marks",
+            Self::Hashtags => "Too many hashtags",
+            Self::SameLengthSentences => "Sentences all the same length",
+            Self::MissingRequired => "A phrase you always use is missing",
+        }
+    }
+}
+
+/// One proposed change, on the original text: the bytes `start..end` become `after`. Changes
+/// never overlap, so any of them can be accepted or reverted alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoiceChange {
+    pub start: usize,
+    pub end: usize,
+    pub before: String,
+    pub after: String,
+    /// The rules that made it (two when one rule's change touched another's).
+    pub rules: Vec<VoiceRule>,
+}
+
+/// The authenticity pass over one caption: the text with every change made, and the changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoicePass {
+    pub original: String,
+    pub text: String,
+    pub changes: Vec<VoiceChange>,
+}
+
+impl VoicePass {
+    /// The original text with only the changes `accepted` says yes to.
+    pub fn with_only(&self, accepted: impl Fn(usize) -> bool) -> String {
+        let mut text = String::with_capacity(self.original.len());
+        let mut at = 0;
+        for (index, change) in self.changes.iter().enumerate() {
+            if !accepted(index) {
+                continue;
+            }
+            text.push_str(&self.original[at..change.start]);
+            text.push_str(&change.after);
+            at = change.end;
+        }
+        text.push_str(&self.original[at..]);
+        text
+    }
+}
+
+/// How human a caption sounds, from 0 to 100, and why it lost points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HumanScore {
+    pub score: u8,
+    pub reasons: Vec<ScoreReason>,
+}
+
+/// Points a caption lost to one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreReason {
+    pub rule: VoiceRule,
+    /// How many times the rule found something.
+    pub count: usize,
+    pub points: u8,
+    /// What was found, in words: "2 buzzwords: elevate, seamless".
+    pub says: String,
+}
+
+/// How many emoji a caption may carry: the authenticity pass keeps to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmojiDensity {
+    None,
+    #[default]
+    AFew,
+    Lively,
+}
+
+impl EmojiDensity {
+    /// The most emoji a caption of this density carries.
+    pub fn most(self) -> usize {
+        match self {
+            Self::None => 0,
+            Self::AFew => 3,
+            Self::Lively => 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_subset_of_changes_applies_to_the_original() {
+        let pass = VoicePass {
+            original: "We elevate mugs!!".into(),
+            text: "We make mugs!".into(),
+            changes: vec![
+                VoiceChange {
+                    start: 3,
+                    end: 10,
+                    before: "elevate".into(),
+                    after: "make".into(),
+                    rules: vec![VoiceRule::Buzzword],
+                },
+                VoiceChange {
+                    start: 15,
+                    end: 17,
+                    before: "!!".into(),
+                    after: "!".into(),
+                    rules: vec![VoiceRule::Exclamations],
+                },
+            ],
+        };
+        assert_eq!(pass.with_only(|_| true), pass.text);
+        assert_eq!(pass.with_only(|_| false), pass.original);
+        assert_eq!(pass.with_only(|index| index == 1), "We elevate mugs!");
+    }
+}
