@@ -10,9 +10,11 @@
 //! handle them. Fakes keep everything in memory, trust whoever reaches them and must never be
 //! reachable from a production deployment without `--sandbox`.
 
+pub mod gemini;
 pub mod kit;
 pub mod linkedin;
 pub mod meta;
+pub mod openai_compat;
 pub mod pinterest;
 pub mod tiktok;
 pub mod x;

@@ -2,7 +2,8 @@
 //! differently: an OAuth 2.0 authorization server ([`oauth`]), scripted failures ([`script`]),
 //! cursor paging ([`cursor`]), reading requests ([`request`]), ids and tokens ([`ids`]), files
 //! received in pieces ([`upload`]) or whole ([`media`]), the pages a person sees ([`pages`],
-//! [`consent`], [`control`]), and the controls tests turn on every fake ([`controls`]).
+//! [`consent`], [`control`]), the controls tests turn on every fake ([`controls`]), and what the
+//! fakes of text models share ([`model`]).
 //!
 //! Nothing here knows a platform: error envelopes, token answers, scopes and limits are the
 //! fake's, passed in as values or closures. Nothing here locks: a fake keeps these parts inside
@@ -17,6 +18,7 @@ pub mod controls;
 pub mod cursor;
 pub mod ids;
 pub mod media;
+pub mod model;
 pub mod oauth;
 pub mod pages;
 pub mod request;
