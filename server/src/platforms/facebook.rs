@@ -482,6 +482,11 @@ impl SocialPlatform for FacebookPlatform {
         ])
     }
 
+    /// Facebook shows hashtags but they carry little there: one or two.
+    fn caption_hashtags(&self) -> usize {
+        2
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         PreviewRules {
             counter: TextCounter::characters(post.text.chars().count(), MAX_MESSAGE_CHARS),

@@ -691,6 +691,11 @@ impl SocialPlatform for InstagramPlatform {
         )))
     }
 
+    /// Instagram allows 30 but has advised three to five since 2023; more reach no further.
+    fn caption_hashtags(&self) -> usize {
+        5
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         let reel = matches!(post.media, [video] if is_video(&video.mime));
         PreviewRules {
@@ -946,6 +951,29 @@ mod tests {
                 .to_string()
                 .contains("2 to 10")
         );
+    }
+
+    #[test]
+    fn a_studio_caption_keeps_to_instagrams_length_fold_and_hashtags() {
+        use crate::studio::brief::{CaptionRules, platform_length};
+        let options = TargetOptions::new();
+        let media = [image("image/jpeg", 1080, 1350)];
+        let post = PostCheck {
+            text: "",
+            media: &media,
+            options: &options,
+        };
+        let rules = CaptionRules::of(&platform(), &post);
+        assert_eq!(
+            rules,
+            CaptionRules {
+                max_length: 2_200,
+                unit: "characters",
+                max_hashtags: 5,
+                fold_at: Some(125),
+            }
+        );
+        assert_eq!(platform_length(&platform(), &post, "Blue mugs"), 9);
     }
 
     #[test]

@@ -541,6 +541,11 @@ impl SocialPlatform for LinkedInPlatform {
         })
     }
 
+    /// LinkedIn advises three at most.
+    fn caption_hashtags(&self) -> usize {
+        3
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         PreviewRules {
             counter: TextCounter::characters(

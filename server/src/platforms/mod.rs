@@ -388,6 +388,10 @@ pub trait SocialPlatform: Send + Sync + 'static {
     /// shows media in.
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules;
 
+    /// How many hashtags a caption here should carry at most: what the AI Studio asks writers
+    /// for and holds their captions to.
+    fn caption_hashtags(&self) -> usize;
+
     /// The line the feed shows above the text, taken from the post's options (a video's or a
     /// pin's title). Most platforms show the text alone.
     fn preview_headline(&self, _options: &TargetOptions) -> Option<String> {

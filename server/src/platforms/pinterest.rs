@@ -497,6 +497,11 @@ impl SocialPlatform for PinterestPlatform {
             .map(str::to_owned)
     }
 
+    /// Pinterest no longer leans on hashtags: a pin's words are searched as they are.
+    fn caption_hashtags(&self) -> usize {
+        2
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         PreviewRules {
             counter: TextCounter::characters(post.text.chars().count(), MAX_DESCRIPTION_CHARS),

@@ -800,6 +800,11 @@ impl SocialPlatform for TikTokPlatform {
         Ok(fields)
     }
 
+    /// TikTok's captions carry a few; three to five is what its creator advice shows.
+    fn caption_hashtags(&self) -> usize {
+        5
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         let video = post
             .media

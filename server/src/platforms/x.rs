@@ -225,6 +225,11 @@ impl SocialPlatform for XPlatform {
         })
     }
 
+    /// X's own advice: one or two hashtags; more reads as spam.
+    fn caption_hashtags(&self) -> usize {
+        2
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         // X shows a whole post, photos of ordinary shapes uncropped, several in a grid.
         PreviewRules {

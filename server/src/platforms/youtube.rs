@@ -852,6 +852,11 @@ impl SocialPlatform for YouTubePlatform {
             .map(str::to_owned)
     }
 
+    /// YouTube shows the first three above the title and ignores all of them past fifteen.
+    fn caption_hashtags(&self) -> usize {
+        3
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         let vertical = post
             .media

@@ -1,4 +1,12 @@
 //! The AI Studio's server side: what turns photos and products into captions that sound like
-//! the shop owner, per platform.
+//! the shop owner, per platform. A [`brief::CaptionBrief`] says what is wanted, [`prompt`] writes
+//! it for a model in one place, a [`writers::CaptionWriter`] writes the caption, [`fit`] holds
+//! it to the platform's limits whatever the writer did, and [`voice`] makes it sound like a
+//! person. [`facts`] reads what the basic writer knows of a photo.
 
+pub mod brief;
+pub mod facts;
+pub mod fit;
+pub mod prompt;
 pub mod voice;
+pub mod writers;
