@@ -127,6 +127,8 @@ pub struct Config {
     /// `META_GRAPH_VERSION` (default `v20.0`): the Graph API version in every Facebook and
     /// Instagram path, which Meta retires about two years after its release.
     pub meta_graph_version: String,
+    /// The AI Studio's caption writers (see [`WriterConfig`]).
+    pub writers: WriterConfig,
     /// `RATE_LIMIT_<TIER>` (e.g. `RATE_LIMIT_AUTH=20/min`): requests per client and window.
     pub rate_limits: BTreeMap<Tier, Quota>,
     /// `SHUTDOWN_GRACE_SECS` (default 20): how long in-flight requests may finish on SIGTERM.
@@ -528,6 +530,76 @@ fn limits_section(env: &mut Env<'_>) -> BTreeMap<Tier, Quota> {
     rate_limits
 }
 
+/// The model servers the AI Studio writes captions with. Without either, it writes with the
+/// built-in basic writer, which needs no key and no network.
+#[derive(Debug, Clone, Default)]
+pub struct WriterConfig {
+    /// `GEMINI_API_KEY` (optional): Google Gemini, the first choice when set. `GEMINI_MODEL`
+    /// (default `gemini-2.5-flash`), `GEMINI_API_URL` (default
+    /// `https://generativelanguage.googleapis.com`, the app appends `/v1beta/...`).
+    pub gemini: Option<GeminiConfig>,
+    /// `OPENAI_BASE_URL` (optional): an OpenAI-compatible server (Ollama
+    /// `http://localhost:11434/v1`, llama.cpp, vLLM), the base ending in `/v1`. `OPENAI_MODEL`
+    /// (required with it: a vision model, e.g. `llava`), `OPENAI_API_KEY` (optional; sent only
+    /// when set).
+    pub openai: Option<OpenAiConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GeminiConfig {
+    pub key: SecretString,
+    pub model: String,
+    pub url: http::Uri,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    pub url: http::Uri,
+    pub model: String,
+    pub key: Option<SecretString>,
+}
+
+fn writers_section(env: &mut Env<'_>) -> WriterConfig {
+    let gemini_url = base_url(
+        env,
+        "GEMINI_API_URL",
+        "https://generativelanguage.googleapis.com",
+    );
+    let gemini_model = env
+        .get("GEMINI_MODEL")
+        .unwrap_or("gemini-2.5-flash")
+        .to_owned();
+    let gemini = env.get("GEMINI_API_KEY").map(|key| GeminiConfig {
+        key: SecretString::from(key.to_owned()),
+        model: gemini_model,
+        url: gemini_url,
+    });
+    let openai_model = env.get("OPENAI_MODEL").map(str::to_owned);
+    let openai_key = env
+        .get("OPENAI_API_KEY")
+        .map(|key| SecretString::from(key.to_owned()));
+    let openai = match env.get("OPENAI_BASE_URL") {
+        None => None,
+        Some(_) => {
+            let url = base_url(env, "OPENAI_BASE_URL", "http://localhost:11434/v1");
+            match openai_model {
+                Some(model) => Some(OpenAiConfig {
+                    url,
+                    model,
+                    key: openai_key,
+                }),
+                None => {
+                    env.problem(
+                        "OPENAI_MODEL: must be set with OPENAI_BASE_URL (the server's vision model, e.g. llava)",
+                    );
+                    None
+                }
+            }
+        }
+    };
+    WriterConfig { gemini, openai }
+}
+
 /// The variables of one platform's app. `names` are `[CLIENT_ID, CLIENT_SECRET, AUTH_URL,
 /// API_URL]` with the platform's prefix, as constants so the typo check knows them.
 fn platform_section(
@@ -764,6 +836,7 @@ impl Config {
         let database = database_section(&mut env, &server.data_dir);
         let security = security_section(&mut env);
         let rate_limits = limits_section(&mut env);
+        let writers = writers_section(&mut env);
         let (log_format, log_filter) = logging_section(&mut env);
         let worker_concurrency = whole_number(&mut env, "WORKER_CONCURRENCY", 4, 1..=512);
         let publish_max_attempts = whole_number(&mut env, "PUBLISH_MAX_ATTEMPTS", 5, 1..=50);
@@ -935,6 +1008,7 @@ impl Config {
                 instagram,
                 facebook,
                 meta_graph_version,
+                writers,
                 rate_limits,
                 shutdown_grace: server.shutdown_grace,
                 worker_concurrency: usize::try_from(worker_concurrency).unwrap_or(4),
@@ -990,6 +1064,37 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn caption_writers_come_from_gemini_and_openai_variables() {
+        let (config, _) = Config::from_vars(&vars(&[])).unwrap();
+        assert!(config.writers.gemini.is_none() && config.writers.openai.is_none());
+
+        let (config, _) = Config::from_vars(&vars(&[
+            ("GEMINI_API_KEY", "AIza-test"),
+            ("OPENAI_BASE_URL", "http://localhost:11434/v1/"),
+            ("OPENAI_MODEL", "llava"),
+        ]))
+        .unwrap();
+        let gemini = config.writers.gemini.unwrap();
+        assert_eq!(gemini.model, "gemini-2.5-flash");
+        assert_eq!(
+            gemini.url.to_string(),
+            "https://generativelanguage.googleapis.com/"
+        );
+        let openai = config.writers.openai.unwrap();
+        assert_eq!(openai.url.to_string(), "http://localhost:11434/v1");
+        assert!(openai.key.is_none());
+
+        let errors = Config::from_vars(&vars(&[("OPENAI_BASE_URL", "http://localhost:8080/v1")]))
+            .unwrap_err();
+        assert!(
+            errors
+                .0
+                .iter()
+                .any(|error| error.starts_with("OPENAI_MODEL: must be set"))
+        );
     }
 
     #[test]
@@ -1116,7 +1221,7 @@ mod tests {
         assert!(
             warnings
                 .iter()
-                .any(|w| w.contains("known: RATE_LIMIT_API, RATE_LIMIT_AUTH")),
+                .any(|w| w.contains("known: RATE_LIMIT_AI, RATE_LIMIT_API, RATE_LIMIT_AUTH")),
             "{warnings:?}"
         );
     }

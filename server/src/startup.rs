@@ -21,7 +21,9 @@ use crate::auth::throttle::FailedLogins;
 use crate::auth::{AccountService, AccountSettings};
 use crate::backend::Backend;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{ClientCredentials, Config, PlatformApp, YouTubeHosts, uses_https};
+use crate::config::{
+    ClientCredentials, Config, GeminiConfig, PlatformApp, YouTubeHosts, uses_https,
+};
 use crate::connections::ConnectionService;
 use crate::crypto::{self, Keyring};
 use crate::http::client::TrustedProxies;
@@ -33,6 +35,7 @@ use crate::http::timeout::Timeouts;
 use crate::http::{self, Middleware};
 use crate::media::library::MediaLibrary;
 use crate::publishing::worker::WorkerSettings;
+use crate::sandbox::gemini::GeminiFake;
 use crate::sandbox::linkedin::LinkedInFake;
 use crate::sandbox::meta::MetaFake;
 use crate::sandbox::pinterest::PinterestFake;
@@ -40,6 +43,7 @@ use crate::sandbox::tiktok::TikTokFake;
 use crate::sandbox::x::XFake;
 use crate::sandbox::youtube::YouTubeFake;
 use crate::state::AppState;
+use crate::studio::service::Studio;
 use crate::{db, secrets};
 
 /// How often idle clients are dropped from the rate limiter.
@@ -132,6 +136,12 @@ impl Application {
             clock.clone(),
             config.media_max_video_bytes,
         ));
+        let studio = Arc::new(Studio::new(
+            db.clone(),
+            backend.registry.clone(),
+            uploads.clone(),
+            &config.writers,
+        ));
         let services = Services {
             accounts: accounts.clone(),
             connections: oauth.clone(),
@@ -161,6 +171,7 @@ impl Application {
             sandbox: config.sandbox,
             pull_urls: backend.pull_urls.clone(),
             clock: clock.clone(),
+            studio,
         };
         let router = http::router(
             state,
@@ -309,6 +320,7 @@ impl Application {
 /// Sandbox credentials: what `--sandbox` registers with the fake and configures the app with.
 pub const SANDBOX_CLIENT_ID: &str = "picscripter-sandbox";
 const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
+const SANDBOX_GEMINI_KEY: &str = "sandbox-gemini-key";
 
 /// Points every platform that has a fake at it, mounted under `/sandbox/{platform}` with
 /// sandbox credentials, and returns the fakes' routes (nested under `/sandbox` by the app).
@@ -336,7 +348,23 @@ fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Ro
         token_url: google.clone(),
         web_url: google,
     };
+    // Captions come from the Gemini fake, unless a real writer is configured: its captions on
+    // fake platforms are a fair way to try the Studio.
+    let gemini = GeminiFake::new(SANDBOX_GEMINI_KEY);
+    if config.writers.gemini.is_none() && config.writers.openai.is_none() {
+        config.writers.gemini = Some(GeminiConfig {
+            key: secrecy::SecretString::from(SANDBOX_GEMINI_KEY),
+            model: "gemini-2.5-flash".to_owned(),
+            url: format!(
+                "{}/sandbox/gemini",
+                public_base_url.to_string().trim_end_matches('/')
+            )
+            .parse()
+            .expect("the public base URL with a path is a URL"),
+        });
+    }
     axum::Router::new()
+        .nest_service("/gemini", gemini.router())
         .nest_service("/x", x.router())
         .nest_service("/pinterest", pinterest.router())
         .nest_service("/linkedin", linkedin.router())
@@ -424,4 +452,44 @@ pub fn cancel_on_signal(
         tracing::info!("shutting down");
         token.cancel();
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use axum::body::Body;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sandbox_writes_captions_with_its_gemini_fake_unless_a_writer_is_set() {
+        let base: ::http::Uri = "http://127.0.0.1:3000".parse().unwrap();
+        let (mut config, _) = Config::from_vars(&BTreeMap::new()).unwrap();
+        let routes = mount_sandbox(&mut config, &base);
+        let gemini = config.writers.gemini.clone().expect("the fake writes");
+        assert_eq!(
+            gemini.url.to_string(),
+            "http://127.0.0.1:3000/sandbox/gemini"
+        );
+        let request =
+            ::http::Request::post("/gemini/v1beta/models/gemini-2.5-flash:generateContent")
+                .header("x-goog-api-key", SANDBOX_GEMINI_KEY)
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    r#"{"contents":[{"role":"user","parts":[{"text":"Blue mugs"}]}]}"#,
+                ))
+                .unwrap();
+        let answer = routes.oneshot(request).await.unwrap();
+        assert_eq!(answer.status(), ::http::StatusCode::OK);
+
+        let vars = BTreeMap::from([("GEMINI_API_KEY".to_owned(), "AIza-real".to_owned())]);
+        let (mut config, _) = Config::from_vars(&vars).unwrap();
+        let _routes = mount_sandbox(&mut config, &base);
+        assert_eq!(
+            config.writers.gemini.unwrap().url.to_string(),
+            "https://generativelanguage.googleapis.com/"
+        );
+    }
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     /// Checks the signed URLs platforms download media through.
     pub pull_urls: crate::media::pull::PullUrls,
     pub clock: crate::clock::SharedClock,
+    /// The AI Studio's captions (not a port yet: only the streaming REST route calls it).
+    pub studio: std::sync::Arc<crate::studio::service::Studio>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

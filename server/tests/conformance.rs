@@ -16,6 +16,7 @@ mod conformance {
     pub mod instagram;
     pub mod linkedin;
     pub mod pinterest;
+    pub mod studio;
     pub mod tiktok;
     pub mod youtube;
 }

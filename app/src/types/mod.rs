@@ -37,7 +37,7 @@ pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,
 };
-pub use studio::Tone;
+pub use studio::{CaptionEvent, CaptionRequest, Tone};
 pub use target_options::TargetOptions;
 pub use target_status::TargetStatus;
 pub use text_length::{X_MAX_WEIGHTED_LENGTH, X_URL_LENGTH, fits_x, x_weighted_length};

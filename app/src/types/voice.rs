@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// One rule of the authenticity pass. The same rules make the changes and the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum VoiceRule {
     /// A marketing buzzword ("elevate", "unleash"), replaced by a plain word or removed.
     Buzzword,
@@ -51,6 +52,7 @@ impl VoiceRule {
 /// One proposed change, on the original text: the bytes `start..end` become `after`. Changes
 /// never overlap, so any of them can be accepted or reverted alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VoiceChange {
     pub start: usize,
     pub end: usize,
@@ -62,6 +64,7 @@ pub struct VoiceChange {
 
 /// The authenticity pass over one caption: the text with every change made, and the changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VoicePass {
     pub original: String,
     pub text: String,
@@ -88,6 +91,7 @@ impl VoicePass {
 
 /// How human a caption sounds, from 0 to 100, and why it lost points.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HumanScore {
     pub score: u8,
     pub reasons: Vec<ScoreReason>,
@@ -95,6 +99,7 @@ pub struct HumanScore {
 
 /// Points a caption lost to one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoreReason {
     pub rule: VoiceRule,
     /// How many times the rule found something.

@@ -314,7 +314,14 @@ mod tests {
             clock.clone(),
             1024,
         ));
+        let studio = Arc::new(crate::studio::service::Studio::new(
+            db.clone(),
+            crate::platforms::Registry::default(),
+            media.clone(),
+            &crate::config::WriterConfig::default(),
+        ));
         let state = AppState {
+            studio,
             services: Services {
                 accounts: Arc::new(DownAccounts),
                 connections: oauth.clone(),

@@ -27,8 +27,8 @@ pub fn fit(caption: &str, rules: &CaptionRules, length: &dyn Fn(&str) -> usize) 
     // Too long: the text gives way before the hashtags at its end, which go too if they alone
     // leave no room.
     let (body, tags) = split_trailing_tags(&tagged);
-    if let Some(tags) = tags {
-        let room_for_tags = |body: &str| format!("{body}\n\n{tags}");
+    if let Some((separator, tags)) = tags {
+        let room_for_tags = |body: &str| format!("{body}{separator}{tags}");
         if let Some(cut) = cut_to_fit(
             body,
             &|text: &str| length(&room_for_tags(text)),
@@ -77,17 +77,27 @@ fn within_hashtags(text: &str, most: usize) -> String {
     lines.join("\n").trim().to_owned()
 }
 
-/// The text before a last paragraph made only of hashtags, and that paragraph.
-fn split_trailing_tags(text: &str) -> (&str, Option<&str>) {
-    if let Some((body, last)) = text.rsplit_once("\n\n") {
-        let only_tags = last
-            .split_whitespace()
-            .all(|word| HASHTAG.find(word).is_some_and(|tag| tag.as_str() == word));
-        if only_tags && !last.trim().is_empty() {
-            return (body.trim_end(), Some(last.trim()));
+/// The text before the hashtags that end it, and those hashtags with what separated them
+/// from the text (a blank line, or a space on the same line).
+fn split_trailing_tags(text: &str) -> (&str, Option<(&'static str, &str)>) {
+    let mut start = text.len();
+    for word in text.split_whitespace().rev() {
+        let is_tag = HASHTAG.find(word).is_some_and(|tag| tag.as_str() == word);
+        if !is_tag {
+            break;
         }
+        start = text[..start].rfind(word).unwrap_or(start);
     }
-    (text, None)
+    if start == text.len() || start == 0 {
+        return (text, None);
+    }
+    let body = text[..start].trim_end();
+    let separator = if text[body.len()..start].contains('\n') {
+        "\n\n"
+    } else {
+        " "
+    };
+    (body, Some((separator, text[start..].trim())))
 }
 
 /// The longest start of `text` within `max`: up to a sentence's end or a line's if one fits,
@@ -166,6 +176,15 @@ mod tests {
                        Twelve left.\n\n#mugs #pottery";
         let fitted = fit(caption, &rules(50, 2), &characters);
         assert_eq!(fitted, "Blue mugs are back.\n\n#mugs #pottery");
+    }
+
+    #[test]
+    fn hashtags_on_the_last_line_of_text_stay_with_a_cut_caption() {
+        let caption = "Blue mugs are back. We fired them on Tuesday. #mugs #pottery";
+        assert_eq!(
+            fit(caption, &rules(45, 2), &characters),
+            "Blue mugs are back. #mugs #pottery"
+        );
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod brief;
 pub mod facts;
 pub mod fit;
 pub mod prompt;
+pub mod service;
 pub mod voice;
 pub mod writers;

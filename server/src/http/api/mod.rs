@@ -7,6 +7,7 @@ mod connections;
 mod me;
 pub mod media;
 pub mod posts;
+mod studio;
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "Picscripterai REST API",
-        description = "Connect accounts, upload images, create and schedule posts, and follow their publishing. Authenticate with `Authorization: Bearer <token>` from `POST /api/auth/login` (or the session cookie from the same site). Errors are `{\"error\": {\"code\", \"message\", …}}`."
+        description = "Connect accounts, upload images, create and schedule posts, and follow their publishing; write captions in the AI Studio. Authenticate with `Authorization: Bearer <token>` from `POST /api/auth/login` (or the session cookie from the same site). Errors are `{\"error\": {\"code\", \"message\", …}}`."
     ),
     paths(
         auth::register, auth::login, auth::logout, me::me,
@@ -33,6 +34,7 @@ use crate::state::AppState;
         media::upload, media::list, media::file, media::remove,
         posts::create, posts::list, posts::read, posts::update, posts::duplicate,
         posts::cancel, posts::retry, posts::remove,
+        studio::captions, studio::voice,
     ),
     components(schemas(crate::http::openapi::ErrorBody)),
     modifiers(&BearerAuth),
@@ -41,6 +43,7 @@ use crate::state::AppState;
         (name = "connections", description = "Connected social accounts"),
         (name = "media", description = "The media library"),
         (name = "posts", description = "Posts and their publishing"),
+        (name = "studio", description = "The AI Studio: captions and the authenticity pass"),
     )
 )]
 struct ApiDoc;
@@ -78,10 +81,12 @@ pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
         .merge(auth::router().route_layer(charge(Tier::Auth)))
         .merge(connections::authorize_router().route_layer(charge(Tier::OAuth)))
         .merge(posts::create_router().route_layer(charge(Tier::Post)))
+        .merge(studio::writing_router().route_layer(charge(Tier::Ai)))
         .merge(me::router())
         .merge(connections::router())
         .merge(posts::router())
         .merge(media::router())
+        .merge(studio::router())
         .route(
             "/openapi.json",
             axum::routing::get(super::openapi::document),

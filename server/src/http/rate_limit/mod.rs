@@ -47,10 +47,13 @@ pub enum Tier {
     OAuth,
     /// Everything under `/api` and `/rpc` (the auth routes count here too).
     Api,
+    /// Writing captions with a model (`/api/studio/captions`): each call may cost the user's
+    /// model quota or their server's time.
+    Ai,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 4] = [Tier::Auth, Tier::Post, Tier::OAuth, Tier::Api];
+    pub const ALL: [Tier; 5] = [Tier::Auth, Tier::Post, Tier::OAuth, Tier::Api, Tier::Ai];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -58,6 +61,7 @@ impl Tier {
             Tier::Post => "post",
             Tier::OAuth => "oauth",
             Tier::Api => "api",
+            Tier::Ai => "ai",
         }
     }
 
@@ -68,6 +72,7 @@ impl Tier {
             Tier::Post => "RATE_LIMIT_POST",
             Tier::OAuth => "RATE_LIMIT_OAUTH",
             Tier::Api => "RATE_LIMIT_API",
+            Tier::Ai => "RATE_LIMIT_AI",
         }
     }
 
@@ -87,6 +92,12 @@ impl Tier {
             },
             Tier::Api => Quota {
                 requests: 600,
+                per: Duration::from_secs(60),
+            },
+            // A person regenerates a few times a minute; a script looping on the model is
+            // stopped before it spends the day's quota.
+            Tier::Ai => Quota {
+                requests: 30,
                 per: Duration::from_secs(60),
             },
         }
@@ -289,6 +300,7 @@ fn tiers_for(path: &str) -> &'static [Tier] {
             Some(Tier::Auth) => &[Tier::Api, Tier::Auth],
             Some(Tier::Post) => &[Tier::Api, Tier::Post],
             Some(Tier::OAuth) => &[Tier::Api, Tier::OAuth],
+            Some(Tier::Ai) => &[Tier::Api, Tier::Ai],
             Some(Tier::Api) | None => &[Tier::Api],
         }
     } else {

@@ -1,0 +1,168 @@
+//! The AI Studio's captions through the app: `POST /api/studio/captions` for a connected X
+//! account, written by the Gemini fake (or, without a key, the basic writer), streamed as events
+//! and held to X's limits; refusals before anything is written; and the authenticity pass over
+//! a caption (`POST /api/studio/voice`).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use server::sandbox::gemini::GeminiFake;
+use server::sandbox::x::XFake;
+
+use crate::{CLIENT_ID, CLIENT_SECRET, World};
+
+const GEMINI_KEY: &str = "AIza-studio";
+
+/// The events of a caption stream: each `data:` line's JSON, in order.
+async fn stream_captions(world: &World<XFake>, body: &Value) -> (StatusCode, Vec<Value>) {
+    let response = world
+        .app
+        .client
+        .post(world.app.url("/api/studio/captions"))
+        .bearer_auth(&world.token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    if status != StatusCode::OK {
+        return (
+            status,
+            vec![serde_json::from_str(&text).unwrap_or(Value::Null)],
+        );
+    }
+    let events = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect();
+    (status, events)
+}
+
+#[tokio::test]
+async fn gemini_writes_an_x_caption_streamed_and_held_to_xs_limits() {
+    let gemini = GeminiFake::new(GEMINI_KEY);
+    let (addr, _gemini_server) = server::sandbox::serve(gemini.router()).await.unwrap();
+    let gemini_url = format!("http://{addr}");
+    let world = World::start_with(
+        XFake::new(CLIENT_ID, CLIENT_SECRET),
+        None,
+        &[
+            ("GEMINI_API_KEY", GEMINI_KEY),
+            ("GEMINI_API_URL", &gemini_url),
+        ],
+    )
+    .await;
+    let connection = world.connect("kilnworks").await;
+    let photos = [world.upload_image(40).await, world.upload_image(200).await];
+    // A model that ignores the limit it was given.
+    let rambling = "Spring glazes are out of the kiln and on the shelf. ".repeat(12);
+    gemini.set_reply(Some(format!("{rambling}#pottery #mugs #blue #spring")));
+
+    let (status, events) = stream_captions(
+        &world,
+        &json!({ "media_ids": photos, "connection_ids": [connection], "tone": "witty" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{events:?}");
+    assert_eq!(events[0], json!({ "event": "writer", "name": "Gemini" }));
+    let pieces: Vec<&str> = events
+        .iter()
+        .filter(|event| event["event"] == "piece")
+        .map(|event| event["text"].as_str().unwrap())
+        .collect();
+    assert!(pieces.len() > 1, "streamed: {events:?}");
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "done", "{events:?}");
+    assert_eq!(done["connection_id"], connection.as_str());
+    let caption = done["caption"].as_str().unwrap();
+    assert!(app::types::x_weighted_length(caption) <= 280, "{caption}");
+    assert!(
+        caption.ends_with("#pottery #mugs"),
+        "X takes two hashtags: {caption}"
+    );
+    assert!(done["score"]["score"].as_u64().unwrap() <= 100);
+
+    let asked = &gemini.requests()[0];
+    assert_eq!(asked.image_count(), 2);
+    let system = asked.system_text.as_deref().unwrap();
+    assert!(system.contains("at most 280 characters"), "{system}");
+    assert!(system.contains("light and a little funny"), "{system}");
+}
+
+#[tokio::test]
+async fn without_a_key_the_basic_writer_writes_and_bad_requests_are_refused() {
+    let world = World::<XFake>::new().await;
+    let connection = world.connect("kilnworks").await;
+    let photo = world.upload_image(90).await;
+    let (status, events) = stream_captions(
+        &world,
+        &json!({ "media_ids": [photo], "connection_ids": [connection], "note": "back in stock" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(events[0]["name"], "The basic writer");
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "done", "{events:?}");
+    assert!(
+        done["caption"].as_str().unwrap().contains("Back in stock."),
+        "{done}"
+    );
+
+    let (status, refused) = stream_captions(
+        &world,
+        &json!({ "media_ids": [photo], "connection_ids": [] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused[0]["error"]["field"], "connection_ids",
+        "{refused:?}"
+    );
+    let eleven: Vec<&str> = std::iter::repeat_n(photo.as_str(), 11).collect();
+    let (status, refused) = stream_captions(
+        &world,
+        &json!({ "media_ids": eleven, "connection_ids": [connection] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("up to 10 photos"),
+        "{refused:?}"
+    );
+    let (status, refused) = stream_captions(
+        &world,
+        &json!({ "media_ids": [uuid::Uuid::new_v4()], "connection_ids": [connection] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused:?}");
+}
+
+#[tokio::test]
+async fn the_authenticity_pass_shows_each_change_and_the_score_before_and_after() {
+    let world = World::<XFake>::new().await;
+    let (status, answer) = world
+        .post(
+            "/api/studio/voice",
+            &json!({ "text": "Unleash your mornings!! A bold, bright and beautiful mug." }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["pass"]["text"],
+        "Bring out your mornings! A bold and bright mug."
+    );
+    let rules: Vec<&Value> = answer["pass"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| &change["rules"][0])
+        .collect();
+    assert_eq!(rules, ["buzzword", "exclamations", "triple_adjectives"]);
+    assert!(answer["score"]["score"].as_u64() < answer["score_after"]["score"].as_u64());
+    assert_eq!(answer["score_after"]["score"], 100);
+}
