@@ -1,14 +1,23 @@
-//! The Human Authenticity Engine on a 2,000-character caption: its pass (every rule, to the
-//! fixed point) and its score, each timed over many runs, p50 and p99 printed. The caption is
-//! written the way a model writes when nobody stops it: buzzwords, tells, stacked dashes and
-//! adjectives, exclamation marks, hashtags, sentences of one length.
+//! The AI Studio's own work on a caption, timed over many runs, p50 and p99 printed:
+//! - the Human Authenticity Engine on a 2,000-character caption: its pass (every rule, to the
+//!   fixed point) and its score. The caption is written the way a model writes when nobody stops
+//!   it: buzzwords, tells, stacked dashes and adjectives, exclamation marks, hashtags, sentences
+//!   of one length;
+//! - the basic writer, then the pass over what it wrote (the whole offline path);
+//! - the time to the first streamed piece from the Gemini fake on 127.0.0.1, and to the whole
+//!   caption.
 //!
 //! `make bench-voice`, or `cargo bench -p server --bench voice`. Without `--bench` among its
 //! arguments it does nothing.
 
 use std::time::{Duration, Instant};
 
+use app::types::{Platform, Tone};
+use futures_util::StreamExt;
+use server::sandbox::gemini::GeminiFake;
+use server::studio::brief::{BriefImage, CaptionBrief, CaptionRules, ImageFacts, VoiceContext};
 use server::studio::voice::{CaptionLimits, Voice};
+use server::studio::writers::{BasicWriter, CaptionWriter, GeminiWriter};
 
 const RUNS: usize = 2_000;
 
@@ -94,4 +103,88 @@ fn main() {
     });
     println!("voice.load_p50_us: {}", p50.as_micros());
     println!("voice.load_p99_us: {}", p99.as_micros());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let brief = brief();
+    let (p50, p99) = measure(|| {
+        let written = runtime.block_on(async {
+            let pieces = BasicWriter
+                .write(&brief)
+                .await
+                .expect("the basic writer writes");
+            server::studio::writers::whole(pieces)
+                .await
+                .expect("a caption")
+        });
+        std::hint::black_box(voice.pass(&written, &limits));
+    });
+    println!("basic_writer_and_pass_p50_us: {}", p50.as_micros());
+    println!("basic_writer_and_pass_p99_us: {}", p99.as_micros());
+
+    runtime.block_on(first_pieces(&brief));
+}
+
+fn brief() -> CaptionBrief {
+    CaptionBrief {
+        platform: Platform::Instagram,
+        tone: Tone::Friendly,
+        images: vec![BriefImage {
+            mime: "image/png".into(),
+            bytes: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            facts: ImageFacts {
+                width: 1080,
+                height: 1350,
+                colours: vec!["deep blue".into()],
+                taken_on: None,
+            },
+        }],
+        product: None,
+        voice: VoiceContext::default(),
+        rules: CaptionRules {
+            max_length: 2_200,
+            unit: "characters",
+            max_hashtags: 5,
+            fold_at: Some(125),
+        },
+        note: Some("new spring glazes, twelve mugs".into()),
+        variant: 0,
+    }
+}
+
+/// The Gemini fake streaming a 60-word caption: when the first piece arrives, and the last.
+async fn first_pieces(brief: &CaptionBrief) {
+    let fake = GeminiFake::new("bench-key");
+    fake.set_reply(Some("Spring glazes are out of the kiln today. ".repeat(8)));
+    let (addr, _server) = server::sandbox::serve(fake.router())
+        .await
+        .expect("the fake listens");
+    let writer = GeminiWriter::new(
+        &format!("http://{addr}"),
+        "gemini-2.5-flash",
+        "bench-key".to_owned().into(),
+    );
+    let mut first = Vec::new();
+    let mut whole = Vec::new();
+    for run in 0..(RUNS / 4 + 20) {
+        let started = Instant::now();
+        let mut pieces = writer.write(brief).await.expect("the fake writes");
+        pieces.next().await.expect("a first piece").expect("text");
+        let to_first = started.elapsed();
+        while let Some(piece) = pieces.next().await {
+            piece.expect("text");
+        }
+        if run >= 20 {
+            first.push(to_first);
+            whole.push(started.elapsed());
+        }
+    }
+    let (p50, p99) = percentiles(first);
+    println!("gemini_fake.first_piece_p50_us: {}", p50.as_micros());
+    println!("gemini_fake.first_piece_p99_us: {}", p99.as_micros());
+    let (p50, p99) = percentiles(whole);
+    println!("gemini_fake.whole_caption_p50_us: {}", p50.as_micros());
+    println!("gemini_fake.whole_caption_p99_us: {}", p99.as_micros());
 }
