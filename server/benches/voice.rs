@@ -133,7 +133,7 @@ fn brief() -> CaptionBrief {
         tone: Tone::Friendly,
         images: vec![BriefImage {
             mime: "image/png".into(),
-            bytes: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            bytes: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec().into(),
             facts: ImageFacts {
                 width: 1080,
                 height: 1350,

@@ -38,7 +38,7 @@ fn brief(max_length: usize) -> CaptionBrief {
         images: (0..3)
             .map(|shade| BriefImage {
                 mime: "image/png".into(),
-                bytes: png(shade * 60),
+                bytes: png(shade * 60).into(),
                 facts: ImageFacts::default(),
             })
             .collect(),

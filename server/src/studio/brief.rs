@@ -24,12 +24,13 @@ pub struct CaptionBrief {
     pub variant: u32,
 }
 
-/// An attached photo: its bytes for the models that look at pictures, and what the app could
-/// read from it for the writer that does not.
+/// An attached photo: its bytes for the models that look at pictures (shared, as every account's
+/// brief carries the same photos), and what the app could read from it for the writer that
+/// does not.
 #[derive(Debug, Clone)]
 pub struct BriefImage {
     pub mime: String,
-    pub bytes: Vec<u8>,
+    pub bytes: std::sync::Arc<[u8]>,
     pub facts: ImageFacts,
 }
 

@@ -1,5 +1,7 @@
 //! What the app reads from a photo without a model, for the basic writer: its size, its main
-//! colours by name, and the day it was taken if its EXIF data says.
+//! colours by name, and the day it was taken if its EXIF data says. And the photo as a model is
+//! sent it: small enough that ten of them stay well inside Gemini's inline limit, as a model
+//! sees no more in a larger one.
 
 use std::io::Cursor;
 
@@ -37,19 +39,68 @@ const NAMED_COLOURS: [(&str, [u8; 3]); 22] = [
 const NAMED_SHARE: f64 = 0.15;
 /// The photo is looked at this small: enough for its main colours, and quick.
 const THUMBNAIL_SIDE: u32 = 48;
+/// The longest side of a photo sent to a model.
+const MODEL_SIDE: u32 = 1_024;
+/// A photo larger than this is sent re-encoded, whatever its size in pixels.
+const MODEL_BYTES: usize = 1024 * 1024;
+/// JPEG quality of a re-encoded photo: no visible loss at the size a model looks at.
+const MODEL_JPEG_QUALITY: u8 = 85;
 
-/// The facts of `bytes` (a JPEG, PNG, WebP or GIF already accepted by the media library); what
-/// cannot be read is left out.
-pub fn read_facts(bytes: &[u8]) -> ImageFacts {
-    let Ok(image) = image::load_from_memory(bytes) else {
-        return ImageFacts::default();
+/// A photo as a model is sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelPhoto {
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The facts of a photo and the photo for a model, from one decode. A photo that does not
+/// decode has no facts and goes as it is (the media library accepted it, so the model may
+/// still read it).
+pub fn prepare(bytes: &[u8], mime: &str) -> (ImageFacts, ModelPhoto) {
+    let as_it_is = || ModelPhoto {
+        mime: mime.to_owned(),
+        bytes: bytes.to_vec(),
     };
-    ImageFacts {
+    let Ok(image) = image::load_from_memory(bytes) else {
+        return (ImageFacts::default(), as_it_is());
+    };
+    let facts = ImageFacts {
         width: image.width(),
         height: image.height(),
         colours: main_colours(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE).to_rgb8()),
         taken_on: taken_on(bytes),
+    };
+    let small_enough =
+        image.width().max(image.height()) <= MODEL_SIDE && bytes.len() <= MODEL_BYTES;
+    if small_enough {
+        return (facts, as_it_is());
     }
+    let smaller = image
+        .resize(
+            MODEL_SIDE,
+            MODEL_SIDE,
+            image::imageops::FilterType::Triangle,
+        )
+        .to_rgb8();
+    let mut jpeg = Vec::new();
+    let encoded = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, MODEL_JPEG_QUALITY)
+        .encode_image(&smaller);
+    match encoded {
+        Ok(()) => (
+            facts,
+            ModelPhoto {
+                mime: "image/jpeg".to_owned(),
+                bytes: jpeg,
+            },
+        ),
+        Err(_) => (facts, as_it_is()),
+    }
+}
+
+/// The facts of `bytes` (a JPEG, PNG, WebP or GIF already accepted by the media library); what
+/// cannot be read is left out.
+pub fn read_facts(bytes: &[u8]) -> ImageFacts {
+    prepare(bytes, "").0
 }
 
 /// The names of the colours covering at least [`NAMED_SHARE`] of the picture, most first, two
@@ -136,6 +187,26 @@ mod tests {
             |x, _| if x < 95 { [200, 30, 40] } else { [50, 140, 60] },
         );
         assert_eq!(read_facts(&bytes).colours, ["red"]);
+    }
+
+    #[test]
+    fn a_large_photo_goes_to_the_model_smaller_and_a_small_one_as_it_is() {
+        let large = png(3000, 2000, |x, y| [(x % 256) as u8, (y % 256) as u8, 90]);
+        let (facts, photo) = prepare(&large, "image/png");
+        assert_eq!((facts.width, facts.height), (3000, 2000));
+        assert_eq!(photo.mime, "image/jpeg");
+        let sent = image::load_from_memory(&photo.bytes).unwrap();
+        assert_eq!((sent.width(), sent.height()), (1024, 683));
+
+        let small = png(60, 40, |_, _| [25, 45, 105]);
+        let (_, photo) = prepare(&small, "image/png");
+        assert_eq!(
+            photo,
+            ModelPhoto {
+                mime: "image/png".into(),
+                bytes: small
+            }
+        );
     }
 
     #[test]

@@ -151,7 +151,7 @@ mod tests {
             images: vec![
                 BriefImage {
                     mime: "image/jpeg".into(),
-                    bytes: vec![1, 2, 3],
+                    bytes: vec![1, 2, 3].into(),
                     facts: ImageFacts::default(),
                 };
                 3

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use app::types::{ApiError, CaptionEvent, CaptionRequest, ConnectionId, TargetOptions, UserId};
 
 use super::brief::{BriefImage, CaptionBrief, CaptionRules, VoiceContext, platform_length};
-use super::facts::read_facts;
+use super::facts::prepare;
 use super::fit::fit;
 use super::voice::{CaptionLimits, Voice};
 use super::writers::{BasicWriter, CaptionWriter, GeminiWriter, OpenAiCompatWriter, Pieces};
@@ -121,11 +121,16 @@ impl Studio {
                 )
                 .into());
             }
-            let bytes = self.library.store().get(&row.storage_key).await?;
+            let stored = self.library.store().get(&row.storage_key).await?;
+            let mime = row.mime.clone();
+            // Decoding and shrinking a photo is CPU work: off the request's thread.
+            let (facts, photo) = tokio::task::spawn_blocking(move || prepare(&stored, &mime))
+                .await
+                .map_err(|error| Error::Storage(std::io::Error::other(error)))?;
             images.push(BriefImage {
-                mime: row.mime.clone(),
-                facts: read_facts(&bytes),
-                bytes,
+                mime: photo.mime,
+                bytes: photo.bytes.into(),
+                facts,
             });
             media.push(MediaCheck::of(row));
         }

@@ -257,7 +257,7 @@ mod tests {
             tone,
             images: vec![BriefImage {
                 mime: "image/jpeg".into(),
-                bytes: Vec::new(),
+                bytes: Vec::new().into(),
                 facts: ImageFacts {
                     width: 1080,
                     height: 1350,
