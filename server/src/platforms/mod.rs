@@ -424,6 +424,16 @@ pub trait SocialPlatform: Send + Sync + 'static {
     ) -> Result<Option<Published>, PlatformError>;
 }
 
+/// The `title` option, trimmed, when it says something: what a platform that titles its posts
+/// (a video, a pin) shows above the text.
+pub fn title_option(options: &TargetOptions) -> Option<String> {
+    options
+        .get("title")
+        .map(|title| title.trim())
+        .filter(|title| !title.is_empty())
+        .map(str::to_owned)
+}
+
 /// A post as the platform's checks see it, before it is stored.
 pub struct PostCheck<'a> {
     pub text: &'a str,

@@ -490,11 +490,7 @@ impl SocialPlatform for PinterestPlatform {
     }
 
     fn preview_headline(&self, options: &TargetOptions) -> Option<String> {
-        options
-            .get("title")
-            .map(|title| title.trim())
-            .filter(|title| !title.is_empty())
-            .map(str::to_owned)
+        super::title_option(options)
     }
 
     /// Pinterest no longer leans on hashtags: a pin's words are searched as they are.

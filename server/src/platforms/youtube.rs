@@ -845,11 +845,7 @@ impl SocialPlatform for YouTubePlatform {
     }
 
     fn preview_headline(&self, options: &TargetOptions) -> Option<String> {
-        options
-            .get("title")
-            .map(|title| title.trim())
-            .filter(|title| !title.is_empty())
-            .map(str::to_owned)
+        super::title_option(options)
     }
 
     /// YouTube shows the first three above the title and ignores all of them past fifteen.

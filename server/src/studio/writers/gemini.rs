@@ -5,14 +5,13 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::sse::data_events;
 use super::{
-    CaptionWriter, Pieces, SILENCE, WriterError, base64_of, client, expect_stream, transport_error,
+    CaptionWriter, Pieces, SILENCE, WriterError, base64_of, client, streamed_pieces,
+    transport_error,
 };
 use crate::studio::brief::CaptionBrief;
 use crate::studio::prompt::caption_prompt;
@@ -87,13 +86,7 @@ impl CaptionWriter for GeminiWriter {
         if !response.status().is_success() {
             return Err(refusal(response, &self.model).await);
         }
-        expect_stream(NAME, &response)?;
-        let silence = self.silence;
-        let pieces = data_events(response).map(move |event| match event {
-            Ok(data) => piece_of(&data),
-            Err(error) => Err(transport_error(NAME, "", silence, &error)),
-        });
-        Ok(Box::pin(pieces))
+        streamed_pieces(NAME, response, self.silence, None, piece_of)
     }
 
     async fn models(&self) -> Result<Vec<String>, WriterError> {

@@ -75,22 +75,38 @@ fn transport_error(
     }
 }
 
-/// A successful answer that should be a stream of events: anything else (a proxy's page, a
-/// server that ignored `stream`) cannot be read as one.
-fn expect_stream(writer: &'static str, response: &reqwest::Response) -> Result<(), WriterError> {
+/// A successful streamed answer as caption pieces: each event's data read by `piece_of`, until
+/// the stream ends or an event is `end` (the API's own end mark, if it has one). An answer that
+/// is not a stream of events (a proxy's page, a server that ignored `stream`) cannot be read as
+/// one; a stream that breaks off is a transport failure.
+fn streamed_pieces(
+    writer: &'static str,
+    response: reqwest::Response,
+    silence: Duration,
+    end: Option<&'static str>,
+    piece_of: fn(&str) -> Result<String, WriterError>,
+) -> Result<Pieces, WriterError> {
     let streamed = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/event-stream"));
-    if streamed {
-        Ok(())
-    } else {
-        Err(WriterError::Unreadable {
+    if !streamed {
+        return Err(WriterError::Unreadable {
             writer,
             detail: "it was not the stream that was asked for".to_owned(),
-        })
+        });
     }
+    let pieces = sse::data_events(response)
+        .take_while(move |event| {
+            let ended = matches!((event, end), (Ok(data), Some(end)) if data.trim() == end);
+            std::future::ready(!ended)
+        })
+        .map(move |event| match event {
+            Ok(data) => piece_of(&data),
+            Err(error) => Err(transport_error(writer, "", silence, &error)),
+        });
+    Ok(Box::pin(pieces))
 }
 
 /// An HTTP client for model servers: it gives up on a server silent for `silence`.
