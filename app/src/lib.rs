@@ -24,7 +24,7 @@ use crate::components::{
 };
 use crate::pages::{
     compose::Compose, connections::Connections, home::Home, login::Login, not_found::NotFound,
-    post_detail::PostDetail, posts::Posts, register::Register, settings::Settings,
+    post_detail::PostDetail, posts::Posts, register::Register, settings::Settings, studio::Studio,
 };
 
 /// The HTML document the server renders around [`App`].
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=Login ssr=SsrMode::Async />
                     <Route path=path!("/register") view=Register ssr=SsrMode::Async />
                     <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
+                        <Route path=path!("/studio") view=Studio ssr=SsrMode::Async />
                         <Route path=path!("/compose") view=Compose ssr=SsrMode::Async />
                         <Route path=path!("/posts") view=Posts ssr=SsrMode::Async />
                         <Route path=path!("/posts/:id") view=PostDetail ssr=SsrMode::Async />

@@ -12,6 +12,7 @@ mod m20261126_000006_target_lease_expiry;
 mod m20261126_000007_target_progress_and_options;
 mod m20261126_000008_media_video;
 mod m20261126_000009_account_choices;
+mod m20261126_000010_studio_settings;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_target_progress_and_options::Migration),
             Box::new(m20261126_000008_media_video::Migration),
             Box::new(m20261126_000009_account_choices::Migration),
+            Box::new(m20261126_000010_studio_settings::Migration),
         ]
     }
 }

@@ -151,6 +151,7 @@ fn brief() -> CaptionBrief {
         },
         note: Some("new spring glazes, twelve mugs".into()),
         variant: 0,
+        draft: None,
     }
 }
 

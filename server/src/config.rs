@@ -559,15 +559,16 @@ pub struct OpenAiConfig {
     pub key: Option<SecretString>,
 }
 
+/// The Gemini model and API address when `GEMINI_MODEL` and `GEMINI_API_URL` are not set, and
+/// for a person's own Gemini key without a model or address of their own.
+pub const DEFAULT_GEMINI_MODEL: &str = "gemini-2.5-flash";
+pub const DEFAULT_GEMINI_URL: &str = "https://generativelanguage.googleapis.com";
+
 fn writers_section(env: &mut Env<'_>) -> WriterConfig {
-    let gemini_url = base_url(
-        env,
-        "GEMINI_API_URL",
-        "https://generativelanguage.googleapis.com",
-    );
+    let gemini_url = base_url(env, "GEMINI_API_URL", DEFAULT_GEMINI_URL);
     let gemini_model = env
         .get("GEMINI_MODEL")
-        .unwrap_or("gemini-2.5-flash")
+        .unwrap_or(DEFAULT_GEMINI_MODEL)
         .to_owned();
     let gemini = env.get("GEMINI_API_KEY").map(|key| GeminiConfig {
         key: SecretString::from(key.to_owned()),

@@ -1,16 +1,20 @@
 //! `picscripter rotate-key`: re-encrypts every stored token under the current key, so that a
-//! retired key can be dropped from `ENCRYPTION_KEYS_OLD`. Safe to run while the app serves:
-//! each row is replaced compare-and-set on its token version, and a row that a refresh changed
-//! meanwhile is read again (the refresh wrote it under the current key already).
+//! retired key can be dropped from `ENCRYPTION_KEYS_OLD`: the platform tokens of connections,
+//! then the writer keys people stored in their AI Studio settings. Safe to run while the app
+//! serves: each connection is replaced compare-and-set on its token version, and a row that a
+//! refresh changed meanwhile is read again (the refresh wrote it under the current key
+//! already); a writer key is replaced only if it is still the one read (a key saved meanwhile
+//! was sealed under the current key).
 
 use sea_orm::DatabaseConnection;
 
-use app::types::ConnectionId;
+use app::types::{ConnectionId, UserId};
 
 use crate::clock::Clock;
 use crate::crypto::{CryptoError, EncryptedToken, Keyring};
 use crate::db::DbError;
 use crate::db::connections::{self, StoredTokens, TokenKind, token_context};
+use crate::db::studio_settings::{self, KeyKind, key_context};
 
 /// What a rotation did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub struct RotationReport {
     pub rotated: u64,
     /// Connections already entirely under the current key.
     pub current: u64,
+    /// AI Studio writer keys (a person's Gemini or OpenAI-compatible key) re-encrypted.
+    pub studio_keys: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +34,12 @@ pub enum RotationError {
     #[error("connection {id}: {source}")]
     Token {
         id: uuid::Uuid,
+        #[source]
+        source: CryptoError,
+    },
+    #[error("the AI Studio settings of user {owner}: {source}")]
+    StudioKey {
+        owner: uuid::Uuid,
         #[source]
         source: CryptoError,
     },
@@ -47,7 +59,7 @@ pub async fn rotate_keys(
     loop {
         let ids = connections::ids_after(db, after, PAGE).await?;
         let Some(last) = ids.last().copied() else {
-            return Ok(report);
+            break;
         };
         for id in ids {
             if rotate_one(db, keyring, clock, id).await? {
@@ -58,6 +70,48 @@ pub async fn rotate_keys(
         }
         after = Some(last);
     }
+    let mut after = None;
+    loop {
+        let owners = studio_settings::owners_after(db, after, PAGE).await?;
+        let Some(last) = owners.last().copied() else {
+            return Ok(report);
+        };
+        for owner in owners {
+            report.studio_keys += rotate_studio_keys(db, keyring, owner).await?;
+        }
+        after = Some(last);
+    }
+}
+
+/// Re-encrypts the owner's writer keys that are not under the current key; how many were.
+async fn rotate_studio_keys(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    owner: UserId,
+) -> Result<u64, RotationError> {
+    // Deleted since the page was read: nothing to rotate.
+    let Some(stored) = studio_settings::get(db, owner).await? else {
+        return Ok(0);
+    };
+    let mut rotated = 0;
+    for kind in KeyKind::ALL {
+        let Some(old) = stored.key(kind) else {
+            continue;
+        };
+        let fresh = keyring
+            .reencrypt(old, &key_context(owner, kind))
+            .map_err(|source| RotationError::StudioKey {
+                owner: owner.0,
+                source,
+            })?;
+        // A key saved or removed meanwhile is not replaced: it needs no rotation.
+        if let Some(fresh) = fresh
+            && studio_settings::replace_key(db, owner, kind, old, fresh).await?
+        {
+            rotated += 1;
+        }
+    }
+    Ok(rotated)
 }
 
 /// `true` when the row's tokens were re-encrypted.

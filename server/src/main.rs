@@ -217,8 +217,9 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
         .await
         .context("the rotation stopped; nothing is lost, run it again")?;
     println!(
-        "re-encrypted the tokens of {} connection(s) under key {}; {} already used it",
+        "re-encrypted the tokens of {} connection(s) and {} AI Studio writer key(s) under key {}; {} connection(s) already used it",
         report.rotated,
+        report.studio_keys,
         keyring.current_key_id(),
         report.current
     );

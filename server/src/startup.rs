@@ -44,6 +44,7 @@ use crate::sandbox::x::XFake;
 use crate::sandbox::youtube::YouTubeFake;
 use crate::state::AppState;
 use crate::studio::service::Studio;
+use crate::studio::settings::StudioSettingsStore;
 use crate::{db, secrets};
 
 /// How often idle clients are dropped from the rate limiter.
@@ -136,10 +137,17 @@ impl Application {
             clock.clone(),
             config.media_max_video_bytes,
         ));
+        let studio_settings = Arc::new(StudioSettingsStore::new(
+            db.clone(),
+            backend.keyring.clone(),
+            config.writers.clone(),
+            clock.clone(),
+        ));
         let studio = Arc::new(Studio::new(
             db.clone(),
             backend.registry.clone(),
             uploads.clone(),
+            studio_settings.clone(),
             &config.writers,
         ));
         let services = Services {
@@ -172,6 +180,7 @@ impl Application {
             pull_urls: backend.pull_urls.clone(),
             clock: clock.clone(),
             studio,
+            studio_settings,
         };
         let router = http::router(
             state,

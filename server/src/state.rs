@@ -28,6 +28,8 @@ pub struct AppState {
     pub clock: crate::clock::SharedClock,
     /// The AI Studio's captions (not a port yet: only the streaming REST route calls it).
     pub studio: std::sync::Arc<crate::studio::service::Studio>,
+    /// Each person's AI Studio settings (not a port yet: only the REST routes call it).
+    pub studio_settings: std::sync::Arc<crate::studio::settings::StudioSettingsStore>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -59,7 +59,8 @@ async fn rotation_moves_every_token_to_the_new_key(backend: Backend) {
         report,
         RotationReport {
             rotated: 3,
-            current: 0
+            current: 0,
+            studio_keys: 0,
         }
     );
 
@@ -88,7 +89,8 @@ async fn rotation_moves_every_token_to_the_new_key(backend: Backend) {
         again,
         RotationReport {
             rotated: 0,
-            current: 3
+            current: 3,
+            studio_keys: 0,
         }
     );
 }

@@ -52,6 +52,7 @@ fn brief(max_length: usize) -> CaptionBrief {
         },
         note: Some("new spring glazes".into()),
         variant: 0,
+        draft: None,
     }
 }
 

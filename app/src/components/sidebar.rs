@@ -11,6 +11,7 @@ use crate::types::User;
 
 /// Pages a signed-in user can open. A page is listed here only once it works.
 const NAV: &[(&str, &str)] = &[
+    ("/studio", "AI Studio"),
     ("/compose", "Compose"),
     ("/posts", "Posts"),
     ("/connections", "Connections"),

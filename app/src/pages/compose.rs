@@ -77,7 +77,7 @@ pub fn Compose() -> impl IntoView {
 }
 
 /// Whether `post` can still be changed in place: none of its targets has started.
-fn editable(post: &Post) -> bool {
+pub(crate) fn editable(post: &Post) -> bool {
     post.targets
         .iter()
         .all(|target| matches!(target.status, TargetStatus::Draft | TargetStatus::Scheduled))
@@ -91,7 +91,7 @@ enum Submission {
 }
 
 /// Where a saved post is shown, carrying its notice (a time that happens twice, say).
-fn detail_path(post: &Post) -> String {
+pub(crate) fn detail_path(post: &Post) -> String {
     let query: ParamsMap = post
         .notice
         .iter()

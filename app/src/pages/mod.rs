@@ -9,3 +9,4 @@ pub mod post_detail;
 pub mod posts;
 pub mod register;
 pub mod settings;
+pub mod studio;

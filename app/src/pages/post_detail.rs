@@ -1,5 +1,5 @@
 //! `/posts/:id`: one post, where it stands on each account, what happened while publishing it,
-//! and what can still be done (retry, cancel, duplicate, edit & repost, delete). While a
+//! and what can still be done (retry, cancel, duplicate, edit & repost, send to the Studio, delete). While a
 //! target is still on its way out, the page looks again every two seconds, so a scheduled post
 //! turns into a published one before the user's eyes.
 
@@ -178,6 +178,7 @@ fn PostView(post: Post, actions: Actions) -> impl IntoView {
                 "Duplicate"
             </button>
             <a href=format!("/compose?from={}", id.0) class="button-secondary">"Edit & repost"</a>
+            <a href=format!("/studio?from={}", id.0) class="button-secondary">"Send to Studio"</a>
             <ConfirmButton
                 label="Delete"
                 question="Delete this post? Scheduled targets will not go out."

@@ -288,6 +288,7 @@ fn excerpt(text: &str) -> String {
 #[component]
 fn PostRow(post: Post) -> impl IntoView {
     let href = format!("/posts/{}", post.id.0);
+    let studio = format!("/studio?from={}", post.id.0);
     let thumbnail = post.media.first().map(|image| {
         view! { <img class="post-thumb" src=image.url.clone() alt="First image of the post" /> }
     });
@@ -307,6 +308,7 @@ fn PostRow(post: Post) -> impl IntoView {
                     "Created " <Timestamp at=post.created_at />
                     {post.scheduled_at.map(|at| view! { " \u{b7} scheduled for " <Timestamp at /> })}
                 </p>
+                <a href=studio class="post-action">"Send to Studio"</a>
             </div>
         </li>
     }

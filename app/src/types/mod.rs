@@ -3,14 +3,18 @@
 
 mod client;
 mod connection;
+mod emoji;
 mod error;
+mod event_stream;
 mod platform;
 mod post;
 mod post_options;
 mod preview;
+mod proofread;
 mod sandbox;
 mod session;
 mod studio;
+mod studio_settings;
 mod target_options;
 mod target_status;
 mod text_length;
@@ -22,7 +26,9 @@ pub use connection::{
     AccountChoice, AuthorizeUrl, Availability, ChoosableAccount, ChosenAccounts, ChosenConnections,
     Connection, ConnectionId, ConnectionStatus, ConnectionsOverview, PlatformOption,
 };
+pub use emoji::EmojiPick;
 pub use error::ApiError;
+pub use event_stream::{EventStreamBuffer, StreamEvent};
 pub use platform::Platform;
 pub use post::{
     LogLevel, LogLine, MediaId, MediaItem, NewPost, NewTarget, Post, PostId, PostPage, PostQuery,
@@ -32,12 +38,20 @@ pub use post_options::{NewChoice, OptionChoice, OptionField, OptionKind, PostOpt
 pub use preview::{
     Fold, Frame, Gallery, PreviewMedia, PreviewRules, Ratio, TargetPreview, TextCounter,
 };
+pub use proofread::{ProofFlag, ProofKind, apply_fix};
 pub use sandbox::SandboxMode;
 pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,
 };
-pub use studio::{CaptionEvent, CaptionRequest, Tone};
+pub use studio::{
+    CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, NewWord, Tone, VoiceAnswer,
+    VoiceRequest,
+};
+pub use studio_settings::{
+    MAX_PHRASE_CHARS, MAX_PHRASES, MAX_SAMPLE_CHARS, MAX_SAMPLES, StudioSettings,
+    StudioSettingsUpdate, WriterChoice, WriterModels, WriterTest,
+};
 pub use target_options::TargetOptions;
 pub use target_status::TargetStatus;
 pub use text_length::{X_MAX_WEIGHTED_LENGTH, X_URL_LENGTH, fits_x, x_weighted_length};

@@ -25,6 +25,17 @@ impl Tone {
         Self::BrandVoice,
     ];
 
+    /// The name it goes by on the wire and in forms.
+    pub fn value(self) -> &'static str {
+        match self {
+            Self::Friendly => "friendly",
+            Self::Witty => "witty",
+            Self::Plain => "plain",
+            Self::Premium => "premium",
+            Self::BrandVoice => "brand_voice",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Friendly => "Friendly",
@@ -36,7 +47,7 @@ impl Tone {
     }
 }
 
-use super::{ConnectionId, HumanScore, MediaId};
+use super::{ConnectionId, EmojiPick, HumanScore, MediaId, ProofFlag, VoicePass};
 
 /// A request for captions: one per chosen account, from the same photos.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,11 +79,14 @@ pub enum CaptionEvent {
         connection_id: ConnectionId,
         text: String,
     },
-    /// An account's caption, finished and held to its platform's limits (it may differ from
-    /// the pieces where they went past them), with how human it sounds.
+    /// An account's caption, finished: held to its platform's limits (it may differ from the
+    /// pieces where they went past them), a model's rewritten once by the same rules, and put
+    /// through the authenticity pass. `pass` lists each change over the writer's caption
+    /// (`pass.original`), to accept or revert; `caption` has them all, and `score` is its score.
     Done {
         connection_id: ConnectionId,
         caption: String,
+        pass: VoicePass,
         score: HumanScore,
     },
     /// Why an account's caption could not be written, in words to act on.
@@ -80,4 +94,64 @@ pub enum CaptionEvent {
         connection_id: ConnectionId,
         message: String,
     },
+}
+
+/// `POST /api/studio/voice`: the authenticity pass over a caption, by the rules of the account's
+/// platform when one is named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VoiceRequest {
+    pub text: String,
+    /// Whose platform's limits apply (its hashtag number and length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<ConnectionId>,
+    /// Without an account: the hashtag number and length limit (default: 5 and 2,200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hashtags: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+}
+
+/// The pass's changes, each to accept or revert, and the score before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VoiceAnswer {
+    pub pass: VoicePass,
+    /// The score of the text as sent.
+    pub score: HumanScore,
+    /// The score once every change is accepted.
+    pub score_after: HumanScore,
+}
+
+/// `POST /api/studio/check`: what the editor shows beside a caption while it is typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckRequest {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<ConnectionId>,
+}
+
+/// A caption as it stands: its length the platform's way, how human it sounds, what the
+/// proofreader flags and which emoji fit its words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CaptionCheck {
+    pub length: usize,
+    pub max_length: usize,
+    /// "characters", or "bytes" (YouTube).
+    pub unit: String,
+    pub score: HumanScore,
+    pub flags: Vec<ProofFlag>,
+    pub emoji: Vec<EmojiPick>,
+    /// How many emoji the caption carries, and the most the person's density allows.
+    pub emoji_count: usize,
+    pub emoji_most: usize,
+}
+
+/// `POST /api/studio/dictionary`: a word the proofreader should never flag again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewWord {
+    pub word: String,
 }

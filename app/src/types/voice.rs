@@ -24,11 +24,15 @@ pub enum VoiceRule {
     Exclamations,
     /// More hashtags than the platform's caption should carry.
     Hashtags,
+    /// More emoji than the chosen density allows ([`EmojiDensity::most`]): the later ones go.
+    TooManyEmoji,
     /// Three sentences in a row of about the same length.
     SameLengthSentences,
     /// A phrase the user always wants in their captions is missing (scored only: the pass never
     /// writes it in).
     MissingRequired,
+    /// The model's second pass over its own caption, by the same rules.
+    AiRewrite,
 }
 
 impl VoiceRule {
@@ -43,8 +47,10 @@ impl VoiceRule {
             Self::NotJustButY => "\"Not just X, but Y\"",
             Self::Exclamations => "Too many exclamation marks",
             Self::Hashtags => "Too many hashtags",
+            Self::TooManyEmoji => "Too many emoji",
             Self::SameLengthSentences => "Sentences all the same length",
             Self::MissingRequired => "A phrase you always use is missing",
+            Self::AiRewrite => "AI rewrite",
         }
     }
 }
@@ -112,6 +118,7 @@ pub struct ScoreReason {
 /// How many emoji a caption may carry: the authenticity pass keeps to it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum EmojiDensity {
     None,
     #[default]
@@ -120,6 +127,31 @@ pub enum EmojiDensity {
 }
 
 impl EmojiDensity {
+    pub const ALL: [EmojiDensity; 3] = [Self::None, Self::AFew, Self::Lively];
+
+    /// Its name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::AFew => "a_few",
+            Self::Lively => "lively",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|density| density.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::None => "None",
+            Self::AFew => "A few",
+            Self::Lively => "Lively",
+        }
+    }
+
     /// The most emoji a caption of this density carries.
     pub fn most(self) -> usize {
         match self {

@@ -8,6 +8,7 @@ pub mod media;
 pub mod oauth_states;
 pub mod posts;
 pub mod sessions;
+pub mod studio_settings;
 pub mod users;
 
 use std::time::Duration;

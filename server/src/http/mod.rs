@@ -314,14 +314,28 @@ mod tests {
             clock.clone(),
             1024,
         ));
+        let studio_settings = Arc::new(crate::studio::settings::StudioSettingsStore::new(
+            db.clone(),
+            Arc::new(
+                crate::crypto::Keyring::new(
+                    &secrecy::SecretString::from(crate::crypto::generate_key()),
+                    &[],
+                )
+                .unwrap(),
+            ),
+            crate::config::WriterConfig::default(),
+            clock.clone(),
+        ));
         let studio = Arc::new(crate::studio::service::Studio::new(
             db.clone(),
             crate::platforms::Registry::default(),
             media.clone(),
+            studio_settings.clone(),
             &crate::config::WriterConfig::default(),
         ));
         let state = AppState {
             studio,
+            studio_settings,
             services: Services {
                 accounts: Arc::new(DownAccounts),
                 connections: oauth.clone(),

@@ -135,6 +135,8 @@ mod tests {
             "/api/posts/{id}/duplicate",
             "/api/posts/{id}/targets/{target_id}/retry",
             "/api/posts/{id}/cancel",
+            "/api/studio/settings",
+            "/api/studio/writer/test",
         ] {
             assert!(json["paths"].get(path).is_some(), "{path} is documented");
         }
@@ -145,6 +147,9 @@ mod tests {
             "Target",
             "TargetStatus",
             "ApiError",
+            "StudioSettings",
+            "StudioSettingsUpdate",
+            "WriterChoice",
         ] {
             assert!(
                 json["components"]["schemas"].get(schema).is_some(),

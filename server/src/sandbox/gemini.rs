@@ -27,10 +27,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
@@ -39,12 +39,14 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
+use super::kit::control::back_to_control;
 use super::kit::media::sniff_image;
 use super::kit::model::{
     break_off, echo_caption, estimate_tokens, event_stream, not_json, prompt_tokens,
     split_into_pieces, within_tokens,
 };
-use super::kit::request::parse_query;
+use super::kit::pages::{escape_html, page, refusal_page, stylesheet};
+use super::kit::request::{parse_form, parse_query};
 use super::kit::script::{Failure, Refusal, Script, Turn, answer};
 
 const DEFAULT_MODEL: &str = "gemini-2.5-flash";
@@ -277,6 +279,8 @@ impl GeminiFake {
         Router::new()
             .route("/v1beta/models", get(list_models))
             .route("/v1beta/models/{target}", get(get_model).post(call_model))
+            .route("/_control", get(show_control).post(change_control))
+            .route("/sandbox.css", get(stylesheet))
             .with_state(self.clone())
     }
 
@@ -595,6 +599,101 @@ impl World {
             text,
             finish_reason: if cut { "MAX_TOKENS" } else { "STOP" },
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The control page: what a person trying the Studio in `--sandbox` makes the model say or do.
+
+/// The failures the page offers, for the next caption (streamed, as the Studio asks).
+const CONTROL_FAILURES: &[(&str, &str)] = &[
+    (
+        "prompt_blocked",
+        "Blocked for safety before answering: the Studio says so",
+    ),
+    (
+        "answer_blocked",
+        "Answer blocked for safety: the Studio says so",
+    ),
+    (
+        "rate_limited",
+        "Rate limited (429 RESOURCE_EXHAUSTED, retry in 30 s)",
+    ),
+    (
+        "daily_quota",
+        "Daily quota spent (429): try tomorrow or another writer",
+    ),
+    ("unavailable", "Overloaded (503 UNAVAILABLE)"),
+    ("malformed", "An answer that is not JSON"),
+];
+
+fn control_failure(value: &str) -> Option<GeminiFailure> {
+    Some(match value {
+        "prompt_blocked" => GeminiFailure::PromptBlocked(BlockReason::Safety),
+        "answer_blocked" => GeminiFailure::AnswerBlocked(BlockedFinish::Safety),
+        "rate_limited" => GeminiFailure::Kit(Failure::RateLimited { reset_in_secs: 30 }),
+        "daily_quota" => GeminiFailure::DailyQuota,
+        "unavailable" => GeminiFailure::Kit(Failure::ServerError(503)),
+        "malformed" => GeminiFailure::Malformed,
+        _ => return None,
+    })
+}
+
+/// `GET /_control`.
+async fn show_control(State(fake): State<GeminiFake>) -> Response {
+    let (reply, armed) = {
+        let world = fake.lock();
+        (
+            world.reply.clone().unwrap_or_default(),
+            world
+                .scripted
+                .get(&Endpoint::Stream)
+                .map_or(0, VecDeque::len),
+        )
+    };
+    let options: String = CONTROL_FAILURES
+        .iter()
+        .map(|(value, label)| format!(r#"<option value="{value}">{}</option>"#, escape_html(label)))
+        .collect();
+    let body = format!(
+        r#"<h1>Sandbox Gemini control</h1>
+<p class="hint">What the sandbox model answers the AI Studio. Empty, it answers with a sentence made from the prompt.</p>
+<form method="post">
+<label for="reply">Every answer says</label>
+<textarea id="reply" name="reply" rows="4">{reply}</textarea>
+<button type="submit" class="primary" name="action" value="reply">Use this answer</button>
+</form>
+<form method="post">
+<label for="failure">Make the next caption fail</label>
+<select id="failure" name="failure">{options}</select>
+<button type="submit" class="primary" name="action" value="fail">Arm this failure</button>
+</form>
+<p role="status">{armed} failure(s) armed.</p>"#,
+        reply = escape_html(&reply),
+    );
+    Html(page("Sandbox Gemini control", &body, "sandbox.css")).into_response()
+}
+
+/// `POST /_control`: a new answer, or a failure for the next caption.
+async fn change_control(State(fake): State<GeminiFake>, body: Bytes) -> Response {
+    let form = parse_form(&body);
+    match form.get("action").map(String::as_str) {
+        Some("reply") => {
+            let reply = form
+                .get("reply")
+                .map(|reply| reply.trim())
+                .unwrap_or_default();
+            fake.set_reply((!reply.is_empty()).then(|| reply.to_owned()));
+            back_to_control()
+        }
+        Some("fail") => match form.get("failure").and_then(|value| control_failure(value)) {
+            Some(failure) => {
+                fake.fail_next(Endpoint::Stream, [failure]);
+                back_to_control()
+            }
+            None => refusal_page("Gemini", "Pick one of the listed failures.", "sandbox.css"),
+        },
+        _ => refusal_page("Gemini", "Choose an answer or a failure.", "sandbox.css"),
     }
 }
 

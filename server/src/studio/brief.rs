@@ -22,6 +22,9 @@ pub struct CaptionBrief {
     /// 0 for the first caption, one more for each "Regenerate": the basic writer picks other
     /// sentences by it.
     pub variant: u32,
+    /// A caption to rewrite by the same rules, instead of writing one: the AI rewrite that
+    /// follows a model's first caption.
+    pub draft: Option<String>,
 }
 
 /// An attached photo: its bytes for the models that look at pictures (shared, as every account's

@@ -87,6 +87,15 @@ fn tone_guidance(tone: Tone) -> &'static str {
 }
 
 fn user_text(brief: &CaptionBrief) -> String {
+    if let Some(draft) = &brief.draft {
+        return format!(
+            "Rewrite this caption by the rules above, in the same tone. Keep its facts, names, \
+             prices and links, and the phrases the owner always includes; change only what \
+             breaks the rules or sounds like an advert. Answer with the caption only.\n\
+             <caption>\n{}\n</caption>",
+            draft.trim()
+        );
+    }
     let mut text = match brief.images.len() {
         0 => "Write the caption.".to_owned(),
         1 => "Write the caption for the attached photo.".to_owned(),
@@ -178,6 +187,7 @@ mod tests {
             },
             note: Some("  back in stock  ".into()),
             variant: 0,
+            draft: None,
         }
     }
 
@@ -230,5 +240,25 @@ mod tests {
                 .contains("about the first 125 characters")
         );
         assert!(!caption_prompt(&brief()).system.contains("before \"more\""));
+    }
+
+    #[test]
+    fn a_rewrite_asks_for_the_draft_by_the_same_rules() {
+        let mut rewrite = brief();
+        rewrite.draft = Some("  We elevate mugs!!  ".into());
+        let prompt = caption_prompt(&rewrite);
+        assert!(
+            prompt
+                .user
+                .starts_with("Rewrite this caption by the rules above")
+        );
+        assert!(
+            prompt
+                .user
+                .contains("\n<caption>\nWe elevate mugs!!\n</caption>"),
+            "{}",
+            prompt.user
+        );
+        assert_eq!(prompt.system, caption_prompt(&brief()).system);
     }
 }

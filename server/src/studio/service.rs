@@ -1,6 +1,8 @@
 //! The Studio's captions for a person: their photos and accounts checked, one brief per account
-//! from its platform's rules, the configured writer asked for each (all at once), and every
-//! caption held to its platform's limits and scored before it is handed back.
+//! from its platform's rules and their brand voice, their writer asked for each (all at once),
+//! a model's caption rewritten once more by the same rules, and every caption held to its
+//! platform's limits and put through the authenticity pass before it is handed back. Also the
+//! editor's live checks: length, score, proofreading and emoji.
 
 use std::sync::Arc;
 
@@ -8,13 +10,19 @@ use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 use sea_orm::DatabaseConnection;
 
-use app::types::{ApiError, CaptionEvent, CaptionRequest, ConnectionId, TargetOptions, UserId};
+use app::types::{
+    ApiError, CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, ConnectionId, EmojiPick,
+    TargetOptions, UserId, VoiceAnswer, VoiceRequest, WriterChoice,
+};
 
 use super::brief::{BriefImage, CaptionBrief, CaptionRules, VoiceContext, platform_length};
+use super::emoji;
 use super::facts::prepare;
 use super::fit::fit;
+use super::proofread::Proofreader;
+use super::settings::{StudioSettingsStore, UserStudio};
 use super::voice::{CaptionLimits, Voice};
-use super::writers::{BasicWriter, CaptionWriter, GeminiWriter, OpenAiCompatWriter, Pieces};
+use super::writers::{BasicWriter, CaptionWriter, GeminiWriter, OpenAiCompatWriter, Pieces, whole};
 use crate::config::WriterConfig;
 use crate::db::connections as connection_rows;
 use crate::db::media as media_rows;
@@ -24,11 +32,16 @@ use crate::platforms::{MediaCheck, PostCheck, Registry, SocialPlatform};
 
 /// The most photos a caption request takes.
 pub const MAX_PHOTOS: usize = 10;
+/// How many emoji the editor suggests, and the picker shows.
+const EMOJI_SUGGESTIONS: usize = 8;
+const EMOJI_RESULTS: usize = 64;
 
 pub struct Studio {
     db: DatabaseConnection,
     registry: Registry,
     library: Arc<MediaLibrary>,
+    settings: Arc<StudioSettingsStore>,
+    /// The server's writer, for everyone who has not chosen their own.
     writer: Arc<dyn CaptionWriter>,
 }
 
@@ -38,35 +51,87 @@ struct Job {
     api: Arc<dyn SocialPlatform>,
     media: Vec<MediaCheck>,
     brief: CaptionBrief,
+    voice: Arc<Voice>,
+}
+
+/// A caption's platform, when the request names an account: its limits and how it counts.
+struct PlatformRules {
+    api: Option<Arc<dyn SocialPlatform>>,
+    rules: CaptionRules,
+}
+
+/// Where no account is named: Instagram's and TikTok's length, five hashtags.
+const ANY_PLATFORM: CaptionRules = CaptionRules {
+    max_length: 2_200,
+    unit: "characters",
+    max_hashtags: 5,
+    fold_at: None,
+};
+
+impl PlatformRules {
+    fn length(&self, text: &str) -> usize {
+        match &self.api {
+            Some(api) => {
+                let options = TargetOptions::new();
+                let post = PostCheck {
+                    text: "",
+                    media: &[],
+                    options: &options,
+                };
+                platform_length(api.as_ref(), &post, text)
+            }
+            None => text.chars().count(),
+        }
+    }
+}
+
+/// The writer a writer configuration describes: Gemini when it is there, else the
+/// OpenAI-compatible server, else the basic writer.
+pub fn writer_for(writers: &WriterConfig) -> Arc<dyn CaptionWriter> {
+    match (&writers.gemini, &writers.openai) {
+        (Some(gemini), _) => Arc::new(GeminiWriter::new(
+            &gemini.url.to_string(),
+            &gemini.model,
+            gemini.key.clone(),
+        )),
+        (None, Some(server)) => Arc::new(OpenAiCompatWriter::new(
+            &server.url.to_string(),
+            &server.model,
+            server.key.clone(),
+        )),
+        (None, None) => Arc::new(BasicWriter),
+    }
+}
+
+/// A person's rules: the standard lists with their phrases and emoji density.
+fn voice_of(user: &UserStudio) -> Voice {
+    let mut voice = Voice::with_phrases(&user.voice.avoid, &user.voice.keep);
+    voice.emoji = user.emoji_density;
+    voice
 }
 
 impl Studio {
-    /// Writes with Gemini when it is configured, else with the OpenAI-compatible server, else
-    /// with the basic writer.
     pub fn new(
         db: DatabaseConnection,
         registry: Registry,
         library: Arc<MediaLibrary>,
+        settings: Arc<StudioSettingsStore>,
         writers: &WriterConfig,
     ) -> Self {
-        let writer: Arc<dyn CaptionWriter> = match (&writers.gemini, &writers.openai) {
-            (Some(gemini), _) => Arc::new(GeminiWriter::new(
-                &gemini.url.to_string(),
-                &gemini.model,
-                gemini.key.clone(),
-            )),
-            (None, Some(server)) => Arc::new(OpenAiCompatWriter::new(
-                &server.url.to_string(),
-                &server.model,
-                server.key.clone(),
-            )),
-            (None, None) => Arc::new(BasicWriter),
-        };
         Self {
             db,
             registry,
             library,
-            writer,
+            settings,
+            writer: writer_for(writers),
+        }
+    }
+
+    /// The writer `user` chose, or the server's.
+    fn writer_of(&self, user: &UserStudio) -> Arc<dyn CaptionWriter> {
+        match user.writer_choice {
+            WriterChoice::Auto => self.writer.clone(),
+            _ => writer_for(&user.writers),
         }
     }
 
@@ -77,8 +142,9 @@ impl Studio {
         owner: UserId,
         request: CaptionRequest,
     ) -> Result<BoxStream<'static, CaptionEvent>, Error> {
-        let jobs = self.jobs(owner, &request).await?;
-        let writer = self.writer.clone();
+        let user = self.settings.load(owner).await?;
+        let jobs = self.jobs(owner, &request, &user).await?;
+        let writer = self.writer_of(&user);
         let opening = stream::iter([CaptionEvent::Writer {
             name: writer.name().to_owned(),
         }]);
@@ -88,7 +154,137 @@ impl Studio {
         Ok(opening.chain(captions).boxed())
     }
 
-    async fn jobs(&self, owner: UserId, request: &CaptionRequest) -> Result<Vec<Job>, Error> {
+    /// The authenticity pass over a caption, by the person's rules and the named account's
+    /// platform (else the limits the request gives, else Instagram's).
+    pub async fn voice(&self, owner: UserId, request: VoiceRequest) -> Result<VoiceAnswer, Error> {
+        let user = self.settings.load(owner).await?;
+        let mut platform = self.platform_rules(owner, request.connection_id).await?;
+        if platform.api.is_none() {
+            platform.rules.max_hashtags = request.max_hashtags.unwrap_or(ANY_PLATFORM.max_hashtags);
+            platform.rules.max_length = request.max_length.unwrap_or(ANY_PLATFORM.max_length);
+        }
+        let voice = voice_of(&user);
+        let length = |text: &str| platform.length(text);
+        let limits = CaptionLimits {
+            max_hashtags: platform.rules.max_hashtags,
+            length: &length,
+            max_length: platform.rules.max_length,
+        };
+        let pass = voice.pass(&request.text, &limits);
+        let score = voice.score(&request.text, &limits);
+        let score_after = voice.score(&pass.text, &limits);
+        Ok(VoiceAnswer {
+            pass,
+            score,
+            score_after,
+        })
+    }
+
+    /// What the editor shows beside a caption as it is typed: its length the platform's way,
+    /// its score, the proofreader's flags (never on the person's own words) and emoji for its
+    /// words.
+    pub async fn check(&self, owner: UserId, request: CheckRequest) -> Result<CaptionCheck, Error> {
+        let user = self.settings.load(owner).await?;
+        let platform = self.platform_rules(owner, request.connection_id).await?;
+        let (score, text_length) = {
+            let length = |text: &str| platform.length(text);
+            let limits = CaptionLimits {
+                max_hashtags: platform.rules.max_hashtags,
+                length: &length,
+                max_length: platform.rules.max_length,
+            };
+            (
+                voice_of(&user).score(&request.text, &limits),
+                length(&request.text),
+            )
+        };
+        // Proofreading a long caption takes a few milliseconds of CPU: off the request's thread.
+        let (text, words) = (request.text.clone(), user.dictionary.clone());
+        let flags = tokio::task::spawn_blocking(move || Proofreader.check(&text, &words))
+            .await
+            .map_err(|error| Error::Storage(std::io::Error::other(error)))?;
+        let most = user.emoji_density.most();
+        Ok(CaptionCheck {
+            length: text_length,
+            max_length: platform.rules.max_length,
+            unit: platform.rules.unit.to_owned(),
+            score,
+            flags,
+            emoji: emoji::suggest(&request.text, EMOJI_SUGGESTIONS),
+            emoji_count: emoji::count(&request.text),
+            emoji_most: most,
+        })
+    }
+
+    /// The picker's emoji for `query` (the smileys when it is empty).
+    pub fn emoji(&self, query: &str) -> Vec<EmojiPick> {
+        emoji::search(query, EMOJI_RESULTS)
+    }
+
+    /// Adds `word` to the person's own words, which the proofreader never flags.
+    pub async fn add_word(&self, owner: UserId, word: &str) -> Result<(), Error> {
+        self.settings.add_word(owner, word).await
+    }
+
+    async fn platform_rules(
+        &self,
+        owner: UserId,
+        connection: Option<ConnectionId>,
+    ) -> Result<PlatformRules, Error> {
+        let Some(id) = connection else {
+            return Ok(PlatformRules {
+                api: None,
+                rules: ANY_PLATFORM,
+            });
+        };
+        let api = self.platform_of(owner, id, "connection_id").await?;
+        let options = TargetOptions::new();
+        let rules = CaptionRules::of(
+            api.as_ref(),
+            &PostCheck {
+                text: "",
+                media: &[],
+                options: &options,
+            },
+        );
+        Ok(PlatformRules {
+            api: Some(api),
+            rules,
+        })
+    }
+
+    /// The platform of the owner's connection `id`; a missing one is the person's to fix, on
+    /// `field`.
+    async fn platform_of(
+        &self,
+        owner: UserId,
+        id: ConnectionId,
+        field: &str,
+    ) -> Result<Arc<dyn SocialPlatform>, Error> {
+        let connection = connection_rows::get(&self.db, owner, id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::validation(field, "One of the accounts is not connected any more.")
+            })?;
+        self.registry.get(connection.platform).ok_or_else(|| {
+            ApiError::validation(
+                field,
+                format!(
+                    "{} is not configured on this server.",
+                    connection.platform.display_name()
+                ),
+            )
+            .into()
+        })
+    }
+
+    async fn jobs(
+        &self,
+        owner: UserId,
+        request: &CaptionRequest,
+        user: &UserStudio,
+    ) -> Result<Vec<Job>, Error> {
+        let voice = Arc::new(voice_of(user));
         if request.connection_ids.is_empty() {
             return Err(ApiError::validation(
                 "connection_ids",
@@ -136,23 +332,10 @@ impl Studio {
         }
         let mut jobs = Vec::with_capacity(request.connection_ids.len());
         for &connection_id in &request.connection_ids {
-            let connection = connection_rows::get(&self.db, owner, connection_id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::validation(
-                        "connection_ids",
-                        "One of the accounts is not connected any more.",
-                    )
-                })?;
-            let api = self.registry.get(connection.platform).ok_or_else(|| {
-                ApiError::validation(
-                    "connection_ids",
-                    format!(
-                        "{} is not configured on this server.",
-                        connection.platform.display_name()
-                    ),
-                )
-            })?;
+            let api = self
+                .platform_of(owner, connection_id, "connection_ids")
+                .await?;
+            let connection_platform = api.platform();
             let options = TargetOptions::new();
             let rules = CaptionRules::of(
                 api.as_ref(),
@@ -167,15 +350,21 @@ impl Studio {
                 api,
                 media: media.clone(),
                 brief: CaptionBrief {
-                    platform: connection.platform,
+                    platform: connection_platform,
                     tone: request.tone,
                     images: images.clone(),
                     product: None,
-                    voice: VoiceContext::default(),
+                    voice: VoiceContext {
+                        samples: user.voice.samples.clone(),
+                        avoid: user.voice.avoid.clone(),
+                        keep: user.voice.keep.clone(),
+                    },
                     rules,
                     note: request.note.clone(),
                     variant: request.variant,
+                    draft: None,
                 },
+                voice: voice.clone(),
             });
         }
         Ok(jobs)
@@ -185,7 +374,7 @@ impl Studio {
 /// Where one account's caption stands.
 enum Stage {
     Asking(Arc<dyn CaptionWriter>, Box<Job>),
-    Writing(Pieces, String, Box<Job>),
+    Writing(Arc<dyn CaptionWriter>, Pieces, String, Box<Job>),
     Over,
 }
 
@@ -194,20 +383,23 @@ fn caption(writer: Arc<dyn CaptionWriter>, job: Job) -> BoxStream<'static, Capti
     stream::unfold(Stage::Asking(writer, Box::new(job)), |stage| async move {
         match stage {
             Stage::Asking(writer, job) => match writer.write(&job.brief).await {
-                Ok(pieces) => Some((None, Stage::Writing(pieces, String::new(), job))),
+                Ok(pieces) => Some((None, Stage::Writing(writer, pieces, String::new(), job))),
                 Err(error) => Some((Some(failed(&job, &error.to_string())), Stage::Over)),
             },
-            Stage::Writing(mut pieces, mut written, job) => match pieces.next().await {
+            Stage::Writing(writer, mut pieces, mut written, job) => match pieces.next().await {
                 Some(Ok(text)) => {
                     written.push_str(&text);
                     let piece = CaptionEvent::Piece {
                         connection_id: job.connection_id,
                         text,
                     };
-                    Some((Some(piece), Stage::Writing(pieces, written, job)))
+                    Some((Some(piece), Stage::Writing(writer, pieces, written, job)))
                 }
                 Some(Err(error)) => Some((Some(failed(&job, &error.to_string())), Stage::Over)),
-                None => Some((Some(finished(&job, &written)), Stage::Over)),
+                None => Some((
+                    Some(finished(writer.as_ref(), &job, &written).await),
+                    Stage::Over,
+                )),
             },
             Stage::Over => None,
         }
@@ -223,8 +415,9 @@ fn failed(job: &Job, message: &str) -> CaptionEvent {
     }
 }
 
-/// The written caption held to the platform's limits, and scored.
-fn finished(job: &Job, written: &str) -> CaptionEvent {
+/// The written caption held to the platform's limits; a model's rewritten once by the same
+/// rules; then the authenticity pass over it, and its score.
+async fn finished(writer: &dyn CaptionWriter, job: &Job, written: &str) -> CaptionEvent {
     let options = TargetOptions::new();
     let post = PostCheck {
         text: "",
@@ -236,15 +429,38 @@ fn finished(job: &Job, written: &str) -> CaptionEvent {
     if caption.trim().is_empty() {
         return failed(job, "The writer gave back no caption. Try again.");
     }
+    let rewritten = match writer.rewrites() {
+        true => rewrite(writer, job, &caption)
+            .await
+            .map(|text| fit(&text, &job.brief.rules, &length))
+            .filter(|text| !text.trim().is_empty()),
+        false => None,
+    };
     let limits = CaptionLimits {
         max_hashtags: job.brief.rules.max_hashtags,
         length: &length,
         max_length: job.brief.rules.max_length,
     };
-    let score = Voice::default().score(&caption, &limits);
+    let pass = job
+        .voice
+        .pass_after(&caption, rewritten.as_deref(), &limits);
+    let score = job.voice.score(&pass.text, &limits);
     CaptionEvent::Done {
         connection_id: job.connection_id,
-        caption,
+        caption: pass.text.clone(),
+        pass,
         score,
     }
+}
+
+/// The model's caption, rewritten by the model by the same rules. The rewrite improves a
+/// caption already there, so when it fails the caption stands as it was.
+async fn rewrite(writer: &dyn CaptionWriter, job: &Job, caption: &str) -> Option<String> {
+    let brief = CaptionBrief {
+        images: Vec::new(),
+        draft: Some(caption.to_owned()),
+        ..job.brief.clone()
+    };
+    let pieces = writer.write(&brief).await.ok()?;
+    whole(pieces).await.ok()
 }

@@ -11,4 +11,5 @@ pub mod post;
 pub mod post_media;
 pub mod post_target;
 pub mod session;
+pub mod studio_setting;
 pub mod user;

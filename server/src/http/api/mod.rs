@@ -34,7 +34,8 @@ use crate::state::AppState;
         media::upload, media::list, media::file, media::remove,
         posts::create, posts::list, posts::read, posts::update, posts::duplicate,
         posts::cancel, posts::retry, posts::remove,
-        studio::captions, studio::voice,
+        studio::captions, studio::voice, studio::check, studio::emoji, studio::add_word,
+        studio::settings, studio::save_settings, studio::test_writer,
     ),
     components(schemas(crate::http::openapi::ErrorBody)),
     modifiers(&BearerAuth),
@@ -43,7 +44,7 @@ use crate::state::AppState;
         (name = "connections", description = "Connected social accounts"),
         (name = "media", description = "The media library"),
         (name = "posts", description = "Posts and their publishing"),
-        (name = "studio", description = "The AI Studio: captions and the authenticity pass"),
+        (name = "studio", description = "The AI Studio: captions, the authenticity pass, and each person's writer and brand voice"),
     )
 )]
 struct ApiDoc;

@@ -20,8 +20,12 @@ pub const WORDS_PER_PIECE: usize = 3;
 const NOT_JSON_PAGE: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>";
 
 /// A plain sentence a test can trace back to its prompt: the number of images and the first
-/// words of the user's texts.
+/// words of the user's texts. Asked to rewrite a text set in `<caption>` tags, it gives the
+/// text back as it came, as a model with nothing to change would.
 pub fn echo_caption(user_texts: &[String], images: usize) -> String {
+    if let Some(draft) = user_texts.iter().find_map(|text| fenced(text)) {
+        return draft.to_owned();
+    }
     let words: Vec<&str> = user_texts
         .iter()
         .flat_map(|text| text.split_whitespace())
@@ -36,6 +40,13 @@ pub fn echo_caption(user_texts: &[String], images: usize) -> String {
     } else {
         format!("Sandbox caption for {images}: {}", words.join(" "))
     }
+}
+
+/// The text inside the first `<caption>` tags of `text`.
+fn fenced(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once("<caption>")?;
+    let (inside, _) = rest.split_once("</caption>")?;
+    Some(inside.trim())
 }
 
 pub fn estimate_tokens(text: &str) -> u32 {
@@ -133,4 +144,24 @@ pub async fn break_off(response: Response) -> Response {
         )),
     ];
     Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(frames)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_reply_traces_back_to_the_prompt() {
+        let texts = vec!["Write the caption for the attached photo.".to_owned()];
+        assert_eq!(
+            echo_caption(&texts, 1),
+            "Sandbox caption for 1 image: Write the caption for the attached photo."
+        );
+    }
+
+    #[test]
+    fn a_text_to_rewrite_comes_back_as_it_was() {
+        let texts = vec!["Rewrite this:\n<caption>\nNew mugs.\n</caption>".to_owned()];
+        assert_eq!(echo_caption(&texts, 0), "New mugs.");
+    }
 }

@@ -1,9 +1,9 @@
 //! The Human Authenticity Engine: a deterministic pass, no model needed, that makes a caption
 //! read like the shop owner wrote it. It takes out buzzwords and machine tells, unstacks em
-//! dashes, adjectives and "not just X, but Y", caps exclamation marks and hashtags, breaks up
-//! runs of same-length sentences, and never touches the user's phrases to keep. Each change is
-//! reported with its rule, so the person accepts or reverts it; the same rules give the "sounds
-//! human" score.
+//! dashes, adjectives and "not just X, but Y", caps exclamation marks, hashtags and emoji (to
+//! the voice's [`EmojiDensity`]), breaks up runs of same-length sentences, and never touches the
+//! user's phrases to keep. Each change is reported with its rule, so the person accepts or
+//! reverts it; the same rules give the "sounds human" score.
 //!
 //! The word lists are data (`words/*.txt`); a user's brand voice adds phrases to avoid and to
 //! keep.
@@ -77,7 +77,23 @@ impl Voice {
     /// changes that lengthen it, last first, for as long as it is over the platform's limit and
     /// longer than it came.
     pub fn pass(&self, caption: &str, limits: &CaptionLimits<'_>) -> VoicePass {
+        self.pass_after(caption, None, limits)
+    }
+
+    /// The pass over a model's `caption` that the model then `rewrote` by the same rules: the
+    /// rewrite's edits come first, each word-level edit a change of its own (rule
+    /// [`VoiceRule::AiRewrite`]), then the rules over the rewritten text, all in terms of
+    /// `caption`, so the person can take back any of them.
+    pub fn pass_after(
+        &self,
+        caption: &str,
+        rewritten: Option<&str>,
+        limits: &CaptionLimits<'_>,
+    ) -> VoicePass {
         let mut draft = Draft::new(caption);
+        if let Some(rewritten) = rewritten {
+            draft.apply(rewrite_findings(caption, rewritten));
+        }
         for _ in 0..ROUNDS {
             let mut made = 0;
             for rule in 0..RULE_COUNT {
@@ -112,6 +128,7 @@ impl Voice {
             3 => rules::stacked_dashes(reading),
             4 => rules::exclamations(reading, self.max_exclamations),
             5 => rules::hashtags(reading, limits.max_hashtags),
+            6 => rules::emoji(reading, self.emoji.most()),
             _ => rules::same_length_sentences(reading),
         }
     }
@@ -151,7 +168,44 @@ impl Voice {
     }
 }
 
-const RULE_COUNT: usize = 7;
+const RULE_COUNT: usize = 8;
+
+/// The word-level edits that turn `caption` into `rewritten`, each a finding on `caption`.
+fn rewrite_findings(caption: &str, rewritten: &str) -> Vec<Finding> {
+    let diff = similar::TextDiff::from_words(caption, rewritten);
+    let offsets = |slices: &[&str]| -> Vec<usize> {
+        std::iter::once(0)
+            .chain(slices.iter().scan(0, |at, slice| {
+                *at += slice.len();
+                Some(*at)
+            }))
+            .collect()
+    };
+    let (old_at, new_at) = (offsets(diff.old_slices()), offsets(diff.new_slices()));
+    let mut findings: Vec<Finding> = Vec::new();
+    for op in diff.ops() {
+        let (tag, old, new) = op.as_tag_tuple();
+        if tag == similar::DiffTag::Equal {
+            continue;
+        }
+        let range = old_at[old.start]..old_at[old.end];
+        let after = &rewritten[new_at[new.start]..new_at[new.end]];
+        // A deletion followed by an insertion is one edit.
+        match findings.last_mut() {
+            Some(last) if last.range.end == range.start => {
+                last.range.end = range.end;
+                last.after.push_str(after);
+            }
+            _ => findings.push(Finding {
+                range,
+                after: after.to_owned(),
+                rule: VoiceRule::AiRewrite,
+                seen: None,
+            }),
+        }
+    }
+    findings
+}
 
 /// Points a finding of `rule` costs, and the most the rule can cost a caption.
 fn cost(rule: VoiceRule) -> (u32, u32) {
@@ -163,8 +217,11 @@ fn cost(rule: VoiceRule) -> (u32, u32) {
         VoiceRule::NotJustButY => (8, 16),
         VoiceRule::Exclamations => (4, 16),
         VoiceRule::Hashtags => (2, 10),
+        VoiceRule::TooManyEmoji => (4, 16),
         VoiceRule::SameLengthSentences => (8, 16),
         VoiceRule::MissingRequired => (5, 15),
+        // A change, never a fault: the rewrite is the model keeping to the rules.
+        VoiceRule::AiRewrite => (0, 0),
     }
 }
 
@@ -194,6 +251,7 @@ fn reason(rule: VoiceRule, examples: &[String]) -> ScoreReason {
             "hashtag over the platform's number",
             "hashtags over the platform's number",
         ),
+        VoiceRule::TooManyEmoji => ("emoji too many", "emoji too many"),
         VoiceRule::SameLengthSentences => (
             "run of sentences all the same length",
             "runs of sentences all the same length",
@@ -202,6 +260,7 @@ fn reason(rule: VoiceRule, examples: &[String]) -> ScoreReason {
             "phrase you always use is missing",
             "phrases you always use are missing",
         ),
+        VoiceRule::AiRewrite => ("change by the AI rewrite", "changes by the AI rewrite"),
     };
     let what = if count == 1 { one } else { many };
     let quoted = match rule {

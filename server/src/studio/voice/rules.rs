@@ -9,6 +9,8 @@ use regex::Regex;
 
 use app::types::VoiceRule;
 
+use crate::studio::emoji::emoji_ranges;
+
 use super::Voice;
 use super::draft::Finding;
 use super::sentences::sentences;
@@ -256,6 +258,60 @@ pub fn hashtags(reading: &Reading<'_>, most: usize) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// Past the voice's number of emoji, the later ones go; those inside the user's kept phrases stay
+/// and count.
+pub fn emoji(reading: &Reading<'_>, most: usize) -> Vec<Finding> {
+    let found = emoji_ranges(reading.text);
+    let in_kept = |emoji: &Range<usize>| {
+        reading
+            .kept
+            .iter()
+            .any(|kept| emoji.start < kept.end && kept.start < emoji.end)
+    };
+    let kept = found.iter().filter(|emoji| in_kept(emoji)).count();
+    let going: Vec<Range<usize>> = found
+        .into_iter()
+        .filter(|emoji| !in_kept(emoji))
+        .skip(most.saturating_sub(kept))
+        .collect();
+    going
+        .iter()
+        .map(|emoji| emoji_removal(reading.text, emoji, &going))
+        .collect()
+}
+
+/// Takes out one emoji of `going` (all those that go) with the spaces it would leave doubled: at
+/// a line's start (where only spaces and other emoji that go come before it) the spaces after
+/// it, elsewhere those before it. An emoji that stood between two words leaves a space.
+fn emoji_removal(text: &str, emoji: &Range<usize>, going: &[Range<usize>]) -> Finding {
+    let mut before = emoji.start;
+    loop {
+        before = text[..before].trim_end_matches([' ', '\t']).len();
+        match going.iter().find(|other| other.end == before) {
+            Some(other) => before = other.start,
+            None => break,
+        }
+    }
+    let opens_line = before == 0 || text[..before].ends_with('\n');
+    let (range, after) = if opens_line {
+        let rest = text[emoji.end..].trim_start_matches([' ', '\t']);
+        (emoji.start..text.len() - rest.len(), "")
+    } else {
+        let start = text[..emoji.start].trim_end_matches([' ', '\t']).len();
+        let word_follows = text[emoji.end..]
+            .chars()
+            .next()
+            .is_some_and(|next| next.is_alphanumeric() || matches!(next, '#' | '@'));
+        (start..emoji.end, if word_follows { " " } else { "" })
+    };
+    Finding {
+        range,
+        after: after.to_owned(),
+        rule: VoiceRule::TooManyEmoji,
+        seen: Some(emoji.clone()),
+    }
 }
 
 /// Words that start a sentence and read as well inside one, so a merged sentence can take them

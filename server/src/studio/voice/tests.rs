@@ -189,6 +189,112 @@ fn a_missing_phrase_to_keep_costs_points() {
 }
 
 #[test]
+fn an_ai_rewrites_edits_are_changes_of_their_own_before_the_rules() {
+    let voice = Voice::default();
+    let caption = "Our new mugs are here. They hold coffee well. Ready now!!";
+    let rewritten = "Our new mugs are in. They keep coffee hot. Ready now!!";
+    let pass = voice.pass_after(caption, Some(rewritten), &limits(3, 2_200));
+    assert_eq!(
+        pass.text,
+        "Our new mugs are in. They keep coffee hot. Ready now!"
+    );
+    let rewrites: Vec<(&str, &str)> = pass
+        .changes
+        .iter()
+        .filter(|change| change.rules == [VoiceRule::AiRewrite])
+        .map(|change| (change.before.as_str(), change.after.as_str()))
+        .collect();
+    assert_eq!(
+        rewrites,
+        [("here.", "in."), ("hold", "keep"), ("well.", "hot.")]
+    );
+    // Each can be taken back alone, the rules' change kept.
+    let second = pass
+        .changes
+        .iter()
+        .position(|change| change.before == "hold")
+        .unwrap();
+    assert_eq!(
+        pass.with_only(|index| index != second),
+        "Our new mugs are in. They hold coffee hot. Ready now!"
+    );
+}
+
+fn with_emoji(density: EmojiDensity) -> Voice {
+    Voice {
+        emoji: density,
+        ..Voice::default()
+    }
+}
+
+#[test]
+fn past_a_few_emoji_the_later_ones_go() {
+    let voice = with_emoji(EmojiDensity::AFew);
+    assert_eq!(
+        passed(&voice, "Mugs 🔥 are 🎉 back ☕ for 👋🏽 the 🇫🇷 weekend."),
+        "Mugs 🔥 are 🎉 back ☕ for the weekend."
+    );
+}
+
+#[test]
+fn with_no_emoji_wanted_all_go_and_no_space_is_left_doubled() {
+    let voice = with_emoji(EmojiDensity::None);
+    let out = passed(
+        &voice,
+        "🎉 New mugs 🔥🔥 are back ☕, twelve left 👋🏽\n🇫🇷 Ships Monday.",
+    );
+    assert_eq!(out, "New mugs are back, twelve left\nShips Monday.");
+    // An emoji between two words leaves one space.
+    assert_eq!(passed(&voice, "Mugs🔥bowls"), "Mugs bowls");
+}
+
+#[test]
+fn a_lively_caption_keeps_eight_emoji() {
+    let voice = with_emoji(EmojiDensity::Lively);
+    let out = passed(
+        &voice,
+        "Mugs 🔥 bowls 🎉 plates ☕ jugs 👋🏽 cups 🇫🇷 vases 🌿 spoons 🍵 lids 🏺 pots 🌸 tiles ✨",
+    );
+    assert_eq!(
+        out,
+        "Mugs 🔥 bowls 🎉 plates ☕ jugs 👋🏽 cups 🇫🇷 vases 🌿 spoons 🍵 lids 🏺 pots tiles"
+    );
+    assert_eq!(crate::studio::emoji::count(&out), 8);
+}
+
+#[test]
+fn each_emoji_past_the_density_costs_points() {
+    let voice = with_emoji(EmojiDensity::AFew);
+    let score = voice.score(
+        "Mugs 🔥 are 🎉 back ☕ for 👋🏽 the 🇫🇷 weekend.",
+        &limits(3, 2_200),
+    );
+    assert_eq!(score.reasons.len(), 1, "{score:?}");
+    assert_eq!(score.reasons[0].rule, VoiceRule::TooManyEmoji);
+    assert_eq!(score.reasons[0].says, "2 emoji too many");
+    assert_eq!(score.score, 100 - 8);
+}
+
+#[test]
+fn taking_emoji_out_leaves_nothing_for_a_second_pass() {
+    let caption =
+        "🎉🎉 New mugs!! 🔥🔥🔥 ☕☕ #mugs 👋🏽👋🏽 🇫🇷\n✨ Elevate Coffee ✨✨ #kilnworks 🌸🌸";
+    for density in [EmojiDensity::None, EmojiDensity::AFew, EmojiDensity::Lively] {
+        let voice = with_emoji(density);
+        let first = voice.pass(caption, &limits(3, 2_200));
+        let second = voice.pass(&first.text, &limits(3, 2_200));
+        assert!(
+            second.changes.is_empty(),
+            "{density:?}: {:?} -> {:?}",
+            first.text,
+            second.text
+        );
+        assert!(crate::studio::emoji::count(&first.text) <= density.most());
+        assert!(!first.text.contains("  "), "{density:?}: {:?}", first.text);
+    }
+}
+
+#[test]
 fn no_plain_word_is_itself_a_word_the_pass_replaces() {
     let voice = Voice::default();
     for list in [&voice.buzzwords, &voice.tells] {
@@ -204,9 +310,9 @@ fn no_plain_word_is_itself_a_word_the_pass_replaces() {
     }
 }
 
-/// Pieces of captions: plain words, the words the rules look for, and punctuation, each with
-/// its own spacing.
-const PIECES: [&str; 40] = [
+/// Pieces of captions: plain words, the words the rules look for, punctuation and emoji, each
+/// with its own spacing.
+const PIECES: [&str; 46] = [
     " We",
     " fired",
     " mugs",
@@ -247,6 +353,12 @@ const PIECES: [&str; 40] = [
     " world-class",
     " journey",
     " 3",
+    " 🔥",
+    "🔥",
+    " ☕",
+    " 👋🏽",
+    " 🇫🇷",
+    "\n✨",
 ];
 
 fn captions() -> impl Strategy<Value = String> {
@@ -265,8 +377,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn a_second_pass_changes_nothing(caption in captions()) {
-        let voice = users_voice();
+    fn a_second_pass_changes_nothing(
+        caption in captions(),
+        density in prop::sample::select(vec![EmojiDensity::None, EmojiDensity::AFew, EmojiDensity::Lively]),
+    ) {
+        let mut voice = users_voice();
+        voice.emoji = density;
         let first = voice.pass(&caption, &limits(3, 2_200));
         let second = voice.pass(&first.text, &limits(3, 2_200));
         prop_assert!(second.changes.is_empty(), "{:?} -> {:?} -> {:?}", caption, first.text, second.text);

@@ -24,6 +24,10 @@ impl CaptionWriter for BasicWriter {
         "The basic writer"
     }
 
+    fn rewrites(&self) -> bool {
+        false
+    }
+
     async fn write(&self, brief: &CaptionBrief) -> Result<Pieces, WriterError> {
         let caption = compose(brief);
         let sentences: Vec<Result<String, WriterError>> = caption
@@ -279,6 +283,7 @@ mod tests {
             },
             note: None,
             variant,
+            draft: None,
         }
     }
 

@@ -37,6 +37,12 @@ pub trait CaptionWriter: Send + Sync {
     /// one after it comes in the stream.
     async fn write(&self, brief: &CaptionBrief) -> Result<Pieces, WriterError>;
 
+    /// Whether its captions get a second pass by the same rules (the AI rewrite): a model's do;
+    /// the basic writer writes by the rules already.
+    fn rewrites(&self) -> bool {
+        true
+    }
+
     /// The models the server offers, for Settings' "Test connection".
     async fn models(&self) -> Result<Vec<String>, WriterError>;
 }

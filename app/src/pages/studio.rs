@@ -1,0 +1,444 @@
+//! `/studio`: the AI Studio. Photos in (picked, dropped or pasted), accounts and a tone chosen,
+//! then one caption per account written and streamed into its editor, held to that platform's
+//! limits. Each caption is then the person's: the authenticity pass's changes to accept or
+//! revert, the live "sounds human" score, spelling and grammar with one-click fixes, emoji.
+//! It leaves through the same pipeline as the composer: post now, schedule, or save a draft.
+//! `/studio?from=<post id>` opens an existing post (the Posts page's "Send to Studio"): a post
+//! none of whose targets has started is changed in place, any other is posted anew.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use uuid::Uuid;
+
+use crate::api::connections::load_connections;
+use crate::api::posts::{create_post, get_post, update_post};
+use crate::components::browser::{go_to, local_input_value, random_key};
+use crate::components::caption_editor::{CaptionCard, CaptionEditor};
+use crate::components::form::{FormError, field_message};
+use crate::components::media_picker::{DraftMedia, MediaPicker};
+use crate::components::notice::{Notice, Tone as NoticeTone};
+use crate::components::schedule_picker::{SchedulePicker, When};
+use crate::components::studio_calls::stream_captions;
+use crate::pages::compose::{detail_path, editable};
+use crate::session::use_session;
+use crate::types::{
+    ApiError, CaptionEvent, CaptionRequest, ConnectionStatus, ConnectionsOverview, NewPost, Post,
+    PostId, Tone,
+};
+
+/// The fields the Studio shows errors beside; errors about others go to the form's line.
+const FIELDS: &[&str] = &[
+    "text",
+    "targets",
+    "schedule",
+    "file",
+    "media_ids",
+    "connection_ids",
+];
+
+#[component]
+pub fn Studio() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let from = move || {
+        query
+            .read()
+            .get("from")
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+            .map(PostId)
+    };
+    let connections = Resource::new(|| (), |_| load_connections());
+    let source = Resource::new(from, |from| async move {
+        match from {
+            Some(id) => get_post(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="field-hint">"Loading\u{2026}"</p> }>
+            {move || Suspend::new(async move {
+                let loaded = async {
+                    let user = session.user.await?.ok_or(ApiError::Unauthorized)?;
+                    Ok::<_, ApiError>((user, connections.await?, source.await?))
+                };
+                match loaded.await {
+                    Ok((user, overview, source)) => Either::Left(view! {
+                        <StudioDesk time_zone=user.time_zone.as_str().to_owned() overview source />
+                    }),
+                    Err(error) => Either::Right(view! {
+                        <header class="page-header">
+                            <h1 class="page-title">"AI Studio"</h1>
+                        </header>
+                        <Notice tone=NoticeTone::Error message=error.to_string() />
+                    }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The desk, the browser's part of the page. A saved post opens its page.
+#[island(lazy)]
+fn StudioDesk(
+    time_zone: String,
+    overview: ConnectionsOverview,
+    source: Option<Post>,
+) -> impl IntoView {
+    let editing = source
+        .as_ref()
+        .filter(|post| editable(post))
+        .map(|post| post.id);
+    let media = DraftMedia::new(
+        source
+            .as_ref()
+            .map(|post| post.media.clone())
+            .unwrap_or_default(),
+    );
+    let cards: Vec<CaptionCard> = overview
+        .connections
+        .into_iter()
+        .filter(|connection| connection.status == ConnectionStatus::Active)
+        .map(|connection| {
+            let earlier = source.as_ref().and_then(|post| {
+                post.targets
+                    .iter()
+                    .find(|target| target.connection_id == Some(connection.id))
+                    .map(|target| (target, post.text.as_str()))
+            });
+            CaptionCard::new(connection, earlier)
+        })
+        .collect();
+    let tone = RwSignal::new(Tone::default());
+    let note = RwSignal::new(String::new());
+    let writer = RwSignal::new(None::<String>);
+    let generate_error = RwSignal::new(None::<ApiError>);
+    let writing = RwSignal::new(false);
+
+    let paste = window_event_listener(leptos::ev::paste, move |ev| media.take_pasted(&ev));
+    on_cleanup(move || paste.remove());
+
+    // Writes the captions of `chosen` (every chosen account, or one for "Regenerate"), each
+    // streamed into its editor.
+    let write = {
+        let cards = cards.clone();
+        move |only: Option<usize>| {
+            let targets: Vec<CaptionCard> = cards
+                .iter()
+                .enumerate()
+                .filter(|(index, card)| {
+                    only.map_or(card.chosen.get_untracked(), |one| one == *index)
+                })
+                .map(|(_, card)| card.clone())
+                .collect();
+            if targets.is_empty() {
+                generate_error.set(Some(ApiError::validation(
+                    "connection_ids",
+                    "Choose at least one account to write for.",
+                )));
+                return;
+            }
+            let variant = only.map_or(0, |_| targets[0].next_variant());
+            let request = CaptionRequest {
+                media_ids: media
+                    .items
+                    .with_untracked(|items| items.iter().map(|item| item.id).collect()),
+                connection_ids: targets.iter().map(|card| card.connection.id).collect(),
+                tone: tone.get_untracked(),
+                note: Some(note.get_untracked()).filter(|note| !note.trim().is_empty()),
+                variant,
+            };
+            generate_error.set(None);
+            writing.set(true);
+            for card in &targets {
+                card.start_writing();
+            }
+            leptos::task::spawn_local(async move {
+                let on_event = {
+                    let targets = targets.clone();
+                    move |event: CaptionEvent| match event {
+                        CaptionEvent::Writer { name } => writer.set(Some(name)),
+                        CaptionEvent::Piece {
+                            connection_id,
+                            text,
+                        } => {
+                            if let Some(card) = targets
+                                .iter()
+                                .find(|card| card.connection.id == connection_id)
+                            {
+                                card.add_piece(&text);
+                            }
+                        }
+                        CaptionEvent::Done {
+                            connection_id,
+                            pass,
+                            ..
+                        } => {
+                            if let Some(card) = targets
+                                .iter()
+                                .find(|card| card.connection.id == connection_id)
+                            {
+                                card.finish(pass);
+                            }
+                        }
+                        CaptionEvent::Failed {
+                            connection_id,
+                            message,
+                        } => {
+                            if let Some(card) = targets
+                                .iter()
+                                .find(|card| card.connection.id == connection_id)
+                            {
+                                card.fail(message);
+                            }
+                        }
+                    }
+                };
+                let outcome = stream_captions(&request, on_event).await;
+                for card in &targets {
+                    card.stop_writing();
+                }
+                if let Err(error) = outcome {
+                    generate_error.set(Some(error));
+                }
+                writing.set(false);
+            });
+        }
+    };
+
+    // The post goes through the composer's pipeline: each account with its own caption.
+    let when = RwSignal::new(match (&source, editing) {
+        (Some(post), Some(_)) if post.scheduled_at.is_some() => When::Later,
+        (Some(_), Some(_)) => When::Draft,
+        _ => When::Now,
+    });
+    let local = RwSignal::new(String::new());
+    if let Some(at) = source
+        .as_ref()
+        .filter(|_| editing.is_some())
+        .and_then(|post| post.scheduled_at)
+    {
+        let zone = time_zone.clone();
+        Effect::new(move |_| {
+            if let Some(value) = local_input_value(at, &zone) {
+                local.set(value);
+            }
+        });
+    }
+    let submit = Action::new(
+        |(post, editing, key): &(NewPost, Option<PostId>, Option<String>)| {
+            let (post, editing, key) = (post.clone(), *editing, key.clone());
+            async move {
+                match editing {
+                    Some(id) => update_post(id, post).await,
+                    None => create_post(post, key).await,
+                }
+            }
+        },
+    );
+    let submit_error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(post)) = submit.value().get() {
+            go_to(&detail_path(&post));
+        }
+    });
+    let last_sent = StoredValue::new(None::<(NewPost, String)>);
+    let send = {
+        let cards = cards.clone();
+        move || {
+            let targets: Vec<_> = cards
+                .iter()
+                .filter_map(CaptionCard::to_new_target)
+                .collect();
+            let text = targets
+                .iter()
+                .find_map(|target| target.text.clone())
+                .unwrap_or_default();
+            let post = NewPost {
+                text,
+                media_ids: media
+                    .items
+                    .with_untracked(|items| items.iter().map(|item| item.id).collect()),
+                targets,
+                schedule: when.get_untracked().schedule(&local.get_untracked()),
+            };
+            // The same post sent again (its answer was lost) carries the same key.
+            let key = editing.is_none().then(|| {
+                last_sent
+                    .with_value(|last| {
+                        last.as_ref()
+                            .filter(|(sent, _)| *sent == post)
+                            .map(|(_, key)| key.clone())
+                    })
+                    .or_else(random_key)
+            });
+            let key = key.flatten();
+            if let Some(key) = &key {
+                last_sent.set_value(Some((post.clone(), key.clone())));
+            }
+            submit.dispatch((post, editing, key));
+        }
+    };
+
+    let none_connected = cards.is_empty();
+    let file_error = {
+        let (file, media_ids) = (
+            field_message(submit_error, "file"),
+            field_message(submit_error, "media_ids"),
+        );
+        let generate = Signal::derive(move || {
+            generate_error
+                .get()
+                .filter(|error| error.field() == Some("media_ids"))
+                .map(|error| error.to_string())
+        });
+        Signal::derive(move || {
+            file.get()
+                .or_else(|| media_ids.get())
+                .or_else(|| generate.get())
+        })
+    };
+    let generate_message = move || {
+        generate_error
+            .get()
+            .filter(|error| error.field() != Some("media_ids"))
+            .map(|error| error.to_string())
+    };
+    let blocked = move || submit.pending().get() || media.uploading() || writing.get();
+    let write_all = write.clone();
+    let title = if editing.is_some() {
+        "AI Studio: edit post"
+    } else {
+        "AI Studio"
+    };
+
+    view! {
+        <header class="page-header">
+            <h1 class="page-title">{title}</h1>
+            <p class="page-lead">"Photos in, a caption per account out, in your words. Every change is yours to keep or undo."</p>
+        </header>
+        <form
+            class="compose studio"
+            novalidate
+            aria-label="AI Studio"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            <section class="panel form" aria-labelledby="studio-photos-title">
+                <h2 id="studio-photos-title" class="panel-title">"Photos"</h2>
+                <MediaPicker media error=file_error />
+            </section>
+            <section class="panel form" aria-labelledby="studio-brief-title">
+                <h2 id="studio-brief-title" class="panel-title">"What to write"</h2>
+                <fieldset class="fieldset">
+                    <legend class="field-label">"Write for"</legend>
+                    {none_connected.then(|| view! {
+                        <p class="field-hint">"No account is connected yet. " <a href="/connections">"Connect an account"</a></p>
+                    })}
+                    <ul class="choice-list">
+                        {cards.iter().map(|card| {
+                            let chosen = card.chosen;
+                            let label = card.label();
+                            view! {
+                                <li class="choice-item">
+                                    <label class="choice">
+                                        <input
+                                            type="checkbox"
+                                            prop:checked=move || chosen.get()
+                                            on:change=move |ev| chosen.set(event_target_checked(&ev))
+                                        />
+                                        {label}
+                                    </label>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </fieldset>
+                <div class="field">
+                    <label for="studio-tone" class="field-label">"Tone"</label>
+                    <select
+                        id="studio-tone"
+                        class="field-input field-input-narrow"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            if let Some(chosen) = Tone::ALL.into_iter().find(|tone| tone.value() == value) {
+                                tone.set(chosen);
+                            }
+                        }
+                    >
+                        {Tone::ALL.into_iter().map(|option| view! {
+                            <option value=option.value() selected=move || tone.get() == option>{option.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="studio-note" class="field-label">"Anything to mention (optional)"</label>
+                    <input
+                        id="studio-note"
+                        class="field-input"
+                        placeholder="Back in stock, 20 % off this weekend"
+                        prop:value=move || note.get()
+                        on:input=move |ev| note.set(event_target_value(&ev))
+                    />
+                </div>
+                <div class="form-actions">
+                    <button
+                        type="button"
+                        class="button-primary"
+                        disabled=blocked
+                        on:click=move |_| write_all(None)
+                    >
+                        {move || if writing.get() { "Writing\u{2026}" } else { "Generate" }}
+                    </button>
+                    {move || writer.get().map(|name| view! { <p class="field-hint" role="status">{format!("Written by {name}")}</p> })}
+                </div>
+                <Show when=move || generate_message().is_some()>
+                    <p class="field-error" role="alert">{generate_message}</p>
+                </Show>
+            </section>
+            {cards.iter().enumerate().map(|(index, card)| {
+                let chosen = card.chosen;
+                let card = card.clone();
+                let regenerate = {
+                    let write = write.clone();
+                    Callback::new(move |()| write(Some(index)))
+                };
+                view! {
+                    <Show when=move || chosen.get()>
+                        <CaptionEditor card=card.clone() regenerate busy=Signal::derive(move || writing.get()) />
+                    </Show>
+                }
+            }).collect_view()}
+            <section class="panel form" aria-labelledby="studio-when-title">
+                <h2 id="studio-when-title" class="panel-title">"Publishing"</h2>
+                <SchedulePicker when local zone=time_zone error=field_message(submit_error, "schedule") />
+                <Show when=move || field_message(submit_error, "targets").get().is_some()>
+                    <p class="field-error" role="alert">{move || field_message(submit_error, "targets").get()}</p>
+                </Show>
+                <Show when=move || field_message(submit_error, "text").get().is_some()>
+                    <p class="field-error" role="alert">{move || field_message(submit_error, "text").get()}</p>
+                </Show>
+                <FormError error=submit_error beside=FIELDS />
+                <div class="form-actions">
+                    <button type="submit" class="button-primary" disabled=blocked>
+                        {move || if submit.pending().get() { "Saving\u{2026}" } else { when.get().submit_label() }}
+                    </button>
+                </div>
+            </section>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::types::Tone;
+
+    #[test]
+    fn every_tone_has_its_own_form_value() {
+        let values: std::collections::HashSet<_> =
+            Tone::ALL.iter().map(|tone| tone.value()).collect();
+        assert_eq!(values.len(), Tone::ALL.len());
+    }
+}
