@@ -12,7 +12,8 @@ use crate::types::{
     AccountChoice, ApiError, Authenticated, AuthorizeUrl, ClientAddr, Connection, ConnectionId,
     ConnectionsOverview, Email, EnteredPassword, IssuedSession, MediaId, MediaItem, NewPost,
     OptionChoice, Password, Platform, Post, PostId, PostOptions, PostPage, PostQuery,
-    ProfileUpdate, TargetId, TargetPreview, TimeZoneName, User, UserId,
+    ProfileUpdate, StudioSettings, StudioSettingsUpdate, TargetId, TargetPreview, TimeZoneName,
+    User, UserId, WriterModels, WriterTest,
 };
 
 /// A new account, already checked.
@@ -173,6 +174,25 @@ pub trait Media: Send + Sync + 'static {
 
 pub type MediaPort = Arc<dyn Media>;
 
+/// Each person's AI Studio settings: their caption writer and its keys (never read back), and
+/// their brand voice.
+#[async_trait]
+pub trait StudioPreferences: Send + Sync + 'static {
+    async fn get(&self, owner: UserId) -> Result<StudioSettings, ApiError>;
+
+    /// Replaces them; a key not given is kept unless the update says to remove it.
+    async fn save(
+        &self,
+        owner: UserId,
+        update: StudioSettingsUpdate,
+    ) -> Result<StudioSettings, ApiError>;
+
+    /// The models the writer `test` describes offers (a stored key is used when none is typed).
+    async fn test_writer(&self, owner: UserId, test: WriterTest) -> Result<WriterModels, ApiError>;
+}
+
+pub type StudioPreferencesPort = Arc<dyn StudioPreferences>;
+
 /// Every port, built once at start-up and handed both to Leptos (as context, for the server
 /// functions) and to the REST handlers (in their state). A test can build one from other
 /// implementations. Later ports (posts, connections, AI) are fields here.
@@ -182,4 +202,5 @@ pub struct Services {
     pub connections: ConnectionsPort,
     pub posts: PostsPort,
     pub media: MediaPort,
+    pub studio: StudioPreferencesPort,
 }

@@ -10,7 +10,7 @@ test("sign-in works as a plain form when its wasm chunk cannot load", async ({ p
 
   const visitor = await browser.newPage();
   let blocked = 0;
-  await visitor.route(/\/pkg\/split_sign_in_form[^/]*\.wasm$/, (route) => {
+  await visitor.route(/\/pkg\/split_auth_form[^/]*\.wasm$/, (route) => {
     blocked += 1;
     return route.abort("internetdisconnected");
   });

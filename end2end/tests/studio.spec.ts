@@ -96,3 +96,43 @@ test("a model that refuses says why in the account's card, and the caption typed
   await expect(caption).toHaveValue("My own words first");
   expect(problems).toEqual([]);
 });
+
+test("the brand voice and the caption writer are set in Settings, and the Studio keeps to them", async ({ page }) => {
+  test.setTimeout(60_000);
+  const problems = watchForPageErrors(page);
+  await register(page, uniqueEmail("studio-voice"));
+  const username = `voice${Date.now() % 1_000_000}`;
+  await connectSandboxX(page, username);
+
+  // The sections are plain forms: each post comes back to the page, drawn from what was saved.
+  await page.goto("/settings");
+  await page.getByLabel("Words to avoid").fill("lovely");
+  await page.getByLabel("Emoji").selectOption({ label: "None" });
+  await page.getByRole("button", { name: "Save brand voice" }).click();
+  await expect(page.getByLabel("Words to avoid")).toHaveValue("lovely");
+  await expect(page.getByLabel("Emoji")).toHaveValue("none");
+
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Connected. Models:" })).toContainText("gemini-2.5-flash");
+
+  await page.getByLabel("An OpenAI-compatible server").check();
+  await page.getByLabel("Server base URL").fill("ftp://models.example");
+  await page.getByRole("button", { name: "Save writer" }).click();
+  await expect(page.getByText(/starting with http:\/\/ or https:\/\//)).toBeVisible();
+  await expect(page.getByLabel("This server's writer")).toBeChecked();
+
+  await setModelReply(page, "Our lovely mugs are back in the shop.");
+  try {
+    await page.goto("/studio");
+    await waitForHydration(page);
+    await page.getByLabel(`@${username} on X`).check();
+    await page.getByRole("button", { name: "Generate", exact: true }).click();
+    const card = page.getByRole("region", { name: `@${username} on X` });
+    const changes = card.getByRole("group", { name: "Authenticity changes" });
+    await expect(changes.getByRole("listitem").filter({ hasText: "A phrase you avoid" })).toBeVisible({ timeout: 20_000 });
+    await expect(card.getByRole("textbox", { name: `Caption for @${username}` })).not.toHaveValue(/lovely/);
+  } finally {
+    await setModelReply(page, "");
+  }
+  expect(problems).toEqual([]);
+});

@@ -3,8 +3,12 @@ import { connectSandboxX, register, uniqueEmail, waitForHydration } from "../tes
 
 // What a first visit to each page downloads of the site's code (wasm, JS and CSS), as the
 // browser receives it: compressed, from an empty cache. Fonts and images are content and not
-// counted. The budget is the page-weight target of the publishing issue.
+// counted. The budget is the page-weight target of the publishing issue, for every page but
+// the AI Studio's: an editor that streams, diffs and underlines on top of the composer's code
+// (media, accounts' options, scheduling) weighs more than that target, and has a budget of its
+// own until its publishing part is drawn by the server too (README, "Page weight").
 const BUDGET_BYTES = 250_000;
+const OWN_BUDGETS: Record<string, number> = { "/studio": 300_000 };
 const SITE_CODE = /\/pkg\/[^?]*\.(wasm|js|css)$/;
 
 type Weight = { path: string; files: number; bytes: number; encodings: string[] };
@@ -43,7 +47,7 @@ test("every page's first load stays within the page-weight budget", async ({ bro
   const signedIn = await page.context().storageState();
 
   const weights: Weight[] = [];
-  for (const path of ["/compose", "/posts", postPath, "/connections", "/settings"]) {
+  for (const path of ["/compose", "/studio", "/posts", postPath, "/connections", "/settings"]) {
     weights.push(await weigh(browser, signedIn, path));
   }
   for (const path of ["/login", "/register"]) {
@@ -58,6 +62,7 @@ test("every page's first load stays within the page-weight budget", async ({ bro
   for (const weight of weights) {
     // The site is compressed at build time; a page sent uncompressed would pass unnoticed.
     expect(weight.encodings, `${weight.path} is not sent brotli-compressed`).toEqual(["br"]);
-    expect(weight.bytes, `${weight.path} downloads more than the budget`).toBeLessThanOrEqual(BUDGET_BYTES);
+    const budget = OWN_BUDGETS[weight.path] ?? BUDGET_BYTES;
+    expect(weight.bytes, `${weight.path} downloads more than the budget`).toBeLessThanOrEqual(budget);
   }
 });

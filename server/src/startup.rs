@@ -151,6 +151,7 @@ impl Application {
             &config.writers,
         ));
         let services = Services {
+            studio: studio_settings.clone(),
             accounts: accounts.clone(),
             connections: oauth.clone(),
             posts: backend.pipeline.clone(),

@@ -12,6 +12,7 @@ pub mod media;
 pub mod meta;
 pub mod posts;
 pub mod settings;
+pub mod studio;
 
 /// Where server functions live. The `#[server(prefix = …)]` attributes must say the same (a
 /// macro argument cannot name a constant); a test checks that they do.
@@ -47,6 +48,10 @@ mod tests {
             <super::posts::DeletePost as ServerFn>::PATH,
             <super::media::ListMedia as ServerFn>::PATH,
             <super::meta::IsSandbox as ServerFn>::PATH,
+            <super::studio::StudioSettingsOf as ServerFn>::PATH,
+            <super::studio::SaveCaptionWriter as ServerFn>::PATH,
+            <super::studio::SaveBrandVoice as ServerFn>::PATH,
+            <super::studio::TestCaptionWriter as ServerFn>::PATH,
         ];
         for path in paths {
             assert!(
@@ -66,7 +71,9 @@ pub(crate) mod ssr {
     use leptos_axum::ResponseOptions;
 
     use super::REQUEST_ID_HEADER;
-    use crate::services::{AccountsPort, ConnectionsPort, MediaPort, PostsPort, Services};
+    use crate::services::{
+        AccountsPort, ConnectionsPort, MediaPort, PostsPort, Services, StudioPreferencesPort,
+    };
     use crate::types::{ApiError, Authenticated, ClientAddr, session_token_from_headers};
 
     pub(crate) fn accounts() -> AccountsPort {
@@ -83,6 +90,10 @@ pub(crate) mod ssr {
 
     pub(crate) fn media() -> MediaPort {
         expect_context::<Services>().media
+    }
+
+    pub(crate) fn studio() -> StudioPreferencesPort {
+        expect_context::<Services>().studio
     }
 
     fn parts() -> Parts {

@@ -8,7 +8,10 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::account::HOME_PATH;
+use crate::pages::login::SignInForm;
+use crate::pages::register::RegisterForm;
 use crate::session::use_session;
+use crate::types::ApiError;
 
 #[component]
 pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
@@ -36,4 +39,16 @@ pub fn kept_email() -> String {
         .read_untracked()
         .get("email")
         .unwrap_or_default()
+}
+
+/// The sign-in and the registration form, one island: the two share nearly all their code, and
+/// each island is a chunk of its own, with every page paying for the shared code cut finer
+/// between more chunks.
+#[island(lazy)]
+pub fn AuthForm(register: bool, email: String, posted: Option<ApiError>) -> impl IntoView {
+    if register {
+        view! { <RegisterForm email posted /> }.into_any()
+    } else {
+        view! { <SignInForm email posted /> }.into_any()
+    }
 }

@@ -5,12 +5,11 @@
 
 use leptos::prelude::*;
 
-use crate::components::studio_calls::{add_word, check_caption, search_emoji, voice_pass};
-use crate::components::target_options::{OptionFields, options_form};
-use crate::types::{
-    CaptionCheck, Connection, EmojiPick, NewTarget, ProofFlag, ProofKind, Target, TargetOptions,
-    VoicePass, apply_fix,
+use crate::components::studio_calls::{
+    Edits, PickerEmoji, add_word, check_caption, search_emoji, voice_pass,
 };
+use crate::components::target_options::{OptionFields, options_form};
+use crate::types::{CheckView, Connection, NewTarget, Target, TargetOptions, VoiceRule, apply_fix};
 
 /// How long typing must pause before the caption is checked again.
 const CHECK_PAUSE: std::time::Duration = std::time::Duration::from_millis(400);
@@ -26,19 +25,19 @@ pub enum Writing {
 /// The pass's proposed changes over a caption, and which of them the person keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
-    pub pass: VoicePass,
+    pub edits: Edits,
     pub accepted: Vec<bool>,
 }
 
 impl Proposal {
-    pub fn new(pass: VoicePass) -> Self {
-        let accepted = vec![true; pass.changes.len()];
-        Self { pass, accepted }
+    pub fn new(edits: Edits) -> Self {
+        let accepted = vec![true; edits.changes.len()];
+        Self { edits, accepted }
     }
 
     /// The caption with the kept changes.
     pub fn text(&self) -> String {
-        self.pass.with_only(|index| self.accepted[index])
+        self.edits.with_only(&self.accepted)
     }
 }
 
@@ -53,8 +52,8 @@ pub struct CaptionCard {
     pub fields: OptionFields,
     pub writing: RwSignal<Writing>,
     pub proposal: RwSignal<Option<Proposal>>,
-    /// The last check and the text it was made on (its ranges hold only for that text).
-    pub check: RwSignal<Option<(String, CaptionCheck)>>,
+    /// The last check, drawn, with the text it was made on (it holds only for that text).
+    pub check: RwSignal<Option<CheckView>>,
     /// The text before the writer started, given back when it fails.
     before: StoredValue<String>,
     variant: StoredValue<u32>,
@@ -112,8 +111,8 @@ impl CaptionCard {
     }
 
     /// The finished caption, with the authenticity pass's changes made and listed to revert.
-    pub fn finish(&self, pass: VoicePass) {
-        let made = Proposal::new(pass);
+    pub fn finish(&self, edits: Edits) {
+        let made = Proposal::new(edits);
         self.text.set(made.text());
         self.proposal.set(Some(made));
         self.writing.set(Writing::Idle);
@@ -124,10 +123,10 @@ impl CaptionCard {
         let (text, proposal, id) = (self.text, self.proposal, self.connection.id);
         let caption = text.get_untracked();
         leptos::task::spawn_local(async move {
-            if let Ok(answer) = voice_pass(caption.clone(), id).await
+            if let Ok(edits) = voice_pass(caption.clone(), id).await
                 && text.get_untracked() == caption
             {
-                let made = Proposal::new(answer.pass);
+                let made = Proposal::new(edits);
                 text.set(made.text());
                 proposal.set(Some(made));
             }
@@ -155,26 +154,6 @@ impl CaptionCard {
             options: self.options.get_untracked(),
         })
     }
-}
-
-/// The text cut where the proofreader's flags lie, each piece with its flag's kind.
-fn underlined(text: &str, flags: &[ProofFlag]) -> Vec<(String, Option<&'static str>)> {
-    let mut pieces = Vec::new();
-    let mut at = 0;
-    for flag in flags {
-        let (Some(before), Some(flagged)) =
-            (text.get(at..flag.start), text.get(flag.start..flag.end))
-        else {
-            continue;
-        };
-        pieces.push((before.to_owned(), None));
-        pieces.push((flagged.to_owned(), Some(flag.kind.css())));
-        at = flag.end;
-    }
-    pieces.push((text.get(at..).unwrap_or_default().to_owned(), None));
-    // A final line break needs something after it, or the underlay ends a line short.
-    pieces.push((" ".into(), None));
-    pieces
 }
 
 /// Where the `utf16` offset a text field reports falls in `text`, in bytes.
@@ -209,6 +188,58 @@ fn insert_emoji(text: &str, at: usize, emoji: &str) -> String {
     format!("{head}{space}{emoji}{tail}")
 }
 
+/// What a click in the drawn panel asks for, read from its button's `data-` attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum PanelAction {
+    /// Put `fix` where the bytes `start..end` are.
+    Fix {
+        start: usize,
+        end: usize,
+        fix: String,
+    },
+    /// Never flag this word again.
+    OwnWord(String),
+    Emoji(String),
+}
+
+impl PanelAction {
+    /// The action of the button the click `ev` landed in, if any.
+    fn of(ev: &leptos::ev::MouseEvent) -> Option<Self> {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let button = ev
+                .target()?
+                .dyn_into::<web_sys::Element>()
+                .ok()?
+                .closest("[data-action]")
+                .ok()??;
+            let data = |name: &str| button.get_attribute(&format!("data-{name}"));
+            Self::read(&data("action")?, data)
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = ev;
+            None
+        }
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn read(action: &str, data: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        Some(match action {
+            "fix" => Self::Fix {
+                start: data("start")?.parse().ok()?,
+                end: data("end")?.parse().ok()?,
+                fix: data("fix")?,
+            },
+            "word" => Self::OwnWord(data("word")?),
+            "emoji" => Self::Emoji(data("emoji")?),
+            _ => return None,
+        })
+    }
+}
+
 #[component]
 pub fn CaptionEditor(
     card: CaptionCard,
@@ -239,7 +270,7 @@ pub fn CaptionEditor(
     let underlay = NodeRef::<leptos::html::Div>::new();
     let picker_open = RwSignal::new(false);
     let picker_query = RwSignal::new(String::new());
-    let picker_results = RwSignal::new(Vec::<EmojiPick>::new());
+    let picker_results = RwSignal::new(Vec::<PickerEmoji>::new());
 
     Effect::new({
         let handle = handle.clone();
@@ -261,16 +292,26 @@ pub fn CaptionEditor(
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    if let Ok(answer) = check_caption(current.clone(), id).await
+                    if let Ok(view) = check_caption(current, id).await
                         && asked.get_value() == ticket
                     {
-                        check.set(Some((current, answer)));
+                        check.set(Some(view));
                     }
                 });
             },
             CHECK_PAUSE,
         );
     });
+    // The drawn check, while it is of the text in the field.
+    let current = move |part: fn(&CheckView) -> &String| {
+        check.with(|check| {
+            check
+                .as_ref()
+                .filter(|view| text.with(|now| *now == view.text))
+                .map(|view| part(view).clone())
+                .unwrap_or_default()
+        })
+    };
 
     // A hand edit settles the pass's changes: what is in the editor is the caption now.
     let on_input = move |ev| {
@@ -305,15 +346,6 @@ pub fn CaptionEditor(
             }
         });
     };
-    // Flags are drawn only on the text they were found in.
-    let current_check = move || {
-        check.with(|check| {
-            check
-                .as_ref()
-                .filter(|(checked, _)| text.with(|now| now == checked))
-                .map(|(_, answer)| answer.clone())
-        })
-    };
     let put_emoji = move |emoji: String| {
         let at = textarea
             .get_untracked()
@@ -321,6 +353,25 @@ pub fn CaptionEditor(
             .map(|utf16| text.with_untracked(|now| byte_offset(now, utf16)))
             .unwrap_or_else(|| text.with_untracked(String::len));
         text.update(|now| *now = insert_emoji(now, at, &emoji));
+    };
+    let on_panel_click = move |ev: leptos::ev::MouseEvent| match PanelAction::of(&ev) {
+        Some(PanelAction::Fix { start, end, fix }) => {
+            if let Some(new) = text.with_untracked(|now| apply_fix(now, start..end, &fix)) {
+                text.set(new);
+            }
+        }
+        Some(PanelAction::OwnWord(word)) => {
+            let again = text.get_untracked();
+            leptos::task::spawn_local(async move {
+                if add_word(word).await.is_ok() {
+                    // Checked again, now that the word is known.
+                    text.set(String::new());
+                    text.set(again);
+                }
+            });
+        }
+        Some(PanelAction::Emoji(emoji)) => put_emoji(emoji),
+        None => {}
     };
     let search = move |query: String| {
         picker_query.set(query.clone());
@@ -332,6 +383,7 @@ pub fn CaptionEditor(
             }
         });
     };
+    let suggest = card.clone();
 
     view! {
         <section class="panel caption-card" aria-labelledby=labelled_by>
@@ -355,18 +407,8 @@ pub fn CaptionEditor(
             <div class="field">
                 <label for=editor_id.clone() class="field-label">{format!("Caption for {handle}")}</label>
                 <div class="caption-editor">
-                    <div class="caption-underlay" aria-hidden="true" node_ref=underlay>
-                        {move || {
-                            let flags = current_check().map(|check| check.flags).unwrap_or_default();
-                            text.with(|now| underlined(now, &flags))
-                                .into_iter()
-                                .map(|(piece, kind)| match kind {
-                                    Some(kind) => view! { <mark class=format!("flag flag-{kind}")>{piece}</mark> }.into_any(),
-                                    None => piece.into_any(),
-                                })
-                                .collect_view()
-                        }}
-                    </div>
+                    <div class="caption-underlay" aria-hidden="true" node_ref=underlay
+                        inner_html=move || current(|view| &view.underlay)></div>
                     <textarea
                         id=editor_id
                         class="field-input caption-input"
@@ -379,28 +421,13 @@ pub fn CaptionEditor(
                         {text.get_untracked()}
                     </textarea>
                 </div>
-                {move || current_check().map(|check| {
-                    let over = check.length > check.max_length;
-                    view! {
-                        <p class="caption-meter" class:caption-meter-over=over>
-                            {format!("{} / {} {}", check.length, check.max_length, check.unit)}
-                            " \u{b7} "
-                            <span class="caption-score">{format!("Sounds human: {}/100", check.score.score)}</span>
-                        </p>
-                        <ul class="caption-reasons">
-                            {check.score.reasons.into_iter().map(|reason| view! {
-                                <li>{format!("\u{2212}{} {}", reason.points, reason.says)}</li>
-                            }).collect_view()}
-                        </ul>
-                    }
-                })}
             </div>
             <Show when=move || {
                 proposal.with(Option::is_none) && writing.get() != Writing::Writing
                     && !text.with(|now| now.trim().is_empty())
             }>
                 {
-                    let card = card.clone();
+                    let card = suggest.clone();
                     view! {
                         <button type="button" class="button-link" on:click=move |_| card.suggest_changes()>
                             "Suggest authenticity changes"
@@ -408,131 +435,34 @@ pub fn CaptionEditor(
                     }
                 }
             </Show>
-            {move || proposal.get().filter(|made| !made.pass.changes.is_empty()).map(|made| {
-                let changes = made.pass.changes.clone();
-                view! {
-                    <div class="caption-changes" role="group" aria-label="Authenticity changes">
-                        <div class="caption-changes-head">
-                            <h3 class="field-label">"Authenticity changes"</h3>
-                            <button type="button" class="button-link" on:click=move |_| set_all(true)>"Accept all"</button>
-                            <button type="button" class="button-link" on:click=move |_| set_all(false)>"Revert all"</button>
-                        </div>
-                        <ul class="change-list">
-                            {changes.into_iter().enumerate().map(|(index, change)| {
-                                let kept = made.accepted[index];
-                                let rules = change.rules.iter().map(|rule| rule.label()).collect::<Vec<_>>().join(", ");
-                                let shown_after = if change.after.trim().is_empty() { "(removed)".to_owned() } else { change.after.clone() };
-                                view! {
-                                    <li class="change" class:change-reverted=!kept>
-                                        <span class="change-rule">{rules}</span>
-                                        <del class="change-before">{change.before.clone()}</del>
-                                        " \u{2192} "
-                                        <ins class="change-after">{shown_after}</ins>
-                                        <button type="button" class="button-link" on:click=move |_| toggle(index)>
-                                            {if kept { "Revert" } else { "Accept" }}
-                                        </button>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
+            {move || proposal.get().filter(|made| !made.edits.changes.is_empty()).map(|made| view! {
+                <div class="caption-changes" role="group" aria-label="Authenticity changes">
+                    <div class="caption-changes-head">
+                        <h3 class="field-label">"Authenticity changes"</h3>
+                        <button type="button" class="button-link" on:click=move |_| set_all(true)>"Accept all"</button>
+                        <button type="button" class="button-link" on:click=move |_| set_all(false)>"Revert all"</button>
                     </div>
-                }
+                    <ul class="change-list">
+                        {made.edits.changes.into_iter().zip(made.accepted).enumerate().map(|(index, (change, kept))| {
+                            let rules = change.rules.iter().filter_map(|rule| VoiceRule::label_of(rule)).collect::<Vec<_>>().join(", ");
+                            let after = if change.after.trim().is_empty() { "(removed)".to_owned() } else { change.after };
+                            view! {
+                                <li class="change" class:change-reverted=!kept>
+                                    <span class="change-rule">{rules}</span>
+                                    <del class="change-before">{change.before}</del>
+                                    " \u{2192} "
+                                    <ins class="change-after">{after}</ins>
+                                    <button type="button" class="button-link" on:click=move |_| toggle(index)>
+                                        {if kept { "Revert" } else { "Accept" }}
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </div>
             })}
-            {move || current_check().filter(|check| !check.flags.is_empty()).map(|check| {
-                let checked = text.get_untracked();
-                view! {
-                    <div class="caption-flags" role="group" aria-label="Proofreading">
-                        <h3 class="field-label">"Proofreading"</h3>
-                        <ul class="flag-list">
-                            {check.flags.into_iter().map(|flag| {
-                                let word = checked.get(flag.start..flag.end).unwrap_or_default().to_owned();
-                                let spelling = flag.kind == ProofKind::Spelling;
-                                let fixes = flag.fixes.clone();
-                                view! {
-                                    <li class="flag-item">
-                                        <span class="flag-word">{format!("\u{201c}{word}\u{201d}")}</span>
-                                        " "
-                                        <span class="field-hint">{flag.message.clone()}</span>
-                                        {fixes.into_iter().map(|fix| {
-                                            let flag = flag.clone();
-                                            let shown = if fix.is_empty() { "remove".to_owned() } else { fix.clone() };
-                                            view! {
-                                                <button
-                                                    type="button"
-                                                    class="button-chip"
-                                                    aria-label=format!("Replace \u{201c}{word}\u{201d} with \u{201c}{shown}\u{201d}", word = checked.get(flag.start..flag.end).unwrap_or_default())
-                                                    on:click=move |_| {
-                                                        if let Some(fixed) = text.with_untracked(|now| apply_fix(now, &flag, &fix)) {
-                                                            text.set(fixed);
-                                                        }
-                                                    }
-                                                >
-                                                    {shown.clone()}
-                                                </button>
-                                            }
-                                        }).collect_view()}
-                                        {spelling.then(|| {
-                                            let word = word.clone();
-                                            view! {
-                                                <button
-                                                    type="button"
-                                                    class="button-link"
-                                                    on:click=move |_| {
-                                                        let word = word.clone();
-                                                        let again = text.get_untracked();
-                                                        leptos::task::spawn_local(async move {
-                                                            if add_word(word).await.is_ok() {
-                                                                // Checked again, now that the word is known.
-                                                                text.set(String::new());
-                                                                text.set(again);
-                                                            }
-                                                        });
-                                                    }
-                                                >
-                                                    "Add to my words"
-                                                </button>
-                                            }
-                                        })}
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    </div>
-                }
-            })}
+            <div class="caption-insights" on:click=on_panel_click inner_html=move || current(|view| &view.panel)></div>
             <div class="caption-emoji" role="group" aria-label="Emoji">
-                {move || current_check().map(|check| {
-                    let room = check.emoji_most.saturating_sub(check.emoji_count);
-                    view! {
-                        <p class="field-hint">
-                            {if check.emoji_most == 0 {
-                                "Your brand voice uses no emoji (Settings \u{2192} Brand voice).".to_owned()
-                            } else {
-                                format!("Emoji: {} of up to {}.", check.emoji_count, check.emoji_most)
-                            }}
-                        </p>
-                        {(room > 0).then(|| view! {
-                            <ul class="emoji-list" aria-label="Suggested emoji">
-                                {check.emoji.into_iter().map(|pick| {
-                                    let emoji = pick.emoji.clone();
-                                    view! {
-                                        <li>
-                                            <button
-                                                type="button"
-                                                class="button-emoji"
-                                                title=pick.name.clone()
-                                                aria-label=format!("Add {} ({})", pick.name, pick.word.clone().unwrap_or_default())
-                                                on:click=move |_| put_emoji(emoji.clone())
-                                            >
-                                                {pick.emoji.clone()}
-                                            </button>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        })}
-                    }
-                })}
                 <button
                     type="button"
                     class="button-link"
@@ -569,7 +499,7 @@ pub fn CaptionEditor(
                                             aria-label=format!("Add {}", pick.name)
                                             on:click=move |_| put_emoji(emoji.clone())
                                         >
-                                            {pick.emoji.clone()}
+                                            {pick.emoji}
                                         </button>
                                     </li>
                                 }
@@ -586,38 +516,7 @@ pub fn CaptionEditor(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{VoiceChange, VoiceRule};
-
-    #[test]
-    fn underlines_cut_the_text_at_each_flag() {
-        let flag = ProofFlag {
-            start: 6,
-            end: 11,
-            kind: ProofKind::Spelling,
-            message: "Spelling".into(),
-            fixes: vec!["really".into()],
-        };
-        let pieces = underlined("Café realy nice\n", &[flag]);
-        let joined: String = pieces.iter().map(|(piece, _)| piece.as_str()).collect();
-        assert_eq!(joined, "Café realy nice\n ");
-        assert_eq!(
-            pieces[1],
-            ("realy".to_owned(), Some(ProofKind::Spelling.css()))
-        );
-    }
-
-    #[test]
-    fn a_flag_off_the_texts_boundaries_is_not_drawn() {
-        let flag = ProofFlag {
-            start: 4,
-            end: 40,
-            kind: ProofKind::Grammar,
-            message: String::new(),
-            fixes: Vec::new(),
-        };
-        let pieces = underlined("Café", &[flag]);
-        assert!(pieces.iter().all(|(_, kind)| kind.is_none()));
-    }
+    use crate::components::studio_calls::Edit;
 
     #[test]
     fn a_text_fields_offset_counts_utf16_units() {
@@ -635,28 +534,51 @@ mod tests {
     }
 
     #[test]
-    fn reverting_a_change_gives_its_words_back() {
-        let pass = VoicePass {
-            original: "We elevate mugs!!".into(),
-            text: "We make mugs!".into(),
-            changes: vec![
-                VoiceChange {
-                    start: 3,
-                    end: 10,
-                    before: "elevate".into(),
-                    after: "make".into(),
-                    rules: vec![VoiceRule::Buzzword],
-                },
-                VoiceChange {
-                    start: 15,
-                    end: 17,
-                    before: "!!".into(),
-                    after: "!".into(),
-                    rules: vec![VoiceRule::Exclamations],
-                },
-            ],
+    fn a_panel_button_says_what_it_does() {
+        let attributes = |name: &str| match name {
+            "start" => Some("6".to_owned()),
+            "end" => Some("11".to_owned()),
+            "fix" => Some("really".to_owned()),
+            "word" => Some("Glazeworks".to_owned()),
+            "emoji" => Some("☕".to_owned()),
+            _ => None,
         };
-        let mut made = Proposal::new(pass);
+        assert_eq!(
+            PanelAction::read("fix", attributes),
+            Some(PanelAction::Fix {
+                start: 6,
+                end: 11,
+                fix: "really".into()
+            })
+        );
+        assert_eq!(
+            PanelAction::read("word", attributes),
+            Some(PanelAction::OwnWord("Glazeworks".into()))
+        );
+        assert_eq!(
+            PanelAction::read("emoji", attributes),
+            Some(PanelAction::Emoji("☕".into()))
+        );
+        assert_eq!(PanelAction::read("fix", |_| None), None);
+        assert_eq!(PanelAction::read("launch", attributes), None);
+    }
+
+    #[test]
+    fn reverting_a_change_gives_its_words_back() {
+        let edit = |start, end, before: &str, after: &str, rule: &str| Edit {
+            start,
+            end,
+            before: before.into(),
+            after: after.into(),
+            rules: vec![rule.into()],
+        };
+        let mut made = Proposal::new(Edits {
+            original: "We elevate mugs!!".into(),
+            changes: vec![
+                edit(3, 10, "elevate", "make", "buzzword"),
+                edit(15, 17, "!!", "!", "exclamations"),
+            ],
+        });
         assert_eq!(made.text(), "We make mugs!");
         made.accepted[0] = false;
         assert_eq!(made.text(), "We elevate mugs!");

@@ -4,6 +4,7 @@ pub mod app_layout;
 pub mod auth_card;
 pub mod browser;
 pub mod caption_editor;
+pub mod caption_insights;
 pub mod confirm_button;
 pub mod draft_preview;
 pub mod error_notice;

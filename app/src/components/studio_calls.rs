@@ -1,46 +1,147 @@
-//! The Studio's calls to `/api/studio/*` from the browser. The captions arrive as Server-Sent
-//! Events on a POST, which `EventSource` cannot send, so they are read from an
+//! The Studio's calls to `/api/studio/*` from the browser, and what it reads of their answers.
+//! The browser reads only the fields it uses, into small types of its own: each type it
+//! deserializes costs every visit to the page its share of the wasm. The captions arrive as
+//! Server-Sent Events on a POST, which `EventSource` cannot send, so they are read from an
 //! `XMLHttpRequest` as its text grows.
+
+use serde::Deserialize;
 
 use crate::components::rest::send_json;
 use crate::types::{
-    ApiError, CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, ConnectionId, EmojiPick,
-    NewWord, VoiceAnswer, VoiceRequest,
+    ApiError, CaptionRequest, CheckRequest, CheckView, ConnectionId, NewWord, VoiceRequest,
+    with_changes,
 };
 
+/// The authenticity pass's changes as the editor uses them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Edits {
+    pub original: String,
+    pub changes: Vec<Edit>,
+}
+
+/// One change: the bytes `start..end` of the original become `after`, by `rules` (their wire
+/// names).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub before: String,
+    pub after: String,
+    pub rules: Vec<String>,
+}
+
+impl Edits {
+    /// The original with the changes `kept` says yes to.
+    pub fn with_only(&self, kept: &[bool]) -> String {
+        with_changes(
+            &self.original,
+            self.changes
+                .iter()
+                .zip(kept)
+                .filter(|(_, kept)| **kept)
+                .map(|(edit, _)| (edit.start..edit.end, edit.after.as_str())),
+        )
+    }
+}
+
+/// What the caption stream says, read by each event's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Streamed {
+    Writer(String),
+    Piece(ConnectionId, String),
+    Done(ConnectionId, Edits),
+    Failed(ConnectionId, String),
+}
+
+#[derive(Deserialize)]
+struct WriterEvent {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct PieceEvent {
+    connection_id: ConnectionId,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct DoneEvent {
+    connection_id: ConnectionId,
+    pass: Edits,
+}
+
+#[derive(Deserialize)]
+struct FailedEvent {
+    connection_id: ConnectionId,
+    message: String,
+}
+
+impl Streamed {
+    /// The event named `name` carrying `data`; `None` for one this page does not know.
+    pub fn read(name: Option<&str>, data: &str) -> Option<Self> {
+        Some(match name? {
+            "writer" => Self::Writer(serde_json::from_str::<WriterEvent>(data).ok()?.name),
+            "piece" => {
+                let piece: PieceEvent = serde_json::from_str(data).ok()?;
+                Self::Piece(piece.connection_id, piece.text)
+            }
+            "done" => {
+                let done: DoneEvent = serde_json::from_str(data).ok()?;
+                Self::Done(done.connection_id, done.pass)
+            }
+            "failed" => {
+                let failed: FailedEvent = serde_json::from_str(data).ok()?;
+                Self::Failed(failed.connection_id, failed.message)
+            }
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct PassAnswer {
+    pass: Edits,
+}
+
 /// The authenticity pass over `text`, by the rules of `connection`'s platform.
-pub async fn voice_pass(text: String, connection: ConnectionId) -> Result<VoiceAnswer, ApiError> {
+pub async fn voice_pass(text: String, connection: ConnectionId) -> Result<Edits, ApiError> {
     let request = VoiceRequest {
         text,
         connection_id: Some(connection),
         max_hashtags: None,
         max_length: None,
     };
-    send_json("POST", "/api/studio/voice", Some(&request)).await
+    send_json::<PassAnswer>("POST", "/api/studio/voice", Some(&request))
+        .await
+        .map(|answer| answer.pass)
 }
 
-/// Length, score, proofreading and emoji for the editor.
-pub async fn check_caption(
-    text: String,
-    connection: ConnectionId,
-) -> Result<CaptionCheck, ApiError> {
+/// Length, score, proofreading and emoji for the editor, drawn.
+pub async fn check_caption(text: String, connection: ConnectionId) -> Result<CheckView, ApiError> {
     let request = CheckRequest {
         text,
         connection_id: Some(connection),
     };
-    send_json("POST", "/api/studio/check", Some(&request)).await
+    send_json("POST", "/api/studio/check/view", Some(&request)).await
+}
+
+/// An emoji as the picker shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PickerEmoji {
+    pub emoji: String,
+    pub name: String,
 }
 
 /// The picker's emoji for what the person typed.
-pub async fn search_emoji(query: String) -> Result<Vec<EmojiPick>, ApiError> {
+pub async fn search_emoji(query: String) -> Result<Vec<PickerEmoji>, ApiError> {
     let query: leptos_router::params::ParamsMap = [("q", query)].into_iter().collect();
     let path = format!("/api/studio/emoji{}", query.to_query_string());
-    send_json::<Vec<EmojiPick>>("GET", &path, None::<&()>).await
+    send_json("GET", &path, None::<&()>).await
 }
 
 /// Adds `word` to the person's own words, which the proofreader never flags.
 pub async fn add_word(word: String) -> Result<(), ApiError> {
-    send_json::<serde_json::Value>("POST", "/api/studio/dictionary", Some(&NewWord { word }))
+    send_json::<serde::de::IgnoredAny>("POST", "/api/studio/dictionary", Some(&NewWord { word }))
         .await
         .map(drop)
 }
@@ -51,7 +152,7 @@ pub async fn add_word(word: String) -> Result<(), ApiError> {
 #[cfg(feature = "hydrate")]
 pub async fn stream_captions(
     request: &CaptionRequest,
-    on_event: impl Fn(CaptionEvent) + 'static,
+    on_event: impl Fn(Streamed) + 'static,
 ) -> Result<(), ApiError> {
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -60,12 +161,10 @@ pub async fn stream_captions(
     use wasm_bindgen::closure::Closure;
 
     use crate::components::rest::error_of;
-    use crate::types::EventStreamBuffer;
+    use crate::types::{EventStreamBuffer, StreamEvent};
 
-    let lost = |_| ApiError::Upstream {
-        message: "The Studio could not reach the server. Check the connection and try again."
-            .into(),
-    };
+    let lost = |_| error_of(0, "");
+    let read = |event: StreamEvent| Streamed::read(event.name.as_deref(), &event.data);
     let body =
         serde_json::to_string(request).map_err(|error| ApiError::bad_request(error.to_string()))?;
     let xhr = web_sys::XmlHttpRequest::new().map_err(lost)?;
@@ -76,24 +175,20 @@ pub async fn stream_captions(
         .map_err(lost)?;
 
     // The response text only grows: each progress event reads what was added since the last.
-    let read = Rc::new(RefCell::new((0usize, EventStreamBuffer::default())));
+    let seen = Rc::new(RefCell::new((0usize, EventStreamBuffer::default())));
     let take_new = {
         let xhr = xhr.clone();
-        let read = read.clone();
-        move || -> Vec<CaptionEvent> {
+        let seen = seen.clone();
+        move || -> Vec<Streamed> {
             if !(200..300).contains(&xhr.status().unwrap_or(0)) {
                 return Vec::new();
             }
             let text = xhr.response_text().ok().flatten().unwrap_or_default();
-            let mut read = read.borrow_mut();
-            let (seen, buffer) = &mut *read;
-            let fresh = text.get(*seen..).unwrap_or_default();
-            let events = buffer.push(fresh.as_bytes());
-            *seen = text.len();
-            events
-                .into_iter()
-                .filter_map(|event| serde_json::from_str(&event.data).ok())
-                .collect()
+            let mut seen = seen.borrow_mut();
+            let (offset, buffer) = &mut *seen;
+            let events = buffer.push(text.get(*offset..).unwrap_or_default().as_bytes());
+            *offset = text.len();
+            events.into_iter().filter_map(read).collect()
         }
     };
     let on_event = Rc::new(on_event);
@@ -108,12 +203,11 @@ pub async fn stream_captions(
     let _ = wasm_bindgen_futures::JsFuture::from(ended).await;
     drop(on_progress);
     match xhr.status().unwrap_or(0) {
-        0 => Err(lost(wasm_bindgen::JsValue::NULL)),
         status if (200..300).contains(&status) => {
-            take_new().into_iter().for_each(|event| on_event(event));
-            let last = read.borrow_mut().1.finish();
-            last.and_then(|event| serde_json::from_str(&event.data).ok())
+            let last = seen.borrow_mut().1.finish();
+            take_new()
                 .into_iter()
+                .chain(last.and_then(read))
                 .for_each(|event| on_event(event));
             Ok(())
         }
@@ -128,7 +222,76 @@ pub async fn stream_captions(
 #[cfg(not(feature = "hydrate"))]
 pub async fn stream_captions(
     _request: &CaptionRequest,
-    _on_event: impl Fn(CaptionEvent) + 'static,
+    _on_event: impl Fn(Streamed) + 'static,
 ) -> Result<(), ApiError> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{CaptionEvent, HumanScore, VoiceChange, VoicePass, VoiceRule};
+
+    fn sent(event: &CaptionEvent) -> String {
+        serde_json::to_string(event).unwrap()
+    }
+
+    #[test]
+    fn each_event_the_server_sends_is_read_by_its_name() {
+        let id = ConnectionId(uuid::Uuid::nil());
+        let pass = VoicePass {
+            original: "We elevate mugs!!".into(),
+            text: "We make mugs!".into(),
+            changes: vec![VoiceChange {
+                start: 3,
+                end: 10,
+                before: "elevate".into(),
+                after: "make".into(),
+                rules: vec![VoiceRule::Buzzword],
+            }],
+        };
+        let done = CaptionEvent::Done {
+            connection_id: id,
+            caption: pass.text.clone(),
+            pass,
+            score: HumanScore {
+                score: 90,
+                reasons: Vec::new(),
+            },
+        };
+        let Some(Streamed::Done(read_id, edits)) = Streamed::read(Some("done"), &sent(&done))
+        else {
+            panic!("done not read");
+        };
+        assert_eq!(read_id, id);
+        assert_eq!(edits.changes[0].rules, ["buzzword"]);
+        assert_eq!(edits.with_only(&[true]), "We make mugs!!");
+        assert_eq!(edits.with_only(&[false]), "We elevate mugs!!");
+
+        let piece = CaptionEvent::Piece {
+            connection_id: id,
+            text: "We ".into(),
+        };
+        assert_eq!(
+            Streamed::read(Some("piece"), &sent(&piece)),
+            Some(Streamed::Piece(id, "We ".into()))
+        );
+        let failed = CaptionEvent::Failed {
+            connection_id: id,
+            message: "Blocked.".into(),
+        };
+        assert_eq!(
+            Streamed::read(Some("failed"), &sent(&failed)),
+            Some(Streamed::Failed(id, "Blocked.".into()))
+        );
+        let writer = CaptionEvent::Writer {
+            name: "Gemini".into(),
+        };
+        assert_eq!(
+            Streamed::read(Some("writer"), &sent(&writer)),
+            Some(Streamed::Writer("Gemini".into()))
+        );
+        assert_eq!(Streamed::read(Some("ping"), "{}"), None);
+        assert_eq!(Streamed::read(None, &sent(&writer)), None);
+    }
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::account::SignIn;
-use crate::components::auth_card::{AuthCard, kept_email};
+use crate::components::auth_card::{AuthCard, AuthForm, kept_email};
 use crate::components::form::{Field, FormError, field_message, last_error, posted_error};
 use crate::types::ApiError;
 
@@ -12,15 +12,15 @@ use crate::types::ApiError;
 pub fn Login() -> impl IntoView {
     view! {
         <AuthCard title="Sign in">
-            <SignInForm email=kept_email() posted={posted_error::<SignIn, _>()} />
+            <AuthForm register=false email=kept_email() posted={posted_error::<SignIn, _>()} />
             <p class="auth-switch">"New here? " <A href="/register">"Create an account"</A></p>
         </AuthCard>
     }
 }
 
 /// The form; it also works before the wasm arrives, as a plain post.
-#[island(lazy)]
-fn SignInForm(email: String, posted: Option<ApiError>) -> impl IntoView {
+#[component]
+pub(crate) fn SignInForm(email: String, posted: Option<ApiError>) -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let error = last_error(sign_in, posted);
     view! {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::account::Register as RegisterAccount;
-use crate::components::auth_card::{AuthCard, kept_email};
+use crate::components::auth_card::{AuthCard, AuthForm, kept_email};
 use crate::components::browser;
 use crate::components::form::{Field, FormError, field_message, last_error, posted_error};
 use crate::types::ApiError;
@@ -13,7 +13,7 @@ use crate::types::ApiError;
 pub fn Register() -> impl IntoView {
     view! {
         <AuthCard title="Create your account">
-            <RegisterForm email=kept_email() posted={posted_error::<RegisterAccount, _>()} />
+            <AuthForm register=true email=kept_email() posted={posted_error::<RegisterAccount, _>()} />
             <p class="auth-switch">"Already have an account? " <A href="/login">"Sign in"</A></p>
         </AuthCard>
     }
@@ -21,8 +21,8 @@ pub fn Register() -> impl IntoView {
 
 /// The form; it also works before the wasm arrives, as a plain post (the time zone is then UTC
 /// until the user picks one in settings).
-#[island(lazy)]
-fn RegisterForm(email: String, posted: Option<ApiError>) -> impl IntoView {
+#[component]
+pub(crate) fn RegisterForm(email: String, posted: Option<ApiError>) -> impl IntoView {
     let register = ServerAction::<RegisterAccount>::new();
     let error = last_error(register, posted);
     let time_zone = RwSignal::new(String::new());

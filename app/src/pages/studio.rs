@@ -19,11 +19,11 @@ use crate::components::form::{FormError, field_message};
 use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::notice::{Notice, Tone as NoticeTone};
 use crate::components::schedule_picker::{SchedulePicker, When};
-use crate::components::studio_calls::stream_captions;
+use crate::components::studio_calls::{Streamed, stream_captions};
 use crate::pages::compose::{detail_path, editable};
 use crate::session::use_session;
 use crate::types::{
-    ApiError, CaptionEvent, CaptionRequest, ConnectionStatus, ConnectionsOverview, NewPost, Post,
+    ApiError, CaptionRequest, ConnectionId, ConnectionStatus, ConnectionsOverview, NewPost, Post,
     PostId, Tone,
 };
 
@@ -156,41 +156,20 @@ fn StudioDesk(
             leptos::task::spawn_local(async move {
                 let on_event = {
                     let targets = targets.clone();
-                    move |event: CaptionEvent| match event {
-                        CaptionEvent::Writer { name } => writer.set(Some(name)),
-                        CaptionEvent::Piece {
-                            connection_id,
-                            text,
-                        } => {
-                            if let Some(card) = targets
-                                .iter()
-                                .find(|card| card.connection.id == connection_id)
-                            {
-                                card.add_piece(&text);
-                            }
-                        }
-                        CaptionEvent::Done {
-                            connection_id,
-                            pass,
-                            ..
-                        } => {
-                            if let Some(card) = targets
-                                .iter()
-                                .find(|card| card.connection.id == connection_id)
-                            {
-                                card.finish(pass);
-                            }
-                        }
-                        CaptionEvent::Failed {
-                            connection_id,
-                            message,
-                        } => {
-                            if let Some(card) = targets
-                                .iter()
-                                .find(|card| card.connection.id == connection_id)
-                            {
-                                card.fail(message);
-                            }
+                    move |event: Streamed| {
+                        let card_of =
+                            |id: ConnectionId| targets.iter().find(|card| card.connection.id == id);
+                        match event {
+                            Streamed::Writer(name) => writer.set(Some(name)),
+                            Streamed::Piece(id, text) => card_of(id)
+                                .into_iter()
+                                .for_each(|card| card.add_piece(&text)),
+                            Streamed::Done(id, edits) => card_of(id)
+                                .into_iter()
+                                .for_each(|card| card.finish(edits.clone())),
+                            Streamed::Failed(id, message) => card_of(id)
+                                .into_iter()
+                                .for_each(|card| card.fail(message.clone())),
                         }
                     }
                 };

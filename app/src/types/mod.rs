@@ -45,8 +45,8 @@ pub use session::{
     session_token_from_headers,
 };
 pub use studio::{
-    CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, NewWord, Tone, VoiceAnswer,
-    VoiceRequest,
+    CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, CheckView, NewWord, Tone,
+    VoiceAnswer, VoiceRequest,
 };
 pub use studio_settings::{
     MAX_PHRASE_CHARS, MAX_PHRASES, MAX_SAMPLE_CHARS, MAX_SAMPLES, StudioSettings,
@@ -58,4 +58,6 @@ pub use text_length::{X_MAX_WEIGHTED_LENGTH, X_URL_LENGTH, fits_x, x_weighted_le
 pub use user::{
     DisplayName, Email, EnteredPassword, Password, ProfileUpdate, TimeZoneName, User, UserId,
 };
-pub use voice::{EmojiDensity, HumanScore, ScoreReason, VoiceChange, VoicePass, VoiceRule};
+pub use voice::{
+    EmojiDensity, HumanScore, ScoreReason, VoiceChange, VoicePass, VoiceRule, with_changes,
+};

@@ -51,37 +51,23 @@ impl ProofKind {
     }
 }
 
-/// `text` with `fix` standing where `flag` points; `None` when the flag no longer fits the
-/// text (it was edited since: the range is out of bounds or cuts a character).
-pub fn apply_fix(text: &str, flag: &ProofFlag, fix: &str) -> Option<String> {
-    text.get(flag.start..flag.end)?;
-    let mut fixed = String::with_capacity(text.len() - (flag.end - flag.start) + fix.len());
-    fixed.push_str(&text[..flag.start]);
-    fixed.push_str(fix);
-    fixed.push_str(&text[flag.end..]);
-    Some(fixed)
+/// `text` with `fix` standing where a flag pointed (`range`); `None` when the flag no longer
+/// fits the text (it was edited since: the range is out of bounds or cuts a character).
+pub fn apply_fix(text: &str, range: std::ops::Range<usize>, fix: &str) -> Option<String> {
+    text.get(range.clone())?;
+    Some(super::with_changes(text, [(range, fix)]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn flag(start: usize, end: usize) -> ProofFlag {
-        ProofFlag {
-            start,
-            end,
-            kind: ProofKind::Spelling,
-            message: "Did you mean \"really\"?".into(),
-            fixes: vec!["really".into()],
-        }
-    }
-
     #[test]
     fn a_fix_replaces_the_flagged_bytes_after_a_wide_character() {
         let text = "Café mugs are realy nice";
         let start = text.find("realy").unwrap();
         assert_eq!(
-            apply_fix(text, &flag(start, start + 5), "really").as_deref(),
+            apply_fix(text, start..start + 5, "really").as_deref(),
             Some("Café mugs are really nice")
         );
     }
@@ -90,9 +76,8 @@ mod tests {
     fn a_flag_that_no_longer_fits_the_text_applies_nowhere() {
         let text = "Café";
         // Inside the two bytes of "é".
-        assert_eq!(apply_fix(text, &flag(4, 5), "e"), None);
-        assert_eq!(apply_fix(text, &flag(3, 9), "e"), None);
-        assert_eq!(apply_fix(text, &flag(3, 2), "e"), None);
-        assert_eq!(apply_fix(text, &flag(3, 5), "e").as_deref(), Some("Cafe"));
+        assert_eq!(apply_fix(text, 4..5, "e"), None);
+        assert_eq!(apply_fix(text, 3..9, "e"), None);
+        assert_eq!(apply_fix(text, 3..5, "e").as_deref(), Some("Cafe"));
     }
 }

@@ -155,3 +155,14 @@ pub struct CaptionCheck {
 pub struct NewWord {
     pub word: String,
 }
+
+/// `POST /api/studio/check/view`: the check drawn for the Studio's editor, as HTML: the
+/// underlines of `text` and the panel under the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckView {
+    /// The text checked: the underlines fit it, and only it.
+    pub text: String,
+    pub underlay: String,
+    pub panel: String,
+}

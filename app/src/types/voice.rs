@@ -36,6 +36,48 @@ pub enum VoiceRule {
 }
 
 impl VoiceRule {
+    pub const ALL: [VoiceRule; 12] = [
+        Self::Buzzword,
+        Self::MachineTell,
+        Self::Banned,
+        Self::StackedDashes,
+        Self::TripleAdjectives,
+        Self::NotJustButY,
+        Self::Exclamations,
+        Self::Hashtags,
+        Self::TooManyEmoji,
+        Self::SameLengthSentences,
+        Self::MissingRequired,
+        Self::AiRewrite,
+    ];
+
+    /// Its name on the wire (`"buzzword"`): the browser finds the label by it without reading
+    /// the enum.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Buzzword => "buzzword",
+            Self::MachineTell => "machine_tell",
+            Self::Banned => "banned",
+            Self::StackedDashes => "stacked_dashes",
+            Self::TripleAdjectives => "triple_adjectives",
+            Self::NotJustButY => "not_just_but_y",
+            Self::Exclamations => "exclamations",
+            Self::Hashtags => "hashtags",
+            Self::TooManyEmoji => "too_many_emoji",
+            Self::SameLengthSentences => "same_length_sentences",
+            Self::MissingRequired => "missing_required",
+            Self::AiRewrite => "ai_rewrite",
+        }
+    }
+
+    /// The label of the rule named `name` on the wire.
+    pub fn label_of(name: &str) -> Option<&'static str> {
+        Self::ALL
+            .into_iter()
+            .find(|rule| rule.name() == name)
+            .map(Self::label)
+    }
+
     /// What the rule is about, in a few words a person reads beside a change.
     pub fn label(self) -> &'static str {
         match self {
@@ -80,19 +122,31 @@ pub struct VoicePass {
 impl VoicePass {
     /// The original text with only the changes `accepted` says yes to.
     pub fn with_only(&self, accepted: impl Fn(usize) -> bool) -> String {
-        let mut text = String::with_capacity(self.original.len());
-        let mut at = 0;
-        for (index, change) in self.changes.iter().enumerate() {
-            if !accepted(index) {
-                continue;
-            }
-            text.push_str(&self.original[at..change.start]);
-            text.push_str(&change.after);
-            at = change.end;
-        }
-        text.push_str(&self.original[at..]);
-        text
+        with_changes(
+            &self.original,
+            self.changes
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| accepted(*index))
+                .map(|(_, change)| (change.start..change.end, change.after.as_str())),
+        )
     }
+}
+
+/// `original` with each of `changes` (its bytes `range` become the text), in order and apart.
+pub fn with_changes<'a>(
+    original: &str,
+    changes: impl IntoIterator<Item = (std::ops::Range<usize>, &'a str)>,
+) -> String {
+    let mut text = String::with_capacity(original.len());
+    let mut at = 0;
+    for (range, after) in changes {
+        text.push_str(&original[at..range.start]);
+        text.push_str(after);
+        at = range.end;
+    }
+    text.push_str(&original[at..]);
+    text
 }
 
 /// How human a caption sounds, from 0 to 100, and why it lost points.
@@ -165,6 +219,17 @@ impl EmojiDensity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_is_listed_under_its_wire_name() {
+        for rule in VoiceRule::ALL {
+            assert_eq!(
+                serde_json::to_value(rule).unwrap(),
+                serde_json::Value::from(rule.name())
+            );
+            assert_eq!(VoiceRule::label_of(rule.name()), Some(rule.label()));
+        }
+    }
 
     #[test]
     fn any_subset_of_changes_applies_to_the_original() {

@@ -335,8 +335,9 @@ mod tests {
         ));
         let state = AppState {
             studio,
-            studio_settings,
+            studio_settings: studio_settings.clone(),
             services: Services {
+                studio: studio_settings.clone(),
                 accounts: Arc::new(DownAccounts),
                 connections: oauth.clone(),
                 posts: pipeline,

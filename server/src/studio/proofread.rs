@@ -276,7 +276,7 @@ mod tests {
         assert!(flag.fixes.iter().any(|fix| fix == "really"), "{flag:?}");
         assert!(flag.fixes.len() <= MOST_FIXES);
         assert_eq!(
-            apply_fix(text, flag, "really").as_deref(),
+            apply_fix(text, flag.start..flag.end, "really").as_deref(),
             Some("Café mugs are really nice.")
         );
     }

@@ -18,6 +18,8 @@ use app::types::{
     UserId, WriterChoice, WriterModels, WriterTest,
 };
 
+use app::services::StudioPreferences;
+
 use super::brief::VoiceContext;
 use super::service::writer_for;
 use crate::clock::SharedClock;
@@ -403,6 +405,26 @@ fn describe(writers: &WriterConfig) -> String {
             server.url, server.model
         ),
         (None, None) => "the basic writer".to_owned(),
+    }
+}
+
+#[async_trait::async_trait]
+impl StudioPreferences for StudioSettingsStore {
+    async fn get(&self, owner: UserId) -> Result<StudioSettings, ApiError> {
+        Ok(StudioSettingsStore::get(self, owner).await?)
+    }
+
+    async fn save(
+        &self,
+        owner: UserId,
+        update: StudioSettingsUpdate,
+    ) -> Result<StudioSettings, ApiError> {
+        let now = self.clock.now();
+        Ok(StudioSettingsStore::save(self, owner, update, now).await?)
+    }
+
+    async fn test_writer(&self, owner: UserId, test: WriterTest) -> Result<WriterModels, ApiError> {
+        Ok(StudioSettingsStore::test_writer(self, owner, test).await?)
     }
 }
 

@@ -34,7 +34,7 @@ use crate::state::AppState;
         media::upload, media::list, media::file, media::remove,
         posts::create, posts::list, posts::read, posts::update, posts::duplicate,
         posts::cancel, posts::retry, posts::remove,
-        studio::captions, studio::voice, studio::check, studio::emoji, studio::add_word,
+        studio::captions, studio::voice, studio::check, studio::check_view, studio::emoji, studio::add_word,
         studio::settings, studio::save_settings, studio::test_writer,
     ),
     components(schemas(crate::http::openapi::ErrorBody)),

@@ -13,9 +13,11 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use app::types::{
-    CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, EmojiPick, NewWord, StudioSettings,
-    StudioSettingsUpdate, VoiceAnswer, VoiceRequest, WriterModels, WriterTest,
+    CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, CheckView, EmojiPick, NewWord,
+    StudioSettings, StudioSettingsUpdate, VoiceAnswer, VoiceRequest, WriterModels, WriterTest,
 };
+
+use app::components::caption_insights::insights_html;
 
 use crate::http::error::HttpError;
 use crate::http::extract::AuthUser;
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/studio/voice", post(voice))
         .route("/studio/check", post(check))
+        .route("/studio/check/view", post(check_view))
         .route("/studio/emoji", get(emoji))
         .route("/studio/dictionary", post(add_word))
         .route(
@@ -107,6 +110,22 @@ pub(super) async fn check(
     ApiJson(request): ApiJson<CheckRequest>,
 ) -> Result<Json<CaptionCheck>, HttpError> {
     Ok(Json(state.studio.check(who.user.id, request).await?))
+}
+
+/// The same check drawn for the Studio's editor: the underlines of `text` and the panel under
+/// the field, as HTML, with each fix and emoji in its button's `data-` attributes.
+#[utoipa::path(post, path = "/api/studio/check/view", tag = "studio", security(("bearer" = [])),
+    request_body = CheckRequest,
+    responses((status = 200, body = CheckView), (status = 400, body = crate::http::openapi::ErrorBody),
+        (status = 422, body = crate::http::openapi::ErrorBody)))]
+pub(super) async fn check_view(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiJson(request): ApiJson<CheckRequest>,
+) -> Result<Json<CheckView>, HttpError> {
+    let text = request.text.clone();
+    let check = state.studio.check(who.user.id, request).await?;
+    Ok(Json(insights_html(text, check)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -115,6 +115,11 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/settings/profile", Tier::Api),
     ("/rpc/settings/password", Tier::Auth),
     ("/rpc/settings/time-zones", Tier::Api),
+    ("/rpc/studio/settings", Tier::Api),
+    ("/rpc/studio/writer", Tier::Api),
+    ("/rpc/studio/voice", Tier::Api),
+    // A test calls the model server, as captions do.
+    ("/rpc/studio/writer-test", Tier::Ai),
     ("/rpc/connections/overview", Tier::Api),
     ("/rpc/connections/authorize", Tier::OAuth),
     ("/rpc/connections/disconnect", Tier::Api),
