@@ -96,8 +96,8 @@ bench: tools site-release
 bench-youtube: tools
 	cargo bench --locked -p server --bench youtube_upload
 
-## bench-voice: the Human Authenticity Engine's pass and score on a 2,000-character caption,
-## p50 and p99 (server/benches/voice.rs).
+## bench-voice: the Human Authenticity Engine's pass and score, the proofreader and emoji
+## suggestions on a 2,000-character caption, p50 and p99 (server/benches/voice.rs).
 bench-voice:
 	cargo bench --locked -p server --bench voice
 

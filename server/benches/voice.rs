@@ -3,7 +3,11 @@
 //!   fixed point) and its score. The caption is written the way a model writes when nobody stops
 //!   it: buzzwords, tells, stacked dashes and adjectives, exclamation marks, hashtags, sentences
 //!   of one length;
-//! - the basic writer, then the pass over what it wrote (the whole offline path);
+//! - the proofreader (harper-core) on the same caption: its first check, which loads the
+//!   dictionary, and every later one; emoji suggestions for it; and the whole offline path on
+//!   it, the pass then the proofreader and the suggestions over what the pass left (what a
+//!   caption costs with no model at all);
+//! - the basic writer, then the pass over what it wrote;
 //! - the time to the first streamed piece from the Gemini fake on 127.0.0.1, and to the whole
 //!   caption.
 //!
@@ -16,6 +20,8 @@ use app::types::{Platform, Tone};
 use futures_util::StreamExt;
 use server::sandbox::gemini::GeminiFake;
 use server::studio::brief::{BriefImage, CaptionBrief, CaptionRules, ImageFacts, VoiceContext};
+use server::studio::emoji;
+use server::studio::proofread::Proofreader;
 use server::studio::voice::{CaptionLimits, Voice};
 use server::studio::writers::{BasicWriter, CaptionWriter, GeminiWriter};
 
@@ -51,11 +57,15 @@ fn percentiles(mut times: Vec<Duration>) -> (Duration, Duration) {
     (at(0.50), at(0.99))
 }
 
-fn measure(mut run: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..50 {
+fn measure(run: impl FnMut()) -> (Duration, Duration) {
+    measure_runs(RUNS, run)
+}
+
+fn measure_runs(runs: usize, mut run: impl FnMut()) -> (Duration, Duration) {
+    for _ in 0..runs.min(50) {
         run();
     }
-    let times = (0..RUNS)
+    let times = (0..runs)
         .map(|_| {
             let started = Instant::now();
             run();
@@ -104,6 +114,38 @@ fn main() {
     println!("voice.load_p50_us: {}", p50.as_micros());
     println!("voice.load_p99_us: {}", p99.as_micros());
 
+    let own_words = vec!["Anna".to_owned(), "shopsmall".to_owned()];
+    let started = Instant::now();
+    let flags = Proofreader.check(&caption, &own_words);
+    println!(
+        "proofread.first_check_ms: {} ({} flags)",
+        started.elapsed().as_millis(),
+        flags.len()
+    );
+    let (p50, p99) = measure_runs(300, || {
+        std::hint::black_box(Proofreader.check(std::hint::black_box(&caption), &own_words));
+    });
+    println!("proofread.check_p50_us: {}", p50.as_micros());
+    println!("proofread.check_p99_us: {}", p99.as_micros());
+    let (p50, p99) = measure(|| {
+        std::hint::black_box(emoji::suggest(std::hint::black_box(&caption), 8));
+    });
+    println!("emoji.suggest_p50_us: {}", p50.as_micros());
+    println!("emoji.suggest_p99_us: {}", p99.as_micros());
+    let (p50, p99) = measure_runs(300, || {
+        let passed = voice.pass(std::hint::black_box(&caption), &limits);
+        std::hint::black_box(Proofreader.check(&passed.text, &own_words));
+        std::hint::black_box(emoji::suggest(&passed.text, 8));
+    });
+    println!(
+        "offline_path.pass_proofread_emoji_p50_us: {}",
+        p50.as_micros()
+    );
+    println!(
+        "offline_path.pass_proofread_emoji_p99_us: {}",
+        p99.as_micros()
+    );
+
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -148,6 +190,7 @@ fn brief() -> CaptionBrief {
             unit: "characters",
             max_hashtags: 5,
             fold_at: Some(125),
+            line_breaks: server::platforms::LineBreaks::Kept,
         },
         note: Some("new spring glazes, twelve mugs".into()),
         variant: 0,

@@ -49,6 +49,7 @@ fn brief(max_length: usize) -> CaptionBrief {
             unit: "characters",
             max_hashtags: 2,
             fold_at: None,
+            line_breaks: server::platforms::LineBreaks::Kept,
         },
         note: Some("new spring glazes".into()),
         variant: 0,

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::latest_answer::LatestAnswer;
 use crate::components::studio_calls::{
     Edits, PickerEmoji, add_word, check_caption, search_emoji, voice_pass,
 };
@@ -278,29 +279,17 @@ pub fn CaptionEditor(
     });
 
     // Checked again once typing pauses; an answer overtaken by a later change is dropped.
-    let asked = StoredValue::new(0u32);
+    let latest = LatestAnswer::new();
     Effect::new(move |_| {
         let current = text.get();
         if writing.get() == Writing::Writing || current.trim().is_empty() {
             return;
         }
-        let ticket = asked.get_value() + 1;
-        asked.set_value(ticket);
-        set_timeout(
-            move || {
-                if asked.get_value() != ticket {
-                    return;
-                }
-                leptos::task::spawn_local(async move {
-                    if let Ok(view) = check_caption(current, id).await
-                        && asked.get_value() == ticket
-                    {
-                        check.set(Some(view));
-                    }
-                });
-            },
-            CHECK_PAUSE,
-        );
+        latest.ask(CHECK_PAUSE, check_caption(current, id), move |answer| {
+            if let Ok(view) = answer {
+                check.set(Some(view));
+            }
+        });
     });
     // The drawn check, while it is of the text in the field.
     let current = move |part: fn(&CheckView) -> &String| {

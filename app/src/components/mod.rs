@@ -9,6 +9,7 @@ pub mod confirm_button;
 pub mod draft_preview;
 pub mod error_notice;
 pub mod form;
+pub mod latest_answer;
 pub mod media_picker;
 pub mod notice;
 pub mod polling;

@@ -2,29 +2,12 @@
 //! multipart with the field `file`, authenticated by the session cookie. A REST call rather than a server
 //! function, because that route streams the body under the upload size limit.
 
-use serde::Deserialize;
-
-use crate::types::{ApiError, MediaItem};
-
-/// The REST API's error body: `{"error": {"code", "message", …}}`.
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ApiError,
-}
+use crate::components::rest;
+use crate::types::MediaItem;
 
 /// What an upload answered: the stored image, or a message for the person who picked it.
 pub fn read_answer(status: u16, body: &str) -> Result<MediaItem, String> {
-    if (200..300).contains(&status) {
-        return serde_json::from_str(body)
-            .map_err(|_| "The server's answer to the upload could not be read.".to_owned());
-    }
-    match serde_json::from_str::<ErrorBody>(body) {
-        Ok(ErrorBody { error }) => Err(error.to_string()),
-        // Something in front of the server (a proxy's size limit, say) answered instead.
-        Err(_) => Err(format!(
-            "The upload failed (HTTP {status}). Please try again."
-        )),
-    }
+    rest::read_answer(status, body).map_err(|error| error.to_string())
 }
 
 /// Uploads `file`, telling `progress` the share sent so far (0 to 1), and returns the stored
@@ -75,6 +58,7 @@ pub async fn upload_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::ApiError;
 
     #[test]
     fn an_error_body_gives_its_message() {

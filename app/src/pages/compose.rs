@@ -16,6 +16,7 @@ use crate::api::connections::load_connections;
 use crate::api::posts::{create_post, get_post, preview_post, update_post};
 use crate::components::browser::{go_to, local_input_value, random_key};
 use crate::components::form::{FormError, field_message};
+use crate::components::latest_answer::LatestAnswer;
 use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::notice::{Notice, Tone};
 use crate::components::schedule_picker::{SchedulePicker, When};
@@ -33,6 +34,22 @@ const PREVIEW_PAUSE: std::time::Duration = std::time::Duration::from_millis(300)
 
 #[component]
 pub fn Compose() -> impl IntoView {
+    view! {
+        <DraftSource
+            title="Compose"
+            editor=|time_zone, overview, source| view! { <Composer time_zone overview source /> }
+        />
+    }
+}
+
+/// What a post's editor (the composer, the Studio) starts from, loaded: the user's time zone,
+/// their connections and, with `?from=<post id>`, the post. `editor` draws the editor from
+/// them; a failure shows under the page's `title`.
+#[component]
+pub(crate) fn DraftSource<V: IntoView + 'static>(
+    title: &'static str,
+    editor: fn(String, ConnectionsOverview, Option<Post>) -> V,
+) -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
     let from = move || {
@@ -57,16 +74,12 @@ pub fn Compose() -> impl IntoView {
                     Ok::<_, ApiError>((user, connections.await?, source.await?))
                 };
                 match loaded.await {
-                    Ok((user, overview, source)) => Either::Left(view! {
-                        <Composer
-                            time_zone=user.time_zone.as_str().to_owned()
-                            overview
-                            source
-                        />
-                    }),
+                    Ok((user, overview, source)) => {
+                        Either::Left(editor(user.time_zone.as_str().to_owned(), overview, source))
+                    }
                     Err(error) => Either::Right(view! {
                         <header class="page-header">
-                            <h1 class="page-title">"Compose"</h1>
+                            <h1 class="page-title">{title}</h1>
                         </header>
                         <Notice tone=Tone::Error message=error.to_string() />
                     }),
@@ -229,26 +242,14 @@ fn Composer(
     // The previews are drawn by the server from each platform's rules, once typing pauses;
     // an answer overtaken by a later change is dropped.
     let previews = RwSignal::new(String::new());
-    let asked = StoredValue::new(0u32);
+    let latest = LatestAnswer::new();
     Effect::new(move |_| {
         let post = draft(Schedule::Keyword(ScheduleKeyword::Draft));
-        let ticket = asked.get_value() + 1;
-        asked.set_value(ticket);
-        set_timeout(
-            move || {
-                if asked.get_value() != ticket {
-                    return;
-                }
-                leptos::task::spawn_local(async move {
-                    if let Ok(html) = preview_post(post).await
-                        && asked.get_value() == ticket
-                    {
-                        previews.set(html);
-                    }
-                });
-            },
-            PREVIEW_PAUSE,
-        );
+        latest.ask(PREVIEW_PAUSE, preview_post(post), move |answer| {
+            if let Ok(html) = answer {
+                previews.set(html);
+            }
+        });
     });
 
     let blocked = move || submit.pending().get() || media.uploading();

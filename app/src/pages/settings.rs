@@ -187,6 +187,16 @@ fn about(error: &Option<ApiError>, field: &str) -> Option<String> {
         .map(ApiError::to_string)
 }
 
+/// What is said under a field: its error in place of its hint when there is one.
+fn field_note(id: &str, hint: &'static str, error: Option<String>) -> AnyView {
+    match error {
+        Some(message) => {
+            view! { <p id=id.to_owned() class="field-error" role="alert">{message}</p> }.into_any()
+        }
+        None => view! { <p id=id.to_owned() class="field-hint">{hint}</p> }.into_any(),
+    }
+}
+
 /// A labelled input of a plain form, with its hint, or its error in place of the hint.
 #[component]
 fn PlainField(
@@ -201,13 +211,7 @@ fn PlainField(
     let id = format!("studio-{name}");
     let note_id = format!("{id}-note");
     let invalid = error.is_some().then_some("true");
-    let note = match error {
-        Some(message) => {
-            view! { <p id=note_id.clone() class="field-error" role="alert">{message}</p> }
-                .into_any()
-        }
-        None => view! { <p id=note_id.clone() class="field-hint">{hint}</p> }.into_any(),
-    };
+    let note = field_note(&note_id, hint, error);
     view! {
         <div class="field">
             <label for=id.clone() class="field-label">{label}</label>
@@ -232,13 +236,7 @@ fn PlainText(
     let id = format!("studio-{name}");
     let note_id = format!("{id}-note");
     let invalid = error.is_some().then_some("true");
-    let note = match error {
-        Some(message) => {
-            view! { <p id=note_id.clone() class="field-error" role="alert">{message}</p> }
-                .into_any()
-        }
-        None => view! { <p id=note_id.clone() class="field-hint">{hint}</p> }.into_any(),
-    };
+    let note = field_note(&note_id, hint, error);
     view! {
         <div class="field">
             <label for=id.clone() class="field-label">{label}</label>

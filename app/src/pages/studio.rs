@@ -6,22 +6,16 @@
 //! `/studio?from=<post id>` opens an existing post (the Posts page's "Send to Studio"): a post
 //! none of whose targets has started is changed in place, any other is posted anew.
 
-use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
-use uuid::Uuid;
 
-use crate::api::connections::load_connections;
-use crate::api::posts::{create_post, get_post, update_post};
+use crate::api::posts::{create_post, update_post};
 use crate::components::browser::{go_to, local_input_value, random_key};
 use crate::components::caption_editor::{CaptionCard, CaptionEditor};
 use crate::components::form::{FormError, field_message};
 use crate::components::media_picker::{DraftMedia, MediaPicker};
-use crate::components::notice::{Notice, Tone as NoticeTone};
 use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::studio_calls::{Streamed, stream_captions};
-use crate::pages::compose::{detail_path, editable};
-use crate::session::use_session;
+use crate::pages::compose::{DraftSource, detail_path, editable};
 use crate::types::{
     ApiError, CaptionRequest, ConnectionId, ConnectionStatus, ConnectionsOverview, NewPost, Post,
     PostId, Tone,
@@ -39,42 +33,11 @@ const FIELDS: &[&str] = &[
 
 #[component]
 pub fn Studio() -> impl IntoView {
-    let session = use_session();
-    let query = use_query_map();
-    let from = move || {
-        query
-            .read()
-            .get("from")
-            .and_then(|raw| Uuid::parse_str(&raw).ok())
-            .map(PostId)
-    };
-    let connections = Resource::new(|| (), |_| load_connections());
-    let source = Resource::new(from, |from| async move {
-        match from {
-            Some(id) => get_post(id).await.map(Some),
-            None => Ok(None),
-        }
-    });
     view! {
-        <Suspense fallback=|| view! { <p class="field-hint">"Loading\u{2026}"</p> }>
-            {move || Suspend::new(async move {
-                let loaded = async {
-                    let user = session.user.await?.ok_or(ApiError::Unauthorized)?;
-                    Ok::<_, ApiError>((user, connections.await?, source.await?))
-                };
-                match loaded.await {
-                    Ok((user, overview, source)) => Either::Left(view! {
-                        <StudioDesk time_zone=user.time_zone.as_str().to_owned() overview source />
-                    }),
-                    Err(error) => Either::Right(view! {
-                        <header class="page-header">
-                            <h1 class="page-title">"AI Studio"</h1>
-                        </header>
-                        <Notice tone=NoticeTone::Error message=error.to_string() />
-                    }),
-                }
-            })}
-        </Suspense>
+        <DraftSource
+            title="AI Studio"
+            editor=|time_zone, overview, source| view! { <StudioDesk time_zone overview source /> }
+        />
     }
 }
 

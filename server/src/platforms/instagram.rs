@@ -30,9 +30,9 @@ use super::meta_graph::{
     SUBCODE_NOT_READY,
 };
 use super::{
-    AccountProfile, AuthorizationStart, ConsentedAccount, MediaCheck, MediaFile, MediaPull,
-    PlatformError, PostCheck, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest,
-    Published, SocialPlatform, TokenSet,
+    AccountProfile, AuthorizationStart, ConsentedAccount, LineBreaks, MediaCheck, MediaFile,
+    MediaPull, PlatformError, PostCheck, PostProblem, Progress, PublishError, PublishOutcome,
+    PublishRequest, Published, SocialPlatform, TokenSet,
 };
 use crate::config::PlatformApp;
 
@@ -696,6 +696,11 @@ impl SocialPlatform for InstagramPlatform {
         5
     }
 
+    // The feed shows each line, but a run of empty lines as one.
+    fn caption_line_breaks(&self) -> LineBreaks {
+        LineBreaks::OneBlankLine
+    }
+
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {
         let reel = matches!(post.media, [video] if is_video(&video.mime));
         PreviewRules {
@@ -971,6 +976,7 @@ mod tests {
                 unit: "characters",
                 max_hashtags: 5,
                 fold_at: Some(125),
+                line_breaks: LineBreaks::OneBlankLine,
             }
         );
         assert_eq!(platform_length(&platform(), &post, "Blue mugs"), 9);

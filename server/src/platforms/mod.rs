@@ -392,6 +392,12 @@ pub trait SocialPlatform: Send + Sync + 'static {
     /// for and holds their captions to.
     fn caption_hashtags(&self) -> usize;
 
+    /// How the feed shows a caption's line breaks: what the AI Studio asks writers for and
+    /// holds their captions to. Most platforms show them as written.
+    fn caption_line_breaks(&self) -> LineBreaks {
+        LineBreaks::Kept
+    }
+
     /// The line the feed shows above the text, taken from the post's options (a video's or a
     /// pin's title). Most platforms show the text alone.
     fn preview_headline(&self, _options: &TargetOptions) -> Option<String> {
@@ -435,6 +441,17 @@ pub fn title_option(options: &TargetOptions) -> Option<String> {
 }
 
 /// A post as the platform's checks see it, before it is stored.
+/// How a platform's feed shows the line breaks of a caption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineBreaks {
+    /// As written.
+    Kept,
+    /// Each line, but a run of blank lines as one.
+    OneBlankLine,
+    /// None: the caption reads as one paragraph.
+    None,
+}
+
 pub struct PostCheck<'a> {
     pub text: &'a str,
     pub media: &'a [MediaCheck],

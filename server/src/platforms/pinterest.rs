@@ -22,9 +22,9 @@ use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 use super::answers::{self, retry_after};
 use super::oauth::TokenAnswer;
 use super::{
-    AccountProfile, AuthorizationStart, MediaCheck, MediaFile, MediaPull, PlatformError, PostCheck,
-    PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform,
-    TokenSet, join_url,
+    AccountProfile, AuthorizationStart, LineBreaks, MediaCheck, MediaFile, MediaPull,
+    PlatformError, PostCheck, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest,
+    Published, SocialPlatform, TokenSet, join_url,
 };
 use crate::config::{ClientCredentials, PlatformApp};
 
@@ -496,6 +496,11 @@ impl SocialPlatform for PinterestPlatform {
     /// Pinterest no longer leans on hashtags: a pin's words are searched as they are.
     fn caption_hashtags(&self) -> usize {
         2
+    }
+
+    // A pin's description shows as one paragraph.
+    fn caption_line_breaks(&self) -> LineBreaks {
+        LineBreaks::None
     }
 
     fn preview_rules(&self, post: &PostCheck<'_>) -> PreviewRules {

@@ -4,7 +4,7 @@
 
 use app::types::{Platform, Tone};
 
-use crate::platforms::{PostCheck, SocialPlatform};
+use crate::platforms::{LineBreaks, PostCheck, SocialPlatform};
 
 /// One caption for one platform.
 #[derive(Debug, Clone)]
@@ -79,6 +79,8 @@ pub struct CaptionRules {
     pub max_hashtags: usize,
     /// Where the feed cuts the caption behind "more", so the opening must work alone.
     pub fold_at: Option<usize>,
+    /// How the feed shows line breaks.
+    pub line_breaks: LineBreaks,
 }
 
 impl CaptionRules {
@@ -91,6 +93,7 @@ impl CaptionRules {
             unit: looks.counter.unit,
             max_hashtags: api.caption_hashtags(),
             fold_at: looks.fold.map(|fold| fold.chars),
+            line_breaks: api.caption_line_breaks(),
         }
     }
 }

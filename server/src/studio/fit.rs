@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::brief::CaptionRules;
+use crate::platforms::LineBreaks;
 
 static HASHTAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"#[\p{L}\p{N}_]+").expect("the pattern is valid"));
@@ -19,7 +20,7 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// `caption` within `rules`, its length counted by `length` (the platform's own counting).
 pub fn fit(caption: &str, rules: &CaptionRules, length: &dyn Fn(&str) -> usize) -> String {
-    let unwrapped = unwrapped(caption);
+    let unwrapped = with_line_breaks(&unwrapped(caption), rules.line_breaks);
     let tagged = within_hashtags(&unwrapped, rules.max_hashtags);
     if length(&tagged) <= rules.max_length {
         return tagged;
@@ -38,6 +39,26 @@ pub fn fit(caption: &str, rules: &CaptionRules, length: &dyn Fn(&str) -> usize) 
         }
     }
     cut_to_fit(body, length, rules.max_length).unwrap_or_default()
+}
+
+/// `text` with its line breaks as the platform shows them: a run of blank lines as one, or
+/// every break as a space.
+fn with_line_breaks(text: &str, rule: LineBreaks) -> String {
+    match rule {
+        LineBreaks::Kept => text.to_owned(),
+        LineBreaks::OneBlankLine => {
+            let mut kept: Vec<&str> = Vec::new();
+            for line in text.lines().map(str::trim_end) {
+                let blank_again =
+                    line.is_empty() && kept.last().is_some_and(|last| last.is_empty());
+                if !blank_again {
+                    kept.push(line);
+                }
+            }
+            kept.join("\n")
+        }
+        LineBreaks::None => text.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
 }
 
 /// Without the wrapping models put around an answer: surrounding quotes, a "Caption:" label,
@@ -135,6 +156,7 @@ mod tests {
             unit: "characters",
             max_hashtags,
             fold_at: None,
+            line_breaks: LineBreaks::Kept,
         }
     }
 
@@ -208,5 +230,22 @@ mod tests {
             prop_assert!(characters(&fitted) <= max_length, "{caption:?} -> {fitted:?}");
             prop_assert!(HASHTAG.find_iter(&fitted).count() <= max_hashtags, "{fitted:?}");
         }
+    }
+
+    #[test]
+    fn line_breaks_are_held_to_what_the_platform_shows() {
+        let text = "New mugs.\n\n\n\nBlue and green.\nFrom Monday.";
+        let mut kept = rules(2_200, 5);
+        assert_eq!(fit(text, &kept, &characters), text);
+        kept.line_breaks = LineBreaks::OneBlankLine;
+        assert_eq!(
+            fit(text, &kept, &characters),
+            "New mugs.\n\nBlue and green.\nFrom Monday."
+        );
+        kept.line_breaks = LineBreaks::None;
+        assert_eq!(
+            fit(text, &kept, &characters),
+            "New mugs. Blue and green. From Monday."
+        );
     }
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use app::types::Tone;
 
 use super::brief::CaptionBrief;
+use crate::platforms::LineBreaks;
 
 /// How many of the user's sample posts go into a prompt: enough to catch a voice, few enough to
 /// leave the model room.
@@ -48,6 +49,21 @@ fn system_text(brief: &CaptionBrief) -> String {
             " {platform} shows about the first {fold} characters before \"more\": the opening \
              must say what the post is about."
         );
+    }
+    match rules.line_breaks {
+        LineBreaks::Kept => {}
+        LineBreaks::OneBlankLine => {
+            let _ = write!(
+                text,
+                " {platform} shows at most one empty line between paragraphs."
+            );
+        }
+        LineBreaks::None => {
+            let _ = write!(
+                text,
+                " {platform} shows no line breaks: write one paragraph."
+            );
+        }
     }
     text.push_str(
         "\nWrite plainly, as a person talks: short and long sentences mixed, one exclamation \
@@ -184,6 +200,7 @@ mod tests {
                 unit: "characters",
                 max_hashtags: 2,
                 fold_at: None,
+                line_breaks: crate::platforms::LineBreaks::Kept,
             },
             note: Some("  back in stock  ".into()),
             variant: 0,
@@ -240,6 +257,18 @@ mod tests {
                 .contains("about the first 125 characters")
         );
         assert!(!caption_prompt(&brief()).system.contains("before \"more\""));
+    }
+
+    #[test]
+    fn a_platform_without_line_breaks_asks_for_one_paragraph() {
+        let mut flat = brief();
+        flat.rules.line_breaks = LineBreaks::None;
+        assert!(
+            caption_prompt(&flat)
+                .system
+                .contains("X shows no line breaks: write one paragraph.")
+        );
+        assert!(!caption_prompt(&brief()).system.contains("line breaks"));
     }
 
     #[test]

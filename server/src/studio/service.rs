@@ -28,7 +28,7 @@ use crate::db::connections as connection_rows;
 use crate::db::media as media_rows;
 use crate::error::Error;
 use crate::media::library::MediaLibrary;
-use crate::platforms::{MediaCheck, PostCheck, Registry, SocialPlatform};
+use crate::platforms::{LineBreaks, MediaCheck, PostCheck, Registry, SocialPlatform};
 
 /// The most photos a caption request takes.
 pub const MAX_PHOTOS: usize = 10;
@@ -66,6 +66,7 @@ const ANY_PLATFORM: CaptionRules = CaptionRules {
     unit: "characters",
     max_hashtags: 5,
     fold_at: None,
+    line_breaks: LineBreaks::Kept,
 };
 
 impl PlatformRules {

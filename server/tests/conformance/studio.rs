@@ -166,3 +166,159 @@ async fn the_authenticity_pass_shows_each_change_and_the_score_before_and_after(
     assert!(answer["score"]["score"].as_u64() < answer["score_after"]["score"].as_u64());
     assert_eq!(answer["score_after"]["score"], 100);
 }
+
+#[tokio::test]
+async fn a_models_caption_is_rewritten_once_by_the_same_rules_without_the_photos() {
+    let gemini = GeminiFake::new(GEMINI_KEY);
+    let (addr, _gemini_server) = server::sandbox::serve(gemini.router()).await.unwrap();
+    let gemini_url = format!("http://{addr}");
+    let world = World::start_with(
+        XFake::new(CLIENT_ID, CLIENT_SECRET),
+        None,
+        &[
+            ("GEMINI_API_KEY", GEMINI_KEY),
+            ("GEMINI_API_URL", &gemini_url),
+        ],
+    )
+    .await;
+    let connection = world.connect("kilnworks").await;
+    let photo = world.upload_image(120).await;
+
+    let (status, events) = stream_captions(
+        &world,
+        &json!({ "media_ids": [photo], "connection_ids": [connection] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{events:?}");
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "done", "{events:?}");
+
+    let asked = gemini.requests();
+    assert_eq!(asked.len(), 2, "a caption, then its rewrite");
+    assert_eq!(asked[0].image_count(), 1);
+    assert_eq!(asked[1].image_count(), 0, "the rewrite needs no photos");
+    let first = done["pass"]["original"].as_str().unwrap();
+    let rewrite = asked[1].user_texts.join("\n");
+    assert!(
+        rewrite.contains(&format!("<caption>\n{first}\n</caption>")),
+        "{rewrite}"
+    );
+    assert_eq!(asked[1].system_text, asked[0].system_text, "the same rules");
+    // The fake gives the caption back as it came: nothing for the rewrite to change.
+    assert_eq!(done["caption"], done["pass"]["text"]);
+}
+
+#[tokio::test]
+async fn the_editors_check_counts_the_platforms_way_and_never_flags_the_persons_words() {
+    let world = World::<XFake>::new().await;
+    let connection = world.connect("kilnworks").await;
+    let text = "Glazeworks coffee mugs are realy nice. https://kiln.example/mugs #potterylife";
+    let body = json!({ "text": text, "connection_id": connection });
+    let check = || world.post("/api/studio/check", &body);
+
+    let (status, answer) = check().await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["max_length"], 280);
+    // X counts a link as 23 characters, whatever its length.
+    let link = "https://kiln.example/mugs";
+    assert_eq!(
+        answer["length"].as_u64().unwrap() as usize,
+        text.chars().count() - link.chars().count() + 23
+    );
+    let flagged = |answer: &Value| -> Vec<String> {
+        answer["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|flag| {
+                text[flag["start"].as_u64().unwrap() as usize
+                    ..flag["end"].as_u64().unwrap() as usize]
+                    .to_owned()
+            })
+            .collect()
+    };
+    let words = flagged(&answer);
+    assert!(words.contains(&"realy".to_owned()), "{answer}");
+    assert!(words.contains(&"Glazeworks".to_owned()), "{answer}");
+    assert!(
+        !words
+            .iter()
+            .any(|word| word.contains("pottery") || word.contains("kiln"))
+    );
+    let realy = answer["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|flag| flag["kind"] == "spelling" && flagged(&json!({"flags": [flag]}))[0] == "realy")
+        .unwrap();
+    assert!(
+        realy["fixes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("really")),
+        "{realy}"
+    );
+    assert!(
+        answer["emoji"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pick| pick["emoji"] == "☕"),
+        "{answer}"
+    );
+
+    let (status, _) = world
+        .post("/api/studio/dictionary", &json!({ "word": "Glazeworks" }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, answer) = check().await;
+    assert!(
+        !flagged(&answer).contains(&"Glazeworks".to_owned()),
+        "{answer}"
+    );
+
+    let (status, drawn) = world
+        .post(
+            "/api/studio/check/view",
+            &json!({ "text": text, "connection_id": connection }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{drawn}");
+    assert_eq!(drawn["text"], text);
+    assert!(
+        drawn["underlay"]
+            .as_str()
+            .unwrap()
+            .contains(">realy</mark>"),
+        "{drawn}"
+    );
+    assert!(
+        drawn["panel"]
+            .as_str()
+            .unwrap()
+            .contains(r#"data-fix="really""#),
+        "{drawn}"
+    );
+
+    let (status, found) = world.get("/api/studio/emoji?q=red%20heart").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found[0]["emoji"], "❤\u{fe0f}", "{found}");
+
+    // The pass keeps to the account's platform: X takes two hashtags.
+    let (_, passed) = world
+        .post(
+            "/api/studio/voice",
+            &json!({ "text": "New mugs. #a #b #c #d", "connection_id": connection }),
+        )
+        .await;
+    assert_eq!(passed["pass"]["text"], "New mugs. #a #b", "{passed}");
+
+    let (status, refused) = world
+        .post(
+            "/api/studio/check",
+            &json!({ "text": "x", "connection_id": uuid::Uuid::new_v4() }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "connection_id");
+}

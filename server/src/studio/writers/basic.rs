@@ -280,6 +280,7 @@ mod tests {
                 unit: "characters",
                 max_hashtags: 3,
                 fold_at: Some(125),
+                line_breaks: crate::platforms::LineBreaks::Kept,
             },
             note: None,
             variant,
