@@ -98,9 +98,55 @@ pub(crate) fn editable(post: &Post) -> bool {
 
 /// What the submit button sends.
 #[derive(Debug, Clone)]
-enum Submission {
+pub(crate) enum Submission {
     Create { post: NewPost, key: Option<String> },
     Update { id: PostId, post: NewPost },
+}
+
+impl Submission {
+    pub(crate) async fn send(self) -> Result<Post, ApiError> {
+        match self {
+            Self::Create { post, key } => create_post(post, key).await,
+            Self::Update { id, post } => update_post(id, post).await,
+        }
+    }
+}
+
+/// Turns a post editor's draft into what is sent: the post being edited changed in place, or a
+/// new post with its idempotency key. The same post sent again (its answer was lost) goes with
+/// the same key, so the server answers with the first post instead of making a second; a
+/// changed post gets a new key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Submitter {
+    editing: Option<PostId>,
+    last_sent: StoredValue<Option<(NewPost, String)>>,
+}
+
+impl Submitter {
+    pub(crate) fn new(editing: Option<PostId>) -> Self {
+        Self {
+            editing,
+            last_sent: StoredValue::new(None),
+        }
+    }
+
+    pub(crate) fn submission(self, post: NewPost) -> Submission {
+        if let Some(id) = self.editing {
+            return Submission::Update { id, post };
+        }
+        let key = self
+            .last_sent
+            .with_value(|last| {
+                last.as_ref()
+                    .filter(|(sent, _)| *sent == post)
+                    .map(|(_, key)| key.clone())
+            })
+            .or_else(random_key);
+        if let Some(key) = &key {
+            self.last_sent.set_value(Some((post.clone(), key.clone())));
+        }
+        Submission::Create { post, key }
+    }
 }
 
 /// Where a saved post is shown, carrying its notice (a time that happens twice, say).
@@ -180,15 +226,7 @@ fn Composer(
     let paste = window_event_listener(leptos::ev::paste, move |ev| media.take_pasted(&ev));
     on_cleanup(move || paste.remove());
 
-    let submit = Action::new(|submission: &Submission| {
-        let submission = submission.clone();
-        async move {
-            match submission {
-                Submission::Create { post, key } => create_post(post, key).await,
-                Submission::Update { id, post } => update_post(id, post).await,
-            }
-        }
-    });
+    let submit = Action::new(|submission: &Submission| submission.clone().send());
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
     Effect::new(move |_| {
         if let Some(Ok(post)) = submit.value().get() {
@@ -212,29 +250,12 @@ fn Composer(
         }
     };
 
-    // The same post sent again (its answer was lost) goes with the same key, so the server
-    // answers with the first post instead of making a second; a changed post gets a new key.
-    let last_sent = StoredValue::new(None::<(NewPost, String)>);
+    let submitter = Submitter::new(editing);
     let send = {
         let draft = draft.clone();
         move || {
             let post = untrack(|| draft(when.get().schedule(&local.get())));
-            let submission = match editing {
-                Some(id) => Submission::Update { id, post },
-                None => {
-                    let key = last_sent
-                        .with_value(|last| {
-                            last.as_ref()
-                                .filter(|(sent, _)| *sent == post)
-                                .map(|(_, key)| key.clone())
-                        })
-                        .or_else(random_key);
-                    if let Some(key) = &key {
-                        last_sent.set_value(Some((post.clone(), key.clone())));
-                    }
-                    Submission::Create { post, key }
-                }
-            };
+            let submission = submitter.submission(post);
             submit.dispatch(submission);
         }
     };

@@ -8,17 +8,16 @@
 
 use leptos::prelude::*;
 
-use crate::api::posts::{create_post, update_post};
-use crate::components::browser::{go_to, local_input_value, random_key};
+use crate::components::browser::{go_to, local_input_value};
 use crate::components::caption_editor::{CaptionCard, CaptionEditor};
 use crate::components::form::{FormError, field_message};
 use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::studio_calls::{Streamed, stream_captions};
-use crate::pages::compose::{DraftSource, detail_path, editable};
+use crate::pages::compose::{DraftSource, Submission, Submitter, detail_path, editable};
 use crate::types::{
     ApiError, CaptionRequest, ConnectionId, ConnectionStatus, ConnectionsOverview, NewPost, Post,
-    PostId, Tone,
+    Tone,
 };
 
 /// The fields the Studio shows errors beside; errors about others go to the form's line.
@@ -167,24 +166,14 @@ fn StudioDesk(
             }
         });
     }
-    let submit = Action::new(
-        |(post, editing, key): &(NewPost, Option<PostId>, Option<String>)| {
-            let (post, editing, key) = (post.clone(), *editing, key.clone());
-            async move {
-                match editing {
-                    Some(id) => update_post(id, post).await,
-                    None => create_post(post, key).await,
-                }
-            }
-        },
-    );
+    let submit = Action::new(|submission: &Submission| submission.clone().send());
     let submit_error = Signal::derive(move || submit.value().get().and_then(Result::err));
     Effect::new(move |_| {
         if let Some(Ok(post)) = submit.value().get() {
             go_to(&detail_path(&post));
         }
     });
-    let last_sent = StoredValue::new(None::<(NewPost, String)>);
+    let submitter = Submitter::new(editing);
     let send = {
         let cards = cards.clone();
         move || {
@@ -204,21 +193,7 @@ fn StudioDesk(
                 targets,
                 schedule: when.get_untracked().schedule(&local.get_untracked()),
             };
-            // The same post sent again (its answer was lost) carries the same key.
-            let key = editing.is_none().then(|| {
-                last_sent
-                    .with_value(|last| {
-                        last.as_ref()
-                            .filter(|(sent, _)| *sent == post)
-                            .map(|(_, key)| key.clone())
-                    })
-                    .or_else(random_key)
-            });
-            let key = key.flatten();
-            if let Some(key) = &key {
-                last_sent.set_value(Some((post.clone(), key.clone())));
-            }
-            submit.dispatch((post, editing, key));
+            submit.dispatch(submitter.submission(post));
         }
     };
 
