@@ -13,6 +13,7 @@ mod m20261126_000007_target_progress_and_options;
 mod m20261126_000008_media_video;
 mod m20261126_000009_account_choices;
 mod m20261126_000010_studio_settings;
+mod m20261127_000011_stores_and_products;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_media_video::Migration),
             Box::new(m20261126_000009_account_choices::Migration),
             Box::new(m20261126_000010_studio_settings::Migration),
+            Box::new(m20261127_000011_stores_and_products::Migration),
         ]
     }
 }

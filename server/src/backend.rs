@@ -24,6 +24,8 @@ use crate::publishing::worker::{Worker, WorkerSettings};
 use crate::queue::JobQueue;
 use crate::queue::local::LocalQueue;
 use crate::queue::redis::RedisQueue;
+use crate::stores::StoreRegistry;
+use crate::stores::sync::StoreSync;
 use crate::{db, redis};
 
 /// How often expired leases are handed back.
@@ -41,6 +43,8 @@ pub struct Backend {
     pub pull_urls: PullUrls,
     pub pipeline: Arc<Pipeline>,
     pub tokens: Arc<TokenKeeper>,
+    /// Product syncs of the connected stores, run by the same workers.
+    pub store_sync: Arc<StoreSync>,
     /// What this process's workers, sweep and reaper have done; `/metrics` and `/readyz`.
     pub stats: Arc<PublishingStats>,
 }
@@ -89,7 +93,18 @@ impl Backend {
             registry.clone(),
             clock.clone(),
         ));
+        let store_sync = Arc::new(StoreSync::new(
+            db.clone(),
+            queue.clone(),
+            StoreRegistry::from_config(config, &http),
+            crate::connections::tokens::TokenGate::new(db.clone(), keyring.clone(), clock.clone()),
+            clock.clone(),
+            chrono::Duration::from_std(config.worker_lease)
+                .unwrap_or(chrono::Duration::seconds(60)),
+            config.store_sync_interval,
+        ));
         Ok(Self {
+            store_sync,
             db,
             clock,
             keyring,
@@ -133,6 +148,28 @@ impl Backend {
         ))
     }
 
+    /// Queues the automatic product syncs that are due, on the sweep's beat.
+    fn spawn_store_syncs(
+        &self,
+        every: StdDuration,
+        tasks: &TaskTracker,
+        shutdown: &CancellationToken,
+    ) {
+        let sync = self.store_sync.clone();
+        tasks.spawn(crate::startup::every(every, shutdown.clone(), move || {
+            let sync = sync.clone();
+            async move {
+                match sync.queue_due().await {
+                    Ok(0) => {}
+                    Ok(queued) => tracing::info!(queued, "automatic product syncs queued"),
+                    Err(error) => {
+                        tracing::warn!(%error, "queueing product syncs failed; will retry")
+                    }
+                }
+            }
+        }));
+    }
+
     /// Starts the workers, the reaper and the sweep on `tasks`; they stop on `shutdown`.
     pub fn spawn_publishing(
         &self,
@@ -141,6 +178,7 @@ impl Backend {
         shutdown: &CancellationToken,
         grace: StdDuration,
     ) {
+        self.spawn_store_syncs(settings.sweep_every, tasks, shutdown);
         let sweeper = self.sweeper();
         tasks.spawn(crate::startup::every(
             settings.sweep_every,

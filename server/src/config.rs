@@ -127,6 +127,22 @@ pub struct Config {
     /// `META_GRAPH_VERSION` (default `v20.0`): the Graph API version in every Facebook and
     /// Instagram path, which Meta retires about two years after its release.
     pub meta_graph_version: String,
+    /// `SHOPIFY_CLIENT_ID`, `SHOPIFY_CLIENT_SECRET` and the per-shop hosts (see
+    /// [`ShopifyApp`]).
+    pub shopify: ShopifyApp,
+    /// `ETSY_CLIENT_ID` (the app's keystring), `ETSY_CLIENT_SECRET` (its shared secret, also
+    /// sent on every API call), `ETSY_AUTH_URL` (default `https://www.etsy.com`, the app
+    /// appends `/oauth/connect`), `ETSY_API_URL` (default `https://api.etsy.com`, the app
+    /// appends `/v3/...`).
+    pub etsy: PlatformApp,
+    /// `SQUARESPACE_CLIENT_ID`, `SQUARESPACE_CLIENT_SECRET`, `SQUARESPACE_AUTH_URL` (default
+    /// `https://login.squarespace.com`, the app appends `/api/1/login/oauth/provider/...`),
+    /// `SQUARESPACE_API_URL` (default `https://api.squarespace.com`, the app appends
+    /// `/1.0/...`).
+    pub squarespace: PlatformApp,
+    /// `STORE_SYNC_INTERVAL` (default `6h`; `30m`, `90s` and `1d` work too): how often every
+    /// connected store's products are synced on their own.
+    pub store_sync_interval: Duration,
     /// The AI Studio's caption writers (see [`WriterConfig`]).
     pub writers: WriterConfig,
     /// `RATE_LIMIT_<TIER>` (e.g. `RATE_LIMIT_AUTH=20/min`): requests per client and window.
@@ -194,6 +210,33 @@ pub enum PkceChallenge {
     Hex,
 }
 
+/// The Shopify app. Every shop is its own host: URLs are built from templates in which
+/// `{shop}` stands for the `*.myshopify.com` domain, so tests can map shops to 127.0.0.1.
+#[derive(Debug, Clone)]
+pub struct ShopifyApp {
+    pub credentials: Option<ClientCredentials>,
+    /// `SHOPIFY_AUTH_URL` (default: the shop URL template): where `/admin/oauth/...` lives.
+    pub auth_url_template: String,
+    /// `SHOPIFY_API_URL` (default: the shop URL template): where `/admin/api/...` lives.
+    pub api_url_template: String,
+    /// `SHOPIFY_API_VERSION` (default `2026-07`): the Admin API version, `YYYY-MM`.
+    pub api_version: String,
+    /// `SHOPIFY_EXPIRING_TOKENS` (`true`, the default, or `false`): ask for expiring offline
+    /// tokens with a rotating refresh token, which public apps must use from 2027. A custom
+    /// app may turn it off and keep a token that does not expire.
+    pub expiring_tokens: bool,
+}
+
+impl ShopifyApp {
+    /// `template` with `{shop}` filled in, without a trailing slash.
+    pub fn shop_url(template: &str, shop: &str) -> String {
+        template
+            .replace("{shop}", shop)
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
 /// The Google hosts YouTube uses beyond the consent screen's and the API's.
 #[derive(Debug, Clone)]
 pub struct YouTubeHosts {
@@ -254,6 +297,7 @@ const WATCHED_PREFIXES: &[&str] = &[
     "SHOPIFY_",
     "ETSY_",
     "SQUARESPACE_",
+    "STORE_",
     "GEMINI_",
     "OPENAI_",
 ];
@@ -644,6 +688,75 @@ fn client_credentials(
     }
 }
 
+/// The Shopify app: credentials, per-shop URL templates, API version, token kind.
+fn shopify_section(env: &mut Env<'_>) -> ShopifyApp {
+    let credentials = client_credentials(env, "SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_SECRET");
+    let mut template = |name: &'static str, fallback: &str| -> String {
+        let value = env.get(name).unwrap_or(fallback).to_owned();
+        let filled = ShopifyApp::shop_url(&value, "test-shop.myshopify.com");
+        let absolute = filled.parse::<http::Uri>().ok().is_some_and(|uri| {
+            matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
+        });
+        if !value.contains("{shop}") || !absolute {
+            env.problem(format!(
+                "{name}: `{value}` must be an http(s) URL containing {{shop}}, like https://{{shop}}"
+            ));
+        }
+        value
+    };
+    let shop_url = template("SHOPIFY_SHOP_URL_TEMPLATE", "https://{shop}");
+    let auth_url_template = template("SHOPIFY_AUTH_URL", &shop_url);
+    let api_url_template = template("SHOPIFY_API_URL", &shop_url);
+    let api_version = match env.get("SHOPIFY_API_VERSION") {
+        None => "2026-07".to_owned(),
+        Some(raw)
+            if raw.len() == 7
+                && raw.as_bytes()[4] == b'-'
+                && raw.chars().filter(char::is_ascii_digit).count() == 6 =>
+        {
+            raw.to_owned()
+        }
+        Some(raw) => {
+            env.problem(format!(
+                "SHOPIFY_API_VERSION: `{raw}` is not a version like 2026-07 (year and month)"
+            ));
+            "2026-07".to_owned()
+        }
+    };
+    let expiring_tokens = match env.get("SHOPIFY_EXPIRING_TOKENS") {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            env.problem(format!(
+                "SHOPIFY_EXPIRING_TOKENS: `{other}` is neither true nor false"
+            ));
+            true
+        }
+    };
+    ShopifyApp {
+        credentials,
+        auth_url_template,
+        api_url_template,
+        api_version,
+        expiring_tokens,
+    }
+}
+
+/// `6h`, `30m`, `90s`, `1d` or plain seconds, as a duration.
+fn interval(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let number: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "m" => number.checked_mul(60)?,
+        "h" => number.checked_mul(3600)?,
+        "d" => number.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
 /// Instagram and Facebook, which may share one Meta app (`META_CLIENT_ID`,
 /// `META_CLIENT_SECRET`): each platform's own credentials win, and either falls back to the
 /// shared ones. Then the Graph API version both use.
@@ -961,6 +1074,41 @@ impl Config {
             }
         };
         let (instagram, facebook, meta_graph_version) = meta_section(&mut env);
+        let shopify = shopify_section(&mut env);
+        let etsy = platform_section(
+            &mut env,
+            [
+                "ETSY_CLIENT_ID",
+                "ETSY_CLIENT_SECRET",
+                "ETSY_AUTH_URL",
+                "ETSY_API_URL",
+            ],
+            "https://www.etsy.com",
+            "https://api.etsy.com",
+        );
+        let squarespace = platform_section(
+            &mut env,
+            [
+                "SQUARESPACE_CLIENT_ID",
+                "SQUARESPACE_CLIENT_SECRET",
+                "SQUARESPACE_AUTH_URL",
+                "SQUARESPACE_API_URL",
+            ],
+            "https://login.squarespace.com",
+            "https://api.squarespace.com",
+        );
+        let store_sync_interval = match env.get("STORE_SYNC_INTERVAL") {
+            None => Duration::from_secs(6 * 3600),
+            Some(raw) => match interval(raw) {
+                Some(every) if every >= Duration::from_secs(60) => every,
+                _ => {
+                    env.problem(format!(
+                        "STORE_SYNC_INTERVAL: `{raw}` is not a time of at least a minute, like 6h, 30m or 1d"
+                    ));
+                    Duration::from_secs(6 * 3600)
+                }
+            },
+        };
         let redis_prefix = env.get("REDIS_PREFIX").unwrap_or("picscripter").to_owned();
         let worker_health_addr = env.get("WORKER_HEALTH_ADDR").and_then(|raw| {
             raw.parse::<SocketAddr>()
@@ -1009,6 +1157,10 @@ impl Config {
                 instagram,
                 facebook,
                 meta_graph_version,
+                shopify,
+                etsy,
+                squarespace,
+                store_sync_interval,
                 writers,
                 rate_limits,
                 shutdown_grace: server.shutdown_grace,
@@ -1065,6 +1217,57 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn stores_read_their_apps_the_shop_template_and_the_sync_interval() {
+        let (config, _) = Config::from_vars(&vars(&[])).unwrap();
+        assert!(config.shopify.credentials.is_none());
+        assert_eq!(config.shopify.api_url_template, "https://{shop}");
+        assert!(config.shopify.expiring_tokens);
+        assert_eq!(config.etsy.api_url.to_string(), "https://api.etsy.com/");
+        assert_eq!(config.store_sync_interval, Duration::from_secs(6 * 3600));
+
+        let (config, warnings) = Config::from_vars(&vars(&[
+            ("SHOPIFY_CLIENT_ID", "id"),
+            ("SHOPIFY_CLIENT_SECRET", "secret"),
+            ("SHOPIFY_SHOP_URL_TEMPLATE", "http://127.0.0.1:9000/{shop}"),
+            ("ETSY_CLIENT_ID", "keystring"),
+            ("ETSY_CLIENT_SECRET", "shared"),
+            ("STORE_SYNC_INTERVAL", "30m"),
+        ]))
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(
+            ShopifyApp::shop_url(&config.shopify.auth_url_template, "a.myshopify.com"),
+            "http://127.0.0.1:9000/a.myshopify.com"
+        );
+        assert!(config.etsy.credentials.is_some());
+        assert_eq!(config.store_sync_interval, Duration::from_secs(1800));
+
+        let errors = Config::from_vars(&vars(&[
+            ("SHOPIFY_SHOP_URL_TEMPLATE", "https://example.com"),
+            ("SHOPIFY_API_VERSION", "2026"),
+            ("STORE_SYNC_INTERVAL", "10s"),
+            ("SQUARESPACE_CLIENT_ID", "only-the-id"),
+        ]))
+        .unwrap_err();
+        for name in [
+            "SHOPIFY_SHOP_URL_TEMPLATE:",
+            "SHOPIFY_API_VERSION:",
+            "STORE_SYNC_INTERVAL:",
+            "SQUARESPACE_CLIENT_SECRET:",
+        ] {
+            assert!(
+                errors.0.iter().any(|error| error.starts_with(name)),
+                "{name}: {errors}"
+            );
+        }
+        assert_eq!(interval("6h"), Some(Duration::from_secs(21_600)));
+        assert_eq!(interval("1d"), Some(Duration::from_secs(86_400)));
+        assert_eq!(interval("90"), Some(Duration::from_secs(90)));
+        assert_eq!(interval("h"), None);
+        assert_eq!(interval("5w"), None);
     }
 
     #[test]

@@ -1,27 +1,28 @@
 //! `picscripter rotate-key`: re-encrypts every stored token under the current key, so that a
-//! retired key can be dropped from `ENCRYPTION_KEYS_OLD`: the platform tokens of connections,
-//! then the writer keys people stored in their AI Studio settings. Safe to run while the app
-//! serves: each connection is replaced compare-and-set on its token version, and a row that a
+//! retired key can be dropped from `ENCRYPTION_KEYS_OLD`: the platform tokens of connections
+//! and the tokens of stores, then the writer keys people stored in their AI Studio settings.
+//! Safe to run while the app serves: each row is replaced compare-and-set on its token
+//! version, and a row that a
 //! refresh changed meanwhile is read again (the refresh wrote it under the current key
 //! already); a writer key is replaced only if it is still the one read (a key saved meanwhile
 //! was sealed under the current key).
 
 use sea_orm::DatabaseConnection;
 
-use app::types::{ConnectionId, UserId};
+use app::types::UserId;
 
 use crate::clock::Clock;
 use crate::crypto::{CryptoError, EncryptedToken, Keyring};
 use crate::db::DbError;
-use crate::db::connections::{self, StoredTokens, TokenKind, token_context};
 use crate::db::studio_settings::{self, KeyKind, key_context};
+use crate::db::token_rows::{self, StoredTokens, TokenKind, TokenTable};
 
 /// What a rotation did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RotationReport {
-    /// Connections whose tokens were re-encrypted.
+    /// Connections and stores whose tokens were re-encrypted.
     pub rotated: u64,
-    /// Connections already entirely under the current key.
+    /// Connections and stores already entirely under the current key.
     pub current: u64,
     /// AI Studio writer keys (a person's Gemini or OpenAI-compatible key) re-encrypted.
     pub studio_keys: u64,
@@ -31,8 +32,9 @@ pub struct RotationReport {
 pub enum RotationError {
     #[error(transparent)]
     Database(#[from] DbError),
-    #[error("connection {id}: {source}")]
+    #[error("{table:?} row {id}: {source}")]
     Token {
+        table: TokenTable,
         id: uuid::Uuid,
         #[source]
         source: CryptoError,
@@ -55,20 +57,22 @@ pub async fn rotate_keys(
     clock: &dyn Clock,
 ) -> Result<RotationReport, RotationError> {
     let mut report = RotationReport::default();
-    let mut after = None;
-    loop {
-        let ids = connections::ids_after(db, after, PAGE).await?;
-        let Some(last) = ids.last().copied() else {
-            break;
-        };
-        for id in ids {
-            if rotate_one(db, keyring, clock, id).await? {
-                report.rotated += 1;
-            } else {
-                report.current += 1;
+    for table in [TokenTable::Connections, TokenTable::Stores] {
+        let mut after = None;
+        loop {
+            let ids = token_rows::ids_after(db, table, after, PAGE).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            for id in ids {
+                if rotate_one(db, keyring, clock, table, id).await? {
+                    report.rotated += 1;
+                } else {
+                    report.current += 1;
+                }
             }
+            after = Some(last);
         }
-        after = Some(last);
     }
     let mut after = None;
     loop {
@@ -119,17 +123,21 @@ async fn rotate_one(
     db: &DatabaseConnection,
     keyring: &Keyring,
     clock: &dyn Clock,
-    id: ConnectionId,
+    table: TokenTable,
+    id: uuid::Uuid,
 ) -> Result<bool, RotationError> {
-    let crypto = |source| RotationError::Token { id: id.0, source };
+    let crypto = |source| RotationError::Token { table, id, source };
+    let reencrypt =
+        |token: &EncryptedToken, kind| keyring.reencrypt(token, &table.context(id, kind));
     for _ in 0..ATTEMPTS_PER_ROW {
         // Deleted since the page was read: nothing to rotate.
-        let Some((version, tokens)) = connections::tokens(db, id).await? else {
+        let Some(row) = token_rows::load(db, table, id).await? else {
             return Ok(false);
         };
-        let access = reencrypt(keyring, &tokens.access, id, TokenKind::Access).map_err(crypto)?;
+        let (version, tokens) = (row.version, row.tokens);
+        let access = reencrypt(&tokens.access, TokenKind::Access).map_err(crypto)?;
         let refresh = match &tokens.refresh {
-            Some(token) => reencrypt(keyring, token, id, TokenKind::Refresh).map_err(crypto)?,
+            Some(token) => reencrypt(token, TokenKind::Refresh).map_err(crypto)?,
             None => None,
         };
         if access.is_none() && refresh.is_none() {
@@ -140,23 +148,13 @@ async fn rotate_one(
             refresh: refresh.or(tokens.refresh),
             expires_at: tokens.expires_at,
         };
-        if connections::replace_tokens(db, id, version, rotated, clock.now()).await? {
+        if token_rows::replace_tokens(db, table, id, Some(version), rotated, clock.now()).await? {
             return Ok(true);
         }
     }
     Err(RotationError::Database(DbError::Db(
         sea_orm::DbErr::Custom(format!(
-            "connection {} kept changing during the rotation; run rotate-key again",
-            id.0
+            "{table:?} row {id} kept changing during the rotation; run rotate-key again"
         )),
     )))
-}
-
-fn reencrypt(
-    keyring: &Keyring,
-    token: &EncryptedToken,
-    id: ConnectionId,
-    kind: TokenKind,
-) -> Result<Option<EncryptedToken>, CryptoError> {
-    keyring.reencrypt(token, &token_context(id, kind))
 }

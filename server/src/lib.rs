@@ -20,5 +20,6 @@ pub mod sandbox;
 pub mod secrets;
 pub mod startup;
 pub mod state;
+pub mod stores;
 pub mod studio;
 pub mod telemetry;

@@ -22,7 +22,7 @@ use crate::auth::{AccountService, AccountSettings};
 use crate::backend::Backend;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{
-    ClientCredentials, Config, GeminiConfig, PlatformApp, YouTubeHosts, uses_https,
+    ClientCredentials, Config, GeminiConfig, PlatformApp, ShopifyApp, YouTubeHosts, uses_https,
 };
 use crate::connections::ConnectionService;
 use crate::crypto::{self, Keyring};
@@ -35,10 +35,13 @@ use crate::http::timeout::Timeouts;
 use crate::http::{self, Middleware};
 use crate::media::library::MediaLibrary;
 use crate::publishing::worker::WorkerSettings;
+use crate::sandbox::etsy::EtsyFake;
 use crate::sandbox::gemini::GeminiFake;
 use crate::sandbox::linkedin::LinkedInFake;
 use crate::sandbox::meta::MetaFake;
 use crate::sandbox::pinterest::PinterestFake;
+use crate::sandbox::shopify::ShopifyFake;
+use crate::sandbox::squarespace::SquarespaceFake;
 use crate::sandbox::tiktok::TikTokFake;
 use crate::sandbox::x::XFake;
 use crate::sandbox::youtube::YouTubeFake;
@@ -150,6 +153,13 @@ impl Application {
             studio_settings.clone(),
             &config.writers,
         ));
+        let stores = Arc::new(crate::stores::service::StoreService::new(
+            db.clone(),
+            backend.keyring.clone(),
+            backend.store_sync.clone(),
+            clock.clone(),
+            public_base_url.clone(),
+        ));
         let services = Services {
             studio: studio_settings.clone(),
             accounts: accounts.clone(),
@@ -168,6 +178,7 @@ impl Application {
             services,
             uploads,
             oauth,
+            stores,
             db: db.clone(),
             redis: redis.clone(),
             leptos,
@@ -358,6 +369,23 @@ fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Ro
         token_url: google.clone(),
         web_url: google,
     };
+    // The stores: every Shopify shop lives under the fake's own path; the sandbox shopper
+    // connects `sandbox-shop.myshopify.com` or any other `*.myshopify.com` name.
+    let shopify = ShopifyFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let etsy = EtsyFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let squarespace = SquarespaceFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    let shop_template = format!(
+        "{}/sandbox/shopify/{{shop}}",
+        public_base_url.to_string().trim_end_matches('/')
+    );
+    config.shopify = ShopifyApp {
+        credentials: Some(sandbox_credentials()),
+        auth_url_template: shop_template.clone(),
+        api_url_template: shop_template,
+        ..config.shopify.clone()
+    };
+    config.etsy = sandbox_app_at(public_base_url, "etsy");
+    config.squarespace = sandbox_app_at(public_base_url, "squarespace");
     // Captions come from the Gemini fake, unless a real writer is configured: its captions on
     // fake platforms are a fair way to try the Studio.
     let gemini = GeminiFake::new(SANDBOX_GEMINI_KEY);
@@ -382,24 +410,36 @@ fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Ro
         .nest_service("/tiktok", tiktok.router())
         .nest_service("/instagram", meta.router())
         .nest_service("/facebook", meta.router())
+        .nest_service("/shopify", shopify.router())
+        .nest_service("/etsy", etsy.router())
+        .nest_service("/squarespace", squarespace.router())
 }
 
 /// A platform app whose consent page and API are both its fake at `/sandbox/{platform}`.
 fn sandbox_app(public_base_url: &::http::Uri, platform: Platform) -> PlatformApp {
+    sandbox_app_at(public_base_url, platform.as_str())
+}
+
+/// An app (a platform's or a store's) whose consent page and API are both the fake at
+/// `/sandbox/{name}`.
+fn sandbox_app_at(public_base_url: &::http::Uri, name: &str) -> PlatformApp {
     let base: ::http::Uri = format!(
-        "{}/sandbox/{}",
+        "{}/sandbox/{name}",
         public_base_url.to_string().trim_end_matches('/'),
-        platform.as_str()
     )
     .parse()
     .expect("the public base URL with a path is a URL");
     PlatformApp {
-        credentials: Some(ClientCredentials {
-            client_id: SANDBOX_CLIENT_ID.to_owned(),
-            client_secret: secrecy::SecretString::from(SANDBOX_CLIENT_SECRET),
-        }),
+        credentials: Some(sandbox_credentials()),
         auth_url: base.clone(),
         api_url: base,
+    }
+}
+
+fn sandbox_credentials() -> ClientCredentials {
+    ClientCredentials {
+        client_id: SANDBOX_CLIENT_ID.to_owned(),
+        client_secret: secrecy::SecretString::from(SANDBOX_CLIENT_SECRET),
     }
 }
 
@@ -501,5 +541,34 @@ mod tests {
             config.writers.gemini.unwrap().url.to_string(),
             "https://generativelanguage.googleapis.com/"
         );
+    }
+
+    #[tokio::test]
+    async fn the_sandbox_points_the_stores_at_their_fakes() {
+        let base: ::http::Uri = "http://127.0.0.1:3000".parse().unwrap();
+        let (mut config, _) = Config::from_vars(&BTreeMap::new()).unwrap();
+        let routes = mount_sandbox(&mut config, &base);
+        assert!(config.shopify.credentials.is_some());
+        assert_eq!(
+            ShopifyApp::shop_url(
+                &config.shopify.api_url_template,
+                "sandbox-shop.myshopify.com"
+            ),
+            "http://127.0.0.1:3000/sandbox/shopify/sandbox-shop.myshopify.com"
+        );
+        assert_eq!(
+            config.etsy.api_url.to_string(),
+            "http://127.0.0.1:3000/sandbox/etsy"
+        );
+        assert!(config.squarespace.credentials.is_some());
+        for page in [
+            "/shopify/sandbox.css",
+            "/etsy/sandbox.css",
+            "/squarespace/sandbox.css",
+        ] {
+            let request = ::http::Request::get(page).body(Body::empty()).unwrap();
+            let answer = routes.clone().oneshot(request).await.unwrap();
+            assert_eq!(answer.status(), ::http::StatusCode::OK, "{page}");
+        }
     }
 }

@@ -14,6 +14,8 @@ pub struct AppState {
     pub uploads: std::sync::Arc<crate::media::library::MediaLibrary>,
     /// The OAuth callback finishes authorizations here (not a port: only HTTP calls it).
     pub oauth: std::sync::Arc<crate::connections::ConnectionService>,
+    /// Connected online stores and their products (not a port yet: only REST calls it).
+    pub stores: std::sync::Arc<crate::stores::service::StoreService>,
     /// For `/readyz`.
     pub db: DatabaseConnection,
     /// Present when `REDIS_URL` is set; for `/readyz`.

@@ -6,10 +6,12 @@ mod common;
 use sea_orm::Database;
 use secrecy::{ExposeSecret, SecretString};
 
-use app::types::{ConnectionId, Platform, UserId};
+use app::types::{ConnectionId, Platform, Store, StoreId, UserId};
 use server::clock::SystemClock;
 use server::crypto::{Keyring, generate_key};
 use server::db::connections::{self, NewConnection, StoredTokens, TokenKind, token_context};
+use server::db::stores::{self, NewStore};
+use server::db::token_rows::{self, TokenTable};
 use server::key_rotation::{RotationReport, rotate_keys};
 
 use common::{Backend, TestApp};
@@ -51,6 +53,31 @@ async fn rotation_moves_every_token_to_the_new_key(backend: Backend) {
             .unwrap();
         stored.push((id, access, with_refresh.then_some(refresh)));
     }
+    // A store's tokens are rotated too, under their own table's context.
+    let store = StoreId(uuid::Uuid::new_v4());
+    let context = |kind| TokenTable::Stores.context(store.0, kind);
+    let store_tokens = StoredTokens {
+        access: old.encrypt(&secret("shpat-access"), &context(TokenKind::Access)),
+        refresh: Some(old.encrypt(&secret("shprt-refresh"), &context(TokenKind::Refresh))),
+        expires_at: None,
+    };
+    let new_store = NewStore {
+        store: Store::Shopify,
+        account_id: "test-shop.myshopify.com",
+        name: "Test Shop",
+        url: None,
+        scopes: "read_products",
+    };
+    stores::insert(
+        &db,
+        owner,
+        store,
+        new_store,
+        store_tokens,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
 
     let new_key = secret(&generate_key());
     let during = Keyring::new(&new_key, &[old_key]).unwrap();
@@ -58,7 +85,7 @@ async fn rotation_moves_every_token_to_the_new_key(backend: Backend) {
     assert_eq!(
         report,
         RotationReport {
-            rotated: 3,
+            rotated: 4,
             current: 0,
             studio_keys: 0,
         }
@@ -89,10 +116,18 @@ async fn rotation_moves_every_token_to_the_new_key(backend: Backend) {
         again,
         RotationReport {
             rotated: 0,
-            current: 3,
+            current: 4,
             studio_keys: 0,
         }
     );
+    let row = token_rows::load(&db, TokenTable::Stores, store.0)
+        .await
+        .unwrap()
+        .unwrap();
+    let refresh = after
+        .decrypt(&row.tokens.refresh.unwrap(), &context(TokenKind::Refresh))
+        .unwrap();
+    assert_eq!(refresh.expose_secret(), "shprt-refresh");
 }
 
 on_both_databases!(rotation_moves_every_token_to_the_new_key);

@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use sea_orm::Database;
 use secrecy::{ExposeSecret, SecretString};
 
-use app::types::{Platform, UserId};
+use app::types::UserId;
 use server::db::oauth_states;
 
 use common::{Backend, TestApp};
@@ -22,9 +22,20 @@ async fn a_state_is_taken_once_by_its_owner_before_it_expires(backend: Backend) 
     let now = Utc::now();
     let verifier = SecretString::from("a-pkce-verifier-of-forty-three-characters-x".to_owned());
     let expires = now + Duration::minutes(10);
-    oauth_states::create(&db, ana, "state-1", Platform::X, &verifier, now, expires)
-        .await
-        .unwrap();
+    oauth_states::create(
+        &db,
+        ana,
+        oauth_states::NewAuthorization {
+            state: "state-1",
+            provider: "x",
+            pkce_verifier: &verifier,
+            site: None,
+        },
+        now,
+        expires,
+    )
+    .await
+    .unwrap();
 
     // Bob cannot complete Ana's authorization, and trying does not spend it.
     assert!(
@@ -37,7 +48,8 @@ async fn a_state_is_taken_once_by_its_owner_before_it_expires(backend: Backend) 
         .await
         .unwrap()
         .expect("Ana's state");
-    assert_eq!(taken.platform, Platform::X);
+    assert_eq!(taken.provider, "x");
+    assert_eq!(taken.site, None);
     assert_eq!(
         taken.pkce_verifier.expose_secret(),
         verifier.expose_secret()
@@ -50,9 +62,20 @@ async fn a_state_is_taken_once_by_its_owner_before_it_expires(backend: Backend) 
         "single use"
     );
 
-    oauth_states::create(&db, ana, "state-2", Platform::X, &verifier, now, expires)
-        .await
-        .unwrap();
+    oauth_states::create(
+        &db,
+        ana,
+        oauth_states::NewAuthorization {
+            state: "state-2",
+            provider: "x",
+            pkce_verifier: &verifier,
+            site: None,
+        },
+        now,
+        expires,
+    )
+    .await
+    .unwrap();
     let late = expires + Duration::seconds(1);
     assert!(
         oauth_states::take(&db, ana, "state-2", late)
@@ -67,9 +90,20 @@ async fn a_state_is_taken_once_by_its_owner_before_it_expires(backend: Backend) 
             .is_none()
     );
 
-    oauth_states::create(&db, bob, "state-3", Platform::X, &verifier, now, expires)
-        .await
-        .unwrap();
+    oauth_states::create(
+        &db,
+        bob,
+        oauth_states::NewAuthorization {
+            state: "state-3",
+            provider: "x",
+            pkce_verifier: &verifier,
+            site: None,
+        },
+        now,
+        expires,
+    )
+    .await
+    .unwrap();
     assert_eq!(oauth_states::delete_expired(&db, late).await.unwrap(), 1);
     assert!(
         oauth_states::take(&db, bob, "state-3", late)

@@ -13,6 +13,7 @@ mod preview;
 mod proofread;
 mod sandbox;
 mod session;
+mod store;
 mod studio;
 mod studio_settings;
 mod target_options;
@@ -43,6 +44,11 @@ pub use sandbox::SandboxMode;
 pub use session::{
     Authenticated, IssuedSession, SESSION_COOKIE, SessionId, request_cookie,
     session_token_from_headers,
+};
+pub use store::{
+    Product, ProductId, ProductList, ProductQuery, ProductState, ProductVariant, StockFilter,
+    Store, StoreAuthorize, StoreConnection, StoreId, StoreOption, StoresOverview, SyncProgress,
+    format_price,
 };
 pub use studio::{
     CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, CheckView, NewWord, Tone,

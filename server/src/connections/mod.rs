@@ -194,9 +194,12 @@ impl ConnectionService {
         oauth_states::create(
             &self.db,
             owner,
-            &state,
-            platform,
-            &started.pkce_verifier,
+            oauth_states::NewAuthorization {
+                state: &state,
+                provider: platform.as_str(),
+                pkce_verifier: &started.pkce_verifier,
+                site: None,
+            },
             now,
             now + STATE_LIFETIME,
         )
@@ -233,7 +236,7 @@ impl ConnectionService {
         };
         let pending = oauth_states::take(&self.db, owner, &state, self.clock.now())
             .await?
-            .filter(|pending| pending.platform == platform)
+            .filter(|pending| pending.provider == platform.as_str())
             .ok_or_else(|| {
                 Error::Refused(ApiError::bad_request(
                     "This connection link has expired or was already used. Please click Connect again.",
@@ -533,34 +536,24 @@ impl ConnectionService {
     }
 }
 
-/// Tokens issued at `now` as they are stored for connection `id`: each encrypted for its row
-/// and kind, with the expiry dated by our clock.
+/// Tokens issued at `now` as they are stored for connection `id` (see [`tokens::seal`]).
 pub fn seal(
     keyring: &Keyring,
     id: ConnectionId,
     tokens: &TokenSet,
     now: DateTime<Utc>,
 ) -> StoredTokens {
-    StoredTokens {
-        access: keyring.encrypt(&tokens.access, &token_context(id, TokenKind::Access)),
-        refresh: tokens
-            .refresh
-            .as_ref()
-            .map(|refresh| keyring.encrypt(refresh, &token_context(id, TokenKind::Refresh))),
-        expires_at: expiry(tokens, now),
-    }
-}
-
-/// When tokens issued at `now` stop working, if the platform said.
-pub fn expiry(tokens: &TokenSet, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    tokens
-        .expires_in
-        .and_then(|lifetime| Duration::from_std(lifetime).ok())
-        .map(|lifetime| now + lifetime)
+    tokens::seal(
+        keyring,
+        crate::db::token_rows::TokenTable::Connections,
+        id.0,
+        tokens,
+        now,
+    )
 }
 
 /// 32 random bytes, URL-safe: unguessable, so a forged callback cannot name a real state.
-fn random_state() -> String {
+pub fn random_state() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

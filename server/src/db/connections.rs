@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, UpdateMany,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -16,29 +16,12 @@ use super::DbError;
 use super::entities::connection;
 use crate::crypto::EncryptedToken;
 
-/// Which of a connection's tokens a ciphertext is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Access,
-    Refresh,
-}
+use super::token_rows::{self, TokenTable};
+pub use super::token_rows::{StoredTokens, TokenKind};
 
-/// The associated data a connection's token is encrypted with: a ciphertext moved to another
-/// row, or from the refresh to the access column, no longer decrypts.
+/// The associated data a connection's token is encrypted with (see [`TokenTable::context`]).
 pub fn token_context(id: ConnectionId, kind: TokenKind) -> Vec<u8> {
-    let kind = match kind {
-        TokenKind::Access => "access",
-        TokenKind::Refresh => "refresh",
-    };
-    format!("connection:{}:{kind}", id.0).into_bytes()
-}
-
-/// A connection's tokens as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredTokens {
-    pub access: EncryptedToken,
-    pub refresh: Option<EncryptedToken>,
-    pub expires_at: Option<DateTime<Utc>>,
+    TokenTable::Connections.context(id.0, kind)
 }
 
 /// What the platform told us about the account.
@@ -173,83 +156,6 @@ pub async fn tokens(
     Ok(row.map(|row| (row.token_version, stored_tokens(&row))))
 }
 
-/// A connection with its tokens and their version, in one read: what a publish needs.
-pub async fn with_tokens(
-    db: &impl ConnectionTrait,
-    id: ConnectionId,
-) -> Result<Option<(Connection, i64, StoredTokens)>, DbError> {
-    let Some(row) = connection::Entity::find_by_id(id.0).one(db).await? else {
-        return Ok(None);
-    };
-    let (version, tokens) = (row.token_version, stored_tokens(&row));
-    let connection = Connection::try_from(row).map_err(DbError::Db)?;
-    Ok(Some((connection, version, tokens)))
-}
-
-/// Up to `limit` connection ids after `after`, in id order: a walk over every connection.
-pub async fn ids_after(
-    db: &impl ConnectionTrait,
-    after: Option<ConnectionId>,
-    limit: u64,
-) -> Result<Vec<ConnectionId>, DbError> {
-    let mut query = connection::Entity::find()
-        .select_only()
-        .column(connection::Column::Id)
-        .order_by_asc(connection::Column::Id)
-        .limit(limit);
-    if let Some(after) = after {
-        query = query.filter(connection::Column::Id.gt(after.0));
-    }
-    let ids: Vec<Uuid> = query.into_tuple().all(db).await?;
-    Ok(ids.into_iter().map(ConnectionId).collect())
-}
-
-/// Adds to `update` what every change of tokens writes: the new ciphertexts and expiry, the
-/// version bumped (so a refresh racing with it loses its compare-and-set) and any refresh
-/// claim dropped.
-fn with_new_tokens(
-    update: UpdateMany<connection::Entity>,
-    tokens: StoredTokens,
-    now: DateTime<Utc>,
-) -> UpdateMany<connection::Entity> {
-    let (refresh_key_id, refresh_nonce, refresh_ciphertext) = refresh_columns(tokens.refresh);
-    update
-        .col_expr(
-            connection::Column::AccessKeyId,
-            Expr::value(tokens.access.key_id),
-        )
-        .col_expr(
-            connection::Column::AccessNonce,
-            Expr::value(tokens.access.nonce),
-        )
-        .col_expr(
-            connection::Column::AccessCiphertext,
-            Expr::value(tokens.access.ciphertext),
-        )
-        .col_expr(
-            connection::Column::RefreshKeyId,
-            Expr::value(refresh_key_id),
-        )
-        .col_expr(connection::Column::RefreshNonce, Expr::value(refresh_nonce))
-        .col_expr(
-            connection::Column::RefreshCiphertext,
-            Expr::value(refresh_ciphertext),
-        )
-        .col_expr(
-            connection::Column::TokenExpiresAt,
-            Expr::value(tokens.expires_at),
-        )
-        .col_expr(
-            connection::Column::TokenVersion,
-            Expr::col(connection::Column::TokenVersion).add(1),
-        )
-        .col_expr(
-            connection::Column::RefreshClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
-}
-
 /// Replaces the tokens if they are still at `expected_version`, bumping the version. `false`
 /// when someone else changed them first (a refresh won the race).
 pub async fn replace_tokens(
@@ -259,12 +165,15 @@ pub async fn replace_tokens(
     tokens: StoredTokens,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let updated = with_new_tokens(connection::Entity::update_many(), tokens, now)
-        .filter(connection::Column::Id.eq(id.0))
-        .filter(connection::Column::TokenVersion.eq(expected_version))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+    token_rows::replace_tokens(
+        db,
+        TokenTable::Connections,
+        id.0,
+        Some(expected_version),
+        tokens,
+        now,
+    )
+    .await
 }
 
 /// One of the user's connections.
@@ -331,11 +240,15 @@ pub async fn reconnect(
             connection::Column::Status,
             Expr::value(ConnectionStatus::Active.as_str()),
         );
-    with_new_tokens(update, tokens, now)
+    let updated = update
+        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
         .filter(connection::Column::Id.eq(id.0))
         .filter(connection::Column::UserId.eq(owner.0))
         .exec(db)
         .await?;
+    if updated.rows_affected == 1 {
+        token_rows::replace_tokens(db, TokenTable::Connections, id.0, None, tokens, now).await?;
+    }
     get(db, owner, id)
         .await?
         .ok_or(DbError::Db(sea_orm::DbErr::RecordNotFound(format!(
@@ -358,84 +271,11 @@ pub async fn delete(
     Ok(deleted.rows_affected == 1)
 }
 
-/// Takes the right to spend the refresh token of version `version` until `until`: `false` when
-/// the tokens changed or another worker holds an unexpired claim.
-pub async fn claim_refresh(
-    db: &impl ConnectionTrait,
-    id: ConnectionId,
-    version: i64,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let updated = connection::Entity::update_many()
-        .col_expr(connection::Column::RefreshClaimedUntil, Expr::value(until))
-        .filter(connection::Column::Id.eq(id.0))
-        .filter(connection::Column::TokenVersion.eq(version))
-        .filter(
-            sea_orm::Condition::any()
-                .add(connection::Column::RefreshClaimedUntil.is_null())
-                .add(connection::Column::RefreshClaimedUntil.lte(now)),
-        )
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
-}
-
-/// Dates the access token as expired now, if the tokens are still at `version` and a refresh
-/// token is there to replace it: the platform refused the access token before its time.
-/// `false` when there is no refresh token or the tokens changed meanwhile.
-pub async fn expire_access_token(
-    db: &impl ConnectionTrait,
-    id: ConnectionId,
-    version: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let updated = connection::Entity::update_many()
-        .col_expr(connection::Column::TokenExpiresAt, Expr::value(now))
-        .filter(connection::Column::Id.eq(id.0))
-        .filter(connection::Column::TokenVersion.eq(version))
-        .filter(connection::Column::RefreshCiphertext.is_not_null())
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
-}
-
-/// Gives up a refresh claim without new tokens (the refresh failed in a retryable way).
-pub async fn release_refresh_claim(
-    db: &impl ConnectionTrait,
-    id: ConnectionId,
-    version: i64,
-) -> Result<(), DbError> {
-    connection::Entity::update_many()
-        .col_expr(
-            connection::Column::RefreshClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(connection::Column::Id.eq(id.0))
-        .filter(connection::Column::TokenVersion.eq(version))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// The platform refused the grant for good: the user must reconnect.
 pub async fn mark_needs_reconnect(
     db: &impl ConnectionTrait,
     id: ConnectionId,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    connection::Entity::update_many()
-        .col_expr(
-            connection::Column::Status,
-            Expr::value(ConnectionStatus::NeedsReconnect.as_str()),
-        )
-        .col_expr(
-            connection::Column::RefreshClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
-        .filter(connection::Column::Id.eq(id.0))
-        .exec(db)
-        .await?;
-    Ok(())
+    token_rows::mark_needs_reconnect(db, TokenTable::Connections, id.0, now).await
 }

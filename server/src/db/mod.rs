@@ -7,8 +7,11 @@ pub mod entities;
 pub mod media;
 pub mod oauth_states;
 pub mod posts;
+pub mod products;
 pub mod sessions;
+pub mod stores;
 pub mod studio_settings;
+pub mod token_rows;
 pub mod users;
 
 use std::time::Duration;

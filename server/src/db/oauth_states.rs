@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use secrecy::{ExposeSecret, SecretString};
 
-use app::types::{Platform, UserId};
+use app::types::UserId;
 
 use super::DbError;
 use super::entities::oauth_state;
@@ -15,24 +15,35 @@ use super::entities::oauth_state;
 /// An authorization that was started and may now be completed.
 #[derive(Debug)]
 pub struct PendingAuthorization {
-    pub platform: Platform,
+    /// Whom it was started with: a platform's or a store's wire name (`x`, `shopify`).
+    pub provider: String,
     pub pkce_verifier: SecretString,
+    /// The shop it was started for, when the store asks first (Shopify).
+    pub site: Option<String>,
+}
+
+/// What a new authorization is for.
+pub struct NewAuthorization<'a> {
+    pub state: &'a str,
+    /// A platform's or a store's wire name.
+    pub provider: &'a str,
+    pub pkce_verifier: &'a SecretString,
+    pub site: Option<&'a str>,
 }
 
 pub async fn create(
     db: &impl ConnectionTrait,
     owner: UserId,
-    state: &str,
-    platform: Platform,
-    pkce_verifier: &SecretString,
+    new: NewAuthorization<'_>,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbError> {
     oauth_state::ActiveModel {
-        state: Set(state.to_owned()),
+        state: Set(new.state.to_owned()),
         user_id: Set(owner.0),
-        platform: Set(platform.as_str().to_owned()),
-        pkce_verifier: Set(pkce_verifier.expose_secret().to_owned()),
+        platform: Set(new.provider.to_owned()),
+        pkce_verifier: Set(new.pkce_verifier.expose_secret().to_owned()),
+        site: Set(new.site.map(str::to_owned)),
         created_at: Set(now),
         expires_at: Set(expires_at),
     }
@@ -67,15 +78,10 @@ pub async fn take(
     if deleted.rows_affected != 1 || row.expires_at <= now {
         return Ok(None);
     }
-    let platform = Platform::parse(&row.platform).ok_or_else(|| {
-        DbError::Db(sea_orm::DbErr::Custom(format!(
-            "oauth_states.platform `{}` does not parse",
-            row.platform
-        )))
-    })?;
     Ok(Some(PendingAuthorization {
-        platform,
+        provider: row.platform,
         pkce_verifier: SecretString::from(row.pkce_verifier),
+        site: row.site,
     }))
 }
 

@@ -49,6 +49,9 @@ pub async fn insert_post(
         user_id: Set(owner.0),
         text: Set(text.to_owned()),
         scheduled_at: Set(scheduled_at),
+        product_id: Set(None),
+        product_price_minor: Set(None),
+        product_check: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -333,7 +333,32 @@ mod tests {
             studio_settings.clone(),
             &crate::config::WriterConfig::default(),
         ));
+        let keyring = Arc::new(
+            crate::crypto::Keyring::new(
+                &secrecy::SecretString::from(crate::crypto::generate_key()),
+                &[],
+            )
+            .unwrap(),
+        );
+        let queue: Arc<dyn crate::queue::JobQueue> =
+            Arc::new(crate::queue::local::LocalQueue::default());
+        let stores = Arc::new(crate::stores::service::StoreService::new(
+            db.clone(),
+            keyring.clone(),
+            Arc::new(crate::stores::sync::StoreSync::new(
+                db.clone(),
+                queue,
+                crate::stores::StoreRegistry::default(),
+                crate::connections::tokens::TokenGate::new(db.clone(), keyring, clock.clone()),
+                clock.clone(),
+                chrono::Duration::seconds(60),
+                std::time::Duration::from_secs(6 * 3600),
+            )),
+            clock.clone(),
+            "http://127.0.0.1:3000".parse().unwrap(),
+        ));
         let state = AppState {
+            stores,
             studio,
             studio_settings: studio_settings.clone(),
             services: Services {

@@ -60,6 +60,14 @@ impl Sweeper {
             }
             after = Some(last);
         }
+        // Product sync runs ride the same queue; their rows say when each is due.
+        for (job, due) in crate::db::stores::runs_due_by(&self.db, until, PAGE).await? {
+            let job = JobId(job);
+            if !self.queue.contains(job).await? {
+                self.queue.enqueue(job, due).await?;
+                requeued += 1;
+            }
+        }
         if requeued > 0 {
             tracing::info!(requeued, "queued jobs the queue was missing");
             self.stats.requeued(requeued);

@@ -94,6 +94,11 @@ pub struct Worker {
     pull_urls: PullUrls,
     clock: SharedClock,
     stats: Arc<PublishingStats>,
+    /// Product syncs share the queue: a job that names a store's sync run goes there.
+    store_sync: Arc<crate::stores::sync::StoreSync>,
+    /// Cancelled when shutdown begins: a product sync stops at its next page boundary (a
+    /// publish, which cannot stop halfway, finishes).
+    stopping: CancellationToken,
     settings: WorkerSettings,
     /// Leases of attempts in flight, handed back if shutdown cuts them short.
     held: Mutex<HashMap<JobId, Lease>>,
@@ -130,6 +135,8 @@ impl Worker {
             pull_urls: backend.pull_urls.clone(),
             clock: backend.clock.clone(),
             stats: backend.stats.clone(),
+            store_sync: backend.store_sync.clone(),
+            stopping: CancellationToken::new(),
             settings,
             held: Mutex::new(HashMap::new()),
         }
@@ -190,6 +197,7 @@ impl Worker {
                 }
             }
         }
+        self.stopping.cancel();
         attempts.close();
         if tokio::time::timeout(grace, attempts.wait()).await.is_err() {
             let cut: Vec<Lease> = self.held().values().copied().collect();
@@ -231,6 +239,9 @@ impl Worker {
 
     async fn try_process(&self, lease: Lease) -> Result<(), Error> {
         let now = self.clock.now();
+        if let Some(store) = crate::db::stores::run_of_job(&self.db, lease.job.0).await? {
+            return self.store_sync.run(lease, store, &self.stopping).await;
+        }
         let Some((target, post_row)) = rows::pending_target(&self.db, lease.job.0).await? else {
             // Deleted, cancelled or finished since it was queued.
             self.ack(&lease).await;

@@ -10,12 +10,15 @@
 //! handle them. Fakes keep everything in memory, trust whoever reaches them and must never be
 //! reachable from a production deployment without `--sandbox`.
 
+pub mod etsy;
 pub mod gemini;
 pub mod kit;
 pub mod linkedin;
 pub mod meta;
 pub mod openai_compat;
 pub mod pinterest;
+pub mod shopify;
+pub mod squarespace;
 pub mod tiktok;
 pub mod x;
 pub mod youtube;

@@ -10,6 +10,8 @@ pub mod oauth_state;
 pub mod post;
 pub mod post_media;
 pub mod post_target;
+pub mod product;
 pub mod session;
+pub mod store;
 pub mod studio_setting;
 pub mod user;

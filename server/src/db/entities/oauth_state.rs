@@ -8,6 +8,8 @@ pub struct Model {
     pub user_id: Uuid,
     pub platform: String,
     pub pkce_verifier: String,
+    /// The shop an authorization was started for, when the store asks first (Shopify).
+    pub site: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

@@ -8,6 +8,11 @@ pub struct Model {
     pub user_id: Uuid,
     pub text: String,
     pub scheduled_at: Option<DateTimeUtc>,
+    /// The product the post was made from, its price then, and whether to check the
+    /// product before the post goes out.
+    pub product_id: Option<Uuid>,
+    pub product_price_minor: Option<i64>,
+    pub product_check: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ mod connections;
 mod me;
 pub mod media;
 pub mod posts;
+mod stores;
 mod studio;
 
 use std::sync::Arc;
@@ -36,6 +37,8 @@ use crate::state::AppState;
         posts::cancel, posts::retry, posts::remove,
         studio::captions, studio::voice, studio::check, studio::check_view, studio::emoji, studio::add_word,
         studio::settings, studio::save_settings, studio::test_writer,
+        stores::overview, stores::authorize, stores::sync_now, stores::disconnect,
+        stores::products, stores::product,
     ),
     components(schemas(crate::http::openapi::ErrorBody)),
     modifiers(&BearerAuth),
@@ -44,6 +47,7 @@ use crate::state::AppState;
         (name = "connections", description = "Connected social accounts"),
         (name = "media", description = "The media library"),
         (name = "posts", description = "Posts and their publishing"),
+        (name = "stores", description = "Connected online stores and the products synced from them"),
         (name = "studio", description = "The AI Studio: captions, the authenticity pass, and each person's writer and brand voice"),
     )
 )]
@@ -81,6 +85,7 @@ pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
     Router::new()
         .merge(auth::router().route_layer(charge(Tier::Auth)))
         .merge(connections::authorize_router().route_layer(charge(Tier::OAuth)))
+        .merge(stores::authorize_router().route_layer(charge(Tier::OAuth)))
         .merge(posts::create_router().route_layer(charge(Tier::Post)))
         .merge(studio::writing_router().route_layer(charge(Tier::Ai)))
         .merge(me::router())
@@ -88,6 +93,7 @@ pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
         .merge(posts::router())
         .merge(media::router())
         .merge(studio::router())
+        .merge(stores::router())
         .route(
             "/openapi.json",
             axum::routing::get(super::openapi::document),

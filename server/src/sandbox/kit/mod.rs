@@ -12,6 +12,7 @@
 //!
 //! Like the fakes, the kit trusts whoever reaches it and never logs a token, code or secret.
 
+pub mod catalogue;
 pub mod consent;
 pub mod control;
 pub mod controls;

@@ -1,0 +1,687 @@
+//! Online stores end to end against their fakes: connecting Shopify (its signed callback, a
+//! tampered one refused, a shop address checked first), Etsy (PKCE, the shared secret on every
+//! call) and Squarespace (rotating ~30-minute tokens); product syncs that page through the
+//! catalogue as a job on the queue, mark removed products gone, read only changes when asked,
+//! wait out throttling, refresh expired tokens, resume from their last page after a restart,
+//! and change nothing when run twice.
+
+mod common;
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use common::{Backend, TestApp};
+use server::sandbox::etsy::EtsyFake;
+use server::sandbox::kit::FakeControls;
+use server::sandbox::shopify::ShopifyFake;
+use server::sandbox::squarespace::SquarespaceFake;
+
+const SHOP: &str = "test-shop.myshopify.com";
+
+struct Stores {
+    app: TestApp,
+    shopify: ShopifyFake,
+    etsy: EtsyFake,
+    squarespace: SquarespaceFake,
+    _servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Fakes of the three stores with `size` products per shop, and an app configured for them.
+async fn stores(backend: Backend, size: usize, extra: &[(&str, &str)]) -> Stores {
+    let shopify = ShopifyFake::new("shopify-id", "shopify-secret");
+    let etsy = EtsyFake::new("etsy-keystring", "etsy-shared-secret");
+    let squarespace = SquarespaceFake::new("squarespace-id", "squarespace-secret");
+    shopify.set_catalogue_size(size);
+    etsy.set_catalogue_size(size);
+    squarespace.set_catalogue_size(size);
+    // Tests read faster than Etsy's default 10 calls a second.
+    etsy.set_rate_limits(1_000, 100_000);
+    let (shopify_addr, shopify_server) = server::sandbox::serve(shopify.router()).await.unwrap();
+    let (etsy_addr, etsy_server) = server::sandbox::serve(etsy.router()).await.unwrap();
+    let (squarespace_addr, squarespace_server) =
+        server::sandbox::serve(squarespace.router()).await.unwrap();
+    let shop_template = format!("http://{shopify_addr}/{{shop}}");
+    let etsy_url = format!("http://{etsy_addr}");
+    let squarespace_url = format!("http://{squarespace_addr}");
+    let mut vars = vec![
+        ("SHOPIFY_CLIENT_ID", "shopify-id"),
+        ("SHOPIFY_CLIENT_SECRET", "shopify-secret"),
+        ("SHOPIFY_SHOP_URL_TEMPLATE", shop_template.as_str()),
+        ("ETSY_CLIENT_ID", "etsy-keystring"),
+        ("ETSY_CLIENT_SECRET", "etsy-shared-secret"),
+        ("ETSY_AUTH_URL", etsy_url.as_str()),
+        ("ETSY_API_URL", etsy_url.as_str()),
+        ("SQUARESPACE_CLIENT_ID", "squarespace-id"),
+        ("SQUARESPACE_CLIENT_SECRET", "squarespace-secret"),
+        ("SQUARESPACE_AUTH_URL", squarespace_url.as_str()),
+        ("SQUARESPACE_API_URL", squarespace_url.as_str()),
+        ("RATE_LIMIT_OAUTH", "1000/min"),
+        ("RATE_LIMIT_API", "10000/min"),
+        ("QUEUE_SWEEP_SECS", "1"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = TestApp::spawn_with(backend, &vars).await;
+    Stores {
+        app,
+        shopify,
+        etsy,
+        squarespace,
+        _servers: vec![shopify_server, etsy_server, squarespace_server],
+    }
+}
+
+impl Stores {
+    async fn json(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .app
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Starts connecting `store`; the consent URL.
+    async fn authorize(&self, token: &str, store: &str, body: Option<&Value>) -> String {
+        let (status, answer) = self
+            .json(
+                reqwest::Method::POST,
+                token,
+                &format!("/api/stores/{store}/authorize"),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["url"].as_str().unwrap().to_owned()
+    }
+
+    /// Follows the store's redirect back to the app; where the app sends the browser.
+    async fn come_back(&self, token: &str, back: &str) -> String {
+        let response = self
+            .app
+            .client
+            .get(back)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_redirection(), "{}", response.status());
+        let location = response.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        url::form_urlencoded::parse(location.as_bytes())
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    async fn connect_shopify(&self, token: &str) -> String {
+        let url = self
+            .authorize(token, "shopify", Some(&json!({"shop": "test-shop"})))
+            .await;
+        let back = self.shopify.authorize_directly(&url, SHOP).unwrap();
+        let landed = self.come_back(token, &back).await;
+        assert!(landed.contains("store_connected"), "{landed}");
+        self.store_id(token, "shopify").await
+    }
+
+    async fn connect_etsy(&self, token: &str) -> String {
+        let url = self.authorize(token, "etsy", None).await;
+        let back = self.etsy.authorize_directly(&url, "ann").unwrap();
+        let landed = self.come_back(token, &back).await;
+        assert!(landed.contains("store_connected"), "{landed}");
+        self.store_id(token, "etsy").await
+    }
+
+    async fn connect_squarespace(&self, token: &str) -> String {
+        let url = self.authorize(token, "squarespace", None).await;
+        let back = self.squarespace.authorize_directly(&url, "bea").unwrap();
+        let landed = self.come_back(token, &back).await;
+        assert!(landed.contains("store_connected"), "{landed}");
+        self.store_id(token, "squarespace").await
+    }
+
+    async fn overview(&self, token: &str) -> Value {
+        let (status, overview) = self
+            .json(reqwest::Method::GET, token, "/api/stores", None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        overview
+    }
+
+    async fn store(&self, token: &str, id: &str) -> Value {
+        self.overview(token).await["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|store| store["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    async fn store_id(&self, token: &str, kind: &str) -> String {
+        self.overview(token).await["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|store| store["store"] == kind)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Waits until the store's sync is over (neither queued nor running); the store then.
+    async fn synced(&self, token: &str, id: &str) -> Value {
+        for _ in 0..600 {
+            let store = self.store(token, id).await;
+            if store["sync"]["running"] == false && !store["sync"]["last_synced_at"].is_null() {
+                return store;
+            }
+            if store["sync"]["running"] == false && !store["sync"]["last_error"].is_null() {
+                return store;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the sync did not end: {}", self.store(token, id).await);
+    }
+
+    async fn sync(&self, token: &str, id: &str, full: bool) -> Value {
+        let path = format!(
+            "/api/stores/{id}/sync{}",
+            if full { "?full=true" } else { "" }
+        );
+        let (status, body) = self.json(reqwest::Method::POST, token, &path, None).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        self.synced(token, id).await
+    }
+
+    async fn products(&self, token: &str, query: &str) -> Value {
+        let (status, list) = self
+            .json(
+                reqwest::Method::GET,
+                token,
+                &format!("/api/products?{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        list
+    }
+}
+
+async fn a_shopify_shop_connects_and_its_whole_catalogue_syncs(backend: Backend) {
+    let world = stores(backend, 120, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let id = world.connect_shopify(&token).await;
+    let store = world.synced(&token, &id).await;
+    assert_eq!(store["account_id"], SHOP);
+    assert_eq!(store["products"], 120, "{store}");
+    assert!(store["sync"]["last_error"].is_null(), "{store}");
+    // 30 products a page.
+    assert_eq!(store["sync"]["pages_done"], 4);
+    assert_eq!(store["sync"]["products_done"], 120);
+
+    let all = world.products(&token, "").await;
+    assert_eq!(all["total"], 120);
+    assert_eq!(all["products"].as_array().unwrap().len(), 24);
+    let first = &all["products"][0];
+    assert_eq!(first["store"], "shopify");
+    assert!(first["price"].as_str().unwrap().starts_with('$'), "{first}");
+    assert!(
+        first["images"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1")
+    );
+    // Found by title and by SKU, filtered by stock.
+    let mugs = world.products(&token, "q=mug").await;
+    assert!(mugs["total"].as_u64().unwrap() > 0);
+    assert!(
+        mugs["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["title"].as_str().unwrap().to_lowercase().contains("mug"))
+    );
+    let sku = first["variants"][0]["sku"].as_str().unwrap();
+    let by_sku = world.products(&token, &format!("q={sku}")).await;
+    assert_eq!(by_sku["total"], 1, "{by_sku}");
+    let in_stock = world.products(&token, "stock=in_stock").await["total"]
+        .as_u64()
+        .unwrap();
+    let sold_out = world.products(&token, "stock=sold_out").await["total"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(in_stock + sold_out, 120);
+    assert!(sold_out > 0 && in_stock > 0);
+    // Never a token in what the person sees.
+    let seen = format!("{}{}", world.overview(&token).await, all);
+    for issued in world.shopify.issued_tokens() {
+        assert!(!seen.contains(&issued));
+    }
+}
+
+async fn a_tampered_shopify_callback_is_refused_and_stores_nothing(backend: Backend) {
+    let world = stores(backend, 5, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let url = world
+        .authorize(&token, "shopify", Some(&json!({"shop": SHOP})))
+        .await;
+    let back = world.shopify.authorize_directly(&url, SHOP).unwrap();
+    // Another shop slipped into the signed query.
+    let tampered = back.replace(
+        "shop=test-shop.myshopify.com",
+        "shop=evil-shop.myshopify.com",
+    );
+    assert_ne!(tampered, back);
+    let landed = world.come_back(&token, &tampered).await;
+    assert!(
+        landed.contains("error=") && landed.contains("signature"),
+        "{landed}"
+    );
+    // A forged hmac.
+    let forged = regex_replace_hmac(&back);
+    let landed = world.come_back(&token, &forged).await;
+    assert!(landed.contains("signature"), "{landed}");
+    assert_eq!(world.overview(&token).await["stores"], json!([]));
+    assert_eq!(world.shopify.code_exchange_count(), 0);
+    // The untouched callback still works: the refusals spent nothing.
+    let landed = world.come_back(&token, &back).await;
+    assert!(landed.contains("store_connected"), "{landed}");
+}
+
+fn regex_replace_hmac(url: &str) -> String {
+    let start = url.find("hmac=").unwrap() + 5;
+    let end = url[start..].find('&').map_or(url.len(), |end| start + end);
+    format!("{}{}{}", &url[..start], "0".repeat(64), &url[end..])
+}
+
+async fn a_shop_address_is_checked_before_anything(backend: Backend) {
+    let world = stores(backend, 5, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    for shop in ["evil.com", "my shop", "https://example.com/admin", ""] {
+        let (status, body) = world
+            .json(
+                reqwest::Method::POST,
+                &token,
+                "/api/stores/shopify/authorize",
+                Some(&json!({ "shop": shop })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{shop}: {body}");
+        assert_eq!(body["error"]["field"], "shop");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("myshopify.com"),
+            "{body}"
+        );
+    }
+    let (status, body) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            "/api/stores/amazon/authorize",
+            None,
+        )
+        .await;
+    assert!(status.is_client_error(), "{body}");
+    let (status, body) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            "/api/stores/shopify/authorize",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+async fn etsy_and_squarespace_connect_and_sync(backend: Backend) {
+    let world = stores(backend, 130, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let etsy = world.connect_etsy(&token).await;
+    let squarespace = world.connect_squarespace(&token).await;
+    let etsy_store = world.synced(&token, &etsy).await;
+    let squarespace_store = world.synced(&token, &squarespace).await;
+    assert_eq!(etsy_store["products"], 130, "{etsy_store}");
+    assert_eq!(squarespace_store["products"], 130, "{squarespace_store}");
+    // Squarespace pages by 50.
+    assert_eq!(squarespace_store["sync"]["pages_done"], 3);
+    let from_etsy = world.products(&token, &format!("store={etsy}")).await;
+    assert_eq!(from_etsy["total"], 130);
+    assert_eq!(from_etsy["products"][0]["store"], "etsy");
+    assert_eq!(world.products(&token, "").await["total"], 260);
+}
+
+async fn a_full_sync_marks_removed_products_gone_and_an_incremental_one_reads_only_changes(
+    backend: Backend,
+) {
+    let world = stores(backend, 90, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let id = world.connect_shopify(&token).await;
+    world.synced(&token, &id).await;
+    let before = world.products(&token, "").await;
+
+    // Syncing again changes nothing.
+    let again = world.sync(&token, &id, true).await;
+    assert_eq!(again["products"], 90);
+    let after = world.products(&token, "").await;
+    assert_eq!(before, after);
+
+    let now = world.shopify.now();
+    let (sold, repriced, removed) = world
+        .shopify
+        .with_catalogue(SHOP, |catalogue| {
+            let (sold, repriced, removed) = (
+                catalogue.id_at(1).unwrap(),
+                catalogue.id_at(2).unwrap(),
+                catalogue.id_at(3).unwrap(),
+            );
+            catalogue.restock(sold, 5, now);
+            catalogue.sell_out(sold, now + chrono::Duration::seconds(1));
+            catalogue.set_price(repriced, 12_345, now + chrono::Duration::seconds(1));
+            catalogue.remove(removed);
+            catalogue.add(
+                "Brand New Lamp",
+                4_200,
+                3,
+                now + chrono::Duration::seconds(1),
+            );
+            (sold, repriced, removed)
+        })
+        .unwrap();
+    let requests_before = world
+        .shopify
+        .request_count(server::sandbox::shopify::Endpoint::GraphQl);
+    let incremental = world.sync(&token, &id, false).await;
+    let read = world
+        .shopify
+        .request_count(server::sandbox::shopify::Endpoint::GraphQl)
+        - requests_before;
+    assert_eq!(read, 1, "one page of changes, not the catalogue");
+    assert_eq!(
+        incremental["products"], 91,
+        "the new product; the removed one is only found by a full walk"
+    );
+    let lamp = world.products(&token, "q=brand%20new%20lamp").await;
+    assert_eq!(lamp["total"], 1);
+    assert_eq!(lamp["products"][0]["price"], "$42.00");
+
+    let full = world.sync(&token, &id, true).await;
+    assert_eq!(full["products"], 90, "{full}");
+    let (_, gone) = world
+        .json(
+            reqwest::Method::GET,
+            &token,
+            &format!(
+                "/api/products?q={}",
+                urlencoded(&title_of(&before, removed))
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        gone["total"], 0,
+        "a removed product is left out of the list: {gone}"
+    );
+    // …but kept, as gone, for the posts that used it.
+    let kept = product_by_external(&world, &token, &before, removed).await;
+    assert_eq!(kept["state"], "gone");
+    assert_eq!(kept["in_stock"], false);
+    let sold_row = product_by_external(&world, &token, &before, sold).await;
+    assert_eq!(sold_row["in_stock"], false);
+    assert_eq!(sold_row["state"], "active");
+    let repriced_row = product_by_external(&world, &token, &before, repriced).await;
+    assert_eq!(repriced_row["price_minor"], 12_345);
+}
+
+fn title_of(list: &Value, external: u64) -> String {
+    all_products(list)
+        .into_iter()
+        .find(|p| p["external_id"] == format!("gid://shopify/Product/{external}"))
+        .map(|p| p["title"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| format!("No. {}", external - 1000))
+}
+
+fn all_products(list: &Value) -> Vec<Value> {
+    list["products"].as_array().cloned().unwrap_or_default()
+}
+
+fn urlencoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// A product by its Shopify id, read through `GET /api/products/{id}` after finding its id by
+/// title in `listed` (the first page of an earlier listing) or by search.
+async fn product_by_external(world: &Stores, token: &str, listed: &Value, external: u64) -> Value {
+    let gid = format!("gid://shopify/Product/{external}");
+    let mut id = all_products(listed)
+        .into_iter()
+        .find(|p| p["external_id"] == gid)
+        .map(|p| p["id"].as_str().unwrap().to_owned());
+    if id.is_none() {
+        let title = title_of(listed, external);
+        let found = world
+            .products(token, &format!("q={}", urlencoded(&title)))
+            .await;
+        id = all_products(&found)
+            .into_iter()
+            .find(|p| p["external_id"] == gid)
+            .map(|p| p["id"].as_str().unwrap().to_owned());
+    }
+    let id = id.expect("the product was listed once");
+    let (status, product) = world
+        .json(
+            reqwest::Method::GET,
+            token,
+            &format!("/api/products/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{product}");
+    product
+}
+
+async fn throttling_is_waited_out(backend: Backend) {
+    let world = stores(backend, 60, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    // A bucket that holds about one page and refills it in well under a second.
+    world.shopify.set_bucket(1_000.0, 2_000.0);
+    let id = world.connect_shopify(&token).await;
+    world.shopify.fail_next(
+        server::sandbox::shopify::Endpoint::GraphQl,
+        [server::sandbox::kit::script::Failure::RateLimited { reset_in_secs: 1 }],
+    );
+    let store = world.synced(&token, &id).await;
+    assert_eq!(store["products"], 60, "{store}");
+    assert!(store["sync"]["last_error"].is_null(), "{store}");
+}
+
+async fn a_squarespace_cooldown_makes_the_sync_wait_and_keep_its_place(backend: Backend) {
+    let world = stores(backend, 120, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    world.squarespace.fail_next(
+        server::sandbox::squarespace::Endpoint::Products,
+        [
+            server::sandbox::kit::script::Failure::Slow(Duration::ZERO),
+            server::sandbox::kit::script::Failure::RateLimited { reset_in_secs: 60 },
+        ],
+    );
+    let id = world.connect_squarespace(&token).await;
+    // The first page is stored, then the 429: the run waits a minute with its place kept.
+    let mut waiting = Value::Null;
+    for _ in 0..200 {
+        waiting = world.store(&token, &id).await;
+        if waiting["sync"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("goes on at"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(waiting["sync"]["running"], true, "{waiting}");
+    assert_eq!(waiting["sync"]["pages_done"], 1, "{waiting}");
+    assert_eq!(waiting["products"], 50, "{waiting}");
+}
+
+async fn expired_tokens_are_refreshed_and_a_revoked_grant_asks_for_a_reconnect(backend: Backend) {
+    let world = stores(backend, 40, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    // Tokens that expire within the five minutes a sync wants: the first sync refreshes first
+    // (and Etsy rotates the refresh token).
+    world.etsy.set_access_token_lifetime(60);
+    let id = world.connect_etsy(&token).await;
+    world.etsy.set_access_token_lifetime(3600);
+    let store = world.synced(&token, &id).await;
+    assert_eq!(store["products"], 40, "{store}");
+    assert!(world.etsy.refresh_count() >= 1);
+
+    world.etsy.revoke_all_tokens_of("ann");
+    let store = world.sync(&token, &id, true).await;
+    assert_eq!(store["status"], "needs_reconnect", "{store}");
+    assert!(
+        store["sync"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("reconnect"),
+        "{store}"
+    );
+    let (status, body) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/stores/{id}/sync"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // Products stay for the posts made from them.
+    assert_eq!(world.products(&token, "").await["total"], 40);
+    // Reconnecting makes it active again.
+    let url = world.authorize(&token, "etsy", None).await;
+    let back = world.etsy.authorize_directly(&url, "ann").unwrap();
+    world.come_back(&token, &back).await;
+    let store = world.synced(&token, &id).await;
+    assert_eq!(store["status"], "active", "{store}");
+}
+
+async fn a_sync_cut_short_by_a_restart_goes_on_from_its_last_page(backend: Backend) {
+    let world = stores(backend, 600, &[]).await;
+    let (_, token) = world.app.signed_in_user().await;
+    // Slow pages, so the restart lands mid-walk.
+    world.shopify.set_latency(Duration::from_millis(60));
+    let id = world.connect_shopify(&token).await;
+    loop {
+        let store = world.store(&token, &id).await;
+        if store["sync"]["pages_done"].as_u64().unwrap() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let Stores {
+        app,
+        shopify,
+        etsy,
+        squarespace,
+        _servers,
+    } = world;
+    let app = app.restart(&[]).await;
+    let world = Stores {
+        app,
+        shopify,
+        etsy,
+        squarespace,
+        _servers,
+    };
+    let store = world.synced(&token, &id).await;
+    assert_eq!(store["products"], 600, "{store}");
+    // 20 pages in all: the restarted run did not start over.
+    let read = world
+        .shopify
+        .request_count(server::sandbox::shopify::Endpoint::GraphQl);
+    assert!(
+        read <= 20 + 1 + 2,
+        "{read} GraphQL requests for 20 pages and the shop"
+    );
+    assert_eq!(world.products(&token, "").await["total"], 600);
+}
+
+async fn stores_are_private(backend: Backend) {
+    let world = stores(backend, 10, &[]).await;
+    let ((_, ann), (_, bob)) = world.app.two_users().await;
+    let id = world.connect_shopify(&ann).await;
+    world.synced(&ann, &id).await;
+    assert_eq!(world.overview(&bob).await["stores"], json!([]));
+    assert_eq!(world.products(&bob, "").await["total"], 0);
+    let any = world.products(&ann, "").await["products"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = world
+        .json(
+            reqwest::Method::GET,
+            &bob,
+            &format!("/api/products/{any}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = world
+        .json(
+            reqwest::Method::POST,
+            &bob,
+            &format!("/api/stores/{id}/sync"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = world
+        .json(
+            reqwest::Method::DELETE,
+            &bob,
+            &format!("/api/stores/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = world
+        .json(
+            reqwest::Method::DELETE,
+            &ann,
+            &format!("/api/stores/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(world.products(&ann, "").await["total"], 0);
+}
+
+on_both_databases!(
+    a_shopify_shop_connects_and_its_whole_catalogue_syncs,
+    a_tampered_shopify_callback_is_refused_and_stores_nothing,
+    a_shop_address_is_checked_before_anything,
+    etsy_and_squarespace_connect_and_sync,
+    a_full_sync_marks_removed_products_gone_and_an_incremental_one_reads_only_changes,
+    throttling_is_waited_out,
+    a_squarespace_cooldown_makes_the_sync_wait_and_keep_its_place,
+    expired_tokens_are_refreshed_and_a_revoked_grant_asks_for_a_reconnect,
+    a_sync_cut_short_by_a_restart_goes_on_from_its_last_page,
+    stores_are_private,
+);
