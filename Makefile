@@ -33,7 +33,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
-.PHONY: run sandbox build test bench bench-youtube bench-voice profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
+.PHONY: run sandbox build test bench bench-youtube bench-voice bench-stores profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
         server-dev server-release test-rust test-e2e test-weight clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
@@ -100,6 +100,13 @@ bench-youtube: tools
 ## suggestions on a 2,000-character caption, p50 and p99 (server/benches/voice.rs).
 bench-voice:
 	cargo bench --locked -p server --bench voice
+
+## bench-stores: full syncs of 10,000 products from each store fake (Shopify under its cost
+## bucket, Etsy, Squarespace), a second sync of the unchanged catalogues, the Products page's
+## first page and a search at 30,000 products, peak RSS (server/benches/store_sync.rs).
+## BENCH_PRODUCTS and BENCH_DATABASE_URL change the size and the database.
+bench-stores:
+	cargo bench --locked -p server --bench store_sync
 
 ## profile: flamegraphs (perf + inferno) of GET /api/posts and of the publishing pipeline on
 ## PostgreSQL + Redis, one per party, in $(CARGO_TARGET_DIR)/profiles, with each party's hottest

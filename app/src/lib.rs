@@ -24,7 +24,8 @@ use crate::components::{
 };
 use crate::pages::{
     compose::Compose, connections::Connections, home::Home, login::Login, not_found::NotFound,
-    post_detail::PostDetail, posts::Posts, register::Register, settings::Settings, studio::Studio,
+    post_detail::PostDetail, posts::Posts, products::Products, register::Register,
+    settings::Settings, studio::Studio,
 };
 
 /// The HTML document the server renders around [`App`].
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/compose") view=Compose ssr=SsrMode::Async />
                         <Route path=path!("/posts") view=Posts ssr=SsrMode::Async />
                         <Route path=path!("/posts/:id") view=PostDetail ssr=SsrMode::Async />
+                        <Route path=path!("/products") view=Products ssr=SsrMode::Async />
                         <Route path=path!("/connections") view=Connections ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
                     </ParentRoute>

@@ -15,6 +15,10 @@ use crate::types::{
     ProfileUpdate, StudioSettings, StudioSettingsUpdate, TargetId, TargetPreview, TimeZoneName,
     User, UserId, WriterModels, WriterTest,
 };
+use crate::types::{
+    Product, ProductDraft, ProductId, ProductList, ProductQuery, Store, StoreConnection, StoreId,
+    StoresOverview,
+};
 
 /// A new account, already checked.
 #[derive(Debug)]
@@ -193,6 +197,43 @@ pub trait StudioPreferences: Send + Sync + 'static {
 
 pub type StudioPreferencesPort = Arc<dyn StudioPreferences>;
 
+/// Online stores and the products synced from them.
+#[async_trait]
+pub trait Stores: Send + Sync + 'static {
+    /// Every store with whether it can be connected here, and the person's stores with their
+    /// sync's progress.
+    async fn overview(&self, owner: UserId) -> Result<StoresOverview, ApiError>;
+
+    /// Where to send the browser to allow access; `shop` is the Shopify shop typed.
+    async fn authorize(
+        &self,
+        owner: UserId,
+        store: Store,
+        shop: Option<String>,
+    ) -> Result<AuthorizeUrl, ApiError>;
+
+    /// Queues a sync: the changes, or everything when `full`.
+    async fn sync_now(
+        &self,
+        owner: UserId,
+        id: StoreId,
+        full: bool,
+    ) -> Result<StoreConnection, ApiError>;
+
+    /// Forgets the store and its products.
+    async fn disconnect(&self, owner: UserId, id: StoreId) -> Result<(), ApiError>;
+
+    async fn products(&self, owner: UserId, query: ProductQuery) -> Result<ProductList, ApiError>;
+
+    async fn product(&self, owner: UserId, id: ProductId) -> Result<Product, ApiError>;
+
+    /// A post started from the product: its images imported into the media library, and a
+    /// first text with its variables filled.
+    async fn draft(&self, owner: UserId, id: ProductId) -> Result<ProductDraft, ApiError>;
+}
+
+pub type StoresPort = Arc<dyn Stores>;
+
 /// Every port, built once at start-up and handed both to Leptos (as context, for the server
 /// functions) and to the REST handlers (in their state). A test can build one from other
 /// implementations. Later ports (posts, connections, AI) are fields here.
@@ -203,4 +244,5 @@ pub struct Services {
     pub posts: PostsPort,
     pub media: MediaPort,
     pub studio: StudioPreferencesPort,
+    pub stores: StoresPort,
 }

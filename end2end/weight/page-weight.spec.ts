@@ -47,7 +47,7 @@ test("every page's first load stays within the page-weight budget", async ({ bro
   const signedIn = await page.context().storageState();
 
   const weights: Weight[] = [];
-  for (const path of ["/compose", "/studio", "/posts", postPath, "/connections", "/settings"]) {
+  for (const path of ["/compose", "/studio", "/posts", postPath, "/connections", "/products", "/settings"]) {
     weights.push(await weigh(browser, signedIn, path));
   }
   for (const path of ["/login", "/register"]) {

@@ -45,6 +45,8 @@ pub struct Backend {
     pub tokens: Arc<TokenKeeper>,
     /// Product syncs of the connected stores, run by the same workers.
     pub store_sync: Arc<StoreSync>,
+    /// The check of a post's product before it goes out.
+    pub product_guard: Arc<crate::stores::guard::ProductGuard>,
     /// What this process's workers, sweep and reaper have done; `/metrics` and `/readyz`.
     pub stats: Arc<PublishingStats>,
 }
@@ -93,11 +95,20 @@ impl Backend {
             registry.clone(),
             clock.clone(),
         ));
+        let stores = StoreRegistry::from_config(config, &http);
+        let store_tokens =
+            crate::connections::tokens::TokenGate::new(db.clone(), keyring.clone(), clock.clone());
+        let product_guard = Arc::new(crate::stores::guard::ProductGuard::new(
+            db.clone(),
+            stores.clone(),
+            store_tokens.clone(),
+            clock.clone(),
+        ));
         let store_sync = Arc::new(StoreSync::new(
             db.clone(),
             queue.clone(),
-            StoreRegistry::from_config(config, &http),
-            crate::connections::tokens::TokenGate::new(db.clone(), keyring.clone(), clock.clone()),
+            stores,
+            store_tokens,
             clock.clone(),
             chrono::Duration::from_std(config.worker_lease)
                 .unwrap_or(chrono::Duration::seconds(60)),
@@ -105,6 +116,7 @@ impl Backend {
         ));
         Ok(Self {
             store_sync,
+            product_guard,
             db,
             clock,
             keyring,

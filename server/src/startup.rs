@@ -154,11 +154,15 @@ impl Application {
             &config.writers,
         ));
         let stores = Arc::new(crate::stores::service::StoreService::new(
-            db.clone(),
-            backend.keyring.clone(),
-            backend.store_sync.clone(),
-            clock.clone(),
-            public_base_url.clone(),
+            crate::stores::service::StoreServiceParts {
+                db: db.clone(),
+                keyring: backend.keyring.clone(),
+                sync: backend.store_sync.clone(),
+                library: uploads.clone(),
+                http: crate::platforms::http_client(config.platform_timeout),
+                clock: clock.clone(),
+                public_base_url: public_base_url.clone(),
+            },
         ));
         let services = Services {
             studio: studio_settings.clone(),
@@ -166,6 +170,7 @@ impl Application {
             connections: oauth.clone(),
             posts: backend.pipeline.clone(),
             media: uploads.clone(),
+            stores: stores.clone(),
         };
         let limiter = Arc::new(match &redis {
             Some(pool) => {
@@ -342,6 +347,8 @@ impl Application {
 pub const SANDBOX_CLIENT_ID: &str = "picscripter-sandbox";
 const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
 const SANDBOX_GEMINI_KEY: &str = "sandbox-gemini-key";
+/// Products in each sandbox shop.
+const SANDBOX_CATALOGUE: usize = 600;
 
 /// Points every platform that has a fake at it, mounted under `/sandbox/{platform}` with
 /// sandbox credentials, and returns the fakes' routes (nested under `/sandbox` by the app).
@@ -374,6 +381,10 @@ fn mount_sandbox(config: &mut Config, public_base_url: &::http::Uri) -> axum::Ro
     let shopify = ShopifyFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
     let etsy = EtsyFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
     let squarespace = SquarespaceFake::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET);
+    // A shop's worth of products, synced in seconds; tests and the benchmark use 10,000.
+    shopify.set_catalogue_size(SANDBOX_CATALOGUE);
+    etsy.set_catalogue_size(SANDBOX_CATALOGUE);
+    squarespace.set_catalogue_size(SANDBOX_CATALOGUE);
     let shop_template = format!(
         "{}/sandbox/shopify/{{shop}}",
         public_base_url.to_string().trim_end_matches('/')

@@ -24,6 +24,7 @@ async fn redirects_are_real_for_clients_with_and_without_accept() {
             ("/connections", None, "/login"),
             ("/compose", None, "/login"),
             ("/posts", None, "/login"),
+            ("/products", None, "/login"),
             ("/", Some(&token), "/settings"),
             ("/login", Some(&token), "/settings"),
         ] {

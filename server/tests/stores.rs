@@ -17,6 +17,7 @@ use server::sandbox::etsy::EtsyFake;
 use server::sandbox::kit::FakeControls;
 use server::sandbox::shopify::ShopifyFake;
 use server::sandbox::squarespace::SquarespaceFake;
+use server::sandbox::x::XFake;
 
 const SHOP: &str = "test-shop.myshopify.com";
 
@@ -673,7 +674,349 @@ async fn stores_are_private(backend: Backend) {
     assert_eq!(world.products(&ann, "").await["total"], 0);
 }
 
+/// X beside the stores, to publish posts made from products.
+async fn with_x(backend: Backend, size: usize) -> (Stores, XFake) {
+    let x = XFake::new("x-id", "x-secret");
+    let (x_addr, x_server) = server::sandbox::serve(x.router()).await.unwrap();
+    let x_url = format!("http://{x_addr}");
+    let mut world = stores(
+        backend,
+        size,
+        &[
+            ("X_CLIENT_ID", "x-id"),
+            ("X_CLIENT_SECRET", "x-secret"),
+            ("X_AUTH_URL", x_url.as_str()),
+            ("X_API_URL", x_url.as_str()),
+            ("RATE_LIMIT_POST", "1000/min"),
+        ],
+    )
+    .await;
+    world._servers.push(x_server);
+    (world, x)
+}
+
+async fn connect_x(world: &Stores, x: &XFake, token: &str) -> String {
+    let (_, body) = world
+        .json(
+            reqwest::Method::POST,
+            token,
+            "/api/connections/x/authorize",
+            None,
+        )
+        .await;
+    let back = x
+        .authorize_directly(body["url"].as_str().unwrap(), "shopkeeper")
+        .unwrap();
+    world.come_back(token, &back).await;
+    let (_, overview) = world
+        .json(reqwest::Method::GET, token, "/api/connections", None)
+        .await;
+    overview["connections"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn post_status(world: &Stores, token: &str, id: &str, wanted: &[&str]) -> Value {
+    for _ in 0..400 {
+        let (_, post) = world
+            .json(
+                reqwest::Method::GET,
+                token,
+                &format!("/api/posts/{id}"),
+                None,
+            )
+            .await;
+        let status = post["targets"][0]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if wanted.contains(&status.as_str()) {
+            return post;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the post never became {wanted:?}");
+}
+
+/// The Shopify number of a product as listed (`gid://shopify/Product/1001` → 1001).
+fn shopify_number(product: &Value) -> u64 {
+    product["external_id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Dates every product's last sync an hour back, so the worker must ask the store.
+async fn age_the_last_sync(world: &Stores) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(&world.app.database_url)
+        .await
+        .unwrap();
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let statement = sea_orm::Statement::from_sql_and_values(
+        db.get_database_backend(),
+        match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => "UPDATE products SET synced_at = $1",
+            _ => "UPDATE products SET synced_at = ?",
+        },
+        [hour_ago.into()],
+    );
+    db.execute(statement).await.unwrap();
+}
+
+/// Schedules a draft for now, as its author would with the same text and account.
+async fn publish_now(world: &Stores, token: &str, post: &Value, account: &str) -> Value {
+    let id = post["id"].as_str().unwrap();
+    let edit = json!({
+        "text": post["text"],
+        "targets": [{"connection_id": account}],
+        "schedule": "now",
+        "check_product": post["check_product"],
+    });
+    let (status, body) = world
+        .json(
+            reqwest::Method::PATCH,
+            token,
+            &format!("/api/posts/{id}"),
+            Some(&edit),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn a_post_about_a_product_sold_out_since_is_held_until_its_author_decides(backend: Backend) {
+    let (world, x) = with_x(backend, 30).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let store = world.connect_shopify(&token).await;
+    world.synced(&token, &store).await;
+    let account = connect_x(&world, &x, &token).await;
+    let product = world.products(&token, "stock=in_stock").await["products"][0].clone();
+    let draft = json!({
+        "text": format!("Back in the shop: {}", product["title"].as_str().unwrap()),
+        "targets": [{"connection_id": account}],
+        "schedule": "draft",
+        "product_id": product["id"],
+    });
+    let (status, post) = world
+        .json(reqwest::Method::POST, &token, "/api/posts", Some(&draft))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    assert_eq!(post["product_id"], product["id"]);
+    assert_eq!(post["check_product"], true);
+
+    // Sold out at the store after the post was written; our last sync is an hour old, so the
+    // worker asks the store before sending.
+    world
+        .shopify
+        .with_catalogue(SHOP, |catalogue| {
+            catalogue.sell_out(shopify_number(&product), chrono::Utc::now())
+        })
+        .unwrap();
+    age_the_last_sync(&world).await;
+    publish_now(&world, &token, &post, &account).await;
+    let id = post["id"].as_str().unwrap();
+    let held = post_status(&world, &token, id, &["held", "published"]).await;
+    let target = &held["targets"][0];
+    assert_eq!(target["status"], "held", "{held}");
+    assert!(
+        target["error"].as_str().unwrap().contains("is sold out"),
+        "{held}"
+    );
+    assert_eq!(x.post_count(), 0);
+    let (_, now_listed) = world
+        .json(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/products/{}", product["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(now_listed["in_stock"], false, "the fresh read was stored");
+
+    // "Publish anyway".
+    let target_id = target["id"].as_str().unwrap();
+    let (status, body) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/posts/{id}/targets/{target_id}/retry"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["check_product"], false);
+    post_status(&world, &token, id, &["published"]).await;
+    assert_eq!(x.post_count(), 1);
+}
+
+async fn a_price_change_holds_and_an_unchecked_post_goes_out(backend: Backend) {
+    let (world, x) = with_x(backend, 30).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let store = world.connect_shopify(&token).await;
+    world.synced(&token, &store).await;
+    let account = connect_x(&world, &x, &token).await;
+    let product = world.products(&token, "stock=in_stock").await["products"][0].clone();
+    let draft = |check: bool| {
+        json!({
+            "text": if check { "Checked" } else { "Unchecked" },
+            "targets": [{"connection_id": account}],
+            "schedule": "draft",
+            "product_id": product["id"],
+            "check_product": check,
+        })
+    };
+    let (_, checked) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            "/api/posts",
+            Some(&draft(true)),
+        )
+        .await;
+    let (_, unchecked) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            "/api/posts",
+            Some(&draft(false)),
+        )
+        .await;
+    assert_eq!(unchecked["check_product"], false);
+    // Repriced at the store and synced: the worker goes by the fresh sync.
+    world
+        .shopify
+        .with_catalogue(SHOP, |catalogue| {
+            catalogue.set_price(shopify_number(&product), 99_900, chrono::Utc::now())
+        })
+        .unwrap();
+    world.sync(&token, &store, false).await;
+    publish_now(&world, &token, &unchecked, &account).await;
+    post_status(
+        &world,
+        &token,
+        unchecked["id"].as_str().unwrap(),
+        &["published"],
+    )
+    .await;
+    assert_eq!(
+        x.post_count(),
+        1,
+        "a post with the check off goes out whatever the price"
+    );
+    // A checked post scheduled before the price changed is held with both prices in words.
+    let (_, early) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            "/api/posts",
+            Some(&json!({
+                "text": "Scheduled at the old price",
+                "targets": [{"connection_id": account}],
+                "schedule": {"at": (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339()},
+                "product_id": product["id"],
+            })),
+        )
+        .await;
+    world
+        .shopify
+        .with_catalogue(SHOP, |catalogue| {
+            catalogue.set_price(shopify_number(&product), 12_300, chrono::Utc::now())
+        })
+        .unwrap();
+    world.sync(&token, &store, false).await;
+    let held = post_status(
+        &world,
+        &token,
+        early["id"].as_str().unwrap(),
+        &["held", "published"],
+    )
+    .await;
+    let reason = held["targets"][0]["error"].as_str().unwrap_or_default();
+    assert_eq!(held["targets"][0]["status"], "held", "{held}");
+    assert!(reason.contains("from $999.00 to $123.00"), "{reason}");
+    // Editing is the author seeing the new price: the edited post goes out.
+    publish_now(&world, &token, &checked, &account).await;
+    post_status(
+        &world,
+        &token,
+        checked["id"].as_str().unwrap(),
+        &["published"],
+    )
+    .await;
+    assert_eq!(x.post_count(), 2);
+}
+
+async fn a_post_started_from_a_product_brings_its_images_and_fills_its_variables(backend: Backend) {
+    let (world, x) = with_x(backend, 12).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let store = world.connect_shopify(&token).await;
+    world.synced(&token, &store).await;
+    let account = connect_x(&world, &x, &token).await;
+    // A product with three photos (every third one has).
+    let listed = world.products(&token, "").await;
+    let product = all_products(&listed)
+        .into_iter()
+        .find(|product| product["images"].as_array().unwrap().len() == 3)
+        .unwrap();
+    let id = product["id"].as_str().unwrap();
+    let (status, draft) = world
+        .json(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/products/{id}/draft"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    assert_eq!(draft["media"].as_array().unwrap().len(), 3, "{draft}");
+    assert_eq!(draft["media"][0]["mime"], "image/png");
+    let title = product["title"].as_str().unwrap();
+    let price = product["price"].as_str().unwrap();
+    assert!(
+        draft["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{title}, {price}")),
+        "{draft}"
+    );
+
+    let new_post = json!({
+        "text": "{title} is {price} at {store}",
+        "media_ids": [draft["media"][0]["id"]],
+        "targets": [{"connection_id": account, "text": "Only {price}!"}],
+        "schedule": "draft",
+        "product_id": id,
+    });
+    let (status, post) = world
+        .json(reqwest::Method::POST, &token, "/api/posts", Some(&new_post))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    assert_eq!(post["text"], format!("{title} is {price} at Test Shop"));
+    assert_eq!(post["targets"][0]["text"], format!("Only {price}!"));
+
+    // Someone else's product is refused by name.
+    let ((_, other), _) = world.app.two_users().await;
+    let (status, body) = world
+        .json(
+            reqwest::Method::POST,
+            &other,
+            &format!("/api/products/{id}/draft"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
 on_both_databases!(
+    a_post_started_from_a_product_brings_its_images_and_fills_its_variables,
+    a_post_about_a_product_sold_out_since_is_held_until_its_author_decides,
+    a_price_change_holds_and_an_unchecked_post_goes_out,
     a_shopify_shop_connects_and_its_whole_catalogue_syncs,
     a_tampered_shopify_callback_is_refused_and_stores_nothing,
     a_shop_address_is_checked_before_anything,

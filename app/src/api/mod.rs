@@ -12,6 +12,7 @@ pub mod media;
 pub mod meta;
 pub mod posts;
 pub mod settings;
+pub mod stores;
 pub mod studio;
 
 /// Where server functions live. The `#[server(prefix = …)]` attributes must say the same (a
@@ -52,6 +53,12 @@ mod tests {
             <super::studio::SaveCaptionWriter as ServerFn>::PATH,
             <super::studio::SaveBrandVoice as ServerFn>::PATH,
             <super::studio::TestCaptionWriter as ServerFn>::PATH,
+            <super::stores::LoadStores as ServerFn>::PATH,
+            <super::stores::AuthorizeStore as ServerFn>::PATH,
+            <super::stores::SyncStore as ServerFn>::PATH,
+            <super::stores::DisconnectStore as ServerFn>::PATH,
+            <super::stores::LoadProducts as ServerFn>::PATH,
+            <super::stores::DraftFromProduct as ServerFn>::PATH,
         ];
         for path in paths {
             assert!(
@@ -90,6 +97,10 @@ pub(crate) mod ssr {
 
     pub(crate) fn media() -> MediaPort {
         expect_context::<Services>().media
+    }
+
+    pub(crate) fn stores() -> crate::services::StoresPort {
+        expect_context::<Services>().stores
     }
 
     pub(crate) fn studio() -> StudioPreferencesPort {

@@ -10,7 +10,9 @@ use crate::components::studio_calls::{
     Edits, PickerEmoji, add_word, check_caption, search_emoji, voice_pass,
 };
 use crate::components::target_options::{OptionFields, options_form};
-use crate::types::{CheckView, Connection, NewTarget, Target, TargetOptions, VoiceRule, apply_fix};
+use crate::types::{
+    CheckView, Connection, NewTarget, ProductId, Target, TargetOptions, VoiceRule, apply_fix,
+};
 
 /// How long typing must pause before the caption is checked again.
 const CHECK_PAUSE: std::time::Duration = std::time::Duration::from_millis(400);
@@ -55,6 +57,8 @@ pub struct CaptionCard {
     pub proposal: RwSignal<Option<Proposal>>,
     /// The last check, drawn, with the text it was made on (it holds only for that text).
     pub check: RwSignal<Option<CheckView>>,
+    /// The product the post is about, whose names the proofreader leaves alone.
+    pub product: Option<ProductId>,
     /// The text before the writer started, given back when it fails.
     before: StoredValue<String>,
     variant: StoredValue<u32>,
@@ -80,9 +84,15 @@ impl CaptionCard {
             writing: RwSignal::new(Writing::Idle),
             proposal: RwSignal::new(None),
             check: RwSignal::new(None),
+            product: None,
             before: StoredValue::new(String::new()),
             variant: StoredValue::new(0),
         }
+    }
+
+    /// The same card, for a post about `product`.
+    pub fn about(self, product: Option<ProductId>) -> Self {
+        Self { product, ..self }
     }
 
     pub fn label(&self) -> String {
@@ -258,6 +268,7 @@ pub fn CaptionEditor(
         writing,
         proposal,
         check,
+        product,
         ..
     } = card.clone();
     let key = connection.id.0.to_string();
@@ -285,11 +296,15 @@ pub fn CaptionEditor(
         if writing.get() == Writing::Writing || current.trim().is_empty() {
             return;
         }
-        latest.ask(CHECK_PAUSE, check_caption(current, id), move |answer| {
-            if let Ok(view) = answer {
-                check.set(Some(view));
-            }
-        });
+        latest.ask(
+            CHECK_PAUSE,
+            check_caption(current, id, product),
+            move |answer| {
+                if let Ok(view) = answer {
+                    check.set(Some(view));
+                }
+            },
+        );
     });
     // The drawn check, while it is of the text in the field.
     let current = move |part: fn(&CheckView) -> &String| {

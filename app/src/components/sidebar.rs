@@ -14,6 +14,7 @@ const NAV: &[(&str, &str)] = &[
     ("/studio", "AI Studio"),
     ("/compose", "Compose"),
     ("/posts", "Posts"),
+    ("/products", "Products"),
     ("/connections", "Connections"),
     ("/settings", "Settings"),
 ];

@@ -18,6 +18,7 @@ pub fn status_name(status: TargetStatus) -> &'static str {
         TargetStatus::Failed => "Failed",
         TargetStatus::Cancelled => "Cancelled",
         TargetStatus::WaitingReconnect => "Waiting for reconnect",
+        TargetStatus::Held => "Held",
     }
 }
 

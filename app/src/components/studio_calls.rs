@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use crate::components::rest::send_json;
 use crate::types::{
-    ApiError, CaptionRequest, CheckRequest, CheckView, ConnectionId, NewWord, VoiceRequest,
-    with_changes,
+    ApiError, CaptionRequest, CheckRequest, CheckView, ConnectionId, NewWord, ProductId,
+    VoiceRequest, with_changes,
 };
 
 /// The authenticity pass's changes as the editor uses them.
@@ -117,10 +117,15 @@ pub async fn voice_pass(text: String, connection: ConnectionId) -> Result<Edits,
 }
 
 /// Length, score, proofreading and emoji for the editor, drawn.
-pub async fn check_caption(text: String, connection: ConnectionId) -> Result<CheckView, ApiError> {
+pub async fn check_caption(
+    text: String,
+    connection: ConnectionId,
+    product: Option<ProductId>,
+) -> Result<CheckView, ApiError> {
     let request = CheckRequest {
         text,
         connection_id: Some(connection),
+        product_id: product,
     };
     send_json("POST", "/api/studio/check/view", Some(&request)).await
 }

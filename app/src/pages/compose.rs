@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::api::connections::load_connections;
 use crate::api::posts::{create_post, get_post, preview_post, update_post};
+use crate::api::stores::draft_from_product;
 use crate::components::browser::{go_to, local_input_value, random_key};
 use crate::components::form::{FormError, field_message};
 use crate::components::latest_answer::LatestAnswer;
@@ -23,8 +24,8 @@ use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::target_picker::{TargetChoice, TargetPicker};
 use crate::session::use_session;
 use crate::types::{
-    ApiError, ConnectionStatus, ConnectionsOverview, NewPost, Post, PostId, Schedule,
-    ScheduleKeyword, TargetStatus,
+    ApiError, ConnectionStatus, ConnectionsOverview, MediaItem, NewPost, Post, PostId,
+    ProductDraft, ProductId, Schedule, ScheduleKeyword, TargetStatus,
 };
 
 /// The fields the composer shows errors beside; errors about others go to the form's line.
@@ -37,18 +38,19 @@ pub fn Compose() -> impl IntoView {
     view! {
         <DraftSource
             title="Compose"
-            editor=|time_zone, overview, source| view! { <Composer time_zone overview source /> }
+            editor=|time_zone, overview, source, start| view! { <Composer time_zone overview source start /> }
         />
     }
 }
 
 /// What a post's editor (the composer, the Studio) starts from, loaded: the user's time zone,
-/// their connections and, with `?from=<post id>`, the post. `editor` draws the editor from
-/// them; a failure shows under the page's `title`.
+/// their connections and, with `?from=<post id>`, the post, or with `?product=<product id>`,
+/// a draft made from the product (its images imported, its text written). `editor` draws the
+/// editor from them; a failure shows under the page's `title`.
 #[component]
 pub(crate) fn DraftSource<V: IntoView + 'static>(
     title: &'static str,
-    editor: fn(String, ConnectionsOverview, Option<Post>) -> V,
+    editor: fn(String, ConnectionsOverview, Option<Post>, Option<ProductDraft>) -> V,
 ) -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
@@ -59,10 +61,23 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
             .and_then(|raw| Uuid::parse_str(&raw).ok())
             .map(PostId)
     };
+    let product = move || {
+        query
+            .read()
+            .get("product")
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+            .map(ProductId)
+    };
     let connections = Resource::new(|| (), |_| load_connections());
     let source = Resource::new(from, |from| async move {
         match from {
             Some(id) => get_post(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let start = Resource::new(product, |product| async move {
+        match product {
+            Some(id) => draft_from_product(id).await.map(Some),
             None => Ok(None),
         }
     });
@@ -71,12 +86,15 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
             {move || Suspend::new(async move {
                 let loaded = async {
                     let user = session.user.await?.ok_or(ApiError::Unauthorized)?;
-                    Ok::<_, ApiError>((user, connections.await?, source.await?))
+                    Ok::<_, ApiError>((user, connections.await?, source.await?, start.await?))
                 };
                 match loaded.await {
-                    Ok((user, overview, source)) => {
-                        Either::Left(editor(user.time_zone.as_str().to_owned(), overview, source))
-                    }
+                    Ok((user, overview, source, start)) => Either::Left(editor(
+                        user.time_zone.as_str().to_owned(),
+                        overview,
+                        source,
+                        start,
+                    )),
                     Err(error) => Either::Right(view! {
                         <header class="page-header">
                             <h1 class="page-title">{title}</h1>
@@ -91,9 +109,61 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
 
 /// Whether `post` can still be changed in place: none of its targets has started.
 pub(crate) fn editable(post: &Post) -> bool {
-    post.targets
-        .iter()
-        .all(|target| matches!(target.status, TargetStatus::Draft | TargetStatus::Scheduled))
+    post.targets.iter().all(|target| {
+        matches!(
+            target.status,
+            TargetStatus::Draft | TargetStatus::Scheduled | TargetStatus::Held
+        )
+    })
+}
+
+/// "Hold this post if…": for a post made from a product, whether the worker checks the
+/// product before it goes out.
+#[component]
+pub(crate) fn ProductCheck(product: Option<ProductId>, check: RwSignal<bool>) -> impl IntoView {
+    product.map(|_| {
+        view! {
+            <label class="choice">
+                <input
+                    type="checkbox"
+                    prop:checked=move || check.get()
+                    on:change=move |ev| check.set(event_target_checked(&ev))
+                />
+                <span>"Hold this post if its product sells out, is archived or changes price before it goes out"</span>
+            </label>
+        }
+    })
+}
+
+/// What an editor's fields start with: a post's (edited, or reposted), a product draft's, or
+/// nothing; and the product the post is about, with whether it is checked before publishing.
+pub(crate) struct Begun {
+    pub text: String,
+    pub media: Vec<MediaItem>,
+    pub product: (Option<ProductId>, bool),
+}
+
+impl Begun {
+    pub(crate) fn of(source: Option<&Post>, start: Option<ProductDraft>) -> Self {
+        match (source, start) {
+            // A post made from a product stays about it, reposted or not.
+            (Some(post), _) => Self {
+                text: post.text.clone(),
+                media: post.media.clone(),
+                product: (post.product_id, post.check_product),
+            },
+            (None, Some(draft)) => Self {
+                text: draft.text,
+                media: draft.media,
+                product: (Some(draft.product.id), true),
+            },
+            (None, None) => Self {
+                text: String::new(),
+                media: Vec::new(),
+                product: (None, true),
+            },
+        }
+    }
 }
 
 /// What the submit button sends.
@@ -166,6 +236,8 @@ fn Composer(
     time_zone: String,
     overview: ConnectionsOverview,
     source: Option<Post>,
+    /// A post started from a product, when there is no `source`.
+    start: Option<ProductDraft>,
 ) -> impl IntoView {
     let editing = source
         .as_ref()
@@ -176,18 +248,10 @@ fn Composer(
         (None, Some(_)) => "Edit & repost",
         (None, None) => "Compose",
     };
-    let text = RwSignal::new(
-        source
-            .as_ref()
-            .map(|post| post.text.clone())
-            .unwrap_or_default(),
-    );
-    let media = DraftMedia::new(
-        source
-            .as_ref()
-            .map(|post| post.media.clone())
-            .unwrap_or_default(),
-    );
+    let begun = Begun::of(source.as_ref(), start);
+    let text = RwSignal::new(begun.text);
+    let media = DraftMedia::new(begun.media);
+    let (product, check) = (begun.product.0, RwSignal::new(begun.product.1));
     let choices: Vec<TargetChoice> = overview
         .connections
         .into_iter()
@@ -247,6 +311,8 @@ fn Composer(
                 .filter_map(TargetChoice::to_new_target)
                 .collect(),
             schedule,
+            product_id: product,
+            check_product: check.get(),
         }
     };
 
@@ -332,6 +398,7 @@ fn Composer(
                     zone=time_zone
                     error=field_message(error, "schedule")
                 />
+                <ProductCheck product check />
                 <FormError error beside=FIELDS />
                 <div class="form-actions">
                     <button type="submit" class="button-primary" disabled=blocked>
@@ -357,6 +424,8 @@ mod tests {
             text: "Hello".into(),
             media: Vec::new(),
             scheduled_at: None,
+            product_id: None,
+            check_product: true,
             targets: statuses
                 .iter()
                 .map(|status| Target {

@@ -7,6 +7,7 @@ pub mod login;
 pub mod not_found;
 pub mod post_detail;
 pub mod posts;
+pub mod products;
 pub mod register;
 pub mod settings;
 pub mod studio;

@@ -137,7 +137,10 @@ fn PostView(post: Post, actions: Actions) -> impl IntoView {
     let cancellable = post.targets.iter().any(|target| {
         matches!(
             target.status,
-            TargetStatus::Scheduled | TargetStatus::Retrying | TargetStatus::WaitingReconnect
+            TargetStatus::Scheduled
+                | TargetStatus::Retrying
+                | TargetStatus::WaitingReconnect
+                | TargetStatus::Held
         )
     });
     let text = if post.text.trim().is_empty() {
@@ -282,7 +285,13 @@ fn TargetRow(
         .map(|url| {
             view! { <a href=url>{format!("View on {platform}")}</a> }
         });
-    let failed = target.status == TargetStatus::Failed;
+    // A failed target is tried again; a held one goes out as it is ("Publish anyway"): an edit
+    // or a cancel are the post's own buttons.
+    let again = match target.status {
+        TargetStatus::Failed => Some(("Retry", format!("Retry {handle}"))),
+        TargetStatus::Held => Some(("Publish anyway", format!("Publish anyway on {handle}"))),
+        _ => None,
+    };
     view! {
         <tr>
             <th scope="row">{format!("{handle} on {platform}")}</th>
@@ -292,19 +301,19 @@ fn TargetRow(
             <td>{target.attempts}</td>
             <td>{target.next_attempt_at.map(|at| view! { <Timestamp at /> })}</td>
             <td>
-                {failed
-                    .then(|| {
+                {again
+                    .map(|(label, aria_label)| {
                         view! {
                             <button
                                 type="button"
                                 class="button-secondary"
-                                aria-label=format!("Retry {handle}")
+                                aria-label=aria_label
                                 disabled=move || !live.get() || retry.pending().get()
                                 on:click=move |_| {
                                     retry.dispatch(RetryTarget { id: post_id, target_id });
                                 }
                             >
-                                "Retry"
+                                {label}
                             </button>
                         }
                     })}

@@ -14,10 +14,12 @@ use crate::components::form::{FormError, field_message};
 use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::studio_calls::{Streamed, stream_captions};
-use crate::pages::compose::{DraftSource, Submission, Submitter, detail_path, editable};
+use crate::pages::compose::{
+    Begun, DraftSource, ProductCheck, Submission, Submitter, detail_path, editable,
+};
 use crate::types::{
     ApiError, CaptionRequest, ConnectionId, ConnectionStatus, ConnectionsOverview, NewPost, Post,
-    Tone,
+    ProductDraft, Tone,
 };
 
 /// The fields the Studio shows errors beside; errors about others go to the form's line.
@@ -35,7 +37,7 @@ pub fn Studio() -> impl IntoView {
     view! {
         <DraftSource
             title="AI Studio"
-            editor=|time_zone, overview, source| view! { <StudioDesk time_zone overview source /> }
+            editor=|time_zone, overview, source, start| view! { <StudioDesk time_zone overview source start /> }
         />
     }
 }
@@ -46,17 +48,19 @@ fn StudioDesk(
     time_zone: String,
     overview: ConnectionsOverview,
     source: Option<Post>,
+    /// A post started from a product, when there is no `source`.
+    start: Option<ProductDraft>,
 ) -> impl IntoView {
     let editing = source
         .as_ref()
         .filter(|post| editable(post))
         .map(|post| post.id);
-    let media = DraftMedia::new(
-        source
-            .as_ref()
-            .map(|post| post.media.clone())
-            .unwrap_or_default(),
-    );
+    let about = start
+        .as_ref()
+        .map(|draft| format!("{}, {}", draft.product.title, draft.product.price));
+    let begun = Begun::of(source.as_ref(), start);
+    let media = DraftMedia::new(begun.media);
+    let (product, check) = (begun.product.0, RwSignal::new(begun.product.1));
     let cards: Vec<CaptionCard> = overview
         .connections
         .into_iter()
@@ -68,7 +72,7 @@ fn StudioDesk(
                     .find(|target| target.connection_id == Some(connection.id))
                     .map(|target| (target, post.text.as_str()))
             });
-            CaptionCard::new(connection, earlier)
+            CaptionCard::new(connection, earlier).about(product)
         })
         .collect();
     let tone = RwSignal::new(Tone::default());
@@ -109,6 +113,7 @@ fn StudioDesk(
                 tone: tone.get_untracked(),
                 note: Some(note.get_untracked()).filter(|note| !note.trim().is_empty()),
                 variant,
+                product_id: product,
             };
             generate_error.set(None);
             writing.set(true);
@@ -192,6 +197,8 @@ fn StudioDesk(
                     .with_untracked(|items| items.iter().map(|item| item.id).collect()),
                 targets,
                 schedule: when.get_untracked().schedule(&local.get_untracked()),
+                product_id: product,
+                check_product: check.get_untracked(),
             };
             submit.dispatch(submitter.submission(post));
         }
@@ -249,6 +256,11 @@ fn StudioDesk(
             </section>
             <section class="panel form" aria-labelledby="studio-brief-title">
                 <h2 id="studio-brief-title" class="panel-title">"What to write"</h2>
+                {about.map(|about| view! {
+                    <p class="field-hint">
+                        {format!("About {about}: its description, price, link and tags go to the writer, and the post is checked before it goes out.")}
+                    </p>
+                })}
                 <fieldset class="fieldset">
                     <legend class="field-label">"Write for"</legend>
                     {none_connected.then(|| view! {
@@ -331,6 +343,7 @@ fn StudioDesk(
             <section class="panel form" aria-labelledby="studio-when-title">
                 <h2 id="studio-when-title" class="panel-title">"Publishing"</h2>
                 <SchedulePicker when local zone=time_zone error=field_message(submit_error, "schedule") />
+                <ProductCheck product check />
                 <Show when=move || field_message(submit_error, "targets").get().is_some()>
                     <p class="field-error" role="alert">{move || field_message(submit_error, "targets").get()}</p>
                 </Show>

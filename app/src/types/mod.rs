@@ -46,9 +46,9 @@ pub use session::{
     session_token_from_headers,
 };
 pub use store::{
-    Product, ProductId, ProductList, ProductQuery, ProductState, ProductVariant, StockFilter,
-    Store, StoreAuthorize, StoreConnection, StoreId, StoreOption, StoresOverview, SyncProgress,
-    format_price,
+    PRODUCT_TEXT, Product, ProductDraft, ProductId, ProductList, ProductQuery, ProductState,
+    ProductVariant, StockFilter, Store, StoreAuthorize, StoreConnection, StoreId, StoreOption,
+    StoresOverview, SyncProgress, fill_product_variables, format_price,
 };
 pub use studio::{
     CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, CheckView, NewWord, Tone,

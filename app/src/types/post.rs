@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ConnectionId, Platform, TargetOptions, TargetStatus};
+use super::{ConnectionId, Platform, ProductId, TargetOptions, TargetStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -69,6 +69,18 @@ pub struct NewPost {
     #[serde(default)]
     pub targets: Vec<NewTarget>,
     pub schedule: Schedule,
+    /// The product the post is made from (`GET /api/products`): the post remembers it, with
+    /// its price now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<ProductId>,
+    /// Whether to hold the post when, at publish time, its product is sold out, archived or
+    /// priced differently than when the post was written (default `true`).
+    #[serde(default = "checked_by_default")]
+    pub check_product: bool,
+}
+
+fn checked_by_default() -> bool {
+    true
 }
 
 /// An uploaded image or video, as stored in the media library.
@@ -198,6 +210,11 @@ pub struct Post {
     /// Something the user should know about the schedule (a time that happens twice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// The product the post was made from, and whether it is checked before publishing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<ProductId>,
+    #[serde(default = "checked_by_default")]
+    pub check_product: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

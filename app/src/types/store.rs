@@ -227,6 +227,28 @@ pub struct ProductList {
     pub per_page: u32,
 }
 
+/// A post started from a product: its images, imported into the media library, and a first
+/// text with the product's variables filled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProductDraft {
+    pub product: Product,
+    pub media: Vec<super::MediaItem>,
+    pub text: String,
+}
+
+/// The text a post from a product starts with.
+pub const PRODUCT_TEXT: &str = "{title}, {price}\n{url}";
+
+/// `text` with the product's variables filled: `{title}`, `{price}` (in the store's currency),
+/// `{url}` and `{store}`. Other braces are left as written.
+pub fn fill_product_variables(text: &str, product: &Product) -> String {
+    text.replace("{title}", &product.title)
+        .replace("{price}", &product.price)
+        .replace("{url}", product.url.as_deref().unwrap_or(""))
+        .replace("{store}", &product.store_name)
+}
+
 /// A price as a shopper reads it: `$19.99`, `€7.50`, `¥1500`, `12.00 SEK`.
 pub fn format_price(minor: i64, currency: &str) -> String {
     let exponent = match currency {
@@ -267,6 +289,38 @@ mod tests {
         assert_eq!(format_price(1500, "JPY"), "¥1500");
         assert_eq!(format_price(1200, "SEK"), "12.00 SEK");
         assert_eq!(format_price(1234, "KWD"), "1.234 KWD");
+    }
+
+    #[test]
+    fn variables_are_filled_from_the_product() {
+        let product = Product {
+            id: ProductId(Uuid::nil()),
+            store_id: StoreId(Uuid::nil()),
+            store: Store::Shopify,
+            store_name: "Kiln & Co".into(),
+            external_id: "1".into(),
+            title: "Speckled Mug".into(),
+            description: String::new(),
+            url: Some("https://kiln.example/mug".into()),
+            state: ProductState::Active,
+            currency: "EUR".into(),
+            price_minor: 2400,
+            price: format_price(2400, "EUR"),
+            stock: Some(3),
+            in_stock: true,
+            images: Vec::new(),
+            tags: Vec::new(),
+            variants: Vec::new(),
+            updated_at: None,
+        };
+        assert_eq!(
+            fill_product_variables(PRODUCT_TEXT, &product),
+            "Speckled Mug, €24.00\nhttps://kiln.example/mug"
+        );
+        assert_eq!(
+            fill_product_variables("New at {store}: {title} {unknown}", &product),
+            "New at Kiln & Co: Speckled Mug {unknown}"
+        );
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub struct CaptionRequest {
     /// 0 for the first captions, one more for each "Regenerate".
     #[serde(default)]
     pub variant: u32,
+    /// The product the post is about: its title, description, price, link and tags go to the
+    /// writer, and its name is never flagged by the proofreader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<super::ProductId>,
 }
 
 /// What the caption stream says, one event at a time, for each account.
@@ -130,6 +134,9 @@ pub struct CheckRequest {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<ConnectionId>,
+    /// The product the caption is about: its name and its store's are never flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<super::ProductId>,
 }
 
 /// A caption as it stands: its length the platform's way, how human it sounds, what the

@@ -27,10 +27,14 @@ pub enum TargetStatus {
     Cancelled,
     /// The account's authorisation lapsed; reconnecting it releases the target.
     WaitingReconnect,
+    /// Not sent: the product the post is about sold out, was archived or changed price since
+    /// the post was written. The reason says which; the user publishes anyway, edits, or
+    /// cancels.
+    Held,
 }
 
 impl TargetStatus {
-    pub const ALL: [TargetStatus; 9] = [
+    pub const ALL: [TargetStatus; 10] = [
         Self::Draft,
         Self::Scheduled,
         Self::Publishing,
@@ -40,6 +44,7 @@ impl TargetStatus {
         Self::Failed,
         Self::Cancelled,
         Self::WaitingReconnect,
+        Self::Held,
     ];
 
     /// Whether a target may move from `self` to `next`.
@@ -49,7 +54,7 @@ impl TargetStatus {
             (self, next),
             (Draft, Scheduled | Cancelled)
                 | (Scheduled, Draft | Publishing | Cancelled | WaitingReconnect)
-                | (Publishing, Published | Processing | Retrying | Failed | WaitingReconnect)
+                | (Publishing, Published | Processing | Retrying | Failed | WaitingReconnect | Held)
                 // The platform took it and works on it: only a check moves it on, and once
                 // taken it can no longer be called back, so no cancel.
                 | (Processing, Publishing)
@@ -59,6 +64,8 @@ impl TargetStatus {
                 | (WaitingReconnect, Scheduled | Cancelled)
                 // The user's "retry" on a failed target.
                 | (Failed, Scheduled | Cancelled)
+                // "Publish anyway", an edit, or a cancel.
+                | (Held, Scheduled | Cancelled)
         )
     }
 
@@ -90,6 +97,7 @@ impl TargetStatus {
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
             Self::WaitingReconnect => "waiting_reconnect",
+            Self::Held => "held",
         }
     }
 }

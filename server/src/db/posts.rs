@@ -14,8 +14,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use app::types::{
-    ConnectionId, LogLevel, LogLine, MediaId, MediaItem, Platform, Post, PostId, PostQuery, Target,
-    TargetId, TargetOptions, TargetStatus, UserId,
+    ConnectionId, LogLevel, LogLine, MediaId, MediaItem, Platform, Post, PostId, PostQuery,
+    ProductId, Target, TargetId, TargetOptions, TargetStatus, UserId,
 };
 
 use super::DbError;
@@ -36,12 +36,39 @@ fn corrupt(what: &str, id: Uuid) -> DbError {
     )))
 }
 
+/// The product a post is made from: which, its price when the post was written, and whether
+/// the worker checks it before publishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostProduct {
+    pub id: Option<Uuid>,
+    pub price_minor: Option<i64>,
+    pub check: bool,
+}
+
+impl PostProduct {
+    /// A post not made from a product.
+    pub const NONE: Self = Self {
+        id: None,
+        price_minor: None,
+        check: true,
+    };
+
+    pub fn of(row: &post::Model) -> Self {
+        Self {
+            id: row.product_id,
+            price_minor: row.product_price_minor,
+            check: row.product_check,
+        }
+    }
+}
+
 pub async fn insert_post(
     db: &impl ConnectionTrait,
     owner: UserId,
     id: PostId,
     text: &str,
     scheduled_at: Option<DateTime<Utc>>,
+    product: PostProduct,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     post::ActiveModel {
@@ -49,9 +76,9 @@ pub async fn insert_post(
         user_id: Set(owner.0),
         text: Set(text.to_owned()),
         scheduled_at: Set(scheduled_at),
-        product_id: Set(None),
-        product_price_minor: Set(None),
-        product_check: Set(true),
+        product_id: Set(product.id),
+        product_price_minor: Set(product.price_minor),
+        product_check: Set(product.check),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -635,17 +662,25 @@ pub async fn delete_post(
 }
 
 /// Replaces a post's text, time and media (for "edit" of a post that has not gone out).
+#[allow(clippy::too_many_arguments)]
 pub async fn update_post(
     db: &impl ConnectionTrait,
     id: PostId,
     text: &str,
     scheduled_at: Option<DateTime<Utc>>,
     media: &[MediaId],
+    product: PostProduct,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     post::Entity::update_many()
         .col_expr(post::Column::Text, Expr::value(text))
         .col_expr(post::Column::ScheduledAt, Expr::value(scheduled_at))
+        .col_expr(post::Column::ProductId, Expr::value(product.id))
+        .col_expr(
+            post::Column::ProductPriceMinor,
+            Expr::value(product.price_minor),
+        )
+        .col_expr(post::Column::ProductCheck, Expr::value(product.check))
         .col_expr(post::Column::UpdatedAt, Expr::value(now))
         .filter(post::Column::Id.eq(id.0))
         .exec(db)
@@ -670,6 +705,7 @@ pub async fn delete_unstarted_targets(
         TargetStatus::Cancelled,
         TargetStatus::WaitingReconnect,
         TargetStatus::Failed,
+        TargetStatus::Held,
     ]
     .map(TargetStatus::as_str);
     post_target::Entity::delete_many()
@@ -746,6 +782,8 @@ pub async fn load_posts(
             text: row.text,
             scheduled_at: row.scheduled_at,
             notice: None,
+            product_id: row.product_id.map(ProductId),
+            check_product: row.product_check,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -907,4 +945,19 @@ pub async fn delete_idempotency_keys_before(
         .exec(db)
         .await?
         .rows_affected)
+}
+
+/// Publishes the post without checking its product again ("Publish anyway").
+pub async fn stop_product_check(
+    db: &impl ConnectionTrait,
+    id: PostId,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    post::Entity::update_many()
+        .col_expr(post::Column::ProductCheck, Expr::value(false))
+        .col_expr(post::Column::UpdatedAt, Expr::value(now))
+        .filter(post::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    Ok(())
 }

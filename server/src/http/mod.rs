@@ -343,22 +343,26 @@ mod tests {
         let queue: Arc<dyn crate::queue::JobQueue> =
             Arc::new(crate::queue::local::LocalQueue::default());
         let stores = Arc::new(crate::stores::service::StoreService::new(
-            db.clone(),
-            keyring.clone(),
-            Arc::new(crate::stores::sync::StoreSync::new(
-                db.clone(),
-                queue,
-                crate::stores::StoreRegistry::default(),
-                crate::connections::tokens::TokenGate::new(db.clone(), keyring, clock.clone()),
-                clock.clone(),
-                chrono::Duration::seconds(60),
-                std::time::Duration::from_secs(6 * 3600),
-            )),
-            clock.clone(),
-            "http://127.0.0.1:3000".parse().unwrap(),
+            crate::stores::service::StoreServiceParts {
+                db: db.clone(),
+                keyring: keyring.clone(),
+                library: media.clone(),
+                http: reqwest::Client::new(),
+                sync: Arc::new(crate::stores::sync::StoreSync::new(
+                    db.clone(),
+                    queue,
+                    crate::stores::StoreRegistry::default(),
+                    crate::connections::tokens::TokenGate::new(db.clone(), keyring, clock.clone()),
+                    clock.clone(),
+                    chrono::Duration::seconds(60),
+                    std::time::Duration::from_secs(6 * 3600),
+                )),
+                clock: clock.clone(),
+                public_base_url: "http://127.0.0.1:3000".parse().unwrap(),
+            },
         ));
         let state = AppState {
-            stores,
+            stores: stores.clone(),
             studio,
             studio_settings: studio_settings.clone(),
             services: Services {
@@ -367,6 +371,7 @@ mod tests {
                 connections: oauth.clone(),
                 posts: pipeline,
                 media: media.clone(),
+                stores: stores.clone(),
             },
             uploads: media,
             oauth,

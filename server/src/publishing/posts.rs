@@ -16,7 +16,7 @@ use app::services::{IdempotencyKey, Posts};
 use app::types::{
     ApiError, Connection, ConnectionId, ConnectionStatus, LogLevel, NewPost, Post, PostId,
     PostPage, PostQuery, Schedule, ScheduleKeyword, TargetId, TargetPreview, TargetStatus, User,
-    UserId,
+    UserId, fill_product_variables,
 };
 
 use super::schedule::local_to_utc;
@@ -24,7 +24,9 @@ use crate::clock::SharedClock;
 use crate::db::DbError;
 use crate::db::connections as connection_rows;
 use crate::db::media::{self as media_rows, MediaRow};
-use crate::db::posts::{self as rows, JOB_DONE, JOB_PARKED, JOB_PENDING, NewTargetRow};
+use crate::db::posts::{
+    self as rows, JOB_DONE, JOB_PARKED, JOB_PENDING, NewTargetRow, PostProduct,
+};
 use crate::error::Error;
 use crate::platforms::{MediaCheck, PostCheck, PostProblem, Registry};
 use crate::queue::{JobId, JobQueue};
@@ -206,13 +208,66 @@ impl Pipeline {
         })
     }
 
+    /// The post with its product's variables (`{title}`, `{price}`, `{url}`, `{store}`) filled,
+    /// and the product it is made from, priced now: the one it names, or on an edit that names
+    /// none, the one the post already had. Writing (or editing) the post is when the person
+    /// saw the product, so the price is taken again each time.
+    async fn with_product(
+        &self,
+        owner: UserId,
+        id: PostId,
+        mut post: NewPost,
+        existing: bool,
+    ) -> Result<(NewPost, PostProduct), Error> {
+        let named = match post.product_id {
+            Some(product) => Some(product),
+            None if existing => rows::post_row(&self.db, id.0)
+                .await?
+                .and_then(|row| row.product_id)
+                .map(app::types::ProductId),
+            None => None,
+        };
+        let Some(product) = named else {
+            let check = post.check_product;
+            return Ok((
+                post,
+                PostProduct {
+                    check,
+                    ..PostProduct::NONE
+                },
+            ));
+        };
+        let product = crate::db::products::get(&self.db, owner, product)
+            .await?
+            .ok_or_else(|| {
+                Error::Refused(ApiError::validation(
+                    "product_id",
+                    "That product is not among your stores' products.",
+                ))
+            })?;
+        post.text = fill_product_variables(&post.text, &product);
+        for target in &mut post.targets {
+            if let Some(text) = &target.text {
+                target.text = Some(fill_product_variables(text, &product));
+            }
+        }
+        let link = PostProduct {
+            id: Some(product.id.0),
+            price_minor: Some(product.price_minor),
+            check: post.check_product,
+        };
+        Ok((post, link))
+    }
+
     /// Writes the post, its media links, its targets and their jobs in one transaction, with
     /// the idempotency key when there is one. Returns the jobs to queue.
+    #[allow(clippy::too_many_arguments)]
     async fn store(
         &self,
         owner: UserId,
         id: PostId,
         post: &NewPost,
+        product: PostProduct,
         checked: &Checked,
         key: Option<(&str, &str)>,
         existing: bool,
@@ -236,11 +291,21 @@ impl Pipeline {
                 &post.text,
                 checked.scheduled_at,
                 &post.media_ids,
+                product,
                 now,
             )
             .await?;
         } else {
-            rows::insert_post(&txn, owner, id, &post.text, checked.scheduled_at, now).await?;
+            rows::insert_post(
+                &txn,
+                owner,
+                id,
+                &post.text,
+                checked.scheduled_at,
+                product,
+                now,
+            )
+            .await?;
             rows::insert_media_links(&txn, id, &post.media_ids).await?;
         }
         // A second request with the same key waits here for the first to commit, then
@@ -335,13 +400,15 @@ impl Pipeline {
         {
             return Ok(earlier);
         }
-        let checked = self.check(author, &post).await?;
         let id = PostId(Uuid::new_v4());
+        let (post, product) = self.with_product(author.id, id, post, false).await?;
+        let checked = self.check(author, &post).await?;
         let jobs = match self
             .store(
                 author.id,
                 id,
                 &post,
+                product,
                 &checked,
                 key.as_deref().map(|key| (key, hash.as_str())),
                 false,
@@ -445,9 +512,10 @@ impl Pipeline {
                 "This post is being published right now; wait until it is done, or duplicate it to make changes.",
             ));
         }
+        let (post, product) = self.with_product(author.id, id, post, true).await?;
         let checked = self.check(author, &post).await?;
         let jobs = self
-            .store(author.id, id, &post, &checked, None, true)
+            .store(author.id, id, &post, product, &checked, None, true)
             .await?;
         for (job, due) in jobs {
             self.enqueue(job, due).await;
@@ -471,8 +539,12 @@ impl Pipeline {
         let copy = PostId(Uuid::new_v4());
         let now = self.clock.now();
         let media: Vec<_> = original.media.iter().map(|item| item.id).collect();
+        let product = match rows::post_row(&self.db, id.0).await? {
+            Some(row) => PostProduct::of(&row),
+            None => PostProduct::NONE,
+        };
         let txn = self.db.begin().await.map_err(DbError::from)?;
-        rows::insert_post(&txn, owner, copy, &original.text, None, now).await?;
+        rows::insert_post(&txn, owner, copy, &original.text, None, product, now).await?;
         rows::insert_media_links(&txn, copy, &media).await?;
         for (position, target) in original.targets.iter().enumerate() {
             let Some(connection) = target.connection_id else {
@@ -530,16 +602,23 @@ impl Pipeline {
             .iter()
             .find(|candidate| candidate.id == target)
             .ok_or(Error::Refused(ApiError::NotFound))?;
-        if current.status != TargetStatus::Failed {
+        if !matches!(current.status, TargetStatus::Failed | TargetStatus::Held) {
             return Err(Error::conflict(format!(
-                "Only a failed post can be retried; this one is {}.",
+                "Only a failed or held post can be retried; this one is {}.",
                 current.status.as_str().replace('_', " ")
             )));
         }
+        // A held post goes out as it is: the person saw why it was held.
+        let asked = if current.status == TargetStatus::Held {
+            rows::stop_product_check(&self.db, id, now).await?;
+            "publish anyway requested: the product is not checked again"
+        } else {
+            "retry requested"
+        };
         let moved = rows::move_targets(
             &self.db,
             rows::one_target(owner, id, target),
-            &[TargetStatus::Failed],
+            &[TargetStatus::Failed, TargetStatus::Held],
             TargetStatus::Scheduled,
             Some(now),
             None,
@@ -554,7 +633,7 @@ impl Pipeline {
                 id,
                 Some(TargetId(target_id)),
                 LogLevel::Info,
-                "retry requested",
+                asked,
                 now,
             )
             .await?;
@@ -575,6 +654,7 @@ impl Pipeline {
                 TargetStatus::Retrying,
                 TargetStatus::WaitingReconnect,
                 TargetStatus::Failed,
+                TargetStatus::Held,
             ],
             TargetStatus::Cancelled,
             None,

@@ -96,6 +96,8 @@ pub struct Worker {
     stats: Arc<PublishingStats>,
     /// Product syncs share the queue: a job that names a store's sync run goes there.
     store_sync: Arc<crate::stores::sync::StoreSync>,
+    /// Holds a post whose product is no longer for sale at its price.
+    product_guard: Arc<crate::stores::guard::ProductGuard>,
     /// Cancelled when shutdown begins: a product sync stops at its next page boundary (a
     /// publish, which cannot stop halfway, finishes).
     stopping: CancellationToken,
@@ -116,6 +118,8 @@ enum Outcome {
         status: String,
     },
     Failed(PlatformError),
+    /// Not sent: the post's product is not for sale as the post says (the reason in words).
+    Held(String),
     /// Our own failure (database, storage): the job is tried again soon; nothing is recorded
     /// on the target, whose next attempt takes over.
     Backend(Error),
@@ -136,6 +140,7 @@ impl Worker {
             clock: backend.clock.clone(),
             stats: backend.stats.clone(),
             store_sync: backend.store_sync.clone(),
+            product_guard: backend.product_guard.clone(),
             stopping: CancellationToken::new(),
             settings,
             held: Mutex::new(HashMap::new()),
@@ -392,6 +397,12 @@ impl Worker {
         let (account, token) = (&access.connection, &access.token);
         let outcome = async {
             let post = post.ok_or_else(|| PlatformError::permanent("The post was deleted."))?;
+            // Before anything is sent: once a call may have gone out, the post is finished.
+            if target.sent_at.is_none()
+                && let Some(reason) = self.product_guard.hold_reason(&post, steps).await?
+            {
+                return Ok(Outcome::Held(reason));
+            }
             // Platforms that download media get a signed URL for each file, when they can
             // reach it.
             let pullable = self
@@ -644,6 +655,17 @@ impl Worker {
                 }
             }
             Outcome::Failed(PlatformError::Permanent { reason }) => Ending::failed(reason, false),
+            Outcome::Held(reason) => Ending {
+                line: (LogLevel::Warn, reason.clone()),
+                status: TargetStatus::Held,
+                published: None,
+                error: Some(reason),
+                next_attempt_at: None,
+                keep_sent: false,
+                job: JOB_PARKED,
+                retry_at: None,
+                reconnect: false,
+            },
         };
         ending.keep_sent |= doubt_stays;
 

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod etsy;
+pub mod guard;
 pub mod service;
 pub mod shopify;
 pub mod squarespace;

@@ -10,8 +10,9 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use app::types::{
-    ApiError, AuthorizeUrl, ConnectionStatus, Product, ProductId, ProductList, ProductQuery, Store,
-    StoreConnection, StoreId, StoreOption, StoresOverview, UserId,
+    ApiError, AuthorizeUrl, ConnectionStatus, MediaItem, PRODUCT_TEXT, Product, ProductDraft,
+    ProductId, ProductList, ProductQuery, Store, StoreConnection, StoreId, StoreOption,
+    StoresOverview, UserId, fill_product_variables,
 };
 
 use super::api::SharedStoreApi;
@@ -24,31 +25,54 @@ use crate::db::stores::{self as rows, NewStore};
 use crate::db::token_rows::TokenTable;
 use crate::db::{oauth_states, products};
 use crate::error::Error;
+use crate::media::library::{MediaLibrary, StageError};
 use crate::platforms::join_url;
 
 /// How long a started authorization may be completed.
 const STATE_LIFETIME: Duration = Duration::minutes(10);
+/// A post started from a product brings this many of its images.
+const DRAFT_IMAGES: usize = 4;
 
 pub struct StoreService {
     db: DatabaseConnection,
     keyring: Arc<Keyring>,
     sync: Arc<StoreSync>,
+    /// Where a product's images are imported to start a post.
+    library: Arc<MediaLibrary>,
+    /// Fetches product images from the stores' CDNs.
+    http: reqwest::Client,
     clock: SharedClock,
     public_base_url: http::Uri,
 }
 
+/// The parts a store service is built from.
+pub struct StoreServiceParts {
+    pub db: DatabaseConnection,
+    pub keyring: Arc<Keyring>,
+    pub sync: Arc<StoreSync>,
+    pub library: Arc<MediaLibrary>,
+    pub http: reqwest::Client,
+    pub clock: SharedClock,
+    pub public_base_url: http::Uri,
+}
+
 impl StoreService {
-    pub fn new(
-        db: DatabaseConnection,
-        keyring: Arc<Keyring>,
-        sync: Arc<StoreSync>,
-        clock: SharedClock,
-        public_base_url: http::Uri,
-    ) -> Self {
+    pub fn new(parts: StoreServiceParts) -> Self {
+        let StoreServiceParts {
+            db,
+            keyring,
+            sync,
+            library,
+            http,
+            clock,
+            public_base_url,
+        } = parts;
         Self {
             db,
             keyring,
             sync,
+            library,
+            http,
             clock,
             public_base_url,
         }
@@ -258,6 +282,83 @@ impl StoreService {
             .await?
             .ok_or(Error::Refused(ApiError::NotFound))
     }
+
+    /// A post started from a product: its first images imported into the media library and a
+    /// first text with its variables filled. An image that cannot be fetched is left out (the
+    /// person can add photos); the draft itself never fails for it.
+    pub async fn draft(&self, owner: UserId, id: ProductId) -> Result<ProductDraft, Error> {
+        let product = self.product(owner, id).await?;
+        let mut media = Vec::with_capacity(DRAFT_IMAGES);
+        for url in product.images.iter().take(DRAFT_IMAGES) {
+            match self.import(owner, url).await {
+                Ok(item) => media.push(item),
+                Err(error) => {
+                    tracing::warn!(%error, product = %id.0, "a product image could not be imported");
+                }
+            }
+        }
+        let text = fill_product_variables(PRODUCT_TEXT, &product);
+        Ok(ProductDraft {
+            product,
+            media,
+            text,
+        })
+    }
+
+    /// Downloads one image into the media library, checked like an upload.
+    async fn import(&self, owner: UserId, url: &str) -> Result<MediaItem, Error> {
+        let parsed = url::Url::parse(url).map_err(|_| {
+            Error::Refused(ApiError::bad_request(format!(
+                "`{url}` is not an image address"
+            )))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Refused(ApiError::bad_request(format!(
+                "`{url}` is not a web address"
+            ))));
+        }
+        let unreachable = |error: reqwest::Error| {
+            Error::Platform(crate::platforms::PlatformError::Retryable {
+                wait: None,
+                maybe_done: false,
+                detail: format!("the image at {url} could not be fetched ({error})"),
+            })
+        };
+        let mut response = self
+            .http
+            .get(parsed.clone())
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unreachable)?;
+        let mut staged = self.library.stage().await?;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if let Err(error) = staged.write(&chunk).await {
+                        staged.discard().await;
+                        return Err(match error {
+                            StageError::TooLarge { limit } => {
+                                Error::Refused(ApiError::PayloadTooLarge { limit_bytes: limit })
+                            }
+                            StageError::Io(error) => error.into(),
+                        });
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    staged.discard().await;
+                    return Err(unreachable(error));
+                }
+            }
+        }
+        let name = parsed
+            .path_segments()
+            .and_then(|mut segments| segments.next_back())
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned);
+        self.library.keep(owner, name, staged).await
+    }
 }
 
 /// The shop an authorization is for, kept with its state: the host of a Shopify consent URL
@@ -279,6 +380,47 @@ fn site_of(authorize_url: &str, shop: Option<&str>) -> Option<String> {
         _ => host,
     };
     Some(shop.to_ascii_lowercase())
+}
+
+#[async_trait::async_trait]
+impl app::services::Stores for StoreService {
+    async fn overview(&self, owner: UserId) -> Result<StoresOverview, ApiError> {
+        Ok(StoreService::overview(self, owner).await?)
+    }
+
+    async fn authorize(
+        &self,
+        owner: UserId,
+        store: Store,
+        shop: Option<String>,
+    ) -> Result<AuthorizeUrl, ApiError> {
+        Ok(self.start(owner, store, shop.as_deref()).await?)
+    }
+
+    async fn sync_now(
+        &self,
+        owner: UserId,
+        id: StoreId,
+        full: bool,
+    ) -> Result<StoreConnection, ApiError> {
+        Ok(StoreService::sync_now(self, owner, id, full).await?)
+    }
+
+    async fn disconnect(&self, owner: UserId, id: StoreId) -> Result<(), ApiError> {
+        Ok(StoreService::disconnect(self, owner, id).await?)
+    }
+
+    async fn products(&self, owner: UserId, query: ProductQuery) -> Result<ProductList, ApiError> {
+        Ok(StoreService::products(self, owner, &query).await?)
+    }
+
+    async fn product(&self, owner: UserId, id: ProductId) -> Result<Product, ApiError> {
+        Ok(StoreService::product(self, owner, id).await?)
+    }
+
+    async fn draft(&self, owner: UserId, id: ProductId) -> Result<ProductDraft, ApiError> {
+        Ok(StoreService::draft(self, owner, id).await?)
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ use app::types::{
     TargetOptions, UserId, VoiceAnswer, VoiceRequest, WriterChoice,
 };
 
-use super::brief::{BriefImage, CaptionBrief, CaptionRules, VoiceContext, platform_length};
+use super::brief::{
+    BriefImage, CaptionBrief, CaptionRules, ProductContext, VoiceContext, platform_length,
+};
 use super::emoji;
 use super::facts::prepare;
 use super::fit::fit;
@@ -35,6 +37,9 @@ pub const MAX_PHOTOS: usize = 10;
 /// How many emoji the editor suggests, and the picker shows.
 const EMOJI_SUGGESTIONS: usize = 8;
 const EMOJI_RESULTS: usize = 64;
+/// How much of a product's description goes to the writer: enough to describe it, short
+/// enough to leave the prompt to the photos.
+const PRODUCT_DESCRIPTION_CHARS: usize = 1_000;
 
 pub struct Studio {
     db: DatabaseConnection,
@@ -199,8 +204,19 @@ impl Studio {
                 length(&request.text),
             )
         };
+        // The product's own names are the person's words too.
+        let mut words = user.dictionary.clone();
+        if let Some(product) = self.product_of(owner, request.product_id).await? {
+            words.extend(
+                [product.title.as_str(), product.store_name.as_str()]
+                    .iter()
+                    .flat_map(|name| name.split_whitespace())
+                    .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_owned())
+                    .filter(|word| !word.is_empty()),
+            );
+        }
         // Proofreading a long caption takes a few milliseconds of CPU: off the request's thread.
-        let (text, words) = (request.text.clone(), user.dictionary.clone());
+        let text = request.text.clone();
         let flags = tokio::task::spawn_blocking(move || Proofreader.check(&text, &words))
             .await
             .map_err(|error| Error::Storage(std::io::Error::other(error)))?;
@@ -279,6 +295,27 @@ impl Studio {
         })
     }
 
+    /// The person's product a request names; an unknown one is refused by name.
+    async fn product_of(
+        &self,
+        owner: UserId,
+        id: Option<app::types::ProductId>,
+    ) -> Result<Option<app::types::Product>, Error> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        crate::db::products::get(&self.db, owner, id)
+            .await?
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "product_id",
+                    "That product is not among your stores' products.",
+                )
+                .into()
+            })
+    }
+
     async fn jobs(
         &self,
         owner: UserId,
@@ -286,6 +323,23 @@ impl Studio {
         user: &UserStudio,
     ) -> Result<Vec<Job>, Error> {
         let voice = Arc::new(voice_of(user));
+        let product = self
+            .product_of(owner, request.product_id)
+            .await?
+            .map(|product| ProductContext {
+                description: Some(
+                    product
+                        .description
+                        .chars()
+                        .take(PRODUCT_DESCRIPTION_CHARS)
+                        .collect(),
+                )
+                .filter(|description: &String| !description.is_empty()),
+                price: Some(product.price.clone()),
+                url: product.url.clone(),
+                tags: product.tags.clone(),
+                title: product.title,
+            });
         if request.connection_ids.is_empty() {
             return Err(ApiError::validation(
                 "connection_ids",
@@ -354,7 +408,7 @@ impl Studio {
                     platform: connection_platform,
                     tone: request.tone,
                     images: images.clone(),
-                    product: None,
+                    product: product.clone(),
                     voice: VoiceContext {
                         samples: user.voice.samples.clone(),
                         avoid: user.voice.avoid.clone(),

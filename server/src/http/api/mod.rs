@@ -38,7 +38,7 @@ use crate::state::AppState;
         studio::captions, studio::voice, studio::check, studio::check_view, studio::emoji, studio::add_word,
         studio::settings, studio::save_settings, studio::test_writer,
         stores::overview, stores::authorize, stores::sync_now, stores::disconnect,
-        stores::products, stores::product,
+        stores::products, stores::product, stores::draft,
     ),
     components(schemas(crate::http::openapi::ErrorBody)),
     modifiers(&BearerAuth),

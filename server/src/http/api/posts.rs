@@ -126,7 +126,8 @@ async fn cancel(
     Ok(Json(state.services.posts.cancel(who.user.id, id).await?))
 }
 
-/// Tries a failed target again, now.
+/// Tries a failed target again, now; on a held target, "Publish anyway": it goes out without its
+/// product being checked again.
 #[utoipa::path(post, path = "/api/posts/{id}/targets/{target_id}/retry", tag = "posts",
     security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("target_id" = uuid::Uuid, Path)),
     responses((status = 200, body = Post), (status = 404, body = crate::http::openapi::ErrorBody), (status = 409, body = crate::http::openapi::ErrorBody)))]

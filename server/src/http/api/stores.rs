@@ -9,8 +9,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
 use app::types::{
-    AuthorizeUrl, Product, ProductId, ProductList, ProductQuery, Store, StoreAuthorize,
-    StoreConnection, StoreId, StoresOverview,
+    AuthorizeUrl, Product, ProductDraft, ProductId, ProductList, ProductQuery, Store,
+    StoreAuthorize, StoreConnection, StoreId, StoresOverview,
 };
 
 use crate::http::error::HttpError;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/stores/{id}/sync", post(sync_now))
         .route("/products", get(products))
         .route("/products/{id}", get(product))
+        .route("/products/{id}/draft", post(draft))
 }
 
 /// The routes of the `OAuth` tier.
@@ -140,4 +141,18 @@ async fn product(
     ApiPath(id): ApiPath<ProductId>,
 ) -> Result<Json<Product>, HttpError> {
     Ok(Json(state.stores.product(who.user.id, id).await?))
+}
+
+/// Starts a post from a product: its first images are imported into the media library and a
+/// first text is written from `{title}, {price}` and `{url}`. Create the post with
+/// `product_id` so it remembers the product and is checked before it goes out.
+#[utoipa::path(post, path = "/api/products/{id}/draft", tag = "stores", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ProductDraft), (status = 404, body = crate::http::openapi::ErrorBody)))]
+async fn draft(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<ProductId>,
+) -> Result<Json<ProductDraft>, HttpError> {
+    Ok(Json(state.stores.draft(who.user.id, id).await?))
 }
