@@ -50,7 +50,7 @@ pub fn Compose() -> impl IntoView {
 #[component]
 pub(crate) fn DraftSource<V: IntoView + 'static>(
     title: &'static str,
-    editor: fn(String, ConnectionsOverview, Option<Post>, Option<ProductDraft>) -> V,
+    editor: fn(String, ConnectionsOverview, Option<Post>, Option<ProductStart>) -> V,
 ) -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
@@ -93,7 +93,7 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
                         user.time_zone.as_str().to_owned(),
                         overview,
                         source,
-                        start,
+                        start.map(ProductStart::from),
                     )),
                     Err(error) => Either::Right(view! {
                         <header class="page-header">
@@ -135,6 +135,28 @@ pub(crate) fn ProductCheck(product: Option<ProductId>, check: RwSignal<bool>) ->
     })
 }
 
+/// What an editor needs of a product draft: the islands get this rather than the whole product,
+/// whose decoding would add to the page's code for fields the editor never reads.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProductStart {
+    pub product: ProductId,
+    /// "Speckled Mug, $24.00".
+    pub about: String,
+    pub text: String,
+    pub media: Vec<MediaItem>,
+}
+
+impl From<ProductDraft> for ProductStart {
+    fn from(draft: ProductDraft) -> Self {
+        Self {
+            product: draft.product.id,
+            about: format!("{}, {}", draft.product.title, draft.product.price),
+            text: draft.text,
+            media: draft.media,
+        }
+    }
+}
+
 /// What an editor's fields start with: a post's (edited, or reposted), a product draft's, or
 /// nothing; and the product the post is about, with whether it is checked before publishing.
 pub(crate) struct Begun {
@@ -144,7 +166,7 @@ pub(crate) struct Begun {
 }
 
 impl Begun {
-    pub(crate) fn of(source: Option<&Post>, start: Option<ProductDraft>) -> Self {
+    pub(crate) fn of(source: Option<&Post>, start: Option<ProductStart>) -> Self {
         match (source, start) {
             // A post made from a product stays about it, reposted or not.
             (Some(post), _) => Self {
@@ -155,7 +177,7 @@ impl Begun {
             (None, Some(draft)) => Self {
                 text: draft.text,
                 media: draft.media,
-                product: (Some(draft.product.id), true),
+                product: (Some(draft.product), true),
             },
             (None, None) => Self {
                 text: String::new(),
@@ -237,7 +259,7 @@ fn Composer(
     overview: ConnectionsOverview,
     source: Option<Post>,
     /// A post started from a product, when there is no `source`.
-    start: Option<ProductDraft>,
+    start: Option<ProductStart>,
 ) -> impl IntoView {
     let editing = source
         .as_ref()

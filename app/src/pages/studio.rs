@@ -15,11 +15,11 @@ use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::studio_calls::{Streamed, stream_captions};
 use crate::pages::compose::{
-    Begun, DraftSource, ProductCheck, Submission, Submitter, detail_path, editable,
+    Begun, DraftSource, ProductCheck, ProductStart, Submission, Submitter, detail_path, editable,
 };
 use crate::types::{
     ApiError, CaptionRequest, ConnectionId, ConnectionStatus, ConnectionsOverview, NewPost, Post,
-    ProductDraft, Tone,
+    Tone,
 };
 
 /// The fields the Studio shows errors beside; errors about others go to the form's line.
@@ -49,15 +49,13 @@ fn StudioDesk(
     overview: ConnectionsOverview,
     source: Option<Post>,
     /// A post started from a product, when there is no `source`.
-    start: Option<ProductDraft>,
+    start: Option<ProductStart>,
 ) -> impl IntoView {
     let editing = source
         .as_ref()
         .filter(|post| editable(post))
         .map(|post| post.id);
-    let about = start
-        .as_ref()
-        .map(|draft| format!("{}, {}", draft.product.title, draft.product.price));
+    let about = start.as_ref().map(|draft| draft.about.clone());
     let begun = Begun::of(source.as_ref(), start);
     let media = DraftMedia::new(begun.media);
     let (product, check) = (begun.product.0, RwSignal::new(begun.product.1));
