@@ -19,6 +19,8 @@ test("connect a sandbox Shopify shop, sync it, find a product, write its caption
   await shop.fill("kiln.example.com");
   await page.getByRole("button", { name: "Connect Shopify" }).click();
   await expect(page.getByText(/myshopify\.com/).first()).toBeVisible();
+  // The form comes back with the address as typed.
+  await expect(shop).toHaveValue("kiln.example.com");
 
   await shop.fill(`kiln-${Date.now() % 1_000_000}`);
   await page.getByRole("button", { name: "Connect Shopify" }).click();
@@ -29,6 +31,10 @@ test("connect a sandbox Shopify shop, sync it, find a product, write its caption
   // Progress shows while the sync runs, then when it finished.
   await expect(page.getByText(/Last synced/)).toBeVisible({ timeout: 60_000 });
   await expect(page.getByRole("link", { name: /\d+ products/ })).toBeVisible();
+  // Sync now queues another run and comes back to the section; it ends as the first did.
+  await page.getByRole("button", { name: /^Sync now, / }).click();
+  await expect(page).toHaveURL(/\/connections/);
+  await expect(page.getByText(/Last synced/)).toBeVisible({ timeout: 60_000 });
 
   await page.goto("/products?q=mug&stock=in_stock");
   await expect(page.getByRole("heading", { name: "Products" })).toBeVisible();
@@ -51,5 +57,14 @@ test("connect a sandbox Shopify shop, sync it, find a product, write its caption
   await page.getByRole("button", { name: "Publish now" }).click();
   await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+/);
   await expect(page.getByText("Published", { exact: true }).first()).toBeVisible({ timeout: 20_000 });
+
+  // Disconnecting asks first, then says which store went.
+  await page.goto("/connections");
+  const stores = page.getByRole("region", { name: "Stores" });
+  // The question is a disclosure (`<details>`), which works before any script.
+  await stores.getByText("Disconnect", { exact: true }).click();
+  await stores.getByRole("button", { name: "Yes, disconnect" }).click();
+  await expect(page.getByText(/^Disconnected .+\.$/)).toBeVisible();
+  await expect(page.getByRole("link", { name: /\d+ products? from/ })).toHaveCount(0);
   expect(problems).toEqual([]);
 });

@@ -24,8 +24,8 @@ use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::target_picker::{TargetChoice, TargetPicker};
 use crate::session::use_session;
 use crate::types::{
-    ApiError, ConnectionStatus, ConnectionsOverview, MediaItem, NewPost, Post, PostId,
-    ProductDraft, ProductId, Schedule, ScheduleKeyword, TargetStatus,
+    ApiError, Connection, ConnectionStatus, MediaItem, NewPost, Post, PostId, ProductDraft,
+    ProductId, Schedule, ScheduleKeyword, TargetStatus,
 };
 
 /// The fields the composer shows errors beside; errors about others go to the form's line.
@@ -38,19 +38,23 @@ pub fn Compose() -> impl IntoView {
     view! {
         <DraftSource
             title="Compose"
-            editor=|time_zone, overview, source, start| view! { <Composer time_zone overview source start /> }
+            editor=|time_zone, accounts, source, begun| view! { <Composer time_zone accounts source begun /> }
         />
     }
 }
 
 /// What a post's editor (the composer, the Studio) starts from, loaded: the user's time zone,
-/// their connections and, with `?from=<post id>`, the post, or with `?product=<product id>`,
-/// a draft made from the product (its images imported, its text written). `editor` draws the
-/// editor from them; a failure shows under the page's `title`.
+/// the accounts that can be posted to and, with `?from=<post id>`, the post, or with
+/// `?product=<product id>`, a draft made from the product (its images imported, its text
+/// written), and from those what the fields start with. `editor` draws the editor from them; a
+/// failure shows under the page's `title`.
+///
+/// The editors are islands: what they are given is decoded by the page's code, so they get
+/// only what they read (the active accounts, not the platforms; no product).
 #[component]
 pub(crate) fn DraftSource<V: IntoView + 'static>(
     title: &'static str,
-    editor: fn(String, ConnectionsOverview, Option<Post>, Option<ProductStart>) -> V,
+    editor: fn(String, Vec<Connection>, Option<Post>, Begun) -> V,
 ) -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
@@ -89,12 +93,15 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
                     Ok::<_, ApiError>((user, connections.await?, source.await?, start.await?))
                 };
                 match loaded.await {
-                    Ok((user, overview, source, start)) => Either::Left(editor(
-                        user.time_zone.as_str().to_owned(),
-                        overview,
-                        source,
-                        start.map(ProductStart::from),
-                    )),
+                    Ok((user, overview, source, start)) => {
+                        let accounts = overview
+                            .connections
+                            .into_iter()
+                            .filter(|connection| connection.status == ConnectionStatus::Active)
+                            .collect();
+                        let begun = Begun::of(source.as_ref(), start);
+                        Either::Left(editor(user.time_zone.as_str().to_owned(), accounts, source, begun))
+                    }
                     Err(error) => Either::Right(view! {
                         <header class="page-header">
                             <h1 class="page-title">{title}</h1>
@@ -135,54 +142,42 @@ pub(crate) fn ProductCheck(product: Option<ProductId>, check: RwSignal<bool>) ->
     })
 }
 
-/// What an editor needs of a product draft: the islands get this rather than the whole product,
-/// whose decoding would add to the page's code for fields the editor never reads.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ProductStart {
-    pub product: ProductId,
-    /// "Speckled Mug, $24.00".
-    pub about: String,
-    pub text: String,
-    pub media: Vec<MediaItem>,
-}
-
-impl From<ProductDraft> for ProductStart {
-    fn from(draft: ProductDraft) -> Self {
-        Self {
-            product: draft.product.id,
-            about: format!("{}, {}", draft.product.title, draft.product.price),
-            text: draft.text,
-            media: draft.media,
-        }
-    }
-}
-
 /// What an editor's fields start with: a post's (edited, or reposted), a product draft's, or
 /// nothing; and the product the post is about, with whether it is checked before publishing.
-pub(crate) struct Begun {
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Begun {
     pub text: String,
     pub media: Vec<MediaItem>,
-    pub product: (Option<ProductId>, bool),
+    pub product: Option<ProductId>,
+    pub check_product: bool,
+    /// The product a new post starts from, in words: "Speckled Mug, $24.00".
+    pub about: Option<String>,
 }
 
 impl Begun {
-    pub(crate) fn of(source: Option<&Post>, start: Option<ProductStart>) -> Self {
+    pub(crate) fn of(source: Option<&Post>, start: Option<ProductDraft>) -> Self {
         match (source, start) {
             // A post made from a product stays about it, reposted or not.
             (Some(post), _) => Self {
                 text: post.text.clone(),
                 media: post.media.clone(),
-                product: (post.product_id, post.check_product),
+                product: post.product_id,
+                check_product: post.check_product,
+                about: None,
             },
             (None, Some(draft)) => Self {
+                about: Some(format!("{}, {}", draft.product.title, draft.product.price)),
                 text: draft.text,
                 media: draft.media,
-                product: (Some(draft.product), true),
+                product: Some(draft.product.id),
+                check_product: true,
             },
             (None, None) => Self {
                 text: String::new(),
                 media: Vec::new(),
-                product: (None, true),
+                product: None,
+                check_product: true,
+                about: None,
             },
         }
     }
@@ -256,10 +251,10 @@ pub(crate) fn detail_path(post: &Post) -> String {
 fn Composer(
     /// The user's time zone, in which the form's date and time are.
     time_zone: String,
-    overview: ConnectionsOverview,
+    /// The accounts that can be posted to.
+    accounts: Vec<Connection>,
     source: Option<Post>,
-    /// A post started from a product, when there is no `source`.
-    start: Option<ProductStart>,
+    begun: Begun,
 ) -> impl IntoView {
     let editing = source
         .as_ref()
@@ -270,14 +265,11 @@ fn Composer(
         (None, Some(_)) => "Edit & repost",
         (None, None) => "Compose",
     };
-    let begun = Begun::of(source.as_ref(), start);
     let text = RwSignal::new(begun.text);
     let media = DraftMedia::new(begun.media);
-    let (product, check) = (begun.product.0, RwSignal::new(begun.product.1));
-    let choices: Vec<TargetChoice> = overview
-        .connections
+    let (product, check) = (begun.product, RwSignal::new(begun.check_product));
+    let choices: Vec<TargetChoice> = accounts
         .into_iter()
-        .filter(|connection| connection.status == ConnectionStatus::Active)
         .map(|connection| {
             let earlier = source.as_ref().and_then(|post| {
                 post.targets

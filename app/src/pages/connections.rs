@@ -5,11 +5,9 @@
 //! to choose which to connect.
 //!
 //! Below the platforms, the online stores (Shopify, Etsy, Squarespace) products are synced from:
-//! their callback comes back with `?store_connected=<name>` or `?error=<message>`. While a
-//! store's sync runs, its progress is read again every two seconds.
-
-use std::collections::HashSet;
-use std::time::Duration;
+//! their callback comes back with `?store_connected=<name>` or `?error=<message>`. That section
+//! is drawn on the server with plain forms, so it adds no code to the page; while a store's
+//! sync runs, the page reads itself again every few seconds to show the progress.
 
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -18,23 +16,24 @@ use leptos_router::hooks::use_query_map;
 use crate::api::connections::{
     AuthorizeConnection, DisconnectConnection, load_account_choice, load_connections,
 };
-use crate::api::stores::{AuthorizeStore, DisconnectStore, SyncStore, load_stores};
+use crate::api::stores::{
+    AuthorizeStore, DISCONNECTED_PARAM, DisconnectStore, SHOP_FIELD, SyncStore, load_stores,
+};
 use crate::components::browser::{go_to, hydrated, initial};
 use crate::components::confirm_button::ConfirmButton;
-use crate::components::form::{field_message, last_error};
+use crate::components::form::{last_error, posted_error};
 use crate::components::notice::{Notice, Tone};
-use crate::components::polling::refresh_while;
 use crate::components::timestamp::Timestamp;
 use crate::pages::products::count_of;
 use crate::types::{
     AccountChoice, Availability, Connection, ConnectionStatus, ConnectionsOverview, Platform,
-    PlatformOption, Store, StoreConnection, StoreId, StoreOption, StoresOverview,
+    PlatformOption, Store, StoreConnection, StoreOption, StoresOverview,
 };
 
-/// How often the stores are read again while one of them syncs.
-const SYNC_REFRESH: Duration = Duration::from_secs(2);
-/// The field of the Shopify form that an authorize error can be about.
-const SHOP_FIELD: &str = "shop";
+/// How often, in seconds, the page reads itself again while a store syncs.
+const SYNC_REFRESH_SECS: u32 = 3;
+/// The query parameter counting those reads: each goes to a new address (see [`StoreList`]).
+const REFRESH_PARAM: &str = "refresh";
 
 #[component]
 pub fn Connections() -> impl IntoView {
@@ -43,9 +42,16 @@ pub fn Connections() -> impl IntoView {
     let store_connected = query.get("store_connected");
     let refused = query.get("error");
     let choose = query.get("choose");
+    let disconnected = query.get(DISCONNECTED_PARAM);
+    let shop = query.get(SHOP_FIELD).unwrap_or_default();
+    let refreshes = query
+        .get(REFRESH_PARAM)
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(0);
     view! {
         {choose.map(|id| view! { <ChooseAccounts id /> })}
         <ConnectionsPage connected store_connected refused />
+        <StoresSection disconnected shop refreshes />
     }
 }
 
@@ -108,9 +114,8 @@ fn ChoiceForm(choice: AccountChoice) -> impl IntoView {
     }
 }
 
-/// The page's content, live in the browser: connecting leaves for the platform's (or store's)
-/// consent page, disconnecting asks first and then lists the accounts again. The stores are
-/// part of this island rather than one of their own: every island adds weight to every page.
+/// The page's content, live in the browser: connecting leaves for the platform's consent page,
+/// disconnecting asks first and then lists the accounts again.
 #[island(lazy)]
 fn ConnectionsPage(
     connected: Option<String>,
@@ -129,51 +134,6 @@ fn ConnectionsPage(
     // Both buttons act through the browser: nothing comes back in the URL.
     let authorize_error = last_error(authorize, None);
     let disconnect_error = last_error(disconnect, None);
-
-    let store_authorize = ServerAction::<AuthorizeStore>::new();
-    let store_authorize_error = last_error(store_authorize, None);
-    let store_actions = StoreActions {
-        authorize: store_authorize,
-        sync: ServerAction::new(),
-        disconnect: ServerAction::new(),
-        asking: StoredValue::new(HashSet::new()),
-        shop: RwSignal::new(String::new()),
-        shop_error: field_message(store_authorize_error, SHOP_FIELD),
-        live: hydrated(),
-    };
-    let store_overview = Resource::new(
-        move || {
-            (
-                store_actions.sync.version().get(),
-                store_actions.disconnect.version().get(),
-            )
-        },
-        |_| load_stores(),
-    );
-    refresh_while(
-        move || {
-            store_overview.with(|overview| {
-                matches!(overview, Some(Ok(overview)) if overview.stores.iter().any(|store| store.sync.running))
-            })
-        },
-        SYNC_REFRESH,
-        move || store_overview.refetch(),
-    );
-    Effect::new(move |_| {
-        if let Some(Ok(to)) = store_actions.authorize.value().get() {
-            go_to(&to.url);
-        }
-    });
-    // An error about the shop's address shows beside it; every other one here.
-    let store_errors = [
-        Signal::derive(move || {
-            store_authorize_error
-                .get()
-                .filter(|error| error.field() != Some(SHOP_FIELD))
-        }),
-        last_error(store_actions.sync, None),
-        last_error(store_actions.disconnect, None),
-    ];
 
     view! {
         <header class="page-header">
@@ -196,26 +156,6 @@ fn ConnectionsPage(
                 }
             })}
         </Transition>
-        <section class="stores-section" aria-labelledby="stores-title">
-            <header class="page-header">
-                <h2 id="stores-title" class="page-title">"Stores"</h2>
-                <p class="page-lead">"Products synced from your shops, for posts made from them."</p>
-            </header>
-            {store_errors
-                .into_iter()
-                .map(|error| {
-                    move || error.get().map(|error| view! { <Notice tone=Tone::Error message=error.to_string() /> })
-                })
-                .collect_view()}
-            <Transition fallback=|| view! { <p class="field-hint">"Loading stores\u{2026}"</p> }>
-                {move || Suspend::new(async move {
-                    match store_overview.await {
-                        Ok(overview) => Either::Left(view! { <StoreList overview actions=store_actions /> }),
-                        Err(error) => Either::Right(view! { <Notice tone=Tone::Error message=error.to_string() /> }),
-                    }
-                })}
-            </Transition>
-        </section>
     }
 }
 
@@ -394,27 +334,66 @@ fn Avatar(url: Option<String>, alt: String, initial: String) -> impl IntoView {
     }
 }
 
-/// The stores' buttons, and what must outlive a refresh of the list: it is drawn again from the
-/// new data every two seconds while a sync runs.
-#[derive(Clone, Copy)]
-struct StoreActions {
-    authorize: ServerAction<AuthorizeStore>,
-    sync: ServerAction<SyncStore>,
-    disconnect: ServerAction<DisconnectStore>,
-    /// The stores whose "Disconnect" is asking its question.
-    asking: StoredValue<HashSet<StoreId>>,
-    /// The Shopify shop's address as typed.
-    shop: RwSignal<String>,
-    /// Why that address was refused.
-    shop_error: Signal<Option<String>>,
-    /// False until the island has hydrated (see [`hydrated`]).
-    live: Signal<bool>,
+/// The stores, drawn on the server: each button is a plain form posting to a server function,
+/// which sends the browser back here (or on to the store's consent page). `shop` is the Shopify
+/// address a refused connect was typed with, `disconnected` the store a disconnect removed,
+/// `refreshes` how many times the page has read itself again for a sync's progress.
+#[component]
+fn StoresSection(disconnected: Option<String>, shop: String, refreshes: u32) -> impl IntoView {
+    let authorize_error = posted_error::<AuthorizeStore, _>();
+    // An error about the shop's address shows beside it; every other one at the top.
+    let shop_error = authorize_error
+        .clone()
+        .filter(|error| error.field() == Some(SHOP_FIELD))
+        .map(|error| error.to_string());
+    let errors = [
+        authorize_error.filter(|error| error.field() != Some(SHOP_FIELD)),
+        posted_error::<SyncStore, _>(),
+        posted_error::<DisconnectStore, _>(),
+    ];
+    let typed = StoredValue::new((shop, shop_error));
+    view! {
+        <section class="stores-section" aria-labelledby="stores-title">
+            <header class="page-header">
+                <h2 id="stores-title" class="page-title">"Stores"</h2>
+                <p class="page-lead">"Products synced from your shops, for posts made from them."</p>
+            </header>
+            {disconnected.map(|name| view! { <Notice tone=Tone::Success message=format!("Disconnected {name}.") /> })}
+            {errors
+                .into_iter()
+                .flatten()
+                .map(|error| view! { <Notice tone=Tone::Error message=error.to_string() /> })
+                .collect_view()}
+            <Await future=load_stores() let:overview>
+                {match overview.clone() {
+                    Ok(overview) => Either::Left(view! { <StoreList overview typed=typed.get_value() refreshes /> }),
+                    Err(error) => Either::Right(view! { <Notice tone=Tone::Error message=error.to_string() /> }),
+                }}
+            </Await>
+        </section>
+    }
 }
 
+/// Each store that can be connected, with the person's shops on it. `typed` is the Shopify form's
+/// address and why it was refused, when it was.
 #[component]
-fn StoreList(overview: StoresOverview, actions: StoreActions) -> impl IntoView {
+fn StoreList(
+    overview: StoresOverview,
+    typed: (String, Option<String>),
+    refreshes: u32,
+) -> impl IntoView {
     let StoresOverview { available, stores } = overview;
-    available
+    // A `meta` refresh works wherever it stands in the page, and needs no script. It goes to a
+    // new address each time: one differing from the page's only by its `#stores-title` would
+    // merely scroll, not load. Browsers replace the history entry, so Back still leaves the page.
+    let syncing = stores.iter().any(|store| store.sync.running);
+    let refresh = syncing.then(|| {
+        let next = refreshes.saturating_add(1);
+        let content =
+            format!("{SYNC_REFRESH_SECS}; url=/connections?{REFRESH_PARAM}={next}#stores-title");
+        view! { <meta http-equiv="refresh" content=content /> }
+    });
+    let cards = available
         .into_iter()
         .map(|option| {
             let connected: Vec<StoreConnection> = stores
@@ -422,16 +401,20 @@ fn StoreList(overview: StoresOverview, actions: StoreActions) -> impl IntoView {
                 .filter(|connection| connection.store == option.store)
                 .cloned()
                 .collect();
-            view! { <StoreCard option connected actions /> }
+            view! { <StoreCard option connected typed=typed.clone() /> }
         })
-        .collect_view()
+        .collect_view();
+    view! {
+        {refresh}
+        {cards}
+    }
 }
 
 #[component]
 fn StoreCard(
     option: StoreOption,
     connected: Vec<StoreConnection>,
-    actions: StoreActions,
+    typed: (String, Option<String>),
 ) -> impl IntoView {
     let store = option.store;
     let title_id = format!("store-{}", store.as_str());
@@ -440,18 +423,15 @@ fn StoreCard(
         (false, _) => {
             EitherOf3::A(view! { <p class="platform-note">"Not configured by the operator"</p> })
         }
-        (true, Store::Shopify) => EitherOf3::B(view! { <ShopifyConnect actions /> }),
+        (true, Store::Shopify) => {
+            let (shop, error) = typed;
+            EitherOf3::B(view! { <ShopifyConnect shop error /> })
+        }
         (true, Store::Etsy | Store::Squarespace) => EitherOf3::C(view! {
-            <button
-                type="button"
-                class="button-primary"
-                disabled=move || !actions.live.get() || actions.authorize.pending().get()
-                on:click=move |_| {
-                    actions.authorize.dispatch(AuthorizeStore { store, shop: None });
-                }
-            >
-                {format!("Connect {store}")}
-            </button>
+            <form method="post" action=AUTHORIZE_PATH>
+                <input type="hidden" name="store" value=store.as_str() />
+                <button type="submit" class="button-primary">{format!("Connect {store}")}</button>
+            </form>
         }),
     };
     let has_stores = !connected.is_empty();
@@ -467,7 +447,7 @@ fn StoreCard(
                         <ul class="account-list">
                             {connected
                                 .into_iter()
-                                .map(|connection| view! { <StoreRow connection actions /> })
+                                .map(|connection| view! { <StoreRow connection /> })
                                 .collect_view()}
                         </ul>
                     }
@@ -476,59 +456,42 @@ fn StoreCard(
     }
 }
 
+const AUTHORIZE_PATH: &str = <AuthorizeStore as leptos::server_fn::ServerFn>::PATH;
+const SYNC_PATH: &str = <SyncStore as leptos::server_fn::ServerFn>::PATH;
+const DISCONNECT_PATH: &str = <DisconnectStore as leptos::server_fn::ServerFn>::PATH;
+
 /// Shopify asks which shop before its consent page: the shop's address, then the button. An
-/// address it refuses is explained beside the field.
+/// address it refused comes back as typed, with the reason beside it.
 #[component]
-fn ShopifyConnect(actions: StoreActions) -> impl IntoView {
-    let error = actions.shop_error;
+fn ShopifyConnect(shop: String, error: Option<String>) -> impl IntoView {
+    let invalid = error.is_some();
     view! {
-        <form
-            class="store-connect"
-            aria-label="Connect a Shopify shop"
-            novalidate
-            on:submit=move |ev| {
-                ev.prevent_default();
-                let shop = actions.shop.get_untracked().trim().to_owned();
-                actions
-                    .authorize
-                    .dispatch(AuthorizeStore {
-                        store: Store::Shopify,
-                        shop: (!shop.is_empty()).then_some(shop),
-                    });
-            }
-        >
+        <form method="post" action=AUTHORIZE_PATH class="store-connect" aria-label="Connect a Shopify shop" novalidate>
+            <input type="hidden" name="store" value=Store::Shopify.as_str() />
             <div class="field">
                 <label for="store-shop" class="field-label">"Shop address"</label>
                 <input
                     id="store-shop"
-                    name="shop"
+                    name=SHOP_FIELD
                     type="text"
                     class="field-input"
                     placeholder="your-shop.myshopify.com"
                     autocomplete="off"
-                    value=actions.shop.get_untracked()
-                    prop:value=move || actions.shop.get()
-                    on:input=move |ev| actions.shop.set(event_target_value(&ev))
-                    aria-invalid=move || error.get().is_some().then_some("true")
-                    aria-describedby=move || error.get().map(|_| "store-shop-message")
+                    value=shop
+                    aria-invalid=invalid.then_some("true")
+                    aria-describedby=invalid.then_some("store-shop-message")
                 />
-                <Show when=move || error.get().is_some()>
-                    <p id="store-shop-message" class="field-error" role="alert">{move || error.get()}</p>
-                </Show>
+                {error.map(|message| view! {
+                    <p id="store-shop-message" class="field-error" role="alert">{message}</p>
+                })}
             </div>
-            <button
-                type="submit"
-                class="button-primary"
-                disabled=move || !actions.live.get() || actions.authorize.pending().get()
-            >
-                "Connect Shopify"
-            </button>
+            <button type="submit" class="button-primary">"Connect Shopify"</button>
         </form>
     }
 }
 
 #[component]
-fn StoreRow(connection: StoreConnection, actions: StoreActions) -> impl IntoView {
+fn StoreRow(connection: StoreConnection) -> impl IntoView {
     let StoreConnection {
         id,
         store,
@@ -541,7 +504,7 @@ fn StoreRow(connection: StoreConnection, actions: StoreActions) -> impl IntoView
         ..
     } = connection;
     let needs_reconnect = status == ConnectionStatus::NeedsReconnect;
-    let asking = disconnect_question(id, actions.asking);
+    let id_value = id.0.to_string();
     let title = match url {
         Some(url) => Either::Left(view! {
             <a class="account-name" href=url target="_blank" rel="noopener">
@@ -558,7 +521,7 @@ fn StoreRow(connection: StoreConnection, actions: StoreActions) -> impl IntoView
     };
     let progress = match (sync.running, sync.last_synced_at) {
         (true, _) => EitherOf3::A(view! {
-            <p class="store-sync" role="status" aria-live="polite">
+            <p class="store-sync" role="status">
                 {syncing_text(sync.pages_done, sync.products_done)}
             </p>
         }),
@@ -578,15 +541,28 @@ fn StoreRow(connection: StoreConnection, actions: StoreActions) -> impl IntoView
     };
     let products_text = count_of(u64::from(products), "product");
     // Shopify asks again which shop: this one.
-    let shop = (store == Store::Shopify).then_some(account_id.clone());
+    let reconnect = needs_reconnect.then(|| {
+        let shop = (store == Store::Shopify).then(|| {
+            view! { <input type="hidden" name=SHOP_FIELD value=account_id.clone() /> }
+        });
+        view! {
+            <form method="post" action=AUTHORIZE_PATH>
+                <input type="hidden" name="store" value=store.as_str() />
+                {shop}
+                <button type="submit" class="button-primary" aria-label=format!("Reconnect {name}")>
+                    "Reconnect"
+                </button>
+            </form>
+        }
+    });
     view! {
         <li class="account-row store-row">
             <div class="account-who">
                 {title}
-                <span class="account-handle">{account_id}</span>
+                <span class="account-handle">{account_id.clone()}</span>
                 <a
                     class="store-products"
-                    href=format!("/products?store={}", id.0)
+                    href=format!("/products?store={id_value}")
                     aria-label=format!("{products_text} from {name}")
                 >
                     {products_text.clone()}
@@ -596,57 +572,33 @@ fn StoreRow(connection: StoreConnection, actions: StoreActions) -> impl IntoView
             </div>
             {status}
             <div class="account-actions">
-                {needs_reconnect
-                    .then(|| {
-                        view! {
-                            <button
-                                type="button"
-                                class="button-primary"
-                                aria-label=format!("Reconnect {name}")
-                                disabled=move || !actions.live.get() || actions.authorize.pending().get()
-                                on:click=move |_| {
-                                    actions.authorize.dispatch(AuthorizeStore { store, shop: shop.clone() });
-                                }
-                            >
-                                "Reconnect"
-                            </button>
-                        }
-                    })}
-                <button
-                    type="button"
-                    class=sync_class
-                    aria-label=format!("Sync now, {name}")
-                    disabled=move || !actions.live.get() || actions.sync.pending().get()
-                    on:click=move |_| {
-                        actions.sync.dispatch(SyncStore { id, full: false });
-                    }
-                >
-                    "Sync now"
-                </button>
-                <button
-                    type="button"
-                    class="button-secondary"
-                    aria-label=format!("Full resync, {name}")
-                    disabled=move || !actions.live.get() || actions.sync.pending().get()
-                    on:click=move |_| {
-                        actions.sync.dispatch(SyncStore { id, full: true });
-                    }
-                >
-                    "Full resync"
-                </button>
-                <ConfirmButton
-                    label="Disconnect"
-                    aria_label=format!("Disconnect {name}")
-                    question=format!(
-                        "Disconnect {name}? Its synced products are removed from Picscripterai; posts already made keep their text.",
-                    )
-                    confirm_label="Yes, disconnect"
-                    asking
-                    pending=actions.disconnect.pending()
-                    on_confirm=Callback::new(move |()| {
-                        actions.disconnect.dispatch(DisconnectStore { id });
-                    })
-                />
+                {reconnect}
+                <form method="post" action=SYNC_PATH>
+                    <input type="hidden" name="id" value=id_value.clone() />
+                    <button type="submit" class=sync_class aria-label=format!("Sync now, {name}")>
+                        "Sync now"
+                    </button>
+                </form>
+                <form method="post" action=SYNC_PATH>
+                    <input type="hidden" name="id" value=id_value.clone() />
+                    <input type="hidden" name="full" value="true" />
+                    <button type="submit" class="button-secondary" aria-label=format!("Full resync, {name}")>
+                        "Full resync"
+                    </button>
+                </form>
+                // The question opens in place, without a script: the disclosure is the browser's.
+                <details class="confirm">
+                    <summary class="button-danger" aria-label=format!("Disconnect {name}")>"Disconnect"</summary>
+                    <form method="post" action=DISCONNECT_PATH class="confirm-form">
+                        <input type="hidden" name="id" value=id_value />
+                        <span class="confirm-question">
+                            {format!(
+                                "Disconnect {name}? Its synced products are removed from Picscripterai; posts already made keep their text.",
+                            )}
+                        </span>
+                        <button type="submit" class="button-danger">"Yes, disconnect"</button>
+                    </form>
+                </details>
             </div>
         </li>
     }
@@ -659,24 +611,6 @@ fn syncing_text(pages: u32, products: u32) -> String {
         count_of(u64::from(pages), "page"),
         count_of(u64::from(products), "product")
     )
-}
-
-/// The row's "Disconnect" question, started from (and written back to) the island's record of
-/// the stores asking: the row is drawn again on every refresh, and a question must not vanish
-/// while the person reads it.
-fn disconnect_question(id: StoreId, asking: StoredValue<HashSet<StoreId>>) -> RwSignal<bool> {
-    let question = RwSignal::new(asking.with_value(|asking| asking.contains(&id)));
-    Effect::new(move |_| {
-        let now = question.get();
-        asking.update_value(|asking| {
-            if now {
-                asking.insert(id);
-            } else {
-                asking.remove(&id);
-            }
-        });
-    });
-    question
 }
 
 #[cfg(test)]

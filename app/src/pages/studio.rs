@@ -15,12 +15,9 @@ use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::studio_calls::{Streamed, stream_captions};
 use crate::pages::compose::{
-    Begun, DraftSource, ProductCheck, ProductStart, Submission, Submitter, detail_path, editable,
+    Begun, DraftSource, ProductCheck, Submission, Submitter, detail_path, editable,
 };
-use crate::types::{
-    ApiError, CaptionRequest, ConnectionId, ConnectionStatus, ConnectionsOverview, NewPost, Post,
-    Tone,
-};
+use crate::types::{ApiError, CaptionRequest, Connection, ConnectionId, NewPost, Post, Tone};
 
 /// The fields the Studio shows errors beside; errors about others go to the form's line.
 const FIELDS: &[&str] = &[
@@ -37,7 +34,7 @@ pub fn Studio() -> impl IntoView {
     view! {
         <DraftSource
             title="AI Studio"
-            editor=|time_zone, overview, source, start| view! { <StudioDesk time_zone overview source start /> }
+            editor=|time_zone, accounts, source, begun| view! { <StudioDesk time_zone accounts source begun /> }
         />
     }
 }
@@ -46,23 +43,20 @@ pub fn Studio() -> impl IntoView {
 #[island(lazy)]
 fn StudioDesk(
     time_zone: String,
-    overview: ConnectionsOverview,
+    /// The accounts that can be posted to.
+    accounts: Vec<Connection>,
     source: Option<Post>,
-    /// A post started from a product, when there is no `source`.
-    start: Option<ProductStart>,
+    begun: Begun,
 ) -> impl IntoView {
     let editing = source
         .as_ref()
         .filter(|post| editable(post))
         .map(|post| post.id);
-    let about = start.as_ref().map(|draft| draft.about.clone());
-    let begun = Begun::of(source.as_ref(), start);
+    let about = begun.about;
     let media = DraftMedia::new(begun.media);
-    let (product, check) = (begun.product.0, RwSignal::new(begun.product.1));
-    let cards: Vec<CaptionCard> = overview
-        .connections
+    let (product, check) = (begun.product, RwSignal::new(begun.check_product));
+    let cards: Vec<CaptionCard> = accounts
         .into_iter()
-        .filter(|connection| connection.status == ConnectionStatus::Active)
         .map(|connection| {
             let earlier = source.as_ref().and_then(|post| {
                 post.targets

@@ -34,7 +34,7 @@ impl Email {
     pub const MAX_LEN: usize = 254;
 
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let email = raw.trim().to_lowercase();
+        let email = lower_case(raw.trim());
         let invalid = |message: &str| Err(ApiError::validation("email", message));
         if email.is_empty() {
             return invalid("Enter your email address.");
@@ -60,6 +60,19 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// `text` lower-cased. In the browser by JavaScript's `toLowerCase` (the same Unicode rules):
+/// Rust's case tables would add kilobytes to every page's code for the emails it decodes.
+fn lower_case(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        String::from(js_sys::JsString::from(text).to_lower_case())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        text.to_lowercase()
     }
 }
 

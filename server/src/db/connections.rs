@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -207,15 +206,14 @@ pub async fn find_account(
     platform: Platform,
     account_id: &str,
 ) -> Result<Option<ConnectionId>, DbError> {
-    let id: Option<Uuid> = connection::Entity::find()
-        .select_only()
-        .column(connection::Column::Id)
-        .filter(connection::Column::UserId.eq(owner.0))
-        .filter(connection::Column::Platform.eq(platform.as_str()))
-        .filter(connection::Column::AccountId.eq(account_id))
-        .into_tuple()
-        .one(db)
-        .await?;
+    let id = token_rows::find_account(
+        db,
+        TokenTable::Connections,
+        owner.0,
+        platform.as_str(),
+        account_id,
+    )
+    .await?;
     Ok(id.map(ConnectionId))
 }
 
@@ -228,27 +226,22 @@ pub async fn reconnect(
     tokens: StoredTokens,
     now: DateTime<Utc>,
 ) -> Result<Connection, DbError> {
-    let update = connection::Entity::update_many()
-        .col_expr(connection::Column::Handle, Expr::value(new.handle))
-        .col_expr(
-            connection::Column::DisplayName,
-            Expr::value(new.display_name),
-        )
-        .col_expr(connection::Column::AvatarUrl, Expr::value(new.avatar_url))
-        .col_expr(connection::Column::Scopes, Expr::value(new.scopes))
-        .col_expr(
-            connection::Column::Status,
-            Expr::value(ConnectionStatus::Active.as_str()),
-        );
-    let updated = update
-        .col_expr(connection::Column::UpdatedAt, Expr::value(now))
-        .filter(connection::Column::Id.eq(id.0))
-        .filter(connection::Column::UserId.eq(owner.0))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 1 {
-        token_rows::replace_tokens(db, TokenTable::Connections, id.0, None, tokens, now).await?;
-    }
+    let profile = vec![
+        ("handle", Expr::value(new.handle)),
+        ("display_name", Expr::value(new.display_name)),
+        ("avatar_url", Expr::value(new.avatar_url)),
+        ("scopes", Expr::value(new.scopes)),
+    ];
+    token_rows::reconnect(
+        db,
+        TokenTable::Connections,
+        owner.0,
+        id.0,
+        profile,
+        tokens,
+        now,
+    )
+    .await?;
     get(db, owner, id)
         .await?
         .ok_or(DbError::Db(sea_orm::DbErr::RecordNotFound(format!(

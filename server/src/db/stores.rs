@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -147,14 +147,7 @@ pub async fn find_account(
     kind: Store,
     account_id: &str,
 ) -> Result<Option<StoreId>, DbError> {
-    let id: Option<Uuid> = store::Entity::find()
-        .select_only()
-        .column(store::Column::Id)
-        .filter(store::Column::UserId.eq(owner.0))
-        .filter(store::Column::Store.eq(kind.as_str()))
-        .filter(store::Column::AccountId.eq(account_id))
-        .into_tuple()
-        .one(db)
+    let id = token_rows::find_account(db, TokenTable::Stores, owner.0, kind.as_str(), account_id)
         .await?;
     Ok(id.map(StoreId))
 }
@@ -168,22 +161,12 @@ pub async fn reconnect(
     tokens: StoredTokens,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let updated = store::Entity::update_many()
-        .col_expr(store::Column::Name, Expr::value(new.name))
-        .col_expr(store::Column::Url, Expr::value(new.url))
-        .col_expr(store::Column::Scopes, Expr::value(new.scopes))
-        .col_expr(
-            store::Column::Status,
-            Expr::value(ConnectionStatus::Active.as_str()),
-        )
-        .col_expr(store::Column::UpdatedAt, Expr::value(now))
-        .filter(store::Column::Id.eq(id.0))
-        .filter(store::Column::UserId.eq(owner.0))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 1 {
-        token_rows::replace_tokens(db, TokenTable::Stores, id.0, None, tokens, now).await?;
-    }
+    let profile = vec![
+        ("name", Expr::value(new.name)),
+        ("url", Expr::value(new.url)),
+        ("scopes", Expr::value(new.scopes)),
+    ];
+    token_rows::reconnect(db, TokenTable::Stores, owner.0, id.0, profile, tokens, now).await?;
     Ok(())
 }
 
@@ -337,6 +320,39 @@ pub async fn due_for_automatic_sync(
         .await?)
 }
 
+/// Writes `update` to store `id` if run `job` still owns it: a run that was replaced meanwhile
+/// (a full resync asked for, the store disconnected) writes nothing. True when it wrote.
+async fn update_run(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    job: Uuid,
+    update: UpdateMany<store::Entity>,
+) -> Result<bool, DbError> {
+    let updated = update
+        .filter(store::Column::Id.eq(id))
+        .filter(store::Column::SyncJobId.eq(job))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// The run is over, one way or the other: the store owns no run, and the next one starts from
+/// the first page. `started` is when the run began.
+fn run_ended(started: DateTime<Utc>, now: DateTime<Utc>) -> UpdateMany<store::Entity> {
+    store::Entity::update_many()
+        .col_expr(store::Column::SyncJobId, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            store::Column::SyncCursor,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            store::Column::SyncDueAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(store::Column::LastSyncStartedAt, Expr::value(started))
+        .col_expr(store::Column::UpdatedAt, Expr::value(now))
+}
+
 /// The run `job` starts (or resumes) an attempt: counted, and dated when it is the first.
 pub async fn run_attempt(
     db: &impl ConnectionTrait,
@@ -344,7 +360,7 @@ pub async fn run_attempt(
     job: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let updated = store::Entity::update_many()
+    let update = store::Entity::update_many()
         .col_expr(
             store::Column::SyncAttempts,
             Expr::col(store::Column::SyncAttempts).add(1),
@@ -356,12 +372,8 @@ pub async fn run_attempt(
                 Expr::value(now),
             ]))
             .into(),
-        )
-        .filter(store::Column::Id.eq(id))
-        .filter(store::Column::SyncJobId.eq(job))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+        );
+    update_run(db, id, job, update).await
 }
 
 /// A page of run `job` is stored: the run resumes from `next` from now on.
@@ -373,7 +385,7 @@ pub async fn page_done(
     products: u32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let updated = store::Entity::update_many()
+    let update = store::Entity::update_many()
         .col_expr(store::Column::SyncCursor, Expr::value(next))
         .col_expr(
             store::Column::SyncPages,
@@ -383,12 +395,8 @@ pub async fn page_done(
             store::Column::SyncProducts,
             Expr::col(store::Column::SyncProducts).add(i32::try_from(products).unwrap_or(i32::MAX)),
         )
-        .col_expr(store::Column::UpdatedAt, Expr::value(now))
-        .filter(store::Column::Id.eq(id))
-        .filter(store::Column::SyncJobId.eq(job))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+        .col_expr(store::Column::UpdatedAt, Expr::value(now));
+    update_run(db, id, job, update).await
 }
 
 /// Run `job` read every page: the store is synced as of `started` (what the next
@@ -401,32 +409,16 @@ pub async fn run_finished(
     started: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let mut update = store::Entity::update_many()
-        .col_expr(store::Column::SyncJobId, Expr::value(Option::<Uuid>::None))
-        .col_expr(
-            store::Column::SyncCursor,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            store::Column::SyncDueAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+    let mut update = run_ended(started, now)
         .col_expr(store::Column::LastSyncedAt, Expr::value(now))
-        .col_expr(store::Column::LastSyncStartedAt, Expr::value(started))
         .col_expr(
             store::Column::LastError,
             Expr::value(Option::<String>::None),
-        )
-        .col_expr(store::Column::UpdatedAt, Expr::value(now));
+        );
     if scope == RunScope::Full {
         update = update.col_expr(store::Column::LastFullSyncAt, Expr::value(started));
     }
-    let updated = update
-        .filter(store::Column::Id.eq(id))
-        .filter(store::Column::SyncJobId.eq(job))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+    update_run(db, id, job, update).await
 }
 
 /// Run `job` stopped for good with `error`; the next run starts over. `started` counts as a
@@ -439,24 +431,8 @@ pub async fn run_failed(
     started: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let updated = store::Entity::update_many()
-        .col_expr(store::Column::SyncJobId, Expr::value(Option::<Uuid>::None))
-        .col_expr(
-            store::Column::SyncCursor,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            store::Column::SyncDueAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(store::Column::LastSyncStartedAt, Expr::value(started))
-        .col_expr(store::Column::LastError, Expr::value(error))
-        .col_expr(store::Column::UpdatedAt, Expr::value(now))
-        .filter(store::Column::Id.eq(id))
-        .filter(store::Column::SyncJobId.eq(job))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+    let update = run_ended(started, now).col_expr(store::Column::LastError, Expr::value(error));
+    update_run(db, id, job, update).await
 }
 
 /// Run `job` waits until `due` (a rate limit, a store outage), keeping its place.
@@ -468,13 +444,9 @@ pub async fn run_waits(
     why: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let updated = store::Entity::update_many()
+    let update = store::Entity::update_many()
         .col_expr(store::Column::SyncDueAt, Expr::value(due))
         .col_expr(store::Column::LastError, Expr::value(why))
-        .col_expr(store::Column::UpdatedAt, Expr::value(now))
-        .filter(store::Column::Id.eq(id))
-        .filter(store::Column::SyncJobId.eq(job))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+        .col_expr(store::Column::UpdatedAt, Expr::value(now));
+    update_run(db, id, job, update).await
 }

@@ -38,6 +38,14 @@ impl TokenTable {
         })
     }
 
+    /// The column saying which platform or store a row's account is on.
+    fn kind_column(self) -> &'static str {
+        match self {
+            Self::Connections => "platform",
+            Self::Stores => "store",
+        }
+    }
+
     /// The associated data a row's token is encrypted with: a ciphertext moved to another row,
     /// another table, or from the refresh to the access column, no longer decrypts.
     pub fn context(self, id: Uuid, kind: TokenKind) -> Vec<u8> {
@@ -162,17 +170,8 @@ fn at_version(version: i64) -> Condition {
     Condition::all().add(Expr::col(col("token_version")).eq(version))
 }
 
-/// Replaces the tokens, bumping the version and dropping any refresh claim: only if they are
-/// still at `expected_version` when one is given. `false` when someone else changed them
-/// first (a refresh won the race) or the row is gone.
-pub async fn replace_tokens(
-    db: &impl ConnectionTrait,
-    table: TokenTable,
-    id: Uuid,
-    expected_version: Option<i64>,
-    tokens: StoredTokens,
-    now: DateTime<Utc>,
-) -> Result<bool, DbError> {
+/// The columns that store `tokens`, bumping the version and dropping any refresh claim.
+fn token_values(tokens: StoredTokens, now: DateTime<Utc>) -> Vec<(&'static str, SimpleExpr)> {
     let (refresh_key_id, refresh_nonce, refresh_ciphertext) = match tokens.refresh {
         Some(token) => (
             Some(token.key_id),
@@ -181,7 +180,7 @@ pub async fn replace_tokens(
         ),
         None => (None, None, None),
     };
-    let values = vec![
+    vec![
         ("access_key_id", Expr::value(tokens.access.key_id)),
         ("access_nonce", Expr::value(tokens.access.nonce)),
         ("access_ciphertext", Expr::value(tokens.access.ciphertext)),
@@ -195,9 +194,64 @@ pub async fn replace_tokens(
             Expr::value(Option::<DateTime<Utc>>::None),
         ),
         ("updated_at", Expr::value(now)),
-    ];
+    ]
+}
+
+/// Replaces the tokens, bumping the version and dropping any refresh claim: only if they are
+/// still at `expected_version` when one is given. `false` when someone else changed them
+/// first (a refresh won the race) or the row is gone.
+pub async fn replace_tokens(
+    db: &impl ConnectionTrait,
+    table: TokenTable,
+    id: Uuid,
+    expected_version: Option<i64>,
+    tokens: StoredTokens,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
     let conditions = expected_version.map_or_else(Condition::all, at_version);
-    Ok(update(db, table, id, values, conditions).await? == 1)
+    Ok(update(db, table, id, token_values(tokens, now), conditions).await? == 1)
+}
+
+/// `owner`'s row for the account `account_id` on `kind` (the platform or store, as stored), if
+/// there is one.
+pub async fn find_account(
+    db: &impl ConnectionTrait,
+    table: TokenTable,
+    owner: Uuid,
+    kind: &str,
+    account_id: &str,
+) -> Result<Option<Uuid>, DbError> {
+    let select = Query::select()
+        .column(col("id"))
+        .from(table.name())
+        .and_where(Expr::col(col("user_id")).eq(owner))
+        .and_where(Expr::col(col(table.kind_column())).eq(kind))
+        .and_where(Expr::col(col("account_id")).eq(account_id))
+        .to_owned();
+    let row = db
+        .query_one(StatementBuilder::build(&select, &db.get_database_backend()))
+        .await?;
+    row.map(|row| row.try_get::<Uuid>("", "id").map_err(DbError::from))
+        .transpose()
+}
+
+/// `owner`'s row `id` connected again, in one statement: `profile` (the account's fresh name
+/// and scopes, in the table's columns), active, and `tokens`. `false` when the owner has no
+/// such row.
+pub async fn reconnect(
+    db: &impl ConnectionTrait,
+    table: TokenTable,
+    owner: Uuid,
+    id: Uuid,
+    profile: Vec<(&'static str, SimpleExpr)>,
+    tokens: StoredTokens,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let mut values = token_values(tokens, now);
+    values.extend(profile);
+    values.push(("status", Expr::value(ConnectionStatus::Active.as_str())));
+    let owned = Condition::all().add(Expr::col(col("user_id")).eq(owner));
+    Ok(update(db, table, id, values, owned).await? == 1)
 }
 
 /// Takes the right to spend the refresh token of version `version` until `until`: `false` when
