@@ -14,6 +14,7 @@ mod m20261126_000008_media_video;
 mod m20261126_000009_account_choices;
 mod m20261126_000010_studio_settings;
 mod m20261127_000011_stores_and_products;
+mod m20261127_000012_products_listing_index;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_account_choices::Migration),
             Box::new(m20261126_000010_studio_settings::Migration),
             Box::new(m20261127_000011_stores_and_products::Migration),
+            Box::new(m20261127_000012_products_listing_index::Migration),
         ]
     }
 }
