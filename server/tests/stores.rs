@@ -669,7 +669,32 @@ async fn stores_are_private(backend: Backend) {
     assert_eq!(world.products(&ann, "").await["total"], 0);
 }
 
-/// X beside the stores, to publish posts made from products.
+/// A signed-in person with a synced Shopify shop of `size` products and an X account, to
+/// publish posts made from products.
+struct Selling {
+    world: Stores,
+    x: XFake,
+    token: String,
+    store: String,
+    account: String,
+}
+
+async fn selling_on_x(backend: Backend, size: usize) -> Selling {
+    let (world, x) = with_x(backend, size).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let store = world.connect_shopify(&token).await;
+    world.synced(&token, &store).await;
+    let account = connect_x(&world, &x, &token).await;
+    Selling {
+        world,
+        x,
+        token,
+        store,
+        account,
+    }
+}
+
+/// X beside the stores.
 async fn with_x(backend: Backend, size: usize) -> (Stores, XFake) {
     let x = XFake::new("x-id", "x-secret");
     let (x_addr, x_server) = server::sandbox::serve(x.router()).await.unwrap();
@@ -786,11 +811,13 @@ async fn publish_now(world: &Stores, token: &str, post: &Value, account: &str) -
 }
 
 async fn a_post_about_a_product_sold_out_since_is_held_until_its_author_decides(backend: Backend) {
-    let (world, x) = with_x(backend, 30).await;
-    let (_, token) = world.app.signed_in_user().await;
-    let store = world.connect_shopify(&token).await;
-    world.synced(&token, &store).await;
-    let account = connect_x(&world, &x, &token).await;
+    let Selling {
+        world,
+        x,
+        token,
+        account,
+        ..
+    } = selling_on_x(backend, 30).await;
     let product = world.products(&token, "stock=in_stock").await["products"][0].clone();
     let draft = json!({
         "text": format!("Back in the shop: {}", product["title"].as_str().unwrap()),
@@ -851,11 +878,13 @@ async fn a_post_about_a_product_sold_out_since_is_held_until_its_author_decides(
 }
 
 async fn a_price_change_holds_and_an_unchecked_post_goes_out(backend: Backend) {
-    let (world, x) = with_x(backend, 30).await;
-    let (_, token) = world.app.signed_in_user().await;
-    let store = world.connect_shopify(&token).await;
-    world.synced(&token, &store).await;
-    let account = connect_x(&world, &x, &token).await;
+    let Selling {
+        world,
+        x,
+        token,
+        store,
+        account,
+    } = selling_on_x(backend, 30).await;
     let product = world.products(&token, "stock=in_stock").await["products"][0].clone();
     let draft = |check: bool| {
         json!({
@@ -948,11 +977,12 @@ async fn a_price_change_holds_and_an_unchecked_post_goes_out(backend: Backend) {
 }
 
 async fn a_post_started_from_a_product_brings_its_images_and_fills_its_variables(backend: Backend) {
-    let (world, x) = with_x(backend, 12).await;
-    let (_, token) = world.app.signed_in_user().await;
-    let store = world.connect_shopify(&token).await;
-    world.synced(&token, &store).await;
-    let account = connect_x(&world, &x, &token).await;
+    let Selling {
+        world,
+        token,
+        account,
+        ..
+    } = selling_on_x(backend, 12).await;
     // A product with three photos (every third one has).
     let listed = world.products(&token, "").await;
     let product = all_products(&listed)

@@ -642,30 +642,10 @@ impl Worker {
                     "{detail}. Reconnect @{} on the Connections page; this post will then go out.",
                     target.account_handle
                 );
-                Ending {
-                    line: (LogLevel::Warn, reason.clone()),
-                    status: TargetStatus::WaitingReconnect,
-                    published: None,
-                    error: Some(reason),
-                    next_attempt_at: None,
-                    keep_sent: false,
-                    job: JOB_PARKED,
-                    retry_at: None,
-                    reconnect: true,
-                }
+                Ending::parked(TargetStatus::WaitingReconnect, reason, true)
             }
             Outcome::Failed(PlatformError::Permanent { reason }) => Ending::failed(reason, false),
-            Outcome::Held(reason) => Ending {
-                line: (LogLevel::Warn, reason.clone()),
-                status: TargetStatus::Held,
-                published: None,
-                error: Some(reason),
-                next_attempt_at: None,
-                keep_sent: false,
-                job: JOB_PARKED,
-                retry_at: None,
-                reconnect: false,
-            },
+            Outcome::Held(reason) => Ending::parked(TargetStatus::Held, reason, false),
         };
         ending.keep_sent |= doubt_stays;
 
@@ -791,6 +771,23 @@ struct Ending {
 }
 
 impl Ending {
+    /// The target waits in `status` for its author (a reconnect, a decision) with its job
+    /// parked; `reason` is logged as a warning and shown. `reconnect`: the account must be
+    /// marked as needing one.
+    fn parked(status: TargetStatus, reason: String, reconnect: bool) -> Self {
+        Self {
+            line: (LogLevel::Warn, reason.clone()),
+            status,
+            published: None,
+            error: Some(reason),
+            next_attempt_at: None,
+            keep_sent: false,
+            job: JOB_PARKED,
+            retry_at: None,
+            reconnect,
+        }
+    }
+
     fn failed(reason: String, maybe_done: bool) -> Self {
         Self {
             line: (LogLevel::Error, format!("failed: {reason}")),
