@@ -33,7 +33,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/picscripter
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/picscripter
 NODE_BIN := style/node_modules/.bin
 
-.PHONY: run sandbox build test bench bench-youtube bench-voice bench-stores profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
+.PHONY: run sandbox build test bench bench-calendar bench-youtube bench-voice bench-stores profile chaos setup tools ffmpeg services-start services-stop site-dev site-release \
         server-dev server-release test-rust test-e2e test-weight clean-site
 
 ## run: set up, build (debug) and serve on http://127.0.0.1:3000 with the embedded default.
@@ -48,11 +48,21 @@ sandbox: tools site-dev server-dev
 build: tools site-release server-release
 	@echo "built $(BIN_RELEASE) and $(SITE_ROOT)/$(PKG)"
 
-## test: every test: unit and integration (SQLite + PostgreSQL + Redis), the browser tests, then
-## the page-weight check on the release site.
+# The object-store emulators the direct-upload tests run against (moto's S3 server and
+# gcp-storage-emulator, from PyPI): fixed ports, told to the tests through TEST_S3_ENDPOINT and
+# TEST_GCS_ENDPOINT. Without those variables the tests skip, except under CI=true, where they
+# fail.
+S3_EMULATOR_PORT ?= 19100
+GCS_EMULATOR_PORT ?= 19101
+export S3_EMULATOR_PORT GCS_EMULATOR_PORT
+test: export TEST_S3_ENDPOINT = http://127.0.0.1:$(S3_EMULATOR_PORT)
+test: export TEST_GCS_ENDPOINT = http://127.0.0.1:$(GCS_EMULATOR_PORT)
+
+## test: every test: unit and integration (SQLite + PostgreSQL + Redis, and the S3 and GCS
+## emulators), the browser tests, then the page-weight check on the release site.
 test: tools
 	@.ci/services start
-	@trap '.ci/services stop' EXIT; \
+	@trap '.ci/services stop' EXIT; .ci/services emulators && \
 	  $(MAKE) --no-print-directory test-rust && $(MAKE) --no-print-directory test-e2e && \
 	  $(MAKE) --no-print-directory test-weight
 
@@ -89,6 +99,13 @@ bench: tools site-release
 	  SERVER_BIN=$(BIN_RELEASE) bash server/bench/api-posts.sh && \
 	  SERVER_BIN=$(BIN_RELEASE) BENCH_ANCHORS_DIR=$$anchors $(BENCH)
 	SERVER_BIN=$(BIN_RELEASE) LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config weight.config.ts
+
+## bench-calendar: the calendar's month view with 2,000 posts in the month (release site and
+## binary, in Chromium): the server's answer time, the browser's time to show it, and a drag's
+## latency from the drop to the post settled in its new day (end2end/perf/calendar.spec.ts).
+bench-calendar: tools site-release server-release
+	RATE_LIMIT_POST=1000000/min RATE_LIMIT_API=1000000/min SERVER_BIN=$(BIN_RELEASE) \
+	  LEPTOS_SITE_ROOT=$(abspath $(SITE_ROOT)) bash end2end/run.sh --config perf.config.ts
 
 ## bench-youtube: a 50 MB and a 500 MB video through YouTube's resumable upload to the fake
 ## (server/benches/youtube_upload.rs): wall time, peak RSS, bytes re-sent after a break at 50 %.

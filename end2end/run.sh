@@ -23,7 +23,7 @@ mkdir -p artifacts
 
 # The sandbox: X is the built-in fake, so the publishing tests need no real account. Retries
 # come quickly so a test can watch one.
-DATA_DIR="$data_dir" PICSCRIPTER_ADDR="127.0.0.1:$port" PUBLISH_BACKOFF_BASE_MS=500 \
+DATA_DIR="$data_dir" PICSCRIPTER_ADDR="127.0.0.1:$port" PUBLISH_BACKOFF_BASE_MS=500 POST_METRICS_SECS=2 \
   "$SERVER_BIN" serve --sandbox --leptos-config ../Leptos.toml >"$log" 2>&1 &
 server_pid=$!
 cleanup() {

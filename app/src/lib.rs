@@ -23,9 +23,10 @@ use crate::components::{
     theme::document_theme,
 };
 use crate::pages::{
-    compose::Compose, connections::Connections, home::Home, login::Login, not_found::NotFound,
-    post_detail::PostDetail, posts::Posts, products::Products, register::Register,
-    settings::Settings, studio::Studio,
+    analytics::Analytics, calendar::Calendar, compose::Compose, connections::Connections,
+    home::Home, login::Login, media::Media, not_found::NotFound, post_detail::PostDetail,
+    posts::Posts, products::Products, register::Register, settings::Settings, studio::Studio,
+    templates::Templates,
 };
 
 /// The HTML document the server renders around [`App`].
@@ -69,9 +70,13 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
                         <Route path=path!("/studio") view=Studio ssr=SsrMode::Async />
                         <Route path=path!("/compose") view=Compose ssr=SsrMode::Async />
+                        <Route path=path!("/calendar") view=Calendar ssr=SsrMode::Async />
                         <Route path=path!("/posts") view=Posts ssr=SsrMode::Async />
                         <Route path=path!("/posts/:id") view=PostDetail ssr=SsrMode::Async />
                         <Route path=path!("/products") view=Products ssr=SsrMode::Async />
+                        <Route path=path!("/media") view=Media ssr=SsrMode::Async />
+                        <Route path=path!("/templates") view=Templates ssr=SsrMode::Async />
+                        <Route path=path!("/analytics") view=Analytics ssr=SsrMode::Async />
                         <Route path=path!("/connections") view=Connections ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
                     </ParentRoute>

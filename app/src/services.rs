@@ -16,6 +16,10 @@ use crate::types::{
     User, UserId, WriterModels, WriterTest,
 };
 use crate::types::{
+    AnalyticsOverview, Calendar, CalendarQuery, DirectUpload, MediaEntry, MediaUsage,
+    NewDirectUpload, NewTemplate, Template, TemplateId, TemplateStart, UploadId,
+};
+use crate::types::{
     Product, ProductDraft, ProductId, ProductList, ProductQuery, Store, StoreConnection, StoreId,
     StoresOverview,
 };
@@ -153,6 +157,20 @@ pub trait Posts: Send + Sync + 'static {
     /// Cancels every target that has not gone out.
     async fn cancel(&self, owner: UserId, id: PostId) -> Result<Post, ApiError>;
 
+    /// Moves a post none of whose targets has started to another time; its jobs move with it.
+    async fn reschedule(
+        &self,
+        author: &User,
+        id: PostId,
+        schedule: crate::types::Schedule,
+    ) -> Result<Post, ApiError>;
+
+    /// Today on the owner's clock.
+    fn today(&self, owner: &User) -> chrono::NaiveDate;
+
+    /// The posts of a span of days, for the calendar.
+    async fn calendar(&self, owner: &User, query: CalendarQuery) -> Result<Calendar, ApiError>;
+
     /// Deletes the post (scheduled targets never go out).
     async fn delete(&self, owner: UserId, id: PostId) -> Result<(), ApiError>;
 
@@ -172,8 +190,30 @@ pub type PostsPort = Arc<dyn Posts>;
 pub trait Media: Send + Sync + 'static {
     async fn list(&self, owner: UserId) -> Result<Vec<MediaItem>, ApiError>;
 
-    /// Refused while a post uses the file.
+    /// The Media page: every file, newest first, with the posts that use it.
+    async fn library(&self, owner: UserId) -> Result<Vec<MediaEntry>, ApiError>;
+
+    /// What the owner's files take in the media store.
+    async fn usage(&self, owner: UserId) -> Result<MediaUsage, ApiError>;
+
+    /// Refused while a post that has not gone out uses the file (a draft, or one scheduled,
+    /// publishing, retrying, held, failed or waiting for its account), naming it and when it
+    /// is due. A file only finished posts use (published or cancelled everywhere) is deleted;
+    /// those posts keep their records, without it.
     async fn delete(&self, owner: UserId, id: MediaId) -> Result<(), ApiError>;
+
+    /// Records a file the browser is about to send straight to the media store, and says where
+    /// to send it (a URL good for 15 minutes).
+    async fn begin_upload(
+        &self,
+        owner: UserId,
+        upload: NewDirectUpload,
+    ) -> Result<DirectUpload, ApiError>;
+
+    /// Checks what arrived for an upload (its size, its type by content, its dimensions) and
+    /// makes it media; refused with the reason, and deleted, when it is not what was announced
+    /// or came too late.
+    async fn confirm_upload(&self, owner: UserId, id: UploadId) -> Result<MediaItem, ApiError>;
 }
 
 pub type MediaPort = Arc<dyn Media>;
@@ -234,6 +274,53 @@ pub trait Stores: Send + Sync + 'static {
 
 pub type StoresPort = Arc<dyn Stores>;
 
+/// Post templates: saved texts with variables, and the accounts and options a post from one
+/// starts with.
+#[async_trait]
+pub trait Templates: Send + Sync + 'static {
+    /// The owner's templates, by name whatever its case.
+    async fn list(&self, owner: UserId) -> Result<Vec<Template>, ApiError>;
+
+    async fn get(&self, owner: UserId, id: TemplateId) -> Result<Template, ApiError>;
+
+    /// Saves a new template. A name the owner already uses, whatever its case, is `Conflict`;
+    /// a name or text that breaks the rules, or an account that is not theirs, `Validation`.
+    async fn create(&self, owner: UserId, template: NewTemplate) -> Result<Template, ApiError>;
+
+    /// Replaces the template's name, text and options, checked as on `create`.
+    async fn update(
+        &self,
+        owner: UserId,
+        id: TemplateId,
+        template: NewTemplate,
+    ) -> Result<Template, ApiError>;
+
+    async fn delete(&self, owner: UserId, id: TemplateId) -> Result<(), ApiError>;
+
+    /// The template ready for a new post or an AI Studio session: `{date}` filled with today
+    /// in the owner's time zone, and `{title}`, `{price}`, `{url}` and `{store}` from
+    /// `product` (one of theirs, else `NotFound`); accounts gone or needing a reconnect left
+    /// out, with `notes` saying so. Stores nothing.
+    async fn start(
+        &self,
+        owner: &User,
+        id: TemplateId,
+        product: Option<ProductId>,
+    ) -> Result<TemplateStart, ApiError>;
+}
+
+pub type TemplatesPort = Arc<dyn Templates>;
+
+/// What published posts did, from the numbers the platforms report.
+#[async_trait]
+pub trait PostAnalytics: Send + Sync + 'static {
+    /// The owner's totals, daily series, best posts and best times over the last
+    /// `range_days` days (1 to 365) on their clock.
+    async fn overview(&self, owner: &User, range_days: u32) -> Result<AnalyticsOverview, ApiError>;
+}
+
+pub type PostAnalyticsPort = Arc<dyn PostAnalytics>;
+
 /// Every port, built once at start-up and handed both to Leptos (as context, for the server
 /// functions) and to the REST handlers (in their state). A test can build one from other
 /// implementations. Later ports (posts, connections, AI) are fields here.
@@ -245,4 +332,6 @@ pub struct Services {
     pub media: MediaPort,
     pub studio: StudioPreferencesPort,
     pub stores: StoresPort,
+    pub templates: TemplatesPort,
+    pub analytics: PostAnalyticsPort,
 }

@@ -24,6 +24,11 @@ test("every field is labelled and every button and link is named", async ({ page
   }
   await register(page, uniqueEmail("a11y"));
   expect(await unnamedControls(page)).toEqual([]);
+  for (const path of ["/calendar", "/calendar?view=week", "/templates", "/media", "/analytics"]) {
+    await page.goto(path);
+    await waitForHydration(page);
+    expect(await unnamedControls(page), path).toEqual([]);
+  }
 });
 
 test("signing up and in works from the keyboard alone", async ({ page }) => {

@@ -15,6 +15,10 @@ mod m20261126_000009_account_choices;
 mod m20261126_000010_studio_settings;
 mod m20261127_000011_stores_and_products;
 mod m20261127_000012_products_listing_index;
+mod m20261127_000013_analytics_events;
+mod m20261127_000014_templates;
+mod m20261127_000015_post_metrics;
+mod m20261127_000016_media_uploads;
 
 pub struct Migrator;
 
@@ -34,6 +38,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_studio_settings::Migration),
             Box::new(m20261127_000011_stores_and_products::Migration),
             Box::new(m20261127_000012_products_listing_index::Migration),
+            Box::new(m20261127_000013_analytics_events::Migration),
+            Box::new(m20261127_000014_templates::Migration),
+            Box::new(m20261127_000015_post_metrics::Migration),
+            Box::new(m20261127_000016_media_uploads::Migration),
         ]
     }
 }

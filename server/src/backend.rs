@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::connections::tokens::TokenKeeper;
 use crate::crypto::Keyring;
 use crate::media::pull::PullUrls;
-use crate::media::store::{LocalDisk, MediaStore};
+use crate::media::store::MediaStore;
 use crate::platforms::{self, Registry};
 use crate::publishing::Pipeline;
 use crate::publishing::stats::PublishingStats;
@@ -74,7 +74,9 @@ impl Backend {
         };
         let http = platforms::http_client(config.platform_timeout);
         let registry = Registry::from_config(config, &http);
-        let media: Arc<dyn MediaStore> = Arc::new(LocalDisk::new(config.data_dir.join("media")));
+        let media: Arc<dyn MediaStore> =
+            crate::media::store::open(&config.media_store, &config.data_dir)
+                .context("MEDIA_STORE is not usable")?;
         // A worker without PUBLIC_BASE_URL signs for the web process on this machine's
         // default address, which is where that process would be.
         let public_base_url = config.public_base_url.clone().unwrap_or_else(|| {
@@ -140,6 +142,7 @@ impl Backend {
                 ..Default::default()
             },
             sweep_every: config.queue_sweep_every,
+            metrics_every: config.post_metrics_every,
             lease: chrono::Duration::from_std(config.worker_lease)
                 .unwrap_or(chrono::Duration::seconds(60)),
             heartbeat: config.worker_lease / 4,
@@ -191,6 +194,15 @@ impl Backend {
         grace: StdDuration,
     ) {
         self.spawn_store_syncs(settings.sweep_every, tasks, shutdown);
+        crate::analytics::metrics::spawn(
+            self,
+            crate::analytics::metrics::CollectSettings {
+                every: settings.metrics_every,
+                ..Default::default()
+            },
+            tasks,
+            shutdown,
+        );
         let sweeper = self.sweeper();
         tasks.spawn(crate::startup::every(
             settings.sweep_every,

@@ -155,6 +155,8 @@ pub struct Config {
     pub publish_max_attempts: u32,
     /// `MEDIA_MAX_VIDEO_BYTES` (default 1 GiB): the largest upload; images stop at 15 MB.
     pub media_max_video_bytes: u64,
+    /// `MEDIA_STORE` (default `local`): where uploaded files are kept (see [`MediaStoreConfig`]).
+    pub media_store: MediaStoreConfig,
     /// `PLATFORM_TIMEOUT_SECS` (default 30): how long one call to a platform may take.
     pub platform_timeout: Duration,
     /// `PUBLISH_BACKOFF_BASE_MS` (default 10000): the longest wait before the first retry;
@@ -163,6 +165,9 @@ pub struct Config {
     /// `QUEUE_SWEEP_SECS` (default 60): how often due jobs missing from the queue are queued
     /// again from the database.
     pub queue_sweep_every: Duration,
+    /// `POST_METRICS_SECS` (default 600): how often published posts' numbers are read from
+    /// their platforms (each post itself at most hourly, less as it ages).
+    pub post_metrics_every: Duration,
     /// `WORKER_LEASE_SECS` (default 60): how long a job stays with a worker that stopped
     /// answering (killed, cut off) before another worker may take it. Running attempts renew
     /// it every quarter of that.
@@ -249,6 +254,108 @@ pub struct YouTubeHosts {
 pub struct ClientCredentials {
     pub client_id: String,
     pub client_secret: SecretString,
+}
+
+/// Where uploaded files are kept. With a bucket, browsers upload straight to it under URLs the
+/// server signs, and platforms that download media are sent to it; the server still reads
+/// every file it checks or streams from there.
+#[derive(Debug, Clone)]
+pub enum MediaStoreConfig {
+    /// `local` or unset: files under `DATA_DIR/media`.
+    LocalDisk,
+    /// `s3://bucket[/prefix]`: Amazon S3 or a server that speaks its API (MinIO, R2, moto).
+    S3(S3Bucket),
+    /// `gs://bucket[/prefix]`: Google Cloud Storage.
+    Gcs(GcsBucket),
+}
+
+/// An S3 bucket and how to reach it, from the `AWS_*` variables the AWS tools read too.
+#[derive(Debug, Clone)]
+pub struct S3Bucket {
+    pub bucket: String,
+    /// Where the app's objects start in the bucket: empty, or ending in `/`.
+    pub prefix: String,
+    /// `AWS_REGION` (or `AWS_DEFAULT_REGION`; default `us-east-1`).
+    pub region: String,
+    /// `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL` or `AWS_ENDPOINT`: an S3-compatible server
+    /// instead of AWS; one on plain `http://` is allowed plain HTTP.
+    pub endpoint: Option<http::Uri>,
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (with `AWS_SESSION_TOKEN` for
+    /// temporary keys). Without them the credentials come from the other variables (web
+    /// identity, a container's credentials) or the instance's metadata service.
+    pub keys: Option<AwsKeys>,
+    /// Every other `AWS_*` variable, its name lower-cased, for object_store to read as its
+    /// own `from_env` does (those it does not know are ignored there).
+    pub other: Vec<(String, SecretString)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AwsKeys {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub session_token: Option<SecretString>,
+}
+
+/// A Google Cloud Storage bucket and how to reach it, from the `GOOGLE_*` variables
+/// object_store reads.
+#[derive(Debug, Clone)]
+pub struct GcsBucket {
+    pub bucket: String,
+    /// Where the app's objects start in the bucket: empty, or ending in `/`.
+    pub prefix: String,
+    pub credentials: GcsCredentials,
+    /// `GOOGLE_BASE_URL` (default `https://storage.googleapis.com`): another server that speaks
+    /// GCS's JSON and XML APIs (the tests' emulator).
+    pub base_url: http::Uri,
+}
+
+/// Whose identity the app uses with GCS. Only a service account key signs URLs on this
+/// machine; with the others, object_store asks Google's `signBlob` to sign each URL.
+#[derive(Debug, Clone)]
+pub enum GcsCredentials {
+    /// `GOOGLE_SERVICE_ACCOUNT_KEY`: a service account key's JSON.
+    KeyJson(SecretString),
+    /// `GOOGLE_SERVICE_ACCOUNT` (or `GOOGLE_SERVICE_ACCOUNT_PATH`): a key file.
+    KeyFile(PathBuf),
+    /// `GOOGLE_APPLICATION_CREDENTIALS`: application default credentials.
+    Application(PathBuf),
+    /// None of them: the metadata server of the machine (Compute Engine, GKE, Cloud Run).
+    Machine,
+}
+
+impl MediaStoreConfig {
+    /// The origin browsers send direct uploads to, which pages must allow in `connect-src`;
+    /// `None` for the local directory, whose uploads go to the app itself.
+    pub fn upload_origin(&self) -> Option<String> {
+        let origin = |uri: &http::Uri| {
+            format!(
+                "{}://{}",
+                uri.scheme_str().unwrap_or("https"),
+                uri.authority().map(|a| a.as_str()).unwrap_or_default()
+            )
+        };
+        match self {
+            Self::LocalDisk => None,
+            Self::S3(s3) => Some(match &s3.endpoint {
+                Some(endpoint) => origin(endpoint),
+                None if s3.virtual_hosted() => {
+                    format!("https://{}.s3.{}.amazonaws.com", s3.bucket, s3.region)
+                }
+                None => format!("https://s3.{}.amazonaws.com", s3.region),
+            }),
+            Self::Gcs(gcs) => Some(origin(&gcs.base_url)),
+        }
+    }
+}
+
+impl S3Bucket {
+    /// Whether `AWS_VIRTUAL_HOSTED_STYLE_REQUEST` puts the bucket in the host name.
+    pub fn virtual_hosted(&self) -> bool {
+        self.other.iter().any(|(name, value)| {
+            name == "aws_virtual_hosted_style_request"
+                && secrecy::ExposeSecret::expose_secret(value).eq_ignore_ascii_case("true")
+        })
+    }
 }
 
 /// Every problem found in the environment, one per line.
@@ -826,6 +933,200 @@ fn base_url(env: &mut Env<'_>, name: &'static str, default: &str) -> http::Uri {
     }
 }
 
+/// `MEDIA_STORE` and, for a bucket, the variables of its provider.
+fn media_store_section(env: &mut Env<'_>) -> MediaStoreConfig {
+    let Some(raw) = env.get("MEDIA_STORE") else {
+        return MediaStoreConfig::LocalDisk;
+    };
+    if raw == "local" {
+        return MediaStoreConfig::LocalDisk;
+    }
+    let shape = "is not `local`, s3://bucket[/prefix] or gs://bucket[/prefix]";
+    let (scheme, rest) = match raw.split_once("://") {
+        Some((scheme @ ("s3" | "gs"), rest)) => (scheme, rest),
+        _ => {
+            env.problem(format!("MEDIA_STORE: `{raw}` {shape}"));
+            return MediaStoreConfig::LocalDisk;
+        }
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let prefix = prefix.trim_matches('/');
+    let longest = if scheme == "s3" { 63 } else { 222 };
+    let bucket_ok = (3..=longest).contains(&bucket.len())
+        && bucket.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'_'
+        })
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let prefix_ok = prefix.is_empty()
+        || prefix.split('/').all(|part| {
+            !part.is_empty() && part != "." && part != ".." && !part.contains(['\\', '?', '#'])
+        });
+    if !bucket_ok {
+        env.problem(format!(
+            "MEDIA_STORE: `{bucket}` is not a bucket name (3 to {longest} lower-case letters, digits, dots, hyphens and underscores)"
+        ));
+    }
+    if !prefix_ok {
+        env.problem(format!(
+            "MEDIA_STORE: `{prefix}` is not a prefix (path segments without `.`, `..`, `?` or `#`)"
+        ));
+    }
+    let prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    let bucket = bucket.to_owned();
+    match scheme {
+        "s3" => MediaStoreConfig::S3(s3_section(env, bucket, prefix)),
+        _ => MediaStoreConfig::Gcs(gcs_section(env, bucket, prefix)),
+    }
+}
+
+/// The `AWS_*` variables that the app reads itself; the rest pass through to object_store.
+const AWS_READ_HERE: &[&str] = &[
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+fn s3_section(env: &mut Env<'_>, bucket: String, prefix: String) -> S3Bucket {
+    let region = env
+        .get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .unwrap_or("us-east-1")
+        .to_owned();
+    let endpoint_name = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]
+        .into_iter()
+        .find(|name| env.get(name).is_some());
+    let endpoint = endpoint_name.and_then(|name| {
+        let raw = env.get(name).unwrap_or_default();
+        match raw.trim_end_matches('/').parse::<http::Uri>() {
+            Ok(uri)
+                if matches!(uri.scheme_str(), Some("http" | "https"))
+                    && uri.host().is_some()
+                    && uri.path_and_query().is_none_or(|path| path.as_str() == "/") =>
+            {
+                Some(uri)
+            }
+            _ => {
+                env.problem(format!(
+                    "{name}: `{raw}` is not an http:// or https:// URL without a path, like https://minio.example.com:9000"
+                ));
+                None
+            }
+        }
+    });
+    let keys = match (
+        env.get("AWS_ACCESS_KEY_ID"),
+        env.get("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Some(id), Some(secret)) => Some(AwsKeys {
+            access_key_id: id.to_owned(),
+            secret_access_key: SecretString::from(secret.to_owned()),
+            session_token: env
+                .get("AWS_SESSION_TOKEN")
+                .map(|token| SecretString::from(token.to_owned())),
+        }),
+        (None, None) => None,
+        (Some(_), None) => {
+            env.problem("AWS_SECRET_ACCESS_KEY: must be set with AWS_ACCESS_KEY_ID");
+            None
+        }
+        (None, Some(_)) => {
+            env.problem("AWS_ACCESS_KEY_ID: must be set with AWS_SECRET_ACCESS_KEY");
+            None
+        }
+    };
+    let other = env
+        .vars
+        .iter()
+        .filter(|(name, value)| {
+            name.starts_with("AWS_")
+                && !AWS_READ_HERE.contains(&name.as_str())
+                && !value.trim().is_empty()
+        })
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                SecretString::from(value.trim().to_owned()),
+            )
+        })
+        .collect();
+    S3Bucket {
+        bucket,
+        prefix,
+        region,
+        endpoint,
+        keys,
+        other,
+    }
+}
+
+fn gcs_section(env: &mut Env<'_>, bucket: String, prefix: String) -> GcsBucket {
+    let key_json = env.get("GOOGLE_SERVICE_ACCOUNT_KEY");
+    let key_file = env
+        .get("GOOGLE_SERVICE_ACCOUNT")
+        .map(|path| ("GOOGLE_SERVICE_ACCOUNT", path))
+        .or_else(|| {
+            env.get("GOOGLE_SERVICE_ACCOUNT_PATH")
+                .map(|path| ("GOOGLE_SERVICE_ACCOUNT_PATH", path))
+        });
+    let application = env.get("GOOGLE_APPLICATION_CREDENTIALS");
+    let credentials = match (key_json, key_file) {
+        (Some(_), Some((name, _))) => {
+            env.problem(format!(
+                "GOOGLE_SERVICE_ACCOUNT_KEY: set it or {name}, not both"
+            ));
+            GcsCredentials::Machine
+        }
+        (Some(json), None) => {
+            let usable = serde_json::from_str::<serde_json::Value>(json).is_ok_and(|key| {
+                ["client_email", "private_key_id", "private_key"]
+                    .iter()
+                    .all(|field| key[*field].is_string())
+            });
+            if !usable {
+                // Never the value: it holds a private key.
+                env.problem(
+                    "GOOGLE_SERVICE_ACCOUNT_KEY: is not a service account key's JSON (with client_email, private_key_id and private_key)",
+                );
+            }
+            GcsCredentials::KeyJson(SecretString::from(json.to_owned()))
+        }
+        (None, Some((name, path))) => GcsCredentials::KeyFile(existing_file(env, name, path)),
+        (None, None) => match application {
+            Some(path) => GcsCredentials::Application(existing_file(
+                env,
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                path,
+            )),
+            None => GcsCredentials::Machine,
+        },
+    };
+    GcsBucket {
+        bucket,
+        prefix,
+        credentials,
+        base_url: base_url(env, "GOOGLE_BASE_URL", "https://storage.googleapis.com"),
+    }
+}
+
+/// `raw` as a path, with a problem when no file is there.
+fn existing_file(env: &mut Env<'_>, name: &str, raw: &str) -> PathBuf {
+    let path = PathBuf::from(raw);
+    if !path.is_file() {
+        env.problem(format!("{name}: `{raw}` is not a file"));
+    }
+    path
+}
+
 fn logging_section(env: &mut Env<'_>) -> (LogFormat, Option<String>) {
     let format = match env.get("LOG_FORMAT") {
         None | Some("pretty") => LogFormat::Pretty,
@@ -962,6 +1263,8 @@ impl Config {
         ));
         let queue_sweep_every =
             Duration::from_secs(whole_number(&mut env, "QUEUE_SWEEP_SECS", 60, 1..=3600));
+        let post_metrics_every =
+            Duration::from_secs(whole_number(&mut env, "POST_METRICS_SECS", 600, 1..=86_400));
         let worker_lease =
             Duration::from_secs(whole_number(&mut env, "WORKER_LEASE_SECS", 60, 4..=3600));
         let platform_timeout =
@@ -972,6 +1275,7 @@ impl Config {
             1024 * 1024 * 1024,
             1024 * 1024..=64 * 1024 * 1024 * 1024,
         );
+        let media_store = media_store_section(&mut env);
         let x = platform_section(
             &mut env,
             ["X_CLIENT_ID", "X_CLIENT_SECRET", "X_AUTH_URL", "X_API_URL"],
@@ -1168,8 +1472,10 @@ impl Config {
                 publish_max_attempts: u32::try_from(publish_max_attempts).unwrap_or(5),
                 platform_timeout,
                 media_max_video_bytes,
+                media_store,
                 publish_backoff_base,
                 queue_sweep_every,
+                post_metrics_every,
                 worker_lease,
                 worker_health_addr,
                 metrics_token,
@@ -1423,9 +1729,9 @@ mod tests {
             );
         }
         assert!(
-            warnings
-                .iter()
-                .any(|w| w.contains("known: RATE_LIMIT_AI, RATE_LIMIT_API, RATE_LIMIT_AUTH")),
+            warnings.iter().any(|w| w.contains(
+                "known: RATE_LIMIT_AI, RATE_LIMIT_ANALYTICS, RATE_LIMIT_API, RATE_LIMIT_AUTH"
+            )),
             "{warnings:?}"
         );
     }
@@ -1544,6 +1850,121 @@ mod tests {
             errors.contains("META_CLIENT_SECRET") && errors.contains("META_GRAPH_VERSION"),
             "{errors}"
         );
+    }
+
+    #[test]
+    fn media_stay_on_disk_unless_a_bucket_is_named_with_its_credentials() {
+        let (config, _) = Config::from_vars(&vars(&[])).unwrap();
+        assert!(matches!(config.media_store, MediaStoreConfig::LocalDisk));
+        assert_eq!(config.media_store.upload_origin(), None);
+
+        let (config, warnings) = Config::from_vars(&vars(&[
+            ("MEDIA_STORE", "s3://picscripter-media/uploads/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000/"),
+            ("AWS_ACCESS_KEY_ID", "key"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t-value"),
+            ("AWS_ROLE_SESSION_NAME", "picscripter"),
+        ]))
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let MediaStoreConfig::S3(s3) = &config.media_store else {
+            panic!("{:?}", config.media_store)
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str(), s3.region.as_str()),
+            ("picscripter-media", "uploads/", "us-east-1")
+        );
+        assert_eq!(s3.keys.as_ref().unwrap().access_key_id, "key");
+        assert_eq!(s3.other.len(), 1);
+        assert_eq!(s3.other[0].0, "aws_role_session_name");
+        assert_eq!(
+            config.media_store.upload_origin().as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert!(!format!("{config:?}").contains("s3cr3t-value"));
+
+        let (config, _) = Config::from_vars(&vars(&[
+            ("MEDIA_STORE", "s3://bucket"),
+            ("AWS_REGION", "eu-west-3"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.media_store.upload_origin().as_deref(),
+            Some("https://s3.eu-west-3.amazonaws.com")
+        );
+
+        let key = r#"{"client_email": "app@project.iam.gserviceaccount.com", "private_key_id": "k1", "private_key": "-----BEGIN PRIVATE KEY-----"}"#;
+        let (config, _) = Config::from_vars(&vars(&[
+            ("MEDIA_STORE", "gs://picscripter_media"),
+            ("GOOGLE_SERVICE_ACCOUNT_KEY", key),
+        ]))
+        .unwrap();
+        let MediaStoreConfig::Gcs(gcs) = &config.media_store else {
+            panic!("{:?}", config.media_store)
+        };
+        assert_eq!(
+            (gcs.bucket.as_str(), gcs.prefix.as_str()),
+            ("picscripter_media", "")
+        );
+        assert!(matches!(gcs.credentials, GcsCredentials::KeyJson(_)));
+        assert_eq!(
+            config.media_store.upload_origin().as_deref(),
+            Some("https://storage.googleapis.com")
+        );
+        assert!(!format!("{config:?}").contains("BEGIN PRIVATE KEY"));
+    }
+
+    #[test]
+    fn every_media_store_problem_is_reported_at_once_without_secrets() {
+        let errors = Config::from_vars(&vars(&[
+            ("MEDIA_STORE", "s3://No_Such..Bucket/../x"),
+            ("AWS_ACCESS_KEY_ID", "key"),
+            ("AWS_ENDPOINT_URL", "minio:9000"),
+        ]))
+        .unwrap_err();
+        let text = errors.to_string();
+        for expected in [
+            "is not a bucket name",
+            "is not a prefix",
+            "AWS_SECRET_ACCESS_KEY: must be set",
+            "AWS_ENDPOINT_URL:",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from:\n{text}");
+        }
+        assert_eq!(errors.0.len(), 4, "{errors}");
+
+        let errors = Config::from_vars(&vars(&[
+            ("MEDIA_STORE", "gs://bucket/media"),
+            (
+                "GOOGLE_SERVICE_ACCOUNT_KEY",
+                "{\"private_key\": \"hunter2\"}",
+            ),
+            ("GOOGLE_BASE_URL", "storage"),
+        ]))
+        .unwrap_err();
+        let text = errors.to_string();
+        assert!(
+            text.contains("GOOGLE_SERVICE_ACCOUNT_KEY:") && text.contains("GOOGLE_BASE_URL:"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
+
+        let errors = Config::from_vars(&vars(&[
+            ("MEDIA_STORE", "gs://bucket"),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "/no/such/credentials.json",
+            ),
+        ]))
+        .unwrap_err();
+        assert!(
+            errors
+                .to_string()
+                .contains("GOOGLE_APPLICATION_CREDENTIALS:"),
+            "{errors}"
+        );
+        let errors = Config::from_vars(&vars(&[("MEDIA_STORE", "ftp://bucket")])).unwrap_err();
+        assert!(errors.to_string().contains("MEDIA_STORE:"), "{errors}");
     }
 
     #[test]

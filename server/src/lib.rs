@@ -1,6 +1,7 @@
 //! The Picscripterai server: everything that touches a database, a queue, a secret or another
 //! company's API. It implements the ports the UI declares in `app::services`.
 
+pub mod analytics;
 pub mod auth;
 pub mod backend;
 pub mod clock;
@@ -23,3 +24,4 @@ pub mod state;
 pub mod stores;
 pub mod studio;
 pub mod telemetry;
+pub mod templates;

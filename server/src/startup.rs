@@ -64,6 +64,7 @@ pub struct Application {
     accounts: Arc<AccountService>,
     in_flight: Arc<InFlight>,
     backend: Backend,
+    uploads: Arc<MediaLibrary>,
     /// `None` with `serve --no-workers`.
     workers: Option<WorkerSettings>,
 }
@@ -139,6 +140,7 @@ impl Application {
             backend.media.clone(),
             clock.clone(),
             config.media_max_video_bytes,
+            backend.pull_urls.clone(),
         ));
         let studio_settings = Arc::new(StudioSettingsStore::new(
             db.clone(),
@@ -164,7 +166,20 @@ impl Application {
                 public_base_url: public_base_url.clone(),
             },
         ));
+        let templates = Arc::new(crate::templates::TemplateService::new(
+            db.clone(),
+            clock.clone(),
+        ));
+        let analytics = Arc::new(crate::analytics::events::ProductEvents::new(
+            db.clone(),
+            clock.clone(),
+        ));
         let services = Services {
+            analytics: Arc::new(crate::analytics::metrics::Analytics::new(
+                db.clone(),
+                clock.clone(),
+            )),
+            templates,
             studio: studio_settings.clone(),
             accounts: accounts.clone(),
             connections: oauth.clone(),
@@ -180,8 +195,9 @@ impl Application {
         });
         let in_flight = Arc::new(InFlight::default());
         let state = AppState {
+            analytics,
             services,
-            uploads,
+            uploads: uploads.clone(),
             oauth,
             stores,
             db: db.clone(),
@@ -205,6 +221,7 @@ impl Application {
                 limiter: limiter.clone(),
                 security: SecurityPolicy {
                     strict_transport: https,
+                    upload_origin: config.media_store.upload_origin().map(Into::into),
                 },
                 cors_origins: config.cors_origins.clone(),
                 trusted_proxies: Arc::new(TrustedProxies::new(config.trusted_proxies.clone())),
@@ -236,6 +253,7 @@ impl Application {
             accounts,
             in_flight,
             backend,
+            uploads,
             workers,
         })
     }
@@ -260,6 +278,7 @@ impl Application {
             accounts,
             in_flight,
             backend,
+            uploads,
             workers,
         } = self;
         let tasks = TaskTracker::new();
@@ -303,6 +322,7 @@ impl Application {
         if let Some(settings) = workers {
             backend.spawn_publishing(settings, &tasks, &shutdown, shutdown_grace);
         }
+        crate::media::direct::spawn_upload_sweep(uploads, &tasks, &shutdown);
         tasks.close();
 
         let service = router.into_make_service_with_connect_info::<SocketAddr>();

@@ -16,6 +16,9 @@ pub struct AppState {
     pub oauth: std::sync::Arc<crate::connections::ConnectionService>,
     /// Connected online stores and their products (not a port yet: only REST calls it).
     pub stores: std::sync::Arc<crate::stores::service::StoreService>,
+    /// Product events: recording batches and counting them per day (not a port: only REST
+    /// calls it).
+    pub analytics: std::sync::Arc<crate::analytics::events::ProductEvents>,
     /// For `/readyz`.
     pub db: DatabaseConnection,
     /// Present when `REDIS_URL` is set; for `/readyz`.

@@ -1062,6 +1062,403 @@ async fn posts_go_out_at_their_local_time_across_dst(setup: Setup) {
     assert_eq!(world.fake.posts().len(), days.len());
 }
 
+/// The world of the calendar tests: an app on a clock stopped at 2027-03-26 12:00 UTC, a user
+/// in Paris with an X account, and that account's connection id.
+async fn paris_world(
+    setup: impl Into<Setup>,
+) -> (
+    XWorld,
+    std::sync::Arc<server::clock::ManualClock>,
+    String,
+    String,
+) {
+    use chrono::TimeZone as _;
+    let start = chrono::Utc.with_ymd_and_hms(2027, 3, 26, 12, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(server::clock::ManualClock::starting_at(start));
+    let world = x_world_on_clock(setup, &[], clock.clone()).await;
+    let (_, token) = world.app.signed_in_user().await;
+    let profile = world
+        .app
+        .server_fn(
+            "/rpc/settings/profile",
+            &token,
+            &[("display_name", ""), ("time_zone", "Europe/Paris")],
+        )
+        .await;
+    assert_eq!(profile.status(), StatusCode::OK);
+    let connection = world.connect(&token, "calendrier").await;
+    (world, clock, token, connection)
+}
+
+fn at_local(connection: &str, text: &str, local: &str) -> Value {
+    json!({ "text": text, "targets": [{ "connection_id": connection }], "schedule": { "local": local } })
+}
+
+/// A post moved later does not go out at its old time, and goes out once at its new one; a
+/// post moved earlier goes out at its new, earlier time. The job moves with the post on both
+/// queue backends.
+async fn a_moved_post_goes_out_once_at_its_new_time(setup: Setup) {
+    let (world, clock, token, connection) = paris_world(setup).await;
+    // 12:00 UTC is 13:00 in Paris (winter time).
+    let later = world
+        .create(
+            &token,
+            &at_local(&connection, "Moved later", "2027-03-26T14:00"),
+        )
+        .await;
+    let earlier = world
+        .create(
+            &token,
+            &at_local(&connection, "Moved earlier", "2027-03-26T18:00"),
+        )
+        .await;
+    let path = |post: &Value, action: &str| {
+        format!("/api/posts/{}/{action}", post["id"].as_str().unwrap())
+    };
+    let (status, moved) = world
+        .post(
+            &token,
+            &path(&later, "reschedule"),
+            &json!({ "local": "2027-03-26T16:00" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["scheduled_at"], "2027-03-26T15:00:00Z");
+    assert_eq!(moved["targets"][0]["due_at"], "2027-03-26T15:00:00Z");
+    assert!(
+        log_messages(&moved)
+            .iter()
+            .any(|line| line == "moved from 2027-03-26 13:00 UTC to 2027-03-26 15:00 UTC"),
+        "{moved:#}"
+    );
+    let (status, moved) = world
+        .post(
+            &token,
+            &path(&earlier, "reschedule"),
+            &json!({ "local": "2027-03-26T15:00" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+
+    // The old time of the first post passes: nothing goes out.
+    clock.advance(chrono::Duration::minutes(61));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(world.fake.post_count(), 0, "not at the old time");
+
+    // 15:00 Paris: the post moved earlier goes out (its old time, 18:00, is still ahead).
+    clock.advance(chrono::Duration::minutes(60));
+    world.wait_for(&token, &earlier, "published").await;
+    assert_eq!(world.fake.post_count(), 1);
+
+    // 16:00 Paris: the post moved later goes out, once.
+    clock.advance(chrono::Duration::minutes(60));
+    let done = world.wait_for(&token, &later, "published").await;
+    assert_eq!(done["targets"][0]["published_at"], "2027-03-26T15:01:00Z");
+    // Past the earlier post's old time too: still exactly one post each.
+    clock.advance(chrono::Duration::hours(3));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let texts: Vec<String> = world
+        .fake
+        .posts()
+        .into_iter()
+        .map(|post| post.text)
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts.contains(&"Moved later".to_owned()) && texts.contains(&"Moved earlier".to_owned())
+    );
+}
+
+/// A queue that still holds a moved post's job at its old time (a worker took it just before
+/// the move, or a second queue writer lagged) does not publish early: the worker finds the
+/// post not due, puts the job back to the new time, and the post goes out once, then.
+async fn a_job_left_at_the_old_time_waits_for_the_new_one(backend: Backend) {
+    use server::queue::{JobId, JobQueue as _};
+    let (world, clock, token, connection) = paris_world(Setup {
+        db: backend,
+        redis: true,
+    })
+    .await;
+    let post = world
+        .create(&token, &at_local(&connection, "Raced", "2027-03-26T14:00"))
+        .await;
+    let (status, moved) = world
+        .post(
+            &token,
+            &format!("/api/posts/{}/reschedule", post["id"].as_str().unwrap()),
+            &json!({ "local": "2027-03-26T16:00" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+
+    // Put the job back at the old time, behind the app's back.
+    let db = sea_orm::Database::connect(&world.app.database_url)
+        .await
+        .unwrap();
+    let target: uuid::Uuid = moved["targets"][0]["id"].as_str().unwrap().parse().unwrap();
+    let job = {
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+        use server::db::entities::job;
+        job::Entity::find()
+            .filter(job::Column::TargetId.eq(target))
+            .one(&db)
+            .await
+            .unwrap()
+            .expect("the target has a job")
+            .id
+    };
+    let vars = common::vars_of(&world.app);
+    let pool = server::redis::connect(&secrecy::SecretString::from(REDIS_URL.to_owned())).unwrap();
+    fred::prelude::ClientLike::wait_for_connect(&pool)
+        .await
+        .unwrap();
+    let queue = server::queue::redis::RedisQueue::new(pool, &vars["REDIS_PREFIX"]);
+    let old_time = "2027-03-26T13:00:00Z".parse().unwrap();
+    queue.enqueue(JobId(job), old_time).await.unwrap();
+
+    clock.advance(chrono::Duration::minutes(61));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(world.fake.post_count(), 0, "not at the old time");
+    let (_, waiting) = world
+        .get(
+            &token,
+            &format!("/api/posts/{}", post["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(waiting["targets"][0]["status"], "scheduled");
+    assert_eq!(
+        waiting["targets"][0]["attempts"], 0,
+        "no attempt was started"
+    );
+
+    clock.advance(chrono::Duration::minutes(120));
+    world.wait_for(&token, &post, "published").await;
+    clock.advance(chrono::Duration::hours(1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(world.fake.post_count(), 1);
+}
+
+/// A move into the past, into an hour the clocks skip, or of a post that went out is refused
+/// with the reason, and the post stays where it was.
+async fn a_move_is_refused_with_the_reason(backend: Backend) {
+    let (world, _clock, token, connection) = paris_world(backend).await;
+    let post = world
+        .create(
+            &token,
+            &at_local(&connection, "Stay put", "2027-03-27T10:00"),
+        )
+        .await;
+    let path = format!("/api/posts/{}/reschedule", post["id"].as_str().unwrap());
+
+    let (status, body) = world
+        .post(&token, &path, &json!({ "local": "2027-03-25T10:00" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has already passed"),
+        "{body}"
+    );
+
+    // Summer time starts on 28 March 2027: 02:00 jumps to 03:00.
+    let (status, body) = world
+        .post(&token, &path, &json!({ "local": "2027-03-28T02:30" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist"),
+        "{body}"
+    );
+
+    let (status, body) = world.post(&token, &path, &json!("now")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = world
+        .post(&token, &path, &json!({ "local": "someday" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (_, unchanged) = world
+        .get(
+            &token,
+            &format!("/api/posts/{}", post["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(unchanged["scheduled_at"], "2027-03-27T09:00:00Z");
+
+    let out = world
+        .create(&token, &now_post(&connection, "Already out"))
+        .await;
+    world.wait_for(&token, &out, "published").await;
+    let (status, body) = world
+        .post(
+            &token,
+            &format!("/api/posts/{}/reschedule", out["id"].as_str().unwrap()),
+            &json!({ "local": "2027-03-27T11:00" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already out"),
+        "{body}"
+    );
+
+    let (_, other) = world.app.signed_in_user().await;
+    let (status, _) = world
+        .post(&other, &path, &json!({ "local": "2027-03-27T11:00" }))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The calendar lists a span's posts at their time on the user's clock, leaves drafts and
+/// other people's posts out, filters, and names the hour the clocks skip.
+async fn the_calendar_places_posts_on_the_users_clock(backend: Backend) {
+    let (world, _clock, token, connection) = paris_world(backend).await;
+    let first = world
+        .create(
+            &token,
+            &at_local(&connection, "Saturday morning", "2027-03-27T09:30"),
+        )
+        .await;
+    world
+        .create(
+            &token,
+            &at_local(&connection, "After the change", "2027-03-28T09:30"),
+        )
+        .await;
+    world
+        .create(&token, &json!({ "text": "Just a draft", "targets": [{ "connection_id": connection }], "schedule": "draft" }))
+        .await;
+    let out = world
+        .create(&token, &now_post(&connection, "Out already"))
+        .await;
+    world.wait_for(&token, &out, "published").await;
+    let (_, other) = world.app.signed_in_user().await;
+    let other_connection = world.connect(&other, "someone_else").await;
+    world
+        .create(
+            &other,
+            &at_local(&other_connection, "Not yours", "2027-03-27T09:30"),
+        )
+        .await;
+
+    let (status, calendar) = world
+        .get(&token, "/api/calendar?from=2027-03-22&to=2027-03-28")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{calendar}");
+    assert_eq!(calendar["time_zone"], "Europe/Paris");
+    assert_eq!(calendar["today"], "2027-03-26");
+    let entries: Vec<(String, String, bool)> = calendar["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            (
+                entry["excerpt"].as_str().unwrap().to_owned(),
+                entry["local"].as_str().unwrap().to_owned(),
+                entry["movable"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            (
+                "Out already".to_owned(),
+                "2027-03-26T13:00".to_owned(),
+                false
+            ),
+            (
+                "Saturday morning".to_owned(),
+                "2027-03-27T09:30".to_owned(),
+                true
+            ),
+            (
+                "After the change".to_owned(),
+                "2027-03-28T09:30".to_owned(),
+                true
+            ),
+        ]
+    );
+    assert_eq!(calendar["entries"][1]["post_id"], first["id"]);
+    assert_eq!(calendar["entries"][1]["targets"][0]["platform"], "x");
+    assert_eq!(
+        calendar["clock_changes"],
+        json!([{ "day": "2027-03-28", "hour": 2, "skipped": true }])
+    );
+
+    let (_, published) = world
+        .get(
+            &token,
+            "/api/calendar?from=2027-03-22&to=2027-03-28&status=published",
+        )
+        .await;
+    assert_eq!(published["entries"].as_array().unwrap().len(), 1);
+    let (_, elsewhere) = world
+        .get(
+            &token,
+            "/api/calendar?from=2027-03-22&to=2027-03-28&platform=linkedin",
+        )
+        .await;
+    assert!(elsewhere["entries"].as_array().unwrap().is_empty());
+    let (_, by_account) = world
+        .get(
+            &token,
+            &format!("/api/calendar?from=2027-03-22&to=2027-03-28&account={connection}"),
+        )
+        .await;
+    assert_eq!(by_account["entries"].as_array().unwrap().len(), 3);
+
+    let (status, body) = world
+        .get(&token, "/api/calendar?from=2027-01-01&to=2027-06-01")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = world
+        .get(&token, "/api/calendar?from=2027-03-28&to=2027-03-01")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = world.get(&token, "/api/calendar?from=soon").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The calendar page draws the month with the posts in their day cells, movable ones ready to
+/// drag, and the week with the skipped hour marked.
+async fn the_calendar_page_draws_the_month_and_the_week(backend: Backend) {
+    let (world, _clock, token, connection) = paris_world(backend).await;
+    let post = world
+        .create(
+            &token,
+            &at_local(&connection, "On the grid", "2027-03-27T09:30"),
+        )
+        .await;
+    let month = world
+        .app
+        .get_page("/calendar?view=month&date=2027-03-10", Some(&token))
+        .await;
+    assert_eq!(month.status(), StatusCode::OK);
+    let html = month.text().await.unwrap();
+    assert!(html.contains("March 2027"), "{html}");
+    assert!(html.contains(r#"data-slot="2027-03-27""#));
+    assert!(html.contains(&format!(r#"data-post="{}""#, post["id"].as_str().unwrap())));
+    assert!(html.contains(r#"data-local="2027-03-27T09:30""#));
+    assert!(html.contains(r#"draggable="true""#));
+    assert!(html.contains("cal-today-mark"), "the 26th is marked");
+    let week = world
+        .app
+        .get_page("/calendar?view=week&date=2027-03-28", Some(&token))
+        .await;
+    let html = week.text().await.unwrap();
+    assert!(html.contains(r#"data-slot="2027-03-28T02""#));
+    assert!(html.contains("The clocks skip this hour"), "{html}");
+}
+
 fn clock_now(clock: &server::clock::ManualClock) -> chrono::DateTime<chrono::Utc> {
     use server::clock::Clock as _;
     clock.now()
@@ -1076,9 +1473,14 @@ on_both_databases!(
     an_emptied_redis_does_not_start_a_second_attempt_beside_a_running_one,
     a_post_that_went_out_is_not_edited_in_place,
     jobs_in_flight_survive_a_restart_of_the_in_process_queue,
+    a_move_is_refused_with_the_reason,
+    a_job_left_at_the_old_time_waits_for_the_new_one,
+    the_calendar_places_posts_on_the_users_clock,
+    the_calendar_page_draws_the_month_and_the_week,
 );
 
 on_every_setup!(
+    a_moved_post_goes_out_once_at_its_new_time,
     posts_go_out_at_their_local_time_across_dst,
     a_lost_answer_is_found_among_many_later_posts,
     publishing_now_records_the_link_and_a_job_log,

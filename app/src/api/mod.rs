@@ -7,6 +7,7 @@
 //! would then panic.
 
 pub mod account;
+pub mod analytics;
 pub mod connections;
 pub mod media;
 pub mod meta;
@@ -14,6 +15,7 @@ pub mod posts;
 pub mod settings;
 pub mod stores;
 pub mod studio;
+pub mod templates;
 
 /// Where server functions live. The `#[server(prefix = …)]` attributes must say the same (a
 /// macro argument cannot name a constant); a test checks that they do.
@@ -48,6 +50,8 @@ mod tests {
             <super::posts::CancelPost as ServerFn>::PATH,
             <super::posts::DeletePost as ServerFn>::PATH,
             <super::media::ListMedia as ServerFn>::PATH,
+            <super::media::LoadLibrary as ServerFn>::PATH,
+            <super::media::DeleteMedia as ServerFn>::PATH,
             <super::meta::IsSandbox as ServerFn>::PATH,
             <super::studio::StudioSettingsOf as ServerFn>::PATH,
             <super::studio::SaveCaptionWriter as ServerFn>::PATH,
@@ -59,6 +63,15 @@ mod tests {
             <super::stores::DisconnectStore as ServerFn>::PATH,
             <super::stores::LoadProducts as ServerFn>::PATH,
             <super::stores::DraftFromProduct as ServerFn>::PATH,
+            <super::posts::LoadCalendar as ServerFn>::PATH,
+            <super::analytics::LoadAnalytics as ServerFn>::PATH,
+            <super::posts::MovePost as ServerFn>::PATH,
+            <super::templates::LoadTemplates as ServerFn>::PATH,
+            <super::templates::StartTemplate as ServerFn>::PATH,
+            <super::templates::CreateTemplate as ServerFn>::PATH,
+            <super::templates::UpdateTemplate as ServerFn>::PATH,
+            <super::templates::DeleteTemplate as ServerFn>::PATH,
+            <super::templates::SavePostAsTemplate as ServerFn>::PATH,
         ];
         for path in paths {
             assert!(
@@ -101,6 +114,14 @@ pub(crate) mod ssr {
 
     pub(crate) fn stores() -> crate::services::StoresPort {
         expect_context::<Services>().stores
+    }
+
+    pub(crate) fn post_analytics() -> crate::services::PostAnalyticsPort {
+        expect_context::<Services>().analytics
+    }
+
+    pub(crate) fn templates() -> crate::services::TemplatesPort {
+        expect_context::<Services>().templates
     }
 
     pub(crate) fn studio() -> StudioPreferencesPort {

@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::types::{ApiError, NewPost, Post, PostId, PostPage, PostQuery, TargetId};
+use crate::types::{
+    ApiError, CalendarQuery, CalendarShown, CalendarSpan, NewPost, Post, PostId, PostPage,
+    PostQuery, TargetId,
+};
 
 #[cfg(feature = "ssr")]
 use {
@@ -137,6 +140,51 @@ pub async fn publishing_delay() -> Result<Option<u64>, ApiError> {
         async {
             let who = require_session().await?;
             posts.waiting_secs(who.user.id).await
+        }
+        .await,
+    )
+}
+
+/// The calendar page's posts: the days `span` shows around `date` (today on the user's clock
+/// when absent), narrowed by the filters in `query` (whose days are ignored).
+#[server(prefix = "/rpc", endpoint = "posts/calendar", input = Json)]
+pub async fn load_calendar(
+    span: CalendarSpan,
+    date: Option<chrono::NaiveDate>,
+    query: CalendarQuery,
+) -> Result<CalendarShown, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            let date = date.unwrap_or_else(|| posts.today(&who.user));
+            let (from, to) = span.days(date);
+            let calendar = posts
+                .calendar(&who.user, CalendarQuery { from, to, ..query })
+                .await?;
+            Ok(CalendarShown {
+                date,
+                from,
+                to,
+                calendar,
+            })
+        }
+        .await,
+    )
+}
+
+/// Moves a post to `local` (`YYYY-MM-DDTHH:MM` on the user's clock): the calendar's drag and
+/// its keyboard move. The answer is the note a time the clocks pass twice needs, if any.
+#[server(prefix = "/rpc", endpoint = "posts/move", input = Json)]
+pub async fn move_post(id: PostId, local: String) -> Result<Option<String>, ApiError> {
+    let posts = posts();
+    respond(
+        async {
+            let who = require_session().await?;
+            let moved = posts
+                .reschedule(&who.user, id, crate::types::Schedule::Local { local })
+                .await?;
+            Ok(moved.notice)
         }
         .await,
     )

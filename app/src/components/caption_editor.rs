@@ -11,7 +11,7 @@ use crate::components::studio_calls::{
 };
 use crate::components::target_options::{OptionFields, options_form};
 use crate::types::{
-    CheckView, Connection, NewTarget, ProductId, Target, TargetOptions, VoiceRule, apply_fix,
+    CheckView, Connection, NewTarget, ProductId, TargetOptions, VoiceRule, apply_fix,
 };
 
 /// How long typing must pause before the caption is checked again.
@@ -66,8 +66,8 @@ pub struct CaptionCard {
 
 impl CaptionCard {
     /// The card for `connection`, with the caption `earlier` gave it (a post sent to the
-    /// Studio: the target's own text, else the post's).
-    pub fn new(connection: Connection, earlier: Option<(&Target, &str)>) -> Self {
+    /// Studio, or a template: the account's own text, else the post's).
+    pub fn new(connection: Connection, earlier: Option<(&NewTarget, &str)>) -> Self {
         let text = earlier
             .map(|(target, post_text)| target.text.clone().unwrap_or_else(|| post_text.to_owned()))
             .unwrap_or_default();

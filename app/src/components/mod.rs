@@ -3,11 +3,13 @@
 pub mod app_layout;
 pub mod auth_card;
 pub mod browser;
+pub mod calendar_board;
 pub mod caption_editor;
 pub mod caption_insights;
 pub mod confirm_button;
 pub mod draft_preview;
 pub mod error_notice;
+pub mod filters;
 pub mod form;
 pub mod latest_answer;
 pub mod media_picker;

@@ -13,8 +13,12 @@ use crate::types::User;
 const NAV: &[(&str, &str)] = &[
     ("/studio", "AI Studio"),
     ("/compose", "Compose"),
+    ("/calendar", "Calendar"),
     ("/posts", "Posts"),
     ("/products", "Products"),
+    ("/media", "Media"),
+    ("/templates", "Templates"),
+    ("/analytics", "Analytics"),
     ("/connections", "Connections"),
     ("/settings", "Settings"),
 ];

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::components::target_options::{OptionFields, options_form};
-use crate::types::{Connection, NewTarget, Target, TargetOptions};
+use crate::types::{Connection, NewTarget, TargetOptions};
 
 /// One account the draft may go to, and what the user chose for it. The signals live as long
 /// as the composer, so typing in one account's text never rebuilds the list.
@@ -23,8 +23,8 @@ pub struct TargetChoice {
 
 impl TargetChoice {
     /// The choice for `connection`, as `earlier` (the same account's target in the post being
-    /// edited or reposted) had it.
-    pub fn new(connection: Connection, earlier: Option<&Target>) -> Self {
+    /// edited or reposted, or in the template started from) had it.
+    pub fn new(connection: Connection, earlier: Option<&NewTarget>) -> Self {
         let own_text = earlier.and_then(|target| target.text.clone());
         Self {
             connection,

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::api::connections::load_connections;
 use crate::api::posts::{create_post, get_post, preview_post, update_post};
 use crate::api::stores::draft_from_product;
+use crate::api::templates::start_template;
 use crate::components::browser::{go_to, local_input_value, random_key};
 use crate::components::form::{FormError, field_message};
 use crate::components::latest_answer::LatestAnswer;
@@ -24,8 +25,8 @@ use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::target_picker::{TargetChoice, TargetPicker};
 use crate::session::use_session;
 use crate::types::{
-    ApiError, Connection, ConnectionStatus, MediaItem, NewPost, Post, PostId, ProductDraft,
-    ProductId, Schedule, ScheduleKeyword, TargetStatus,
+    ApiError, Connection, ConnectionStatus, MediaItem, NewPost, NewTarget, Post, PostId,
+    ProductDraft, ProductId, Schedule, ScheduleKeyword, TargetStatus, TemplateId, TemplateStart,
 };
 
 /// The fields the composer shows errors beside; errors about others go to the form's line.
@@ -46,7 +47,8 @@ pub fn Compose() -> impl IntoView {
 /// What a post's editor (the composer, the Studio) starts from, loaded: the user's time zone,
 /// the accounts that can be posted to and, with `?from=<post id>`, the post, or with
 /// `?product=<product id>`, a draft made from the product (its images imported, its text
-/// written), and from those what the fields start with. `editor` draws the editor from them; a
+/// written), with `?template=<template id>` (and perhaps a product), the template's text and
+/// accounts, and from those what the fields start with. `editor` draws the editor from them; a
 /// failure shows under the page's `title`.
 ///
 /// The editors are islands: what they are given is decoded by the page's code, so they get
@@ -72,6 +74,7 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
             .and_then(|raw| Uuid::parse_str(&raw).ok())
             .map(ProductId)
     };
+    let at = move || query.read().get("at").filter(|raw| is_local_time(raw));
     let connections = Resource::new(|| (), |_| load_connections());
     let source = Resource::new(from, |from| async move {
         match from {
@@ -85,22 +88,53 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
             None => Ok(None),
         }
     });
+    let template = move || {
+        query
+            .read()
+            .get("template")
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+            .map(TemplateId)
+    };
+    let from_template = Resource::new(
+        move || (template(), product()),
+        |(template, product)| async move {
+            match template {
+                Some(id) => start_template(id, product).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <p class="field-hint">"Loading\u{2026}"</p> }>
             {move || Suspend::new(async move {
                 let loaded = async {
                     let user = session.user.await?.ok_or(ApiError::Unauthorized)?;
-                    Ok::<_, ApiError>((user, connections.await?, source.await?, start.await?))
+                    Ok::<_, ApiError>((
+                        user,
+                        connections.await?,
+                        source.await?,
+                        from_template.await?,
+                        start.await?,
+                    ))
                 };
                 match loaded.await {
-                    Ok((user, overview, source, start)) => {
+                    Ok((user, overview, source, template, start)) => {
                         let accounts = overview
                             .connections
                             .into_iter()
                             .filter(|connection| connection.status == ConnectionStatus::Active)
                             .collect();
-                        let begun = Begun::of(source.as_ref(), start);
-                        Either::Left(editor(user.time_zone.as_str().to_owned(), accounts, source, begun))
+                        let mut begun = Begun::of(source.as_ref(), template, start);
+                        begun.at = at().filter(|_| source.is_none());
+                        // Said here, drawn on the server: the editor island never needs them.
+                        let notes = std::mem::take(&mut begun.notes)
+                            .into_iter()
+                            .map(|note| view! { <Notice tone=Tone::Warning message=note /> })
+                            .collect_view();
+                        Either::Left(view! {
+                            {notes}
+                            {editor(user.time_zone.as_str().to_owned(), accounts, source, begun)}
+                        })
                     }
                     Err(error) => Either::Right(view! {
                         <header class="page-header">
@@ -112,6 +146,17 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
             })}
         </Suspense>
     }
+}
+
+/// Whether `raw` reads like a `datetime-local` value: `YYYY-MM-DDTHH:MM`.
+fn is_local_time(raw: &str) -> bool {
+    raw.len() == 16
+        && raw.char_indices().all(|(index, c)| match index {
+            4 | 7 => c == '-',
+            10 => c == 'T',
+            13 => c == ':',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 /// Whether `post` can still be changed in place: none of its targets has started.
@@ -142,43 +187,82 @@ pub(crate) fn ProductCheck(product: Option<ProductId>, check: RwSignal<bool>) ->
     })
 }
 
-/// What an editor's fields start with: a post's (edited, or reposted), a product draft's, or
-/// nothing; and the product the post is about, with whether it is checked before publishing.
+/// What an editor's fields start with: a post's (edited, or reposted), a template's, a
+/// product draft's, or nothing; the accounts chosen (each with its own text and options); and
+/// the product the post is about, with whether it is checked before publishing.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Begun {
     pub text: String,
     pub media: Vec<MediaItem>,
+    pub targets: Vec<NewTarget>,
     pub product: Option<ProductId>,
     pub check_product: bool,
     /// The product a new post starts from, in words: "Speckled Mug, $24.00".
     pub about: Option<String>,
+    /// A time on the user's clock the new post is for (`?at=2026-12-03T09:00`, from an
+    /// empty calendar slot).
+    pub at: Option<String>,
+    /// What the person should know about where the post started: a template's accounts that
+    /// are gone, its variables still to fill.
+    pub notes: Vec<String>,
 }
 
 impl Begun {
-    pub(crate) fn of(source: Option<&Post>, start: Option<ProductDraft>) -> Self {
-        match (source, start) {
+    pub(crate) fn of(
+        source: Option<&Post>,
+        template: Option<TemplateStart>,
+        start: Option<ProductDraft>,
+    ) -> Self {
+        let mut begun = match (source, start) {
             // A post made from a product stays about it, reposted or not.
             (Some(post), _) => Self {
                 text: post.text.clone(),
                 media: post.media.clone(),
+                targets: post
+                    .targets
+                    .iter()
+                    .filter_map(|target| {
+                        Some(NewTarget {
+                            connection_id: target.connection_id?,
+                            text: target.text.clone(),
+                            options: target.options.clone(),
+                        })
+                    })
+                    .collect(),
                 product: post.product_id,
                 check_product: post.check_product,
-                about: None,
+                ..Self::empty()
             },
             (None, Some(draft)) => Self {
                 about: Some(format!("{}, {}", draft.product.title, draft.product.price)),
                 text: draft.text,
                 media: draft.media,
                 product: Some(draft.product.id),
-                check_product: true,
+                ..Self::empty()
             },
-            (None, None) => Self {
-                text: String::new(),
-                media: Vec::new(),
-                product: None,
-                check_product: true,
-                about: None,
-            },
+            (None, None) => Self::empty(),
+        };
+        // A template gives the words and the accounts; a product given with it, the images.
+        if let Some(template) = template.filter(|_| source.is_none()) {
+            begun.text = template.text;
+            begun.targets = template.options.targets;
+            begun.check_product = template.options.check_product;
+            begun.product = template.product_id.or(begun.product);
+            begun.notes = template.notes;
+        }
+        begun
+    }
+
+    fn empty() -> Self {
+        Self {
+            text: String::new(),
+            media: Vec::new(),
+            targets: Vec::new(),
+            product: None,
+            check_product: true,
+            about: None,
+            at: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -271,11 +355,10 @@ fn Composer(
     let choices: Vec<TargetChoice> = accounts
         .into_iter()
         .map(|connection| {
-            let earlier = source.as_ref().and_then(|post| {
-                post.targets
-                    .iter()
-                    .find(|target| target.connection_id == Some(connection.id))
-            });
+            let earlier = begun
+                .targets
+                .iter()
+                .find(|target| target.connection_id == connection.id);
             TargetChoice::new(connection, earlier)
         })
         .collect();
@@ -286,9 +369,10 @@ fn Composer(
     let when = RwSignal::new(match (&source, editing, scheduled_at) {
         (_, Some(_), Some(_)) => When::Later,
         (_, Some(_), None) => When::Draft,
+        _ if begun.at.is_some() => When::Later,
         _ => When::Now,
     });
-    let local = RwSignal::new(String::new());
+    let local = RwSignal::new(begun.at.unwrap_or_default());
     // The post's time in the user's zone needs the browser's time zone rules, so the field
     // is filled in once the page runs there.
     if let Some(at) = scheduled_at {

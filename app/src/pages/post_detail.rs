@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::posts::{CancelPost, DeletePost, DuplicatePost, RetryTarget, get_post};
+use crate::api::templates::SavePostAsTemplate;
 use crate::components::browser::{go_to, hydrated};
 use crate::components::confirm_button::ConfirmButton;
 use crate::components::form::{last_error, posted_error};
@@ -47,7 +48,41 @@ pub fn PostDetail() -> impl IntoView {
         posted_error::<DuplicatePost, _>(),
         posted_error::<DeletePost, _>(),
     ];
-    view! { <PostPage id notice posted /> }
+    let template_error = posted_error::<SavePostAsTemplate, _>().map(|error| error.to_string());
+    let typed_name = use_query_map().read_untracked().get("name");
+    view! {
+        <PostPage id notice posted />
+        {id.map(|id| view! { <SaveAsTemplate id error=template_error typed_name /> })}
+    }
+}
+
+const SAVE_TEMPLATE_PATH: &str = <SavePostAsTemplate as leptos::server_fn::ServerFn>::PATH;
+
+/// "Save as template": the post's text and accounts under a name, in a plain form drawn on the
+/// server (no script). A refused name comes back as typed, with the reason, and the form open.
+#[component]
+fn SaveAsTemplate(id: PostId, error: Option<String>, typed_name: Option<String>) -> impl IntoView {
+    let open = error.is_some();
+    view! {
+        <details class="confirm save-template" open=open>
+            <summary class="button-secondary">"Save as template"</summary>
+            <form method="post" action=SAVE_TEMPLATE_PATH class="confirm-form" novalidate>
+                <input type="hidden" name="post" value=id.0.to_string() />
+                <label class="field-label" for="template-name">"Template name"</label>
+                <input
+                    id="template-name"
+                    name="name"
+                    class="field-input field-input-narrow"
+                    maxlength="80"
+                    value=typed_name.unwrap_or_default()
+                    aria-invalid=open.then_some("true")
+                    aria-describedby=open.then_some("template-name-error")
+                />
+                <button type="submit" class="button-primary">"Save template"</button>
+                {error.map(|error| view! { <p id="template-name-error" class="field-error" role="alert">{error}</p> })}
+            </form>
+        </details>
+    }
 }
 
 /// The page's content, live in the browser: it looks again while the post is on its way out,

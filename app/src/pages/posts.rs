@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::posts::{list_posts, publishing_delay};
 use crate::components::browser::hydrated;
+use crate::components::filters::{PlatformSelect, StatusSelect};
 use crate::components::notice::{Notice, Tone};
 use crate::components::polling::refresh_while;
-use crate::components::status_badge::{TargetBadge, moves_on_its_own, status_name};
+use crate::components::status_badge::{TargetBadge, moves_on_its_own};
 use crate::components::timestamp::Timestamp;
 use crate::types::{ApiError, Platform, Post, PostPage, PostQuery, TargetStatus};
 
@@ -202,43 +203,16 @@ fn PostFeed(filters: Filters) -> impl IntoView {
 /// button and a shared link all show what the list shows.
 #[component]
 fn FilterForm(filters: Filters) -> impl IntoView {
-    let status = filters.status.map_or("", TargetStatus::as_str);
-    let platform = filters.platform.map_or("", Platform::as_str);
-    let Filters { from, to, .. } = filters;
+    let Filters {
+        status,
+        platform,
+        from,
+        to,
+    } = filters;
     view! {
         <form method="get" action="/posts" class="filters" aria-label="Filter posts">
-            <div class="field">
-                <label for="filter-status" class="field-label">"Status"</label>
-                <select id="filter-status" name="status" class="field-input">
-                    <option value="">"Any status"</option>
-                    {TargetStatus::ALL
-                        .into_iter()
-                        .map(|choice| {
-                            view! {
-                                <option value=choice.as_str() selected=status == choice.as_str()>
-                                    {status_name(choice)}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="filter-platform" class="field-label">"Platform"</label>
-                <select id="filter-platform" name="platform" class="field-input">
-                    <option value="">"Any platform"</option>
-                    {Platform::ALL
-                        .into_iter()
-                        .map(|choice| {
-                            view! {
-                                <option value=choice.as_str() selected=platform == choice.as_str()>
-                                    {choice.display_name()}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
+            <StatusSelect id="filter-status" chosen=status />
+            <PlatformSelect id="filter-platform" chosen=platform />
             <div class="field">
                 <label for="filter-from" class="field-label">"From (UTC)"</label>
                 <input id="filter-from" name="from" type="date" class="field-input" value=from />

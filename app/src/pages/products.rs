@@ -1,7 +1,8 @@
 //! `/products`: the products synced from the person's stores, to start a post from. The search
 //! lives in the URL (`?q=mug&store=<id>&stock=in_stock&page=2`), sent by a plain GET form, and
 //! the pages are plain links: the page is drawn on the server alone, works without JavaScript
-//! and adds no script (no island).
+//! and adds no script (no island). With `?template=<id>` (from the Templates page) every link
+//! to a new post carries the template, whose text the product then fills.
 
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -93,9 +94,51 @@ fn stock_text(stock: Option<i64>, in_stock: bool) -> Option<String> {
     }
 }
 
+/// The template the person came to fill with a product, if any: every link of the page keeps it.
+#[derive(Debug, Clone, Default)]
+struct ForTemplate(Option<Uuid>);
+
+impl ForTemplate {
+    fn current() -> Self {
+        use_context::<Self>().unwrap_or_default()
+    }
+
+    /// `&template=<id>`, or nothing.
+    fn suffix(&self) -> String {
+        self.0
+            .map(|id| format!("&template={id}"))
+            .unwrap_or_default()
+    }
+
+    /// `href` (an address of this page) keeping the template.
+    fn keep(&self, href: String) -> String {
+        match self.0 {
+            None => href,
+            Some(id) if href.contains('?') => format!("{href}&template={id}"),
+            Some(id) => format!("{href}?template={id}"),
+        }
+    }
+}
+
 #[component]
 pub fn Products() -> impl IntoView {
-    let query = query_from(&use_query_map().read_untracked());
+    let params = use_query_map().read_untracked();
+    let query = query_from(&params);
+    let template = ForTemplate(
+        params
+            .get_str("template")
+            .and_then(|raw| Uuid::parse_str(raw).ok()),
+    );
+    let choosing = template.0.is_some().then(|| {
+        view! {
+            <Notice
+                tone=Tone::Success
+                message="Choose the product for your template: its title, price, link and store fill the template's variables."
+                    .to_owned()
+            />
+        }
+    });
+    provide_context(template);
     let stores = OnceResource::new(load_stores());
     let products = OnceResource::new(load_products(query.clone()));
     view! {
@@ -103,6 +146,7 @@ pub fn Products() -> impl IntoView {
             <h1 class="page-title">"Products"</h1>
             <p class="page-lead">"Everything synced from your stores. Start a post from any of them."</p>
         </header>
+        {choosing}
         <Suspense fallback=|| view! { <p class="field-hint">"Loading products\u{2026}"</p> }>
             {move || {
                 let query = query.clone();
@@ -136,8 +180,12 @@ fn SearchForm(query: ProductQuery, stores: Vec<StoreConnection>) -> impl IntoVie
     let text = query.q.unwrap_or_default();
     let chosen = query.store;
     let stock = query.stock.map_or("", stock_value);
+    let template = ForTemplate::current()
+        .0
+        .map(|id| view! { <input type="hidden" name="template" value=id.to_string() /> });
     view! {
         <form method="get" action="/products" class="filters" role="search" aria-label="Search products">
+            {template}
             <div class="field">
                 <label for="products-q" class="field-label">"Search by title or SKU"</label>
                 <input id="products-q" name="q" type="search" class="field-input" value=text />
@@ -186,7 +234,10 @@ fn ProductResults(list: ProductList, query: ProductQuery) -> impl IntoView {
         let (message, link) = if total > 0 {
             (
                 "No products on this page. ",
-                Some((page_href(&query, 1), "Go to the first page")),
+                Some((
+                    ForTemplate::current().keep(page_href(&query, 1)),
+                    "Go to the first page",
+                )),
             )
         } else if searched {
             (
@@ -245,6 +296,7 @@ fn ProductCard(product: Product) -> impl IntoView {
         // An empty box of the same size: the cards stay aligned.
         None => Either::Right(view! { <span class="product-image" aria-hidden="true"></span> }),
     };
+    let template = ForTemplate::current().suffix();
     let stock = match stock_text(stock, in_stock) {
         Some(text) => Either::Left(view! { <span>{text}</span> }),
         None => Either::Right(view! { <span class="badge badge-failed">"Sold out"</span> }),
@@ -266,14 +318,14 @@ fn ProductCard(product: Product) -> impl IntoView {
             </p>
             <div class="product-actions">
                 <a
-                    href=format!("/studio?product={}", id.0)
+                    href=format!("/studio?product={}{}", id.0, template)
                     class="button-primary"
                     aria-label=format!("Create post from {title}")
                 >
                     "Create post"
                 </a>
                 <a
-                    href=format!("/compose?product={}", id.0)
+                    href=format!("/compose?product={}{}", id.0, template)
                     class="button-secondary"
                     aria-label=format!("Compose a post about {title}")
                 >
@@ -287,12 +339,14 @@ fn ProductCard(product: Product) -> impl IntoView {
 /// `Page 2 of 5` between Previous and Next, keeping the search; nothing when one page holds all.
 #[component]
 fn Pagination(query: ProductQuery, page: u32, pages: u32) -> impl IntoView {
+    let template = ForTemplate::current();
+    let href = move |page| template.keep(page_href(&query, page));
     (pages > 1).then(|| {
         view! {
             <nav class="pagination" aria-label="Pages">
-                {(page > 1).then(|| view! { <a href=page_href(&query, page - 1) rel="prev">"Previous"</a> })}
+                {(page > 1).then(|| view! { <a href=href(page - 1) rel="prev">"Previous"</a> })}
                 <span>{format!("Page {page} of {pages}")}</span>
-                {(page < pages).then(|| view! { <a href=page_href(&query, page + 1) rel="next">"Next"</a> })}
+                {(page < pages).then(|| view! { <a href=href(page + 1) rel="next">"Next"</a> })}
             </nav>
         }
     })

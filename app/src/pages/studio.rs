@@ -58,12 +58,11 @@ fn StudioDesk(
     let cards: Vec<CaptionCard> = accounts
         .into_iter()
         .map(|connection| {
-            let earlier = source.as_ref().and_then(|post| {
-                post.targets
-                    .iter()
-                    .find(|target| target.connection_id == Some(connection.id))
-                    .map(|target| (target, post.text.as_str()))
-            });
+            let earlier = begun
+                .targets
+                .iter()
+                .find(|target| target.connection_id == connection.id)
+                .map(|target| (target, begun.text.as_str()));
             CaptionCard::new(connection, earlier).about(product)
         })
         .collect();
@@ -328,7 +327,7 @@ fn StudioDesk(
                 };
                 view! {
                     <Show when=move || chosen.get()>
-                        <CaptionEditor card=card.clone() regenerate busy=Signal::derive(move || writing.get()) />
+                        <LazyCaptionEditor card=card.clone() regenerate busy=Signal::derive(move || writing.get()) />
                     </Show>
                 }
             }).collect_view()}
@@ -351,6 +350,30 @@ fn StudioDesk(
             </section>
         </form>
     }
+}
+
+/// An account's caption editor (the authenticity pass, the checks, proofreading, emoji). Its
+/// code is the Studio's largest part and is needed only once an account is chosen, so it loads
+/// then (a chunk of its own), not with the page.
+#[component]
+fn LazyCaptionEditor(
+    card: CaptionCard,
+    regenerate: Callback<()>,
+    #[prop(into)] busy: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="field-hint">"Opening the editor\u{2026}"</p> }>
+            {move || {
+                let card = card.clone();
+                Suspend::new(async move { caption_editor(card, regenerate, busy).await })
+            }}
+        </Suspense>
+    }
+}
+
+#[lazy]
+fn caption_editor(card: CaptionCard, regenerate: Callback<()>, busy: Signal<bool>) -> AnyView {
+    view! { <CaptionEditor card regenerate busy /> }.into_any()
 }
 
 #[cfg(test)]

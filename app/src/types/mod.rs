@@ -1,13 +1,17 @@
 //! Types that cross the wire: used as they are by the UI, the server functions, the REST API
 //! and the database mapping. There is no second copy of any of them.
 
+mod analytics;
+mod calendar;
 mod client;
 mod connection;
+mod dates;
 mod emoji;
 mod error;
 mod event_stream;
 mod platform;
 mod post;
+mod post_metrics;
 mod post_options;
 mod preview;
 mod proofread;
@@ -18,22 +22,39 @@ mod studio;
 mod studio_settings;
 mod target_options;
 mod target_status;
+mod template;
 mod text_length;
 mod user;
 mod voice;
 
+pub use analytics::{
+    AnalyticsSummary, DEFAULT_SUMMARY_DAYS, DayCount, EventSummary, MAX_SUMMARY_DAYS,
+    MAX_TRACKED_EVENTS, SummaryQuery, TrackAccepted, TrackBatch, TrackedEvent,
+};
+pub use calendar::{
+    Calendar, CalendarEntry, CalendarQuery, CalendarShown, CalendarSpan, CalendarTarget,
+    ClockChange,
+};
 pub use client::ClientAddr;
 pub use connection::{
     AccountChoice, AuthorizeUrl, Availability, ChoosableAccount, ChosenAccounts, ChosenConnections,
     Connection, ConnectionId, ConnectionStatus, ConnectionsOverview, PlatformOption,
+};
+pub use dates::{
+    MONTH_NAMES, WEEKDAY_NAMES, day_label, long_date, month_name, short_day, weekday_name,
 };
 pub use emoji::EmojiPick;
 pub use error::ApiError;
 pub use event_stream::{EventStreamBuffer, StreamEvent};
 pub use platform::Platform;
 pub use post::{
-    LogLevel, LogLine, MediaId, MediaItem, NewPost, NewTarget, Post, PostId, PostPage, PostQuery,
-    Schedule, ScheduleKeyword, Target, TargetId, VideoInfo,
+    DirectUpload, LogLevel, LogLine, MediaEntry, MediaId, MediaItem, MediaUsage, MediaUse,
+    NewDirectUpload, NewPost, NewTarget, Post, PostId, PostPage, PostQuery, Schedule,
+    ScheduleKeyword, Target, TargetId, UploadId, VideoInfo,
+};
+pub use post_metrics::{
+    AnalyticsOverview, BestPost, DailyPoint, HeatCell, MetricSnapshot, MetricTotals,
+    PlatformSeries, PlatformTotals,
 };
 pub use post_options::{NewChoice, OptionChoice, OptionField, OptionKind, PostOptions};
 pub use preview::{
@@ -60,6 +81,10 @@ pub use studio_settings::{
 };
 pub use target_options::TargetOptions;
 pub use target_status::TargetStatus;
+pub use template::{
+    DATE_VARIABLE, NewTemplate, PRODUCT_VARIABLES, StartTemplate, Template, TemplateId,
+    TemplateName, TemplateOptions, TemplateStart, fill_date_variable, written_date,
+};
 pub use text_length::{X_MAX_WEIGHTED_LENGTH, X_URL_LENGTH, fits_x, x_weighted_length};
 pub use user::{
     DisplayName, Email, EnteredPassword, Password, ProfileUpdate, TimeZoneName, User, UserId,

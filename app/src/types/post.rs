@@ -244,3 +244,69 @@ pub struct PostPage {
     pub items: Vec<Post>,
     pub next_cursor: Option<String>,
 }
+
+/// The id of a direct upload (`POST /api/media/uploads`); the file keeps it as its media id
+/// once confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct UploadId(pub Uuid);
+
+/// A post that uses a media file, as the Media page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MediaUse {
+    pub post_id: PostId,
+    /// The post as a whole: the status of its target furthest from done (publishing,
+    /// processing, retrying, scheduled, waiting_reconnect, held, failed, draft, in that
+    /// order), or `published` / `cancelled` once every target is final. While it is not final,
+    /// the file cannot be deleted.
+    pub status: TargetStatus,
+    /// The time the user chose; `None` for drafts and "now".
+    pub scheduled_at: Option<DateTime<Utc>>,
+}
+
+/// An entry of the media library (`GET /api/media`): the file as [`MediaItem`] has it, and
+/// the posts that use it, those still to go out first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MediaEntry {
+    #[serde(flatten)]
+    pub item: MediaItem,
+    #[serde(default)]
+    pub used_by: Vec<MediaUse>,
+}
+
+/// `GET /api/media/usage`: what a person's files take in the media store (a video's poster,
+/// a few kilobytes, not counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MediaUsage {
+    pub bytes_used: u64,
+    pub files: u64,
+}
+
+/// `POST /api/media/uploads`: a file the browser is about to send straight to the media store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewDirectUpload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// `image/jpeg`, `image/png`, `image/webp`, `image/gif`, `video/mp4`, `video/quicktime` or
+    /// `video/webm`: what the file must turn out to be when it is checked.
+    pub content_type: String,
+    /// Its exact size in bytes.
+    pub size: u64,
+}
+
+/// Where to send an announced file: `method` to `url` with `headers`, before `expires_at`;
+/// then `POST /api/media/uploads/{id}/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DirectUpload {
+    pub id: UploadId,
+    pub url: String,
+    pub method: String,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
+}

@@ -2,15 +2,18 @@
 //! Every query about a user's data takes the owner's id first.
 
 pub mod account_choices;
+pub mod analytics_events;
 pub mod connections;
 pub mod entities;
 pub mod media;
 pub mod oauth_states;
+pub mod post_metrics;
 pub mod posts;
 pub mod products;
 pub mod sessions;
 pub mod stores;
 pub mod studio_settings;
+pub mod templates;
 pub mod token_rows;
 pub mod users;
 

@@ -367,6 +367,9 @@ pub enum Begin {
     /// Another attempt holds the target until this time (its queue lease may have been lost
     /// with the queue, but it is still running): not to be touched before then.
     HeldUntil(DateTime<Utc>),
+    /// Not due before this time (the post was moved later after its job was queued): the
+    /// job waits until then.
+    NotYet(DateTime<Utc>),
     /// Nothing to do: published, failed, cancelled or deleted meanwhile.
     Gone,
 }
@@ -381,12 +384,16 @@ pub async fn begin_attempt(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Begin, DbError> {
-    let due = [
-        TargetStatus::Scheduled,
-        TargetStatus::Retrying,
-        TargetStatus::Processing,
-    ]
-    .map(TargetStatus::as_str);
+    let due = [TargetStatus::Retrying, TargetStatus::Processing].map(TargetStatus::as_str);
+    // A scheduled target starts at its time and not before, whatever the queue says: a job
+    // taken at its old time while the post was being moved later must not go out early.
+    let scheduled_and_due = Condition::all()
+        .add(post_target::Column::Status.eq(TargetStatus::Scheduled.as_str()))
+        .add(
+            Condition::any()
+                .add(post_target::Column::DueAt.is_null())
+                .add(post_target::Column::DueAt.lte(now)),
+        );
     let abandoned = Condition::all()
         .add(post_target::Column::Status.eq(TargetStatus::Publishing.as_str()))
         .add(
@@ -420,6 +427,7 @@ pub async fn begin_attempt(
         .filter(
             Condition::any()
                 .add(post_target::Column::Status.is_in(due))
+                .add(scheduled_and_due)
                 .add(abandoned),
         )
         .exec(db)
@@ -427,9 +435,15 @@ pub async fn begin_attempt(
     if updated.rows_affected == 1 {
         return Ok(Begin::Started);
     }
-    let held = post_target::Entity::find_by_id(target)
-        .one(db)
-        .await?
+    let Some(row) = post_target::Entity::find_by_id(target).one(db).await? else {
+        return Ok(Begin::Gone);
+    };
+    if row.status == TargetStatus::Scheduled.as_str()
+        && let Some(due) = row.due_at.filter(|due| *due > now)
+    {
+        return Ok(Begin::NotYet(due));
+    }
+    let held = Some(row)
         .filter(|row| row.status == TargetStatus::Publishing.as_str())
         .and_then(|row| row.lease_expires_at)
         .filter(|expires| *expires > now);
@@ -593,6 +607,61 @@ pub async fn move_targets(
         }
     }
     Ok(moved)
+}
+
+/// The statuses a post may be moved to another time in: nothing of it has gone out or started.
+pub const MOVABLE: [TargetStatus; 3] = [
+    TargetStatus::Scheduled,
+    TargetStatus::WaitingReconnect,
+    TargetStatus::Held,
+];
+
+/// Moves a post to `at`: the post, its targets still in a [`MOVABLE`] status, and their jobs.
+/// Returns the targets moved and the pending jobs to queue at the new time. Compare-and-set on
+/// the status, so a target a worker started meanwhile is not moved (the caller compares the
+/// count with what it saw).
+pub async fn reschedule(
+    db: &impl ConnectionTrait,
+    post: PostId,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(u64, Vec<Uuid>), DbError> {
+    let movable = MOVABLE.map(TargetStatus::as_str);
+    post::Entity::update_many()
+        .col_expr(post::Column::ScheduledAt, Expr::value(at))
+        .col_expr(post::Column::UpdatedAt, Expr::value(now))
+        .filter(post::Column::Id.eq(post.0))
+        .exec(db)
+        .await?;
+    let moved = post_target::Entity::update_many()
+        .col_expr(post_target::Column::DueAt, Expr::value(at))
+        .col_expr(post_target::Column::UpdatedAt, Expr::value(now))
+        .filter(post_target::Column::PostId.eq(post.0))
+        .filter(post_target::Column::Status.is_in(movable))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let targets = Query::select()
+        .column(post_target::Column::Id)
+        .from(post_target::Entity)
+        .and_where(post_target::Column::PostId.eq(post.0))
+        .and_where(post_target::Column::Status.is_in(movable))
+        .to_owned();
+    job::Entity::update_many()
+        .col_expr(job::Column::DueAt, Expr::value(at))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::TargetId.in_subquery(targets.clone()))
+        .exec(db)
+        .await?;
+    let pending = job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(job::Column::TargetId.in_subquery(targets))
+        .filter(job::Column::State.eq(JOB_PENDING))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok((moved, pending))
 }
 
 /// The targets on one account that have not finished, with their post ids.
@@ -899,6 +968,100 @@ pub async fn page(
         );
     }
     Ok(select.all(db).await?)
+}
+
+/// What narrows the calendar: one platform, account or target status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CalendarFilter {
+    pub platform: Option<Platform>,
+    pub account: Option<ConnectionId>,
+    pub status: Option<TargetStatus>,
+}
+
+/// A post on the calendar, as stored: its time (scheduled, or written when it went out at
+/// once), its text and its targets' platform, handle and status.
+pub struct CalendarRow {
+    pub post: post::Model,
+    pub targets: Vec<(String, String, String)>,
+}
+
+/// The owner's posts whose time falls in `[from, to)`, earliest first, at most `limit`; drafts
+/// (no target with a time) are not on the calendar. A post's time is when it is scheduled, or
+/// when it was written.
+pub async fn calendar(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    filter: CalendarFilter,
+    limit: u64,
+) -> Result<Vec<CalendarRow>, DbError> {
+    let mut targets = Query::select();
+    targets
+        .column(post_target::Column::PostId)
+        .from(post_target::Entity)
+        .and_where(post_target::Column::UserId.eq(owner.0))
+        .and_where(post_target::Column::Status.ne(TargetStatus::Draft.as_str()));
+    if let Some(platform) = filter.platform {
+        targets.and_where(post_target::Column::Platform.eq(platform.as_str()));
+    }
+    if let Some(account) = filter.account {
+        targets.and_where(post_target::Column::ConnectionId.eq(account.0));
+    }
+    if let Some(status) = filter.status {
+        targets.and_where(post_target::Column::Status.eq(status.as_str()));
+    }
+    let in_span = |from_or_to: Condition, created: Condition| {
+        Condition::any().add(from_or_to).add(
+            Condition::all()
+                .add(post::Column::ScheduledAt.is_null())
+                .add(created),
+        )
+    };
+    let posts = post::Entity::find()
+        .filter(post::Column::UserId.eq(owner.0))
+        .filter(post::Column::Id.in_subquery(targets.to_owned()))
+        .filter(in_span(
+            Condition::all().add(post::Column::ScheduledAt.gte(from)),
+            Condition::all().add(post::Column::CreatedAt.gte(from)),
+        ))
+        .filter(in_span(
+            Condition::all().add(post::Column::ScheduledAt.lt(to)),
+            Condition::all().add(post::Column::CreatedAt.lt(to)),
+        ))
+        .order_by_asc(Expr::cust("COALESCE(scheduled_at, created_at)"))
+        .order_by_asc(post::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = posts.iter().map(|row| row.id).collect();
+    let mut by_post: HashMap<Uuid, Vec<(String, String, String)>> = HashMap::new();
+    if !ids.is_empty() {
+        let rows: Vec<(Uuid, String, String, String)> = post_target::Entity::find()
+            .select_only()
+            .column(post_target::Column::PostId)
+            .column(post_target::Column::Platform)
+            .column(post_target::Column::AccountHandle)
+            .column(post_target::Column::Status)
+            .filter(post_target::Column::PostId.is_in(ids))
+            .order_by_asc(post_target::Column::Position)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (post, platform, handle, status) in rows {
+            by_post
+                .entry(post)
+                .or_default()
+                .push((platform, handle, status));
+        }
+    }
+    Ok(posts
+        .into_iter()
+        .map(|post| CalendarRow {
+            targets: by_post.remove(&post.id).unwrap_or_default(),
+            post,
+        })
+        .collect())
 }
 
 /// Remembers which post an idempotency key created. `DbError::Conflict` when the key is taken.

@@ -313,6 +313,7 @@ mod tests {
             Arc::new(crate::media::store::LocalDisk::new(std::env::temp_dir())),
             clock.clone(),
             1024,
+            crate::media::pull::PullUrls::new(&"http://127.0.0.1:3000".parse().unwrap(), &[0; 32]),
         ));
         let studio_settings = Arc::new(crate::studio::settings::StudioSettingsStore::new(
             db.clone(),
@@ -362,10 +363,22 @@ mod tests {
             },
         ));
         let state = AppState {
+            analytics: Arc::new(crate::analytics::events::ProductEvents::new(
+                db.clone(),
+                clock.clone(),
+            )),
             stores: stores.clone(),
             studio,
             studio_settings: studio_settings.clone(),
             services: Services {
+                analytics: Arc::new(crate::analytics::metrics::Analytics::new(
+                    db.clone(),
+                    clock.clone(),
+                )),
+                templates: Arc::new(crate::templates::TemplateService::new(
+                    db.clone(),
+                    clock.clone(),
+                )),
                 studio: studio_settings.clone(),
                 accounts: Arc::new(DownAccounts),
                 connections: oauth.clone(),
@@ -400,6 +413,7 @@ mod tests {
                 limiter: Arc::new(RateLimiter::new(&std::collections::BTreeMap::new())),
                 security: SecurityPolicy {
                     strict_transport: false,
+                    upload_origin: None,
                 },
                 cors_origins: Vec::new(),
                 trusted_proxies: Arc::new(TrustedProxies::default()),

@@ -28,10 +28,13 @@ impl CspNonce {
 }
 
 /// What the middleware needs to know about the deployment.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct SecurityPolicy {
     /// Send HSTS: only when the app is reached over https, never on localhost.
     pub strict_transport: bool,
+    /// The media bucket's origin, which browsers send uploads to directly (`MEDIA_STORE`);
+    /// `None` on local disk, where uploads come here.
+    pub upload_origin: Option<std::sync::Arc<str>>,
 }
 
 pub async fn set_security_headers(
@@ -45,9 +48,14 @@ pub async fn set_security_headers(
     let headers = response.headers_mut();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data: blob: https://pbs.twimg.com; font-src 'self'; connect-src 'self'; object-src 'none'; \
+         img-src 'self' data: blob: https://pbs.twimg.com; font-src 'self'; connect-src 'self'{}; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        nonce.0
+        nonce.0,
+        policy
+            .upload_origin
+            .as_deref()
+            .map(|origin| format!(" {origin}"))
+            .unwrap_or_default()
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -33,7 +33,11 @@ impl Timeouts {
     pub fn for_path(&self, path: &str) -> Duration {
         if path == "/healthz" || path == "/readyz" {
             self.health
-        } else if path == "/api/media" || path.starts_with("/sandbox/") {
+        } else if path == "/api/media"
+            || path.starts_with("/api/media/uploads/")
+            || path.starts_with("/media/uploads/")
+            || path.starts_with("/sandbox/")
+        {
             self.uploads
         } else if path.starts_with("/api/") {
             self.api

@@ -8,7 +8,12 @@
 //!
 //! A platform downloads from the internet: a URL under a loopback or private address reaches
 //! it only when the platform's API is on such an address too (the sandbox, the tests), which
-//! [`PullUrls::reachable_from`] decides.
+//! [`PullUrls::reachable_from`] decides. With a bucket as the media store, the route checks
+//! the URL as here and sends the platform on to the bucket's own signed URL.
+//!
+//! The same key signs the URL a browser sends a direct upload to when the media store is the
+//! local directory (a bucket signs its own): `{PUBLIC_BASE_URL}/media/uploads/{id}/{expires}/
+//! {signature}`, its signature over a tag of its own, so no download URL opens an upload.
 
 use std::net::IpAddr;
 
@@ -16,7 +21,12 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use uuid::Uuid;
+
 use app::types::MediaId;
+
+/// What an upload URL's signature covers besides the id and expiry: a tag no download has.
+const UPLOAD_TAG: &[u8] = b"upload";
 
 /// How long a URL stays good: long enough for a platform that queues its download (Instagram
 /// processes a reel for minutes), short enough that a leaked URL soon stops working. Each
@@ -99,14 +109,55 @@ impl PullUrls {
         signature: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PullRefused> {
+        self.verify(media.0, pulled.tag(), expires, signature, now)
+    }
+
+    /// Where a browser sends the upload `upload` until `expires` (local directory only).
+    pub fn upload_url(&self, upload: Uuid, expires: DateTime<Utc>) -> String {
+        let expires = expires.timestamp();
+        format!(
+            "{}/media/uploads/{upload}/{expires}/{}",
+            self.base,
+            hex::encode(
+                self.mac(upload, UPLOAD_TAG, expires)
+                    .finalize()
+                    .into_bytes()
+            )
+        )
+    }
+
+    /// Checks an upload URL's parts as the route received them.
+    pub fn check_upload(
+        &self,
+        upload: Uuid,
+        expires: i64,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PullRefused> {
+        self.verify(upload, UPLOAD_TAG, expires, signature, now)
+    }
+
+    fn verify(
+        &self,
+        id: Uuid,
+        tag: &[u8],
+        expires: i64,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PullRefused> {
         let given = hex_decode(signature).ok_or(PullRefused::BadSignature)?;
-        self.mac(media, pulled, expires)
+        self.mac(id, tag, expires)
             .verify_slice(&given)
             .map_err(|_| PullRefused::BadSignature)?;
         if expires < now.timestamp() {
             return Err(PullRefused::Expired);
         }
         Ok(())
+    }
+
+    /// How long a URL that expires at `expires` still has at `now` (nothing once past it).
+    pub fn time_left(expires: i64, now: DateTime<Utc>) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::try_from(expires - now.timestamp()).unwrap_or(0))
     }
 
     /// Whether a platform whose API is at `api_url` can download from these URLs: always when
@@ -121,17 +172,21 @@ impl PullUrls {
         self.public
     }
 
-    fn mac(&self, media: MediaId, pulled: Pulled, expires: i64) -> Hmac<Sha256> {
+    fn mac(&self, id: Uuid, tag: &[u8], expires: i64) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
-        mac.update(media.0.as_bytes());
-        mac.update(pulled.tag());
+        mac.update(id.as_bytes());
+        mac.update(tag);
         mac.update(&expires.to_be_bytes());
         mac
     }
 
     fn signature(&self, media: MediaId, pulled: Pulled, expires: i64) -> String {
-        hex::encode(self.mac(media, pulled, expires).finalize().into_bytes())
+        hex::encode(
+            self.mac(media.0, pulled.tag(), expires)
+                .finalize()
+                .into_bytes(),
+        )
     }
 }
 
@@ -229,6 +284,47 @@ mod tests {
         assert_eq!(
             urls.check(id, Pulled::Poster, expires, &signature, now),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn an_upload_url_opens_only_its_upload_and_never_a_download() {
+        let urls = urls("https://app.example.com");
+        let upload = uuid::Uuid::new_v4();
+        let now = Utc::now();
+        let url = urls.upload_url(upload, now + Duration::minutes(15));
+        assert!(
+            url.starts_with(&format!("https://app.example.com/media/uploads/{upload}/")),
+            "{url}"
+        );
+        let (id, expires, signature) = parts(&url);
+        assert_eq!(id.0, upload);
+        assert_eq!(urls.check_upload(upload, expires, &signature, now), Ok(()));
+        assert_eq!(
+            urls.check_upload(upload, expires, &signature, now + Duration::minutes(16)),
+            Err(PullRefused::Expired)
+        );
+        assert_eq!(
+            urls.check_upload(uuid::Uuid::new_v4(), expires, &signature, now),
+            Err(PullRefused::BadSignature)
+        );
+        // Neither way round does a signature carry over between uploads and downloads.
+        assert_eq!(
+            urls.check(MediaId(upload), Pulled::File, expires, &signature, now),
+            Err(PullRefused::BadSignature)
+        );
+        let (_, pull_expires, pull_signature) = parts(&urls.url(MediaId(upload), now));
+        assert_eq!(
+            urls.check_upload(upload, pull_expires, &pull_signature, now),
+            Err(PullRefused::BadSignature)
+        );
+        assert_eq!(
+            PullUrls::time_left(expires, now),
+            std::time::Duration::from_secs(15 * 60)
+        );
+        assert_eq!(
+            PullUrls::time_left(expires, now + Duration::hours(1)),
+            std::time::Duration::ZERO
         );
     }
 

@@ -29,10 +29,35 @@ pub async fn send(
     if response.status().is_success() {
         return Ok(response);
     }
+    Err(refusal(response, classify).await)
+}
+
+/// [`send`] for a read of something that may be gone: a 404 is `None`, not an error, so a post
+/// deleted on the platform drops out of what is read instead of failing the whole read.
+pub async fn send_unless_gone(
+    platform: Platform,
+    request: reqwest::RequestBuilder,
+    classify: Classifier,
+) -> Result<Option<reqwest::Response>, PlatformError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|error| PlatformError::from_transport(platform, &error))?;
+    if response.status() == StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    if response.status().is_success() {
+        return Ok(Some(response));
+    }
+    Err(refusal(response, classify).await)
+}
+
+/// An unsuccessful answer, sorted by the platform's classifier.
+async fn refusal(response: reqwest::Response, classify: Classifier) -> PlatformError {
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.text().await.unwrap_or_default();
-    Err(classify(status, &headers, &body, Utc::now()))
+    classify(status, &headers, &body, Utc::now())
 }
 
 /// How often an attempt looks at a platform's processing before it hands the post back to the

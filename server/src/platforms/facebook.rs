@@ -10,7 +10,14 @@
 //! followed. Facebook refuses duplicates itself (506, and 1366051 for photos attached twice):
 //! those are reconciled against the Page's published posts made since the first attempt
 //! began, and refused with a sentence when none is found (the text was posted before).
+//!
+//! Metrics: all five. Reactions (as likes), comments (as replies) and shares (as reposts) from
+//! the post's own fields; views (`post_media_view`, which replaced `post_impressions` in
+//! November 2025) and link clicks (`post_clicks_by_type`) from `GET /{post-id}/insights`, which
+//! needs `read_insights`: asked for, but a person may decline it, and then those two stay
+//! unknown. Two requests a post.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,18 +32,26 @@ use app::types::{OptionField, Platform, TargetOptions};
 use super::answers::{QUICK_CHECK_EVERY, QUICK_CHECKS};
 use super::meta_graph::{self, Created, Failure, Listed, MetaApp};
 use super::{
-    AccountProfile, AuthorizationStart, ConsentedAccount, MediaFile, MediaPull, PlatformError,
-    PostCheck, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published,
-    SocialPlatform, TokenSet,
+    AccountProfile, AuthorizationStart, ConsentedAccount, MediaFile, MediaPull, MetricKinds,
+    MetricsReading, MetricsRequest, PlatformError, PostCheck, PostMetrics, PostProblem, Progress,
+    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet,
 };
 use crate::config::PlatformApp;
 
-const SCOPES: [&str; 4] = [
+const SCOPES: [&str; 5] = [
     "pages_show_list",
     "pages_manage_posts",
     "pages_read_engagement",
     "business_management",
+    // Views and link clicks of a post; optional (see `meta_graph`).
+    "read_insights",
 ];
+/// A post's counts, without the people behind them (`limit(0)`).
+const COUNT_FIELDS: &str =
+    "reactions.limit(0).summary(total_count),comments.limit(0).summary(total_count),shares";
+const INSIGHT_METRICS: &str = "post_media_view,post_clicks_by_type";
+/// Each post is two requests; Meta's business use case limits leave room for far more.
+const METRICS_CALLS_PER_ROUND: u32 = 100;
 const MAX_MESSAGE_CHARS: usize = 63_206;
 /// Postiz's error 1366046 says photos must be under 4 MB.
 const MAX_PHOTO_BYTES: u64 = 4 * 1024 * 1024;
@@ -151,6 +166,66 @@ struct Video {
 struct VideoStatus {
     #[serde(default)]
     video_status: String,
+}
+
+/// `GET /{post-id}?fields=reactions..,comments..,shares`. Graph leaves `shares` out of a post
+/// nobody shared.
+#[derive(Debug, Deserialize)]
+struct PostCounts {
+    #[serde(default)]
+    reactions: Option<Summarized>,
+    #[serde(default)]
+    comments: Option<Summarized>,
+    #[serde(default)]
+    shares: Option<Shares>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Summarized {
+    #[serde(default)]
+    summary: Option<Summary>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Summary {
+    #[serde(default)]
+    total_count: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Shares {
+    #[serde(default)]
+    count: Option<i64>,
+}
+
+impl Summarized {
+    fn total(&self) -> Option<i64> {
+        self.summary.as_ref()?.total_count
+    }
+}
+
+/// A post's numbers from its counts and, when they could be read, its insights.
+fn page_post_metrics(
+    counts: &PostCounts,
+    insights: Option<&BTreeMap<String, meta_graph::Insight>>,
+) -> PostMetrics {
+    PostMetrics {
+        impressions: insights
+            .and_then(|insights| insights.get("post_media_view"))
+            .and_then(meta_graph::Insight::count),
+        likes: counts.reactions.as_ref().and_then(Summarized::total),
+        replies: counts.comments.as_ref().and_then(Summarized::total),
+        reposts: Some(
+            counts
+                .shares
+                .as_ref()
+                .and_then(|shares| shares.count)
+                .unwrap_or(0),
+        ),
+        link_clicks: insights
+            .and_then(|insights| insights.get("post_clicks_by_type"))
+            .and_then(|clicks| clicks.count_of("link clicks")),
+    }
 }
 
 impl FacebookPlatform {
@@ -604,6 +679,41 @@ impl SocialPlatform for FacebookPlatform {
         }
         self.find_recent(&request, since).await
     }
+
+    fn metrics(&self, _account_id: &str) -> Option<MetricsReading> {
+        Some(MetricsReading {
+            gives: MetricKinds {
+                impressions: true,
+                likes: true,
+                replies: true,
+                reposts: true,
+                link_clicks: true,
+            },
+            batch: 1,
+            calls_per_round: METRICS_CALLS_PER_ROUND,
+        })
+    }
+
+    async fn post_metrics(
+        &self,
+        request: MetricsRequest<'_>,
+    ) -> Result<BTreeMap<String, PostMetrics>, PlatformError> {
+        let token = request.access_token;
+        let mut read = BTreeMap::new();
+        for id in request.external_ids {
+            let counts: Result<PostCounts, Failure> =
+                self.meta.get(token, id, &[("fields", COUNT_FIELDS)]).await;
+            let counts = match counts {
+                Ok(counts) => counts,
+                // Deleted on Facebook: no numbers any more.
+                Err(failure) if meta_graph::is_gone(&failure) => continue,
+                Err(failure) => return Err(failure.error),
+            };
+            let insights = self.meta.insights(token, id, INSIGHT_METRICS).await?;
+            read.insert(id.clone(), page_post_metrics(&counts, insights.as_ref()));
+        }
+        Ok(read)
+    }
 }
 
 #[cfg(test)]
@@ -612,6 +722,37 @@ mod tests {
 
     fn options(pairs: &[(&str, &str)]) -> TargetOptions {
         pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn counts_come_from_the_post_and_views_and_clicks_from_insights() {
+        let counts: PostCounts = serde_json::from_str(
+            r#"{"id":"1_2","reactions":{"data":[],"summary":{"total_count":25,"viewer_reaction":"NONE"}},"comments":{"data":[],"summary":{"order":"ranked","total_count":3,"can_comment":true}}}"#,
+        )
+        .unwrap();
+        let without = page_post_metrics(&counts, None);
+        assert_eq!(
+            without,
+            PostMetrics {
+                impressions: None,
+                likes: Some(25),
+                replies: Some(3),
+                reposts: Some(0),
+                link_clicks: None,
+            }
+        );
+        let listing: meta_graph::Listing<meta_graph::Insight> = serde_json::from_str(
+            r#"{"data":[{"name":"post_media_view","period":"lifetime","values":[{"value":640}]},{"name":"post_clicks_by_type","period":"lifetime","values":[{"value":{"link clicks":12,"other clicks":30}}]}]}"#,
+        )
+        .unwrap();
+        let insights: BTreeMap<String, meta_graph::Insight> = listing
+            .data
+            .into_iter()
+            .map(|insight| (insight.name.clone(), insight))
+            .collect();
+        let with = page_post_metrics(&counts, Some(&insights));
+        assert_eq!(with.impressions, Some(640));
+        assert_eq!(with.link_clicks, Some(12));
     }
 
     #[test]

@@ -12,7 +12,14 @@
 //! over. The rolling 24-hour publishing quota is read before publishing; over it, the post
 //! waits (a retry timed for when the oldest post in the window leaves it) rather than failing,
 //! as the window frees itself within a day and a person would only have to post again.
+//!
+//! Metrics: likes and comments as replies from the media's own `like_count` and
+//! `comments_count`, and views (counted as impressions, `impressions` being retired for media
+//! made since July 2024) and shares as reposts from `GET /{ig-media-id}/insights`, which needs
+//! `instagram_manage_insights`: asked for, but a person may decline it, and then views and
+//! shares stay unknown. Two requests a post; Instagram reports no link clicks for a post.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,18 +38,25 @@ use super::meta_graph::{
 };
 use super::{
     AccountProfile, AuthorizationStart, ConsentedAccount, LineBreaks, MediaCheck, MediaFile,
-    MediaPull, PlatformError, PostCheck, PostProblem, Progress, PublishError, PublishOutcome,
-    PublishRequest, Published, SocialPlatform, TokenSet,
+    MediaPull, MetricKinds, MetricsReading, MetricsRequest, PlatformError, PostCheck, PostMetrics,
+    PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform,
+    TokenSet,
 };
 use crate::config::PlatformApp;
 
-const SCOPES: [&str; 5] = [
+const SCOPES: [&str; 6] = [
     "instagram_basic",
     "instagram_content_publish",
     "pages_show_list",
     "pages_read_engagement",
     "business_management",
+    // Views and shares of a post; optional (see `meta_graph`).
+    "instagram_manage_insights",
 ];
+/// The insights read for a post: views (Instagram's impressions since 2025) and shares.
+const INSIGHT_METRICS: &str = "views,shares";
+/// Each post is two requests; Meta's business use case limits leave room for far more.
+const METRICS_CALLS_PER_ROUND: u32 = 100;
 const MAX_CAPTION_CHARS: usize = 2200;
 /// platforms.md marks the hashtag count unverified; Instagram's app enforces 30.
 const MAX_HASHTAGS: usize = 30;
@@ -139,6 +153,30 @@ impl Listed for Media {
 
     fn made_at(&self) -> Option<&str> {
         self.timestamp.as_deref()
+    }
+}
+
+/// `GET /{ig-media-id}?fields=like_count,comments_count`.
+#[derive(Debug, Deserialize)]
+struct MediaCounts {
+    #[serde(default)]
+    like_count: Option<i64>,
+    #[serde(default)]
+    comments_count: Option<i64>,
+}
+
+/// A post's numbers from its counts and, when they could be read, its insights.
+fn media_metrics(
+    counts: &MediaCounts,
+    insights: Option<&BTreeMap<String, meta_graph::Insight>>,
+) -> PostMetrics {
+    let insight = |name: &str| insights?.get(name)?.count();
+    PostMetrics {
+        impressions: insight("views"),
+        likes: counts.like_count,
+        replies: counts.comments_count,
+        reposts: insight("shares"),
+        link_clicks: None,
     }
 }
 
@@ -895,6 +933,43 @@ impl SocialPlatform for InstagramPlatform {
             None => self.find_media(&request, since).await,
         }
     }
+
+    fn metrics(&self, _account_id: &str) -> Option<MetricsReading> {
+        Some(MetricsReading {
+            gives: MetricKinds {
+                impressions: true,
+                likes: true,
+                replies: true,
+                reposts: true,
+                link_clicks: false,
+            },
+            batch: 1,
+            calls_per_round: METRICS_CALLS_PER_ROUND,
+        })
+    }
+
+    async fn post_metrics(
+        &self,
+        request: MetricsRequest<'_>,
+    ) -> Result<BTreeMap<String, PostMetrics>, PlatformError> {
+        let token = request.access_token;
+        let mut read = BTreeMap::new();
+        for id in request.external_ids {
+            let counts: Result<MediaCounts, Failure> = self
+                .meta
+                .get(token, id, &[("fields", "like_count,comments_count")])
+                .await;
+            let counts = match counts {
+                Ok(counts) => counts,
+                // Deleted on Instagram: no numbers any more.
+                Err(failure) if meta_graph::is_gone(&failure) => continue,
+                Err(failure) => return Err(failure.error),
+            };
+            let insights = self.meta.insights(token, id, INSIGHT_METRICS).await?;
+            read.insert(id.clone(), media_metrics(&counts, insights.as_ref()));
+        }
+        Ok(read)
+    }
 }
 
 #[cfg(test)]
@@ -1033,6 +1108,37 @@ mod tests {
         let unknown = container_error(Some("Error: something else"));
         assert!(matches!(unknown, PlatformError::Permanent { .. }));
         assert!(unknown.to_string().contains("something else"));
+    }
+
+    #[test]
+    fn without_insights_views_and_shares_stay_unknown() {
+        let counts = MediaCounts {
+            like_count: Some(31),
+            comments_count: Some(4),
+        };
+        let without = media_metrics(&counts, None);
+        assert_eq!(
+            without,
+            PostMetrics {
+                impressions: None,
+                likes: Some(31),
+                replies: Some(4),
+                reposts: None,
+                link_clicks: None,
+            }
+        );
+        let listing: meta_graph::Listing<meta_graph::Insight> = serde_json::from_str(
+            r#"{"data":[{"name":"views","period":"lifetime","values":[{"value":950}]},{"name":"shares","period":"lifetime","values":[{"value":6}]}]}"#,
+        )
+        .unwrap();
+        let insights: BTreeMap<String, meta_graph::Insight> = listing
+            .data
+            .into_iter()
+            .map(|insight| (insight.name.clone(), insight))
+            .collect();
+        let with = media_metrics(&counts, Some(&insights));
+        assert_eq!(with.impressions, Some(950));
+        assert_eq!(with.reposts, Some(6));
     }
 
     #[test]

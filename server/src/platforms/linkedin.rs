@@ -8,6 +8,14 @@
 //! LinkedIn refuses the same commentary from the same author as `DUPLICATE_POST` and names the
 //! earlier post, which is then recorded (a member's own posts cannot be listed without a
 //! restricted scope). Nothing outside this file knows a LinkedIn URL or error body.
+//!
+//! Metrics: likes and comments as replies, for an organization's posts only, one post a call
+//! from `GET /rest/socialActions/{urn}` (scope `r_organization_social`, asked for with
+//! `LINKEDIN_ORGANIZATIONS`). A member's own posts cannot be read without the restricted
+//! `r_member_social`, and LinkedIn reports no impressions, reposts or link clicks for a post
+//! through this call.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,9 +32,9 @@ use app::types::{Fold, Frame, Gallery, PreviewRules, Ratio, TextCounter};
 use super::answers::{self, retry_after};
 use super::oauth::TokenAnswer;
 use super::{
-    AccountProfile, AuthorizationStart, ConsentedAccount, MediaCheck, MediaFile, PlatformError,
-    PostCheck, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest, Published,
-    SocialPlatform, TokenSet, join_url,
+    AccountProfile, AuthorizationStart, ConsentedAccount, MediaCheck, MediaFile, MetricKinds,
+    MetricsReading, MetricsRequest, PlatformError, PostCheck, PostMetrics, PostProblem, Progress,
+    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
 };
 use crate::config::{ClientCredentials, PlatformApp};
 
@@ -45,6 +53,9 @@ const ORGANIZATION_URN: &str = "urn:li:organization:";
 const MAX_ORGANIZATIONS: u32 = 100;
 /// Reconciliation reads an organization's posts, newest first, this many to a page.
 const RECONCILE_POSTS: u32 = 20;
+/// One call per post; LinkedIn's Community Management limits are daily and per app, so a
+/// modest share a round.
+const METRICS_CALLS_PER_ROUND: u32 = 50;
 /// LinkedIn's Videos API: MP4, up to 500 MB here (the fake's and LinkedIn's documented limit
 /// for API uploads), 3 seconds to 30 minutes.
 const VIDEO_TYPES: [&str; 1] = ["video/mp4"];
@@ -448,6 +459,54 @@ struct ListedPost {
     created_at: Option<i64>,
 }
 
+/// `GET /rest/socialActions/{urn}`: the post's like and comment summaries.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SocialActions {
+    #[serde(default)]
+    likes_summary: Option<LikesSummary>,
+    #[serde(default)]
+    comments_summary: Option<CommentsSummary>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LikesSummary {
+    #[serde(default)]
+    total_likes: Option<i64>,
+    #[serde(default)]
+    aggregated_total_likes: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CommentsSummary {
+    #[serde(default)]
+    total_first_level_comments: Option<i64>,
+    #[serde(default)]
+    aggregated_total_comments: Option<i64>,
+}
+
+impl SocialActions {
+    /// The aggregated counts (replies to comments included) where LinkedIn gives them.
+    fn metrics(&self) -> PostMetrics {
+        PostMetrics {
+            impressions: None,
+            likes: self
+                .likes_summary
+                .as_ref()
+                .and_then(|likes| likes.aggregated_total_likes.or(likes.total_likes)),
+            replies: self.comments_summary.as_ref().and_then(|comments| {
+                comments
+                    .aggregated_total_comments
+                    .or(comments.total_first_level_comments)
+            }),
+            reposts: None,
+            link_clicks: None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct UserInfo {
     sub: String,
@@ -781,6 +840,48 @@ impl SocialPlatform for LinkedInPlatform {
             external_id: post.id,
         }))
     }
+
+    /// An organization's posts only: see the module's "Metrics".
+    fn metrics(&self, account_id: &str) -> Option<MetricsReading> {
+        account_id
+            .starts_with(ORGANIZATION_URN)
+            .then_some(MetricsReading {
+                gives: MetricKinds {
+                    impressions: false,
+                    likes: true,
+                    replies: true,
+                    reposts: false,
+                    link_clicks: false,
+                },
+                batch: 1,
+                calls_per_round: METRICS_CALLS_PER_ROUND,
+            })
+    }
+
+    async fn post_metrics(
+        &self,
+        request: MetricsRequest<'_>,
+    ) -> Result<BTreeMap<String, PostMetrics>, PlatformError> {
+        let mut read = BTreeMap::new();
+        for urn in request.external_ids {
+            let encoded: String = url::form_urlencoded::byte_serialize(urn.as_bytes()).collect();
+            let sent = answers::send_unless_gone(
+                Platform::Linkedin,
+                self.rest(
+                    reqwest::Method::GET,
+                    &format!("/rest/socialActions/{encoded}"),
+                    request.access_token,
+                ),
+                classify,
+            )
+            .await?;
+            // A post deleted on LinkedIn has no numbers any more.
+            let Some(response) = sent else { continue };
+            let actions: SocialActions = Self::read_json(response).await?;
+            read.insert(urn.clone(), actions.metrics());
+        }
+        Ok(read)
+    }
 }
 
 /// The text as LinkedIn's "little text" shows it literally: each reserved character escaped.
@@ -884,6 +985,40 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn social_actions_give_likes_and_comments_with_replies_counted() {
+        let actions: SocialActions = serde_json::from_str(
+            r#"{"likesSummary":{"totalLikes":12,"aggregatedTotalLikes":14,"likedByCurrentUser":false},"commentsSummary":{"totalFirstLevelComments":3,"aggregatedTotalComments":5},"target":"urn:li:share:1"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            actions.metrics(),
+            PostMetrics {
+                impressions: None,
+                likes: Some(14),
+                replies: Some(5),
+                reposts: None,
+                link_clicks: None,
+            }
+        );
+        let platform = LinkedInPlatform::from_config(
+            &crate::config::PlatformApp {
+                credentials: Some(ClientCredentials {
+                    client_id: "id".into(),
+                    client_secret: SecretString::from("secret"),
+                }),
+                auth_url: "https://www.linkedin.com".parse().unwrap(),
+                api_url: "https://api.linkedin.com".parse().unwrap(),
+            },
+            "202601",
+            true,
+            reqwest::Client::new(),
+        )
+        .unwrap();
+        assert!(platform.metrics("urn:li:organization:42").is_some());
+        assert!(platform.metrics("AbCdEf1234").is_none(), "a member");
+    }
 
     #[test]
     fn reserved_characters_are_escaped_so_nothing_is_cut() {

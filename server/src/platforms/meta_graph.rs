@@ -13,7 +13,13 @@
 //!
 //! The token travels as Graph's `access_token` parameter: in the form body of a POST, in the
 //! query of a GET or DELETE. Graph's `paging.next` links are followed as given.
+//!
+//! Both platforms read a post's counts from its own node (permission the person must grant to
+//! post at all) and its views and clicks from its insights, whose permission the person may
+//! decline: without it, or once Graph retires a metric, those numbers stay unknown instead of
+//! failing the counts (see [`MetaApp::insights`]).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -34,8 +40,14 @@ use crate::config::{ClientCredentials, PlatformApp};
 const PAGES_PER_REQUEST: &str = "100";
 /// ...and this many requests at most: a thousand Pages is more than one person manages.
 const MAX_PAGE_REQUESTS: usize = 10;
-/// Asked for to find Pages owned through a Business Manager; posting works without it.
-const OPTIONAL_SCOPE: &str = "business_management";
+/// Asked for, but a person may decline them and still post: Pages owned through a Business
+/// Manager, and the insights behind a post's impressions and clicks (without them, those
+/// metrics stay unknown).
+const OPTIONAL_SCOPES: [&str; 3] = [
+    "business_management",
+    "instagram_manage_insights",
+    "read_insights",
+];
 /// How long a post waits when Instagram's 24-hour quota refused it and nothing says when a
 /// slot frees (the Instagram file works out the real wait before publishing).
 const QUOTA_WAIT: Duration = Duration::from_secs(3600);
@@ -218,6 +230,52 @@ pub struct Created {
     pub id: String,
 }
 
+/// One metric of an object's insights, as Graph lists them: `{name, period, values: [{value}]}`.
+#[derive(Debug, Deserialize)]
+pub struct Insight {
+    pub name: String,
+    #[serde(default)]
+    values: Vec<InsightValue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InsightValue {
+    #[serde(default)]
+    value: serde_json::Value,
+}
+
+impl Insight {
+    /// The latest value, when it is a count.
+    pub fn count(&self) -> Option<i64> {
+        as_count(self.latest()?)
+    }
+
+    /// The latest value's `key`, when the value counts by kind (`post_clicks_by_type`). Graph
+    /// leaves out the kinds nobody did: those are zero.
+    pub fn count_of(&self, key: &str) -> Option<i64> {
+        match self.latest()? {
+            serde_json::Value::Object(kinds) => {
+                Some(kinds.get(key).and_then(as_count).unwrap_or(0))
+            }
+            _ => None,
+        }
+    }
+
+    fn latest(&self) -> Option<&serde_json::Value> {
+        self.values.last().map(|value| &value.value)
+    }
+}
+
+fn as_count(value: &serde_json::Value) -> Option<i64> {
+    value.as_f64().map(|count| count.round() as i64)
+}
+
+/// Whether a failed read means the object is gone: deleted, or no longer reachable with this
+/// token (Graph does not say which).
+pub fn is_gone(failure: &Failure) -> bool {
+    failure.code() == Some(100) && failure.subcode() == Some(SUBCODE_OUT_OF_REACH)
+}
+
 #[derive(Deserialize)]
 struct Permission {
     permission: String,
@@ -302,7 +360,7 @@ impl MetaApp {
         if let Some(missing) = self
             .scopes
             .iter()
-            .find(|scope| **scope != OPTIONAL_SCOPE && !granted.iter().any(|g| g == *scope))
+            .find(|scope| !OPTIONAL_SCOPES.contains(*scope) && !granted.iter().any(|g| g == *scope))
         {
             return Err(PlatformError::permanent(format!(
                 "{} was connected without the `{missing}` permission, which posting needs: click Connect again and allow everything it asks for.",
@@ -464,6 +522,32 @@ impl MetaApp {
         fields.push(("access_token", token.expose_secret()));
         let request = self.http.post(self.graph_url(path)).form(&fields);
         self.call(request).await
+    }
+
+    /// `metrics` (comma-separated) of `object`'s insights, by name. `None` when the person did
+    /// not grant the insights permission (code 10 or 200 and up) or Graph refuses a metric it
+    /// has retired (code 100, as it did `impressions` in 2025): the numbers insights carry then
+    /// stay unknown, and the others are still read. A throttle or a dead token fails as usual.
+    pub async fn insights(
+        &self,
+        token: &SecretString,
+        object: &str,
+        metrics: &str,
+    ) -> Result<Option<BTreeMap<String, Insight>>, PlatformError> {
+        let read: Result<Listing<Insight>, Failure> = self
+            .get(token, &format!("{object}/insights"), &[("metric", metrics)])
+            .await;
+        match read {
+            Ok(listing) => Ok(Some(
+                listing
+                    .data
+                    .into_iter()
+                    .map(|insight| (insight.name.clone(), insight))
+                    .collect(),
+            )),
+            Err(failure) if matches!(failure.code(), Some(10 | 100 | 200..=299)) => Ok(None),
+            Err(failure) => Err(failure.error),
+        }
     }
 
     /// The account's post at `path` (newest first, as Graph lists) with `text`, made since
@@ -960,6 +1044,31 @@ mod tests {
         assert!(failure(506, None).is_duplicate());
         assert!(failure(100, Some(1_366_051)).is_duplicate());
         assert!(!failure(100, None).is_duplicate());
+    }
+
+    #[test]
+    fn insights_are_counts_or_counts_by_kind() {
+        let listing: Listing<Insight> = serde_json::from_str(
+            r#"{"data":[
+                {"name":"post_media_view","period":"lifetime","values":[{"value":420}]},
+                {"name":"post_clicks_by_type","period":"lifetime","values":[{"value":{"other clicks":7}}]}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(listing.data[0].count(), Some(420));
+        assert_eq!(listing.data[0].count_of("link clicks"), None);
+        assert_eq!(listing.data[1].count_of("other clicks"), Some(7));
+        assert_eq!(listing.data[1].count_of("link clicks"), Some(0));
+        assert_eq!(listing.data[1].count(), None);
+        let gone = Failure {
+            error: PlatformError::permanent("x"),
+            graph: Some(graph(100, Some(33), "Unsupported get request.")),
+        };
+        assert!(is_gone(&gone));
+        assert!(!is_gone(&Failure {
+            error: PlatformError::permanent("x"),
+            graph: Some(graph(190, Some(463), "expired")),
+        }));
     }
 
     #[test]

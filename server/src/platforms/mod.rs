@@ -1,8 +1,9 @@
 //! The social platforms, behind one trait. A platform file owns everything that differs between
 //! platforms: its OAuth endpoints and scopes, how it reads the account, how it publishes, how a
-//! lost answer is reconciled, and how its failures are classified into [`PlatformError`]. The
-//! pipeline around it (tokens, leases, retries, logs) is the same for every platform and never
-//! looks at a platform's HTTP answers itself.
+//! lost answer is reconciled, which of a published post's numbers it reports and how they are
+//! read, and how its failures are classified into [`PlatformError`]. The pipeline around it
+//! (tokens, leases, retries, logs) is the same for every platform and never looks at a
+//! platform's HTTP answers itself.
 //!
 //! Adding a platform: a variant of `app::types::Platform`, a file here, one line in
 //! [`Registry::from_config`], and a fake in `server/src/sandbox/`.
@@ -246,6 +247,72 @@ pub enum PublishError {
     Backend(#[from] crate::error::Error),
 }
 
+/// A published post's numbers as its platform reports them at one moment. A number the
+/// platform does not report (for this post, or with the access it was given) is `None`, never
+/// zero: the Analytics page leaves it out rather than showing nobody liked the post.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PostMetrics {
+    /// How often the post was shown (or, where the platform counts only those, viewed).
+    pub impressions: Option<i64>,
+    pub likes: Option<i64>,
+    /// Comments and replies.
+    pub replies: Option<i64>,
+    /// Reposts, quotes, shares, saves: the post passed on.
+    pub reposts: Option<i64>,
+    /// Clicks through the post's link.
+    pub link_clicks: Option<i64>,
+}
+
+impl PostMetrics {
+    /// Only the numbers `kinds` says the platform reports: whatever else an answer held is
+    /// `None`, so a number never appears for a platform whose notes say it has none.
+    pub fn only(self, kinds: MetricKinds) -> Self {
+        let keep = |value: Option<i64>, kept: bool| value.filter(|_| kept);
+        Self {
+            impressions: keep(self.impressions, kinds.impressions),
+            likes: keep(self.likes, kinds.likes),
+            replies: keep(self.replies, kinds.replies),
+            reposts: keep(self.reposts, kinds.reposts),
+            link_clicks: keep(self.link_clicks, kinds.link_clicks),
+        }
+    }
+}
+
+/// Which of [`PostMetrics`]' numbers a platform's API can report, as its file's "Metrics" note
+/// says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricKinds {
+    pub impressions: bool,
+    pub likes: bool,
+    pub replies: bool,
+    pub reposts: bool,
+    pub link_clicks: bool,
+}
+
+/// How an account's post metrics are read: what they hold, how many posts one call asks about,
+/// and how many calls one collection round may spend on the platform, across every account, so
+/// that reading numbers never eats the rate limit publishing needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsReading {
+    pub gives: MetricKinds,
+    /// Posts per call: the platform's batch size, or 1 where each post is its own call.
+    pub batch: usize,
+    pub calls_per_round: u32,
+}
+
+/// One call's worth of posts to read the numbers of.
+pub struct MetricsRequest<'a> {
+    pub access_token: &'a SecretString,
+    pub account_id: &'a str,
+    /// The posts' ids on the platform, at most [`MetricsReading::batch`] of them, all made by
+    /// `account_id`.
+    pub external_ids: &'a [String],
+    /// When the earliest of them was published, for platforms that report over a date range.
+    pub since: DateTime<Utc>,
+    /// Now, on the caller's clock: the end of such a range.
+    pub until: DateTime<Utc>,
+}
+
 /// A post that exists on the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
@@ -428,6 +495,27 @@ pub trait SocialPlatform: Send + Sync + 'static {
         request: PublishRequest<'_>,
         since: DateTime<Utc>,
     ) -> Result<Option<Published>, PlatformError>;
+
+    /// How `account_id`'s post metrics are read, or `None` when the platform reports none for
+    /// it (a LinkedIn member's posts, without a restricted scope). Most platforms report none
+    /// until their file says otherwise.
+    fn metrics(&self, _account_id: &str) -> Option<MetricsReading> {
+        None
+    }
+
+    /// The numbers of the posts `request` names, by their external ids. A post the platform no
+    /// longer shows (deleted, or not yet out of review) is left out of the answer. Failures are
+    /// sorted as a publish's are: a rate limit or outage is `Retryable` with the platform's wait,
+    /// a refused token `Reauth`, anything else `Permanent`.
+    async fn post_metrics(
+        &self,
+        _request: MetricsRequest<'_>,
+    ) -> Result<BTreeMap<String, PostMetrics>, PlatformError> {
+        Err(PlatformError::permanent(format!(
+            "{} reports no post metrics to this app.",
+            self.platform().display_name()
+        )))
+    }
 }
 
 /// The `title` option, trimmed, when it says something: what a platform that titles its posts

@@ -3,12 +3,18 @@
 //! its processing, then the pin with a cover) on a chosen board, reconciliation through the
 //! board's newest pins, and the classification of Pinterest's answers. Nothing outside this
 //! file knows a Pinterest URL or error body.
+//!
+//! Metrics: impressions (`IMPRESSION`), saves as reposts (`SAVE`) and link clicks
+//! (`OUTBOUND_CLICK`), one pin a call from `GET /v5/pins/{id}/analytics`, summed over the days
+//! since the pin was made (Pinterest reports at most 90 days back). Likes and replies are not
+//! among its pin metrics.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
@@ -22,9 +28,9 @@ use app::types::{OptionChoice, OptionField, Platform, TargetOptions};
 use super::answers::{self, retry_after};
 use super::oauth::TokenAnswer;
 use super::{
-    AccountProfile, AuthorizationStart, LineBreaks, MediaCheck, MediaFile, MediaPull,
-    PlatformError, PostCheck, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest,
-    Published, SocialPlatform, TokenSet, join_url,
+    AccountProfile, AuthorizationStart, LineBreaks, MediaCheck, MediaFile, MediaPull, MetricKinds,
+    MetricsReading, MetricsRequest, PlatformError, PostCheck, PostMetrics, PostProblem, Progress,
+    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, join_url,
 };
 use crate::config::{ClientCredentials, PlatformApp};
 
@@ -63,6 +69,12 @@ const BOARDS_PAGE: usize = 250;
 const BOARDS_PAGES: usize = 4;
 /// Reconciliation reads the board's newest pins in pages of this many.
 const RECONCILE_PAGE: usize = 25;
+/// The pin metrics read: impressions, saves, clicks through the pin's link.
+const METRIC_TYPES: &str = "IMPRESSION,SAVE,OUTBOUND_CLICK";
+/// Pinterest reports pin analytics for at most this many days back, today included.
+const ANALYTICS_DAYS: u64 = 90;
+/// One call per pin; Pinterest does not document an analytics limit, so a modest share.
+const METRICS_CALLS_PER_ROUND: u32 = 100;
 
 pub struct PinterestPlatform {
     credentials: ClientCredentials,
@@ -682,6 +694,49 @@ impl SocialPlatform for PinterestPlatform {
             external_id: pin.id,
         }))
     }
+
+    fn metrics(&self, _account_id: &str) -> Option<MetricsReading> {
+        Some(MetricsReading {
+            gives: MetricKinds {
+                impressions: true,
+                likes: false,
+                replies: false,
+                reposts: true,
+                link_clicks: true,
+            },
+            batch: 1,
+            calls_per_round: METRICS_CALLS_PER_ROUND,
+        })
+    }
+
+    async fn post_metrics(
+        &self,
+        request: MetricsRequest<'_>,
+    ) -> Result<BTreeMap<String, PostMetrics>, PlatformError> {
+        let (start, end) = analytics_range(request.since, request.until);
+        let (start, end) = (start.to_string(), end.to_string());
+        let mut read = BTreeMap::new();
+        for id in request.external_ids {
+            let sent = answers::send_unless_gone(
+                Platform::Pinterest,
+                self.http
+                    .get(self.api(&format!("/v5/pins/{id}/analytics")))
+                    .query(&[
+                        ("start_date", start.as_str()),
+                        ("end_date", end.as_str()),
+                        ("metric_types", METRIC_TYPES),
+                    ])
+                    .bearer_auth(request.access_token.expose_secret()),
+                classify,
+            )
+            .await?;
+            // A pin deleted on Pinterest has no numbers any more.
+            let Some(response) = sent else { continue };
+            let analytics: PinAnalytics = Self::read_json(response).await?;
+            read.insert(id.clone(), analytics.metrics());
+        }
+        Ok(read)
+    }
 }
 
 /// Why Pinterest would refuse this video as a pin.
@@ -737,6 +792,49 @@ fn pinterest_time(raw: &str) -> Option<DateTime<Utc>> {
 struct ErrorBody {
     #[serde(default)]
     message: String,
+}
+
+/// `GET /v5/pins/{id}/analytics`: per app type, the range's daily and summed figures.
+#[derive(Deserialize)]
+struct PinAnalytics {
+    #[serde(default)]
+    all: Option<AnalyticsPart>,
+}
+
+#[derive(Deserialize)]
+struct AnalyticsPart {
+    #[serde(default)]
+    summary_metrics: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PinAnalytics {
+    fn metrics(&self) -> PostMetrics {
+        let count = |name: &str| {
+            self.all
+                .as_ref()?
+                .summary_metrics
+                .get(name)?
+                .as_f64()
+                .map(|value| value.round() as i64)
+        };
+        PostMetrics {
+            impressions: count("IMPRESSION"),
+            likes: None,
+            replies: None,
+            reposts: count("SAVE"),
+            link_clicks: count("OUTBOUND_CLICK"),
+        }
+    }
+}
+
+/// The days a pin's analytics are summed over: from the day it was made (or as far back as
+/// Pinterest reports) to today.
+fn analytics_range(since: DateTime<Utc>, until: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let end = until.date_naive();
+    let earliest = end
+        .checked_sub_days(chrono::Days::new(ANALYTICS_DAYS - 1))
+        .unwrap_or(end);
+    (since.date_naive().clamp(earliest, end), end)
 }
 
 /// Sorts an unsuccessful answer from the token endpoint: a refused code or refresh token
@@ -816,6 +914,41 @@ mod tests {
 
     fn options(pairs: &[(&str, &str)]) -> TargetOptions {
         pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn pin_analytics_give_impressions_saves_and_link_clicks_only() {
+        let analytics: PinAnalytics = serde_json::from_str(
+            r#"{"all":{"summary_metrics":{"IMPRESSION":1234,"SAVE":17.0,"OUTBOUND_CLICK":9},"daily_metrics":[]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            analytics.metrics(),
+            PostMetrics {
+                impressions: Some(1234),
+                likes: None,
+                replies: None,
+                reposts: Some(17),
+                link_clicks: Some(9),
+            }
+        );
+    }
+
+    #[test]
+    fn analytics_start_on_the_pins_day_and_never_past_ninety_days() {
+        let until: DateTime<Utc> = "2027-05-04T10:00:00Z".parse().unwrap();
+        let day = |raw: &str| raw.parse::<NaiveDate>().unwrap();
+        let since: DateTime<Utc> = "2027-05-01T23:30:00Z".parse().unwrap();
+        assert_eq!(
+            analytics_range(since, until),
+            (day("2027-05-01"), day("2027-05-04"))
+        );
+        let long_ago: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(analytics_range(long_ago, until).0, day("2027-02-04"));
+        assert_eq!(
+            analytics_range(until + chrono::Duration::hours(20), until),
+            (day("2027-05-04"), day("2027-05-04"))
+        );
     }
 
     #[test]

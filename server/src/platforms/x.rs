@@ -2,7 +2,13 @@
 //! with PKCE and rotating refresh tokens, image upload, `POST /2/tweets`, reconciliation through
 //! the account's recent posts, and the classification of X's answers. Nothing outside this file
 //! knows an X URL or an X error body.
+//!
+//! Metrics: all five. `GET /2/tweets?ids=..` (up to 100 posts a call) with `public_metrics`
+//! (impressions, likes, replies, retweets plus quotes as reposts) and `non_public_metrics`
+//! (`url_link_clicks`), which X gives only to the author's own token and only for posts younger
+//! than 30 days: exactly the posts metrics are read for.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,9 +26,9 @@ use app::types::{X_MAX_WEIGHTED_LENGTH, fits_x, x_weighted_length};
 use super::answers::retry_after;
 use super::oauth::{self, ClientAuth, OAuthClient};
 use super::{
-    AccountProfile, AuthorizationStart, PlatformError, PostCheck, PostProblem, Progress,
-    PublishError, PublishOutcome, PublishRequest, Published, SocialPlatform, TokenSet, answers,
-    join_url,
+    AccountProfile, AuthorizationStart, MetricKinds, MetricsReading, MetricsRequest, PlatformError,
+    PostCheck, PostMetrics, PostProblem, Progress, PublishError, PublishOutcome, PublishRequest,
+    Published, SocialPlatform, TokenSet, answers, join_url,
 };
 use crate::config::PlatformApp;
 
@@ -33,6 +39,11 @@ const SCOPES: [&str; 5] = [
     "offline.access",
     "media.write",
 ];
+/// `GET /2/tweets` takes this many ids at most.
+const METRICS_BATCH: usize = 100;
+/// X limits post lookups per user (15 in 15 minutes on its lowest paid tier); one call per
+/// account covers a hundred posts, so this bounds the app's share across accounts.
+const METRICS_CALLS_PER_ROUND: u32 = 50;
 const MAX_IMAGES: usize = 4;
 const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 const MAX_GIF_BYTES: u64 = 15 * 1024 * 1024;
@@ -156,6 +167,66 @@ struct RecentMeta {
 struct RecentPost {
     id: String,
     text: String,
+}
+
+/// `GET /2/tweets`: the posts found; the ones not found come back under `errors`, which are
+/// left unread (a deleted post simply has no numbers).
+#[derive(Deserialize)]
+struct Lookup {
+    #[serde(default)]
+    data: Vec<LookedUp>,
+}
+
+#[derive(Deserialize)]
+struct LookedUp {
+    id: String,
+    #[serde(default)]
+    public_metrics: Option<PublicMetrics>,
+    #[serde(default)]
+    non_public_metrics: Option<NonPublicMetrics>,
+}
+
+#[derive(Deserialize)]
+struct PublicMetrics {
+    #[serde(default)]
+    impression_count: Option<i64>,
+    #[serde(default)]
+    like_count: Option<i64>,
+    #[serde(default)]
+    reply_count: Option<i64>,
+    #[serde(default)]
+    retweet_count: Option<i64>,
+    #[serde(default)]
+    quote_count: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct NonPublicMetrics {
+    #[serde(default)]
+    impression_count: Option<i64>,
+    #[serde(default)]
+    url_link_clicks: Option<i64>,
+}
+
+impl LookedUp {
+    fn metrics(&self) -> PostMetrics {
+        let public = self.public_metrics.as_ref();
+        let private = self.non_public_metrics.as_ref();
+        let reposts = public.and_then(|public| match (public.retweet_count, public.quote_count) {
+            (None, None) => None,
+            (retweets, quotes) => Some(retweets.unwrap_or(0) + quotes.unwrap_or(0)),
+        });
+        PostMetrics {
+            impressions: public
+                .and_then(|public| public.impression_count)
+                .or_else(|| private.and_then(|private| private.impression_count)),
+            likes: public.and_then(|public| public.like_count),
+            replies: public.and_then(|public| public.reply_count),
+            reposts,
+            // X leaves the field out of a post without a link: none were clicked.
+            link_clicks: private.map(|private| private.url_link_clicks.unwrap_or(0)),
+        }
+    }
 }
 
 #[async_trait]
@@ -370,6 +441,47 @@ impl SocialPlatform for XPlatform {
             external_id: post.id,
         }))
     }
+
+    fn metrics(&self, _account_id: &str) -> Option<MetricsReading> {
+        Some(MetricsReading {
+            gives: MetricKinds {
+                impressions: true,
+                likes: true,
+                replies: true,
+                reposts: true,
+                link_clicks: true,
+            },
+            batch: METRICS_BATCH,
+            calls_per_round: METRICS_CALLS_PER_ROUND,
+        })
+    }
+
+    async fn post_metrics(
+        &self,
+        request: MetricsRequest<'_>,
+    ) -> Result<BTreeMap<String, PostMetrics>, PlatformError> {
+        if request.external_ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let ids = request.external_ids.join(",");
+        let response = self
+            .send(
+                self.http
+                    .get(self.api("/2/tweets"))
+                    .query(&[
+                        ("ids", ids.as_str()),
+                        ("tweet.fields", "public_metrics,non_public_metrics"),
+                    ])
+                    .bearer_auth(request.access_token.expose_secret()),
+            )
+            .await?;
+        let lookup: Lookup = Self::read_json(response).await?;
+        Ok(lookup
+            .data
+            .iter()
+            .map(|post| (post.id.clone(), post.metrics()))
+            .collect())
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -548,6 +660,31 @@ mod tests {
             ),
             PlatformError::Retryable { .. }
         ));
+    }
+
+    #[test]
+    fn metrics_count_quotes_as_reposts_and_a_linkless_post_as_unclicked() {
+        let lookup: Lookup = serde_json::from_str(
+            r#"{"data":[
+                {"id":"1","public_metrics":{"impression_count":900,"like_count":30,"reply_count":4,"retweet_count":5,"quote_count":2},"non_public_metrics":{"impression_count":900}},
+                {"id":"2","public_metrics":{"like_count":3,"reply_count":0}}
+            ],"errors":[{"resource_id":"3","title":"Not Found Error"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            lookup.data[0].metrics(),
+            PostMetrics {
+                impressions: Some(900),
+                likes: Some(30),
+                replies: Some(4),
+                reposts: Some(7),
+                link_clicks: Some(0),
+            }
+        );
+        let without_private = lookup.data[1].metrics();
+        assert_eq!(without_private.impressions, None);
+        assert_eq!(without_private.reposts, None);
+        assert_eq!(without_private.link_clicks, None);
     }
 
     #[test]

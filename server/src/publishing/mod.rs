@@ -4,6 +4,7 @@
 //! `backoff` are the pure rules of when; `stats` counts what happened, for `/metrics`.
 
 pub mod backoff;
+pub mod calendar;
 pub mod posts;
 pub mod preview;
 pub mod schedule;

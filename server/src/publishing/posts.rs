@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use app::services::{IdempotencyKey, Posts};
 use app::types::{
-    ApiError, Connection, ConnectionId, ConnectionStatus, LogLevel, NewPost, Post, PostId,
-    PostPage, PostQuery, Schedule, ScheduleKeyword, TargetId, TargetPreview, TargetStatus, User,
-    UserId, fill_product_variables,
+    ApiError, Calendar, CalendarQuery, Connection, ConnectionId, ConnectionStatus, LogLevel,
+    NewPost, Post, PostId, PostPage, PostQuery, Schedule, ScheduleKeyword, TargetId, TargetPreview,
+    TargetStatus, User, UserId, fill_product_variables,
 };
 
 use super::schedule::local_to_utc;
@@ -48,6 +48,7 @@ fn status_words(status: &str) -> &'static str {
         Some(TargetStatus::Published) => "already out",
         Some(TargetStatus::Publishing) => "being published right now",
         Some(TargetStatus::Retrying) => "being retried",
+        Some(TargetStatus::Processing) => "being processed by the platform",
         _ => "perhaps already out (its last attempt's outcome is unknown)",
     }
 }
@@ -101,47 +102,8 @@ impl Pipeline {
 
     async fn check(&self, author: &User, post: &NewPost) -> Result<Checked, Error> {
         let now = self.clock.now();
-        if post.text.chars().count() > MAX_TEXT_CHARS {
-            return Err(refuse(
-                "text",
-                format!("The text is longer than {MAX_TEXT_CHARS} characters."),
-            ));
-        }
-        if post
-            .text
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-        {
-            return Err(refuse(
-                "text",
-                "The text contains control characters; please remove them.",
-            ));
-        }
-        let (due, scheduled_at, notice) = match &post.schedule {
-            Schedule::Keyword(ScheduleKeyword::Draft) => (None, None, None),
-            Schedule::Keyword(ScheduleKeyword::Now) => (Some(now), None, None),
-            Schedule::At { at } => {
-                let at = at.with_timezone(&Utc);
-                (Some(not_past(at, now)?), Some(at), None)
-            }
-            Schedule::Local { local } => {
-                let naive = NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M").map_err(
-                    |_| {
-                        refuse(
-                            "schedule",
-                            format!("“{local}” is not a date and time like 2026-12-24T09:30."),
-                        )
-                    },
-                )?;
-                let zone: chrono_tz::Tz = author
-                    .time_zone
-                    .as_str()
-                    .parse()
-                    .unwrap_or(chrono_tz::Tz::UTC);
-                let due = local_to_utc(naive, zone)?;
-                (Some(not_past(due.at, now)?), Some(due.at), due.note)
-            }
-        };
+        check_text("text", &post.text)?;
+        let (due, scheduled_at, notice) = when(author, &post.schedule, now)?;
         if post.targets.is_empty() && due.is_some() {
             return Err(refuse("targets", "Choose at least one account to post to."));
         }
@@ -669,6 +631,83 @@ impl Pipeline {
         self.load(owner, id, false).await
     }
 
+    /// Moves a post that has not started to another time (the calendar's drag): the post,
+    /// its waiting targets and their jobs move together, in one transaction, and the queue
+    /// is told after it commits. A worker that took the old job meanwhile finds the target
+    /// not due yet and puts the job back (see `begin_attempt`), so it goes out once, at the
+    /// new time.
+    async fn reschedule_post(
+        &self,
+        author: &User,
+        id: PostId,
+        schedule: &Schedule,
+    ) -> Result<Post, Error> {
+        let current = self.load(author.id, id, false).await?;
+        if let Some(out) = current
+            .targets
+            .iter()
+            .find(|target| target.status == TargetStatus::Published)
+        {
+            return Err(Error::conflict(format!(
+                "This post is already out on @{}; published posts stay where they went out.",
+                out.account_handle
+            )));
+        }
+        if let Some(started) = current.targets.iter().find(|target| {
+            matches!(
+                target.status,
+                TargetStatus::Publishing | TargetStatus::Processing | TargetStatus::Retrying
+            )
+        }) {
+            return Err(Error::conflict(format!(
+                "This post is {} on @{}, so it can no longer be moved.",
+                status_words(started.status.as_str()),
+                started.account_handle
+            )));
+        }
+        let waiting = current
+            .targets
+            .iter()
+            .filter(|target| rows::MOVABLE.contains(&target.status))
+            .count();
+        if waiting == 0 {
+            return Err(Error::conflict(
+                "Nothing in this post is waiting to go out; open it to schedule it.",
+            ));
+        }
+        let now = self.clock.now();
+        let (Some(due), Some(at), note) = when(author, schedule, now)? else {
+            return Err(refuse(
+                "schedule",
+                "Give the post a date and time to move it to.",
+            ));
+        };
+        let txn = self.db.begin().await.map_err(DbError::from)?;
+        let (moved, jobs) = rows::reschedule(&txn, id, at, now).await?;
+        if moved != waiting as u64 {
+            txn.rollback().await.map_err(DbError::from)?;
+            return Err(Error::conflict(
+                "This post started going out while it was being moved; it was left where it was.",
+            ));
+        }
+        let line = match current.scheduled_at {
+            Some(before) => format!(
+                "moved from {} to {}",
+                before.format("%Y-%m-%d %H:%M UTC"),
+                at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            None => format!("moved to {}", at.format("%Y-%m-%d %H:%M UTC")),
+        };
+        rows::log(&txn, id, None, LogLevel::Info, &line, now).await?;
+        txn.commit().await.map_err(DbError::from)?;
+        for job in jobs {
+            self.enqueue(job, due).await;
+        }
+        let mut moved = self.load(author.id, id, true).await?;
+        moved.notice = note;
+        Ok(moved)
+    }
+
     async fn delete_post(&self, owner: UserId, id: PostId) -> Result<(), Error> {
         let post = self.load(owner, id, false).await?;
         if post
@@ -763,6 +802,59 @@ impl Pipeline {
     }
 }
 
+/// When a post is due, the time it is shown as scheduled for, and a note for the user.
+type Timing = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
+
+/// When a post with this schedule is due, the time it is shown as scheduled for, and a note
+/// for the user when the choice needed one (a time the clocks pass twice).
+fn when(author: &User, schedule: &Schedule, now: DateTime<Utc>) -> Result<Timing, Error> {
+    Ok(match schedule {
+        Schedule::Keyword(ScheduleKeyword::Draft) => (None, None, None),
+        Schedule::Keyword(ScheduleKeyword::Now) => (Some(now), None, None),
+        Schedule::At { at } => {
+            let at = at.with_timezone(&Utc);
+            (Some(not_past(at, now)?), Some(at), None)
+        }
+        Schedule::Local { local } => {
+            let naive =
+                NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M").map_err(|_| {
+                    refuse(
+                        "schedule",
+                        format!("“{local}” is not a date and time like 2026-12-24T09:30."),
+                    )
+                })?;
+            let zone: chrono_tz::Tz = author
+                .time_zone
+                .as_str()
+                .parse()
+                .unwrap_or(chrono_tz::Tz::UTC);
+            let due = local_to_utc(naive, zone)?;
+            (Some(not_past(due.at, now)?), Some(due.at), due.note)
+        }
+    })
+}
+
+/// The rules every post text follows (a template's too, so that it can always become a post):
+/// at most [`MAX_TEXT_CHARS`] characters, and no control characters but line breaks and tabs.
+pub fn check_text(field: &str, text: &str) -> Result<(), Error> {
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(refuse(
+            field,
+            format!("The text is longer than {MAX_TEXT_CHARS} characters."),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(refuse(
+            field,
+            "The text contains control characters; please remove them.",
+        ));
+    }
+    Ok(())
+}
+
 fn refuse(field: &str, message: impl Into<String>) -> Error {
     Error::Refused(ApiError::validation(field, message))
 }
@@ -844,6 +936,26 @@ impl Posts for Pipeline {
 
     async fn cancel(&self, owner: UserId, id: PostId) -> Result<Post, ApiError> {
         Ok(self.cancel_post(owner, id).await?)
+    }
+
+    async fn reschedule(
+        &self,
+        author: &User,
+        id: PostId,
+        schedule: Schedule,
+    ) -> Result<Post, ApiError> {
+        Ok(self.reschedule_post(author, id, &schedule).await?)
+    }
+
+    fn today(&self, owner: &User) -> chrono::NaiveDate {
+        self.clock
+            .now()
+            .with_timezone(&super::calendar::zone_of(owner))
+            .date_naive()
+    }
+
+    async fn calendar(&self, owner: &User, query: CalendarQuery) -> Result<Calendar, ApiError> {
+        Ok(super::calendar::calendar(&self.db, owner, &query, self.clock.now()).await?)
     }
 
     async fn delete(&self, owner: UserId, id: PostId) -> Result<(), ApiError> {

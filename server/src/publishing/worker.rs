@@ -62,6 +62,8 @@ pub struct WorkerSettings {
     pub backoff: Backoff,
     /// How often the sweep checks the queue against the database (it runs beside the workers).
     pub sweep_every: StdDuration,
+    /// How often published posts' numbers are read (`analytics::metrics`, beside the workers).
+    pub metrics_every: StdDuration,
     /// Shown in the job log: which worker leased a job.
     pub name: String,
 }
@@ -76,6 +78,7 @@ impl Default for WorkerSettings {
             idle_poll: StdDuration::from_millis(100),
             backoff: Backoff::default(),
             sweep_every: StdDuration::from_secs(60),
+            metrics_every: StdDuration::from_secs(600),
             name: format!(
                 "{}-{}",
                 std::process::id(),
@@ -269,6 +272,14 @@ impl Worker {
             Begin::Gone => {
                 txn.rollback().await.map_err(DbError::from)?;
                 self.ack(&lease).await;
+                return Ok(());
+            }
+            Begin::NotYet(due) => {
+                txn.rollback().await.map_err(DbError::from)?;
+                tracing::info!(job = %lease.job.0, %due, "the post was moved later; the job waits for its new time");
+                if let Err(error) = self.queue.retry(&lease, due).await {
+                    tracing::warn!(%error, job = %lease.job.0, "could not put the job back; the sweep will");
+                }
                 return Ok(());
             }
             Begin::HeldUntil(held_until) => {

@@ -2,7 +2,9 @@
 //! endpoint, `/v2/userinfo`, the organizations a member administers, image uploads, multi-part
 //! video uploads with a scriptable processing sequence, posts (text, one image or video, 2 to 20
 //! images) with LinkedIn's duplicate-content refusal, an author's recent posts for
-//! reconciliation, and the public page a post's link points at.
+//! reconciliation, a post's like and comment summaries (growing with its age on the fake's
+//! clock, [`kit::engagement`](super::kit::engagement)), and the public page a post's link points
+//! at.
 //!
 //! It owns one in-memory world (members, organizations, images, videos, posts, and the OAuth
 //! server of [`kit::oauth`](super::kit::oauth)) behind [`LinkedInFake`], a cheap handle tests keep
@@ -23,7 +25,8 @@
 //! author within a day is a `DUPLICATE_POST` naming the first post; media must be the author's and
 //! uploaded, images JPEG, PNG or GIF by their bytes, video parts exactly the size announced and
 //! finalized with their ETags in order; a created post answers 201 with an empty body and its URN
-//! in `x-restli-id`; a member's own posts can only be listed with `r_member_social`.
+//! in `x-restli-id`; a member's own posts can only be listed, or their social actions read, with
+//! `r_member_social`, an organization's with `r_organization_social`.
 //!
 //! Facts platforms.md leaves open are this fake's choices and say so where they are declared
 //! (error `serviceErrorCode` numbers, the code lifetime, the token answer's scope separator, size
@@ -51,6 +54,7 @@ use super::kit::consent::{Consent, Decision, UsernameRule, consent_page, direct_
 use super::kit::control::{
     Control, ControlChoice, Recent, back_to_control, chosen_failure, control_page, standard_choices,
 };
+use super::kit::engagement::Engagement;
 use super::kit::ids::{IdSequence, random_token};
 use super::kit::media::{IMAGE_HEAD_LEN, ReceiveError, receive, sniff_image};
 use super::kit::oauth::{
@@ -216,6 +220,8 @@ pub enum Endpoint {
     CreatePost,
     /// `GET /rest/posts?q=author`.
     ListPosts,
+    /// `GET /rest/socialActions/{urn}`.
+    SocialActions,
 }
 
 /// Where an uploaded image or video is. Images go from `WaitingUpload` to `Available` when their
@@ -348,6 +354,7 @@ impl LinkedInFake {
             .route("/rest/videos", post(video_action))
             .route("/rest/videos/{urn}", get(video_status))
             .route("/rest/posts", get(list_posts).post(create_post))
+            .route("/rest/socialActions/{urn}", get(social_actions))
             .route(&format!("{IMAGE_UPLOAD_PATH}{{token}}"), put(upload_image))
             .route(
                 &format!("{VIDEO_UPLOAD_PATH}{{session}}/{{part}}"),
@@ -782,6 +789,18 @@ async fn list_posts(
     fake.answer(Endpoint::ListPosts, None, async {
         let now = fake.now();
         fake.lock().list_posts(&headers, &query, now)
+    })
+    .await
+}
+
+async fn social_actions(
+    State(fake): State<LinkedInFake>,
+    Path(urn): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    fake.answer(Endpoint::SocialActions, None, async {
+        let now = fake.now();
+        fake.lock().social_actions(&headers, &urn, now)
     })
     .await
 }
@@ -1994,6 +2013,39 @@ impl World {
         Json(json!({
             "elements": elements,
             "paging": paging_json(start, count, newest_first.len()),
+        }))
+        .into_response()
+    }
+
+    /// A post's like and comment summaries, for a caller who may read its author's posts.
+    fn social_actions(&self, headers: &HeaderMap, urn: &str, now: DateTime<Utc>) -> Response {
+        let caller = match self.rest_caller(headers, now) {
+            Ok(caller) => caller,
+            Err(refusal) => return refusal,
+        };
+        let Some(post) = self.posts.iter().find(|post| post.urn == urn) else {
+            return not_found(&format!("{urn} does not exist."));
+        };
+        let Some(actor) = Actor::parse(&post.author) else {
+            return not_found(&format!("{urn} does not exist."));
+        };
+        if let Err(refusal) = self.act_as(&caller, &actor, READ, "socialActions.GET") {
+            return refusal;
+        }
+        let numbers = Engagement::of(&post.urn, post.created_at, now);
+        // A fifth of the conversation is replies to comments, which only the aggregate counts.
+        let first_level = numbers.comments - numbers.comments / 5;
+        Json(json!({
+            "target": post.urn,
+            "likesSummary": {
+                "totalLikes": numbers.likes,
+                "aggregatedTotalLikes": numbers.likes,
+                "likedByCurrentUser": false,
+            },
+            "commentsSummary": {
+                "totalFirstLevelComments": first_level,
+                "aggregatedTotalComments": numbers.comments,
+            },
         }))
         .into_response()
     }
@@ -3549,6 +3601,43 @@ mod tests {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body["message"].as_str().unwrap().contains("/visiblity"));
         assert_eq!(fake.post_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn social_actions_grow_and_need_the_authors_read_scope() {
+        let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+        let fake = LinkedInFake::with_clock("client", "secret", clock.clone());
+        let org = fake.add_organization("alice", "Acme Corp");
+        let org_urn = format!("urn:li:organization:{org}");
+        let admin = access_token(&fake, "alice", ORGANIZATION_SCOPES).await;
+        let (status, headers, _) =
+            publish(&fake, &admin, text_post(&org_urn, "From the page")).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let urn = headers["x-restli-id"].to_str().unwrap().to_owned();
+        let encoded: String = url::form_urlencoded::byte_serialize(urn.as_bytes()).collect();
+        let uri = format!("/rest/socialActions/{encoded}");
+        clock.advance(TimeDelta::hours(3));
+        let (status, _, early) = send(&fake, rest("GET", &uri, &admin, None)).await;
+        assert_eq!(status, StatusCode::OK, "{early}");
+        assert_eq!(early["target"], urn.as_str());
+        clock.advance(TimeDelta::hours(6));
+        let (_, _, later) = send(&fake, rest("GET", &uri, &admin, None)).await;
+        let likes = |body: &Value| body["likesSummary"]["aggregatedTotalLikes"].as_u64();
+        assert!(likes(&later) > likes(&early), "{early} then {later}");
+        assert!(
+            later["commentsSummary"]["aggregatedTotalComments"].as_u64()
+                >= later["commentsSummary"]["totalFirstLevelComments"].as_u64()
+        );
+        let member_only = access_token(&fake, "alice", MEMBER_SCOPES).await;
+        let (status, _, _) = send(&fake, rest("GET", &uri, &member_only, None)).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "without r_organization_social"
+        );
+        let missing = "/rest/socialActions/urn%3Ali%3Ashare%3A1";
+        let (status, _, _) = send(&fake, rest("GET", missing, &admin, None)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

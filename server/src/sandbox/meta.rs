@@ -5,7 +5,9 @@
 //! (containers with scriptable status sequences and a 24-hour life, `media_publish`, the rolling
 //! publishing quota, recent media), Page posts (text, link, photos published alone or attached,
 //! videos with their processing status, scheduled posts), a Page's recent posts for
-//! reconciliation, and the public pages that permalinks point at.
+//! reconciliation, the counts and insights of published posts (growing with their age on the
+//! fake's clock, [`kit::engagement`](super::kit::engagement)), and the public pages that
+//! permalinks point at.
 //!
 //! One fake serves both platforms: the app's INSTAGRAM and FACEBOOK platforms may share `META_*`
 //! credentials, and `--sandbox` nests this router under both `/sandbox/facebook` and
@@ -24,7 +26,9 @@
 //! same account; only a FINISHED container publishes (9007/2207027), an unpublished one expires
 //! 24 hours after creation (2207008); the rolling 24-hour quota counts a carousel once
 //! (9/2207042); an unpublished photo is attached once (1366051); the same Page message again is
-//! code 506; unknown nodes, edges and fields are refused as Graph refuses them. The token is read
+//! code 506; insights want `instagram_manage_insights` or `read_insights` (code 10 or 200
+//! without) and refuse retired metrics such as `impressions` (code 100); unknown nodes, edges
+//! and fields are refused as Graph refuses them. The token is read
 //! from the `access_token` query parameter, form field or JSON field, or `Authorization: Bearer`.
 //! Every API answer carries `X-App-Usage` and `X-Business-Use-Case-Usage`.
 //!
@@ -67,6 +71,7 @@ use super::kit::control::{
     Control, ControlChoice, Recent, back_to_control, chosen_failure, control_page, standard_choices,
 };
 use super::kit::cursor::page_of;
+use super::kit::engagement::Engagement;
 use super::kit::ids::{IdSequence, random_token};
 use super::kit::oauth::{
     AuthorizationServer, BearerError, ClientCredentials, CodeRedemption, Grant, OAuthConfig,
@@ -160,6 +165,8 @@ const INSTAGRAM_PUBLISH: &str = "instagram_content_publish";
 const PAGES_SHOW_LIST: &str = "pages_show_list";
 const PAGES_READ: &str = "pages_read_engagement";
 const PAGES_MANAGE_POSTS: &str = "pages_manage_posts";
+const READ_INSIGHTS: &str = "read_insights";
+const INSTAGRAM_INSIGHTS: &str = "instagram_manage_insights";
 /// Every scope Facebook Login knows for these products; anything else is refused at consent.
 const KNOWN_SCOPES: &[&str] = &[
     "public_profile",
@@ -170,18 +177,38 @@ const KNOWN_SCOPES: &[&str] = &[
     "pages_manage_engagement",
     "pages_manage_metadata",
     "pages_read_user_content",
-    "read_insights",
+    READ_INSIGHTS,
     "business_management",
     INSTAGRAM_BASIC,
     INSTAGRAM_PUBLISH,
     "instagram_manage_comments",
-    "instagram_manage_insights",
+    INSTAGRAM_INSIGHTS,
 ];
 const IG_READ_SCOPES: &[&str] = &[INSTAGRAM_BASIC];
 const IG_PUBLISH_SCOPES: &[&str] = &[INSTAGRAM_BASIC, INSTAGRAM_PUBLISH];
 const ACCOUNTS_SCOPES: &[&str] = &[PAGES_SHOW_LIST];
 const PAGE_READ_SCOPES: &[&str] = &[PAGES_READ];
 const PAGE_PUBLISH_SCOPES: &[&str] = &[PAGES_READ, PAGES_MANAGE_POSTS];
+const IG_INSIGHTS_SCOPES: &[&str] = &[INSTAGRAM_BASIC, INSTAGRAM_INSIGHTS];
+const PAGE_INSIGHTS_SCOPES: &[&str] = &[PAGES_READ, READ_INSIGHTS];
+/// The media insights the fake knows; `impressions` and `plays` were retired in 2025.
+const IG_METRICS: &[&str] = &[
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+];
+/// The post insights the fake knows; `post_impressions` was retired in November 2025.
+const POST_METRICS: &[&str] = &[
+    "post_media_view",
+    "post_total_media_view_unique",
+    "post_clicks",
+    "post_clicks_by_type",
+    "post_reactions_by_type_total",
+];
 
 /// Fields a node answers when the call names none, as Graph's defaults.
 const ACCOUNT_FIELDS: &[&str] = &["id", "name", "access_token", "category", "tasks"];
@@ -224,6 +251,8 @@ pub enum Endpoint {
     Publish,
     /// `GET /{ver}/{ig-media-id}`.
     InstagramMedia,
+    /// `GET /{ver}/{ig-media-id}/insights`.
+    MediaInsights,
     /// `GET /{ver}/{ig-user-id}/media`.
     RecentMedia,
     /// `GET /{ver}/{ig-user-id}/content_publishing_limit`.
@@ -240,6 +269,8 @@ pub enum Endpoint {
     VideoStatus,
     /// `GET /{ver}/{post-id}`.
     FacebookPost,
+    /// `GET /{ver}/{post-id}/insights`.
+    PostInsights,
     /// `GET /{ver}/{page-id}/published_posts` (and `/feed`).
     PublishedPosts,
 }
@@ -1536,12 +1567,14 @@ impl World {
             }
             (Node::Container, "GET", None) => Endpoint::ContainerStatus,
             (Node::InstagramMedia, "GET", None) => Endpoint::InstagramMedia,
+            (Node::InstagramMedia, "GET", Some("insights")) => Endpoint::MediaInsights,
             (Node::Page, "GET", None) => Endpoint::Page,
             (Node::Page, "POST", Some("feed")) => Endpoint::FeedPost,
             (Node::Page, "POST", Some("photos")) => Endpoint::Photo,
             (Node::Page, "POST", Some("videos")) => Endpoint::Video,
             (Node::Page, "GET", Some("published_posts" | "feed")) => Endpoint::PublishedPosts,
             (Node::FacebookPost, "GET", None) => Endpoint::FacebookPost,
+            (Node::FacebookPost, "GET", Some("insights")) => Endpoint::PostInsights,
             (Node::Video, "GET", None) => Endpoint::VideoStatus,
             _ => return Err(unsupported(call)),
         })
@@ -1581,6 +1614,7 @@ impl World {
             Endpoint::ContainerStatus => self.poll_container(call, now),
             Endpoint::Publish => self.publish(call, now),
             Endpoint::InstagramMedia => self.instagram_media(call, now),
+            Endpoint::MediaInsights => self.media_insights(call, now),
             Endpoint::RecentMedia => self.recent_media(call, now),
             Endpoint::PublishingLimit => self.publishing_limit(call, now),
             Endpoint::Page => self.page_node(call, now),
@@ -1589,6 +1623,7 @@ impl World {
             Endpoint::Video => return self.plan_video(call, now).map(Handled::Pull),
             Endpoint::VideoStatus => self.poll_video(call, now),
             Endpoint::FacebookPost => self.facebook_post(call, now),
+            Endpoint::PostInsights => self.post_insights(call, now),
             Endpoint::PublishedPosts => self.published_posts(call, now),
         };
         done.map(Handled::Done)
@@ -1751,7 +1786,18 @@ impl World {
         page_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Caller, GraphError> {
-        let caller = self.caller(call, PAGE_READ_SCOPES, CODE_PAGE_PERMISSION, now)?;
+        self.page_reader_with(call, page_id, PAGE_READ_SCOPES, now)
+    }
+
+    /// [`World::page_reader`] for a read that needs `scopes`.
+    fn page_reader_with(
+        &self,
+        call: &Call,
+        page_id: &str,
+        scopes: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Caller, GraphError> {
+        let caller = self.caller(call, scopes, CODE_PAGE_PERMISSION, now)?;
         let allowed = match &caller.account {
             Account::Page(id) => id == page_id,
             Account::User(id) => self.page(page_id).is_some_and(|page| &page.owner_id == id),
@@ -2271,7 +2317,8 @@ impl World {
             .count()
     }
 
-    fn instagram_media_json(post: &InstagramPost) -> Value {
+    fn instagram_media_json(post: &InstagramPost, now: DateTime<Utc>) -> Value {
+        let numbers = Engagement::of(&post.id, post.published_at, now);
         json!({
             "id": post.id,
             "caption": post.caption,
@@ -2282,8 +2329,8 @@ impl World {
             "media_product_type": post.kind.product_type(),
             "media_url": post.media_urls.first(),
             "username": post.username,
-            "like_count": 0,
-            "comments_count": 0,
+            "like_count": numbers.likes,
+            "comments_count": numbers.comments,
         })
     }
 
@@ -2295,7 +2342,12 @@ impl World {
             .find(|post| post.id == call.node)
             .ok_or_else(|| unsupported(call))?;
         self.instagram_account(call, &post.ig_user_id, IG_READ_SCOPES, now)?;
-        select("IGMedia", Self::instagram_media_json(post), call, ID_FIELDS)
+        select(
+            "IGMedia",
+            Self::instagram_media_json(post, now),
+            call,
+            ID_FIELDS,
+        )
     }
 
     /// `GET /{ig-user-id}/media`: newest first, paged.
@@ -2314,7 +2366,35 @@ impl World {
                 .iter()
                 .find(|post| post.id == id)
                 .ok_or_else(|| unsupported(call))?;
-            select("IGMedia", Self::instagram_media_json(post), call, ID_FIELDS)
+            select(
+                "IGMedia",
+                Self::instagram_media_json(post, now),
+                call,
+                ID_FIELDS,
+            )
+        })
+    }
+
+    /// `GET /{ig-media-id}/insights?metric=..`: lifetime values, for the account's admin.
+    fn media_insights(&self, call: &Call, now: DateTime<Utc>) -> Result<Value, GraphError> {
+        let post = self
+            .instagram_posts
+            .iter()
+            .find(|post| post.id == call.node)
+            .ok_or_else(|| unsupported(call))?;
+        self.instagram_account(call, &post.ig_user_id, IG_INSIGHTS_SCOPES, now)?;
+        let numbers = Engagement::of(&post.id, post.published_at, now);
+        let saved = numbers.likes / 8;
+        insights(call, IG_METRICS, |metric| {
+            Value::from(match metric {
+                "views" => numbers.views,
+                "reach" => numbers.views * 7 / 10,
+                "likes" => numbers.likes,
+                "comments" => numbers.comments,
+                "shares" => numbers.shares,
+                "saved" => saved,
+                _ => numbers.likes + numbers.comments + numbers.shares + saved,
+            })
         })
     }
 
@@ -2603,6 +2683,13 @@ impl World {
     }
 
     fn facebook_post_json(post: &FacebookPost, now: DateTime<Utc>) -> Value {
+        let numbers = Engagement::of(&post.id, post.created_time, now);
+        // Graph leaves `shares` out of a post nobody shared (`Null` is left out by `select`).
+        let shares = if numbers.shares > 0 {
+            json!({ "count": numbers.shares })
+        } else {
+            Value::Null
+        };
         json!({
             "id": post.id,
             "message": post.message,
@@ -2612,6 +2699,53 @@ impl World {
             "scheduled_publish_time": post.scheduled_for.map(|at| at.timestamp()),
             "full_picture": post.media_urls.first(),
             "status_type": post.kind.status_type(),
+            "reactions": {
+                "data": [],
+                "summary": { "total_count": numbers.likes, "viewer_reaction": "NONE" },
+            },
+            "comments": {
+                "data": [],
+                "summary": {
+                    "order": "ranked",
+                    "total_count": numbers.comments,
+                    "can_comment": true,
+                },
+            },
+            "shares": shares,
+        })
+    }
+
+    /// `GET /{post-id}/insights?metric=..`: lifetime values, for the page's token or admin.
+    fn post_insights(&self, call: &Call, now: DateTime<Utc>) -> Result<Value, GraphError> {
+        let post = self
+            .facebook_posts
+            .iter()
+            .find(|post| post.id == call.node)
+            .ok_or_else(|| unsupported(call))?;
+        self.page_reader_with(call, &post.page_id, PAGE_INSIGHTS_SCOPES, now)?;
+        let numbers = Engagement::of(&post.id, post.created_time, now);
+        let link_clicks = if post.link.is_some() {
+            numbers.link_clicks
+        } else {
+            0
+        };
+        insights(call, POST_METRICS, |metric| match metric {
+            "post_media_view" => Value::from(numbers.views),
+            "post_total_media_view_unique" => Value::from(numbers.views * 7 / 10),
+            "post_clicks" => Value::from(numbers.clicks),
+            "post_clicks_by_type" => {
+                // Graph leaves out the kinds nobody clicked.
+                let mut kinds = Map::new();
+                if link_clicks > 0 {
+                    kinds.insert("link clicks".to_owned(), Value::from(link_clicks));
+                }
+                kinds.insert(
+                    "other clicks".to_owned(),
+                    Value::from(numbers.clicks - numbers.link_clicks),
+                );
+                Value::Object(kinds)
+            }
+            _ => json!({ "like": numbers.likes }),
         })
     }
 
@@ -2849,6 +2983,49 @@ fn select(node_type: &str, all: Value, call: &Call, default: &[&str]) -> Result<
         }
     }
     Ok(Value::Object(chosen))
+}
+
+/// An insights answer: each metric the call's `metric` names (all of them `known`, or the call
+/// is refused as Graph refuses an unknown or retired metric) with its lifetime `value`.
+fn insights(
+    call: &Call,
+    known: &[&str],
+    value: impl Fn(&str) -> Value,
+) -> Result<Value, GraphError> {
+    let wanted: Vec<&str> = call
+        .param("metric")
+        .map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|metric| !metric.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if wanted.is_empty() {
+        return Err(invalid("(#100) The parameter metric is required"));
+    }
+    if let Some((index, unknown)) = wanted
+        .iter()
+        .enumerate()
+        .find(|(_, metric)| !known.contains(*metric))
+    {
+        return Err(invalid(&format!(
+            "(#100) metric[{index}] must be one of the following values: {} ({unknown} is not)",
+            known.join(", ")
+        )));
+    }
+    let data: Vec<Value> = wanted
+        .iter()
+        .map(|&metric| {
+            json!({
+                "name": metric,
+                "period": "lifetime",
+                "values": [{ "value": value(metric) }],
+                "id": format!("{}/insights/{metric}/lifetime", call.node),
+            })
+        })
+        .collect();
+    Ok(json!({ "data": data }))
 }
 
 /// One page of `ids` (already in Graph's order) from the call's `after` cursor, `limit` long,
@@ -3195,7 +3372,12 @@ mod tests {
 
     impl Session {
         async fn connect(fake: &MetaFake, username: &str) -> Self {
-            let short = short_lived(fake, username, SCOPES).await;
+            Self::connect_with(fake, username, SCOPES).await
+        }
+
+        /// [`Session::connect`] with a consent to `scopes`.
+        async fn connect_with(fake: &MetaFake, username: &str, scopes: &str) -> Self {
+            let short = short_lived(fake, username, scopes).await;
             let user_token = long_lived(fake, &short).await.1["access_token"]
                 .as_str()
                 .unwrap()
@@ -3657,6 +3839,67 @@ mod tests {
             .collect();
         assert_eq!(captions, [&json!("three"), &json!("two")]);
         assert!(recent["paging"]["next"].is_string());
+    }
+
+    #[tokio::test]
+    async fn counts_and_insights_grow_and_insights_need_their_permission() {
+        let (fake, clock) = clocked();
+        let scopes = format!("{SCOPES},{INSTAGRAM_INSIGHTS},{READ_INSIGHTS}");
+        let bob = Session::connect_with(&fake, "bob", &scopes).await;
+        let alice = Session::connect(&fake, "alice").await;
+        async fn published_media(session: &Session, caption: &str) -> String {
+            let container = session.container(&[IMAGE, ("caption", caption)]).await;
+            let (status, published) = session.publish(&container).await;
+            assert_eq!(status, StatusCode::OK, "{published}");
+            published["id"].as_str().unwrap().to_owned()
+        }
+        let media = published_media(&bob, "Mugs").await;
+        let hers = published_media(&alice, "Her mugs").await;
+        let (status, post) = bob
+            .page_post(
+                "{page}/feed",
+                &[
+                    ("message", "Mugs on the page"),
+                    ("link", "https://shop.example/m"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{post}");
+        let post = post["id"].as_str().unwrap().to_owned();
+
+        clock.advance(TimeDelta::hours(3));
+        let views = |body: &Value| body["data"][0]["values"][0]["value"].as_u64();
+        let media_insights = format!("{media}/insights?metric=views,shares");
+        let (status, early) = bob.page_get(&media_insights).await;
+        assert_eq!(status, StatusCode::OK, "{early}");
+        assert_eq!(early["data"][1]["name"], "shares");
+        assert!(views(&early).is_some_and(|seen| seen > 0));
+        let (_, counts) = bob
+            .page_get(&format!("{media}?fields=like_count,comments_count"))
+            .await;
+        assert!(counts["like_count"].is_u64() && counts["comments_count"].is_u64());
+        let post_insights = format!("{post}/insights?metric=post_media_view,post_clicks_by_type");
+        let (status, clicks) = bob.page_get(&post_insights).await;
+        assert_eq!(status, StatusCode::OK, "{clicks}");
+        assert!(clicks["data"][1]["values"][0]["value"]["other clicks"].is_u64());
+        let fields =
+            "reactions.limit(0).summary(total_count),comments.limit(0).summary(total_count)";
+        let (status, summed) = bob.page_get(&format!("{post}?fields={fields}")).await;
+        assert_eq!(status, StatusCode::OK, "{summed}");
+        assert!(summed["reactions"]["summary"]["total_count"].is_u64());
+        assert!(summed["comments"]["summary"]["total_count"].is_u64());
+
+        clock.advance(TimeDelta::hours(6));
+        let (_, later) = bob.page_get(&media_insights).await;
+        assert!(views(&later) > views(&early), "{early} then {later}");
+        let (_, retired) = bob
+            .page_get(&format!("{media}/insights?metric=impressions"))
+            .await;
+        assert_eq!(error(&retired).0, 100);
+        let (_, refused) = alice
+            .page_get(&format!("{hers}/insights?metric=views"))
+            .await;
+        assert_eq!(error(&refused).0, 10, "without instagram_manage_insights");
     }
 
     #[tokio::test]

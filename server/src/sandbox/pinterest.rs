@@ -1,7 +1,7 @@
 //! A local fake of Pinterest API v5 (`shared/platforms.md`, section 6): the consent screen, the
 //! token endpoint, the user account, boards, pins of every source type (image URL, inline image,
 //! carousel, video), the video media upload with its status sequence, a board's recent pins for
-//! reconciliation, and the public page a pin's link points at.
+//! reconciliation, a pin's analytics, and the public page a pin's link points at.
 //!
 //! It owns one in-memory world (accounts, boards, pins, media, and the OAuth server of
 //! [`kit::oauth`](super::kit::oauth)) behind [`PinterestFake`], a cheap handle tests keep to script
@@ -16,7 +16,10 @@
 //! numeric, text limits are Pinterest's (title 100, description 800, link 2,048, alt text 500),
 //! a carousel has 2 to 5 images, inline images must really be images, a video pin needs a cover
 //! and a media upload of this user that finished processing, and the upload must send every
-//! `upload_parameters` field before `file`. Image URLs are never fetched: any http(s) URL is
+//! `upload_parameters` field before `file`; analytics are the owner's only, for a date range of
+//! at most 90 days ending no later than today, and grow with the pin's age on the fake's clock
+//! ([`kit::engagement`](super::kit::engagement); outbound clicks only where the pin has a link).
+//! Image URLs are never fetched: any http(s) URL is
 //! accepted and recorded. Facts platforms.md does not give (error `code` numbers, the code
 //! lifetime, size limits, rate-limit headers) are this fake's defaults and say so where declared.
 //!
@@ -47,6 +50,7 @@ use super::kit::control::{
     Control, ControlChoice, Recent, back_to_control, chosen_failure, control_page, standard_choices,
 };
 use super::kit::cursor::page_of;
+use super::kit::engagement::Engagement;
 use super::kit::ids::{IdSequence, random_hex, random_token};
 use super::kit::oauth::{
     AuthorizationServer, BearerError, IssuedTokens, OAuthConfig, OAuthError, Pkce, RefreshPolicy,
@@ -140,6 +144,11 @@ const READ_PIN_SCOPES: &[&str] = &["pins:read"];
 const BOARD_PINS_SCOPES: &[&str] = &["boards:read", "pins:read"];
 const REGISTER_MEDIA_SCOPES: &[&str] = &["pins:write"];
 const MEDIA_STATUS_SCOPES: &[&str] = &["pins:read"];
+const PIN_ANALYTICS_SCOPES: &[&str] = &["pins:read", "user_accounts:read"];
+/// Pin analytics reach this many days back, today included.
+const ANALYTICS_DAYS: i64 = 90;
+/// The pin metric types the fake reports.
+const PIN_METRIC_TYPES: &[&str] = &["IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK"];
 
 const USERNAMES: UsernameRule = UsernameRule {
     max_len: 30,
@@ -177,6 +186,8 @@ pub enum Endpoint {
     UploadMedia,
     /// `GET /v5/media/{media_id}`.
     GetMedia,
+    /// `GET /v5/pins/{pin_id}/analytics`.
+    PinAnalytics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,6 +362,7 @@ impl PinterestFake {
                 post(create_pin).layer(DefaultBodyLimit::max(PIN_BODY_LIMIT)),
             )
             .route("/v5/pins/{pin_id}", get(get_pin))
+            .route("/v5/pins/{pin_id}/analytics", get(pin_analytics))
             .route("/v5/media", post(register_media))
             .route("/v5/media/{media_id}", get(media_status))
             .route(
@@ -670,6 +682,20 @@ async fn get_pin(
     fake.answer(Endpoint::GetPin, async {
         let now = fake.now();
         fake.lock().get_pin(&headers, &pin_id, now)
+    })
+    .await
+}
+
+async fn pin_analytics(
+    State(fake): State<PinterestFake>,
+    Path(pin_id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = parse_query(query.as_deref());
+    fake.answer(Endpoint::PinAnalytics, async {
+        let now = fake.now();
+        fake.lock().pin_analytics(&headers, &pin_id, &query, now)
     })
     .await
 }
@@ -1181,6 +1207,95 @@ impl World {
             Some(pin) => Json(pin_json(pin)).into_response(),
             None => error(StatusCode::NOT_FOUND, CODE_NOT_FOUND, "Pin not found."),
         }
+    }
+
+    /// The owner's figures for a pin over `start_date..=end_date`: each day's, and their sum.
+    fn pin_analytics(
+        &self,
+        headers: &HeaderMap,
+        pin_id: &str,
+        query: &Params,
+        now: DateTime<Utc>,
+    ) -> Response {
+        let owner = match self.authenticate(headers, PIN_ANALYTICS_SCOPES, now) {
+            Ok(account) => account,
+            Err(refusal) => return refusal,
+        };
+        let Some(pin) = self
+            .pins
+            .iter()
+            .find(|pin| pin.id == pin_id && pin.owner_id == owner.id)
+        else {
+            return error(StatusCode::NOT_FOUND, CODE_NOT_FOUND, "Pin not found.");
+        };
+        let date = |name: &str| -> Result<chrono::NaiveDate, Response> {
+            let raw = query
+                .get(name)
+                .ok_or_else(|| invalid(&format!("{name} is required.")))?;
+            raw.parse()
+                .map_err(|_| invalid(&format!("{name} must be a date like 2027-05-04.")))
+        };
+        let (start, end) = match (date("start_date"), date("end_date")) {
+            (Ok(start), Ok(end)) => (start, end),
+            (Err(refusal), _) | (_, Err(refusal)) => return refusal,
+        };
+        let today = now.date_naive();
+        if start > end || end > today || (today - start).num_days() >= ANALYTICS_DAYS {
+            return invalid(&format!(
+                "The date range must end no later than today and start at most {ANALYTICS_DAYS} days ago."
+            ));
+        }
+        let wanted: Vec<&str> = query
+            .get("metric_types")
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if wanted.is_empty() {
+            return invalid("metric_types is required.");
+        }
+        if let Some(unknown) = wanted.iter().find(|t| !PIN_METRIC_TYPES.contains(t)) {
+            return invalid(&format!("{unknown} is not a valid pin metric type."));
+        }
+        let at = |moment: DateTime<Utc>| Engagement::of(&pin.id, pin.created_at, moment.min(now));
+        let has_link = pin.link.is_some();
+        let figures = |numbers: Engagement| -> Value {
+            let mut metrics = serde_json::Map::new();
+            for &name in &wanted {
+                let value = match name {
+                    "IMPRESSION" => numbers.views,
+                    "SAVE" => numbers.shares,
+                    "PIN_CLICK" => numbers.clicks,
+                    _ if has_link => numbers.link_clicks,
+                    _ => 0,
+                };
+                metrics.insert(name.to_owned(), Value::from(value));
+            }
+            Value::Object(metrics)
+        };
+        let mut daily = Vec::new();
+        for day in start.iter_days().take_while(|day| *day <= end) {
+            let from = day.and_time(chrono::NaiveTime::MIN).and_utc();
+            let to = from + TimeDelta::days(1);
+            // Pinterest finishes a day's figures after the day is over.
+            let status = if day < today { "READY" } else { "PROCESSING" };
+            daily.push(json!({
+                "date": day.to_string(),
+                "data_status": status,
+                "metrics": figures(at(to).since(at(from))),
+            }));
+        }
+        let range_start = start.and_time(chrono::NaiveTime::MIN).and_utc();
+        let range_end = end.and_time(chrono::NaiveTime::MIN).and_utc() + TimeDelta::days(1);
+        Json(json!({ "all": {
+            "daily_metrics": daily,
+            "summary_metrics": figures(at(range_end).since(at(range_start))),
+            "lifetime_metrics": figures(at(now)),
+        }}))
+        .into_response()
     }
 
     /// The board's pins, newest first: what reconciliation reads after an unknown outcome.
@@ -2010,6 +2125,48 @@ mod tests {
             "link": "https://shop.example/item",
             "media_source": { "source_type": "image_url", "url": "http://127.0.0.1:9000/media/a.jpg" },
         })
+    }
+
+    #[tokio::test]
+    async fn pin_analytics_grow_for_the_owner_within_ninety_days() {
+        let clock = Arc::new(ManualClock::starting_at(
+            "2027-05-04T07:00:00Z".parse().unwrap(),
+        ));
+        let fake = PinterestFake::with_clock("client", "secret", clock.clone());
+        let alice = access_token(&fake, "alice").await;
+        let bob = access_token(&fake, "bob").await;
+        let (status, made) = pin(&fake, &alice, image_pin(&default_board(&fake, "alice"))).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        let id = made["id"].as_str().unwrap().to_owned();
+        let analytics = |token: &str, start: &str, end: &str| {
+            api(
+                "GET",
+                &format!(
+                    "/v5/pins/{id}/analytics?start_date={start}&end_date={end}&metric_types=IMPRESSION,SAVE,OUTBOUND_CLICK"
+                ),
+                token,
+                None,
+            )
+        };
+        clock.advance(TimeDelta::hours(2));
+        let (status, _, early) = send(&fake, analytics(&alice, "2027-05-04", "2027-05-04")).await;
+        assert_eq!(status, StatusCode::OK, "{early}");
+        clock.advance(TimeDelta::hours(6));
+        let (_, _, later) = send(&fake, analytics(&alice, "2027-05-04", "2027-05-04")).await;
+        let impressions = |body: &Value| body["all"]["summary_metrics"]["IMPRESSION"].as_u64();
+        assert!(
+            impressions(&later) > impressions(&early),
+            "{early} then {later}"
+        );
+        assert!(impressions(&early).is_some_and(|seen| seen > 0));
+        assert!(later["all"]["summary_metrics"]["OUTBOUND_CLICK"].is_u64());
+        assert_eq!(later["all"]["daily_metrics"][0]["date"], "2027-05-04");
+        let (status, _, _) = send(&fake, analytics(&bob, "2027-05-04", "2027-05-04")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another account's pin");
+        let (status, _, _) = send(&fake, analytics(&alice, "2027-05-04", "2027-05-05")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a range past today");
+        let (status, _, _) = send(&fake, analytics(&alice, "2027-01-01", "2027-05-04")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "more than 90 days back");
     }
 
     #[tokio::test]

@@ -2,7 +2,8 @@
 //! section 3): the consent screen, the token and revocation endpoints, the user's profile, the
 //! creator info a direct post must ask for, the three init calls (direct video, photos, inbox
 //! video), the chunked `FILE_UPLOAD` that follows, the status of a publish, the user's video list
-//! for reconciliation, and the page a post's link opens.
+//! for reconciliation, the video query that reports a post's counts (growing with its age on the
+//! fake's clock, [`kit::engagement`](super::kit::engagement)), and the page a post's link opens.
 //!
 //! It owns one in-memory world (accounts with their creator settings, posts, and the OAuth server
 //! of [`kit::oauth`](super::kit::oauth)) behind [`TikTokFake`], a cheap handle tests keep to script
@@ -45,6 +46,8 @@
 //!   400 `invalid_params`; an unknown upload is 404.
 //! - Video-list `cursor` is the numeric id of the next post to list (TikTok calls it a
 //!   timestamp; clients pass it back as given); photo posts are listed too.
+//! - Video query takes 1 to 20 ids, as strings or numbers, and answers only the caller's own
+//!   posts that are on the account; other ids are left out of `videos` without an error.
 //!
 //! It trusts whoever reaches it and never logs a token, a code or an upload URL.
 
@@ -69,6 +72,7 @@ use super::kit::consent::{Consent, Decision, UsernameRule, consent_page, direct_
 use super::kit::control::{
     Control, ControlChoice, Recent, back_to_control, chosen_failure, control_page, standard_choices,
 };
+use super::kit::engagement::Engagement;
 use super::kit::ids::{IdSequence, random_hex, random_token};
 use super::kit::oauth::{
     AuthorizationServer, AuthorizeRequest, BearerError, IssuedTokens, OAuthConfig, OAuthError,
@@ -122,6 +126,8 @@ const DEFAULT_MAX_VIDEO_DURATION_SECS: u32 = 600;
 /// Video list: TikTok's default and maximum `max_count`.
 const DEFAULT_LIST_COUNT: usize = 10;
 const MAX_LIST_COUNT: usize = 20;
+/// Video query: at most this many ids.
+const MAX_QUERY_IDS: usize = 20;
 const RATE_WINDOW_SECS: i64 = 60;
 
 /// Ids look like TikTok's: 19-digit video ids that fit an int64.
@@ -205,6 +211,8 @@ pub enum Endpoint {
     StatusFetch,
     /// `POST /v2/video/list/`.
     VideoList,
+    /// `POST /v2/video/query/`.
+    VideoQuery,
 }
 
 impl Endpoint {
@@ -428,6 +436,7 @@ impl TikTokFake {
             .route(INBOX_VIDEO_INIT_PATH, post(init))
             .route("/v2/post/publish/status/fetch/", post(status_fetch))
             .route("/v2/video/list/", post(video_list))
+            .route("/v2/video/query/", post(video_query))
             // The PUT takes its body as a stream, to which axum's body limit does not apply.
             .route(UPLOAD_PATH, axum::routing::put(put_chunk))
             .route("/{handle}/video/{post_id}", get(show_post))
@@ -837,6 +846,25 @@ async fn video_list(
         api_answer(
             fake.lock()
                 .video_list(&headers, &query, &body, &reached_at, now),
+        )
+    })
+    .await
+}
+
+async fn video_query(
+    State(fake): State<TikTokFake>,
+    OriginalUri(original): OriginalUri,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reached_at = own_base_url(&headers, &original, &uri);
+    let query = parse_query(uri.query());
+    fake.answer(Endpoint::VideoQuery, async {
+        let now = fake.now();
+        api_answer(
+            fake.lock()
+                .video_query(&headers, &query, &body, &reached_at, now),
         )
     })
     .await
@@ -1398,7 +1426,7 @@ impl World {
         let videos: Vec<Value> = listed
             .iter()
             .take(max_count)
-            .map(|post| video_json(post, &fields, base))
+            .map(|post| video_json(post, &fields, base, now))
             .collect();
         let next = listed.get(max_count).map(|post| post_number(post));
         Ok(json!({
@@ -1406,6 +1434,55 @@ impl World {
             "cursor": next.unwrap_or(0),
             "has_more": next.is_some(),
         }))
+    }
+
+    /// The caller's posts among `filters.video_ids`, with the fields asked for.
+    fn video_query(
+        &self,
+        headers: &HeaderMap,
+        query: &Params,
+        body: &[u8],
+        reached_at: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Value, ApiError> {
+        let owner = self.authenticate(headers, &[SCOPE_LIST], now)?;
+        let fields = requested_fields(query, VIDEO_FIELDS)?;
+        #[derive(Deserialize)]
+        struct QueryRequest {
+            filters: Option<Filters>,
+        }
+        #[derive(Deserialize)]
+        struct Filters {
+            #[serde(default)]
+            video_ids: Vec<Value>,
+        }
+        let request: QueryRequest = parse_json(body)?;
+        let ids: Vec<String> = request
+            .filters
+            .map(|filters| filters.video_ids)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|id| match id {
+                Value::String(text) => Some(text.clone()),
+                Value::Number(number) => Some(number.to_string()),
+                _ => None,
+            })
+            .collect();
+        if ids.is_empty() || ids.len() > MAX_QUERY_IDS {
+            return Err(ApiError::invalid(format!(
+                "filters.video_ids must list 1 to {MAX_QUERY_IDS} video ids."
+            )));
+        }
+        let base = self.base_url.as_deref().unwrap_or(reached_at);
+        let videos: Vec<Value> = self
+            .posts
+            .iter()
+            .filter(|record| record.post.open_id == owner.open_id && record.on_account())
+            .map(|record| &record.post)
+            .filter(|post| ids.contains(&post.post_id))
+            .map(|post| video_json(post, &fields, base, now))
+            .collect();
+        Ok(json!({ "videos": videos, "cursor": 0, "has_more": false }))
     }
 
     // --- Posting ------------------------------------------------------------------------------
@@ -2248,8 +2325,9 @@ fn share_url(base: &str, post: &FakePost) -> String {
 }
 
 /// One video of the list, with the fields asked for; known fields the fake has no value for
-/// (`duration`, `height`, `width`, `embed_html`) are left out.
-fn video_json(post: &FakePost, fields: &[&str], base: &str) -> Value {
+/// (`duration`, `height`, `width`, `embed_html`) are left out. Counts are the post's at `now`.
+fn video_json(post: &FakePost, fields: &[&str], base: &str, now: DateTime<Utc>) -> Value {
+    let numbers = Engagement::of(&post.post_id, post.created_at, now);
     let mut video = serde_json::Map::new();
     for &field in fields {
         let value = match field {
@@ -2262,7 +2340,10 @@ fn video_json(post: &FakePost, fields: &[&str], base: &str) -> Value {
             "video_description" => Value::from(post.title.as_str()),
             "share_url" | "embed_link" => Value::from(share_url(base, post)),
             "cover_image_url" => Value::from(avatar_data_url(&post.title)),
-            _ if field.ends_with("_count") => Value::from(0),
+            "view_count" => Value::from(numbers.views),
+            "like_count" => Value::from(numbers.likes),
+            "comment_count" => Value::from(numbers.comments),
+            "share_count" => Value::from(numbers.shares),
             _ => continue,
         };
         video.insert(field.to_owned(), value);
@@ -3028,6 +3109,45 @@ mod tests {
             .post(STATUS, &token, &json!({ "publish_id": "v_pub_url~nope" }))
             .await;
         assert_refused(&unknown, StatusCode::BAD_REQUEST, "invalid_params");
+    }
+
+    #[tokio::test]
+    async fn a_video_query_reports_the_callers_posts_with_counts_that_grow() {
+        let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+        let h = serve(TikTokFake::with_clock("key", "secret", clock.clone())).await;
+        let token = h.connect("alice", ALL_SCOPES).await;
+        let other = h.connect("bob", ALL_SCOPES).await;
+        h.data(VIDEO_INIT_PATH, &token, &pulled("https://m.test/a.mp4"))
+            .await;
+        let post_id = h.fake.posts()[0].post_id.clone();
+        let query = "/v2/video/query/?fields=id,view_count,like_count,comment_count,share_count";
+        let body = json!({ "filters": { "video_ids": [post_id, "7350000000000009999"] } });
+        clock.advance(TimeDelta::hours(3));
+        let early = h.data(query, &token, &body).await;
+        let videos = early["videos"].as_array().unwrap();
+        assert_eq!(videos.len(), 1, "{early}");
+        assert_eq!(videos[0]["id"], numeric_id(&post_id));
+        assert!(
+            videos[0]["view_count"]
+                .as_u64()
+                .is_some_and(|views| views > 0)
+        );
+        clock.advance(TimeDelta::hours(6));
+        let later = h.data(query, &token, &body).await;
+        assert!(later["videos"][0]["view_count"].as_u64() > videos[0]["view_count"].as_u64());
+        assert!(later["videos"][0]["like_count"].as_u64() >= videos[0]["like_count"].as_u64());
+
+        let theirs = h.data(query, &other, &body).await;
+        assert_eq!(theirs["videos"], json!([]), "another creator's post");
+        let too_many: Vec<String> = (0..21).map(|n| format!("73500000000000{n:05}")).collect();
+        let refused = h
+            .post(
+                query,
+                &token,
+                &json!({ "filters": { "video_ids": too_many } }),
+            )
+            .await;
+        assert_refused(&refused, StatusCode::BAD_REQUEST, "invalid_params");
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! A local fake of the X API v2 with OAuth 2.0 user context (`shared/platforms.md`, section 4):
 //! the consent screen, the token and revoke endpoints, `users/me`, simple media upload, creating
-//! a post, a user's recent posts, and the public page a published post's link points at.
+//! a post, a user's recent posts, looking posts up with their metrics, and the public page a
+//! published post's link points at.
 //!
 //! It owns one in-memory world (accounts, codes, tokens, media, posts) behind [`XFake`], a cheap
 //! handle tests keep to script failures ([`XFake::fail_next`]) and to look inside ([`XFake::posts`]
@@ -12,7 +13,11 @@
 //! S256 is checked, codes are single use and live 30 s, refresh tokens rotate, every API call
 //! needs the scopes X documents for it, text is measured with the same weighted-length rule the
 //! composer uses ([`app::types::fits_x`]), identical text from one author is refused as duplicate
-//! content, and every `/2/` answer carries the rate headers. Facts platforms.md marks unverified
+//! content, and every `/2/` answer carries the rate headers. A post's metrics grow with its age
+//! on the fake's clock ([`kit::engagement`](super::kit::engagement)); `non_public_metrics` are
+//! shown only to the author's own token and only for posts younger than 30 days, as at X; a
+//! lookup asking them of any other post is refused whole (how X words that is not in
+//! platforms.md: the refusal is the fake's). Facts platforms.md marks unverified
 //! (code lifetime, image size limit) are this fake's defaults. The chunked (video) upload is not
 //! faked yet.
 //!
@@ -43,6 +48,7 @@ use sha2::{Digest, Sha256};
 
 use app::types::fits_x;
 
+use super::kit::engagement::Engagement;
 use crate::clock::{SharedClock, SystemClock};
 
 /// X's access tokens live two hours.
@@ -63,6 +69,10 @@ const RATE_WINDOW_SECS: i64 = 15 * 60;
 const RECENT_POSTS_DEFAULT: usize = 10;
 const RECENT_POSTS_MIN: usize = 5;
 const RECENT_POSTS_MAX: usize = 100;
+/// `GET /2/tweets` takes 1 to 100 ids.
+const LOOKUP_MAX_IDS: usize = 100;
+/// X shows `non_public_metrics` for posts no older than this.
+const NON_PUBLIC_METRICS_DAYS: i64 = 30;
 /// Ids look like X's snowflakes, so clients that parse or store them meet realistic values.
 const FIRST_ACCOUNT_ID: u64 = 1_000_000_000_000_000_001;
 const FIRST_POST_ID: u64 = 1_800_000_000_000_000_001;
@@ -104,6 +114,7 @@ const USERS_ME_SCOPES: &[&str] = &["tweet.read", "users.read"];
 const MEDIA_UPLOAD_SCOPES: &[&str] = &["media.write"];
 const CREATE_POST_SCOPES: &[&str] = &["tweet.read", "tweet.write", "users.read"];
 const RECENT_POSTS_SCOPES: &[&str] = &["tweet.read", "users.read"];
+const LOOKUP_SCOPES: &[&str] = &["tweet.read", "users.read"];
 
 const ABOUT_BLANK: &str = "about:blank";
 const INVALID_REQUEST_TYPE: &str = "https://api.twitter.com/2/problems/invalid-request";
@@ -126,6 +137,8 @@ pub enum Endpoint {
     CreatePost,
     /// `GET /2/users/{id}/tweets`.
     RecentPosts,
+    /// `GET /2/tweets?ids=..`: posts looked up, with their metrics.
+    LookupPosts,
 }
 
 /// What one request to an endpoint meets instead of, or on top of, the normal answer.
@@ -218,7 +231,7 @@ impl XFake {
                 "/2/media/upload",
                 post(upload_media).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
             )
-            .route("/2/tweets", post(create_post))
+            .route("/2/tweets", get(lookup_posts).post(create_post))
             .route("/sandbox.css", get(stylesheet))
             .route("/_control", get(show_control).post(arm_control))
             // Three segments like `/2/users/me`, but "users" is not "status": no overlap.
@@ -491,6 +504,19 @@ async fn recent_posts(
     .await
 }
 
+async fn lookup_posts(
+    Shared(fake): Shared<XFake>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = parse_form(query.as_deref().unwrap_or_default());
+    fake.answer(Endpoint::LookupPosts, async {
+        let now = fake.now();
+        fake.lock().lookup_posts(&headers, &query, now)
+    })
+    .await
+}
+
 async fn show_post(
     Shared(fake): Shared<XFake>,
     Path((username, id)): Path<(String, String)>,
@@ -527,6 +553,9 @@ struct State {
     texts: HashSet<(String, String)>,
     next_post_id: u64,
     failures: HashMap<Endpoint, VecDeque<Failure>>,
+    /// How far ahead of the clock posts' numbers are read (the control page's fast-forward),
+    /// so a person trying the Analytics page sees what days of engagement look like now.
+    numbers_ahead: TimeDelta,
     requests: HashMap<Endpoint, usize>,
     windows: HashMap<Endpoint, RateWindow>,
     code_exchanges: usize,
@@ -644,6 +673,7 @@ impl State {
             texts: HashSet::new(),
             next_post_id: FIRST_POST_ID,
             failures: HashMap::new(),
+            numbers_ahead: TimeDelta::zero(),
             requests: HashMap::new(),
             windows: HashMap::new(),
             code_exchanges: 0,
@@ -1177,6 +1207,104 @@ impl State {
         Json(json!({ "data": data, "meta": meta })).into_response()
     }
 
+    /// The posts named by `ids`, with the fields asked for: the ones found under `data`, the
+    /// others under `errors`, as X answers a lookup that finds some. Asking for
+    /// `non_public_metrics` of a post that is not the reader's own, or older than 30 days,
+    /// refuses the whole lookup (403).
+    fn lookup_posts(&self, headers: &HeaderMap, query: &Params, now: DateTime<Utc>) -> Response {
+        let reader = match self.authenticate(headers, LOOKUP_SCOPES, now) {
+            Ok(account) => account,
+            Err(refusal) => return refusal,
+        };
+        let raw = query.get("ids").map(String::as_str).unwrap_or_default();
+        let ids: Vec<&str> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .collect();
+        if ids.is_empty() || ids.len() > LOOKUP_MAX_IDS {
+            return invalid_request(
+                &format!(
+                    "The `ids` query parameter value [{raw}] must name 1 to {LOOKUP_MAX_IDS} posts."
+                ),
+                json!({ "ids": [raw] }),
+            );
+        }
+        if let Some(bad) = ids
+            .iter()
+            .find(|id| !id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return invalid_request(
+                &format!("The `ids` query parameter value [{bad}] is not valid."),
+                json!({ "ids": [bad] }),
+            );
+        }
+        let private = field_requested(query, "tweet.fields", "non_public_metrics");
+        let public = field_requested(query, "tweet.fields", "public_metrics");
+        let with_created_at = field_requested(query, "tweet.fields", "created_at");
+        let mut data = Vec::new();
+        let mut errors = Vec::new();
+        for id in ids {
+            let Some(post) = self.posts.iter().find(|post| post.id == id) else {
+                errors.push(json!({
+                    "value": id,
+                    "detail": format!("Could not find tweet with ids: [{id}]."),
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "ids",
+                    "resource_id": id,
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                }));
+                continue;
+            };
+            let young = now - post.created_at <= TimeDelta::days(NON_PUBLIC_METRICS_DAYS);
+            if private && (post.author_id != reader.id || !young) {
+                return problem(
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    &format!(
+                        "Sorry, you are not authorized to access 'non_public_metrics' on the Tweet with ids: [{id}]."
+                    ),
+                    ABOUT_BLANK,
+                );
+            }
+            let mut json = post_json(post, with_created_at);
+            let numbers = Engagement::of(&post.id, post.created_at, now + self.numbers_ahead);
+            if public {
+                // Quotes are a small part of what X counts as passed on.
+                let quotes = numbers.shares / 4;
+                json["public_metrics"] = json!({
+                    "retweet_count": numbers.shares - quotes,
+                    "reply_count": numbers.comments,
+                    "like_count": numbers.likes,
+                    "quote_count": quotes,
+                    "bookmark_count": numbers.likes / 10,
+                    "impression_count": numbers.views,
+                });
+            }
+            if private {
+                let mut metrics = json!({
+                    "impression_count": numbers.views,
+                    "user_profile_clicks": numbers.clicks - numbers.link_clicks,
+                });
+                // X has the field only for a post that carries a link.
+                if has_link(&post.text) {
+                    metrics["url_link_clicks"] = Value::from(numbers.link_clicks);
+                }
+                json["non_public_metrics"] = metrics;
+            }
+            data.push(json);
+        }
+        let mut body = serde_json::Map::new();
+        if !data.is_empty() {
+            body.insert("data".to_owned(), Value::Array(data));
+        }
+        if !errors.is_empty() {
+            body.insert("errors".to_owned(), Value::Array(errors));
+        }
+        Json(Value::Object(body)).into_response()
+    }
+
     /// The post at `/{username}/status/{id}`. Unlike x.com, which shows a post under any
     /// username, the fake insists on the author's, so a link built with the wrong one is caught.
     fn find_post(&self, username: &str, id: &str) -> Option<(FakePost, Account)> {
@@ -1362,6 +1490,12 @@ fn check_text(text: &str, media_ids: &[String]) -> Result<(), Response> {
     } else {
         Err(invalid_request("Your Tweet text is too long.", json!({})))
     }
+}
+
+/// Whether a post's text carries a web link.
+fn has_link(text: &str) -> bool {
+    text.split_whitespace()
+        .any(|word| word.starts_with("http://") || word.starts_with("https://"))
 }
 
 /// `max_results`: default 10, clamped to 5..=100.
@@ -1715,19 +1849,24 @@ fn control_failure(value: &str) -> Option<Failure> {
 }
 
 /// `GET /_control`: arm a failure for the next post, see what the sandbox holds.
+/// The furthest the control page fast-forwards posts' numbers: a month, after which the
+/// platforms stop reporting them to us anyway.
+const MAX_AHEAD_DAYS: i64 = 30;
+
 async fn show_control(Shared(fake): Shared<XFake>) -> Response {
     let options: String = CONTROL_FAILURES
         .iter()
         .map(|(value, label)| format!(r#"<option value="{value}">{}</option>"#, escape_html(label)))
         .collect();
-    let (armed, posts) = {
+    let (armed, posts, ahead) = {
         let state = fake.lock();
+        let ahead = state.numbers_ahead.num_days();
         let armed = state
             .failures
             .get(&Endpoint::CreatePost)
             .map_or(0, VecDeque::len);
         let posts: Vec<FakePost> = state.posts.iter().rev().take(20).cloned().collect();
-        (armed, posts)
+        (armed, posts, ahead)
     };
     let rows: String = posts
         .iter()
@@ -1748,6 +1887,11 @@ async fn show_control(Shared(fake): Shared<XFake>) -> Response {
 <select id="failure" name="failure">{options}</select>
 <button type="submit">Arm this failure</button>
 </form>
+<form method="post">
+<label for="ahead">Report posts' numbers as if this many days had passed</label>
+<input id="ahead" name="ahead_days" type="number" min="0" max="{MAX_AHEAD_DAYS}" value="{ahead}">
+<button type="submit">Fast-forward the numbers</button>
+</form>
 <p role="status">{armed} failure(s) armed.</p>
 <h2>Recent sandbox posts</h2>
 <ul>{rows}</ul>"#
@@ -1757,6 +1901,17 @@ async fn show_control(Shared(fake): Shared<XFake>) -> Response {
 
 async fn arm_control(Shared(fake): Shared<XFake>, body: Bytes) -> Response {
     let params = parse_form(&String::from_utf8_lossy(&body));
+    if let Some(days) = params.get("ahead_days") {
+        return match days.trim().parse::<i64>() {
+            Ok(days) if (0..=MAX_AHEAD_DAYS).contains(&days) => {
+                fake.lock().numbers_ahead = TimeDelta::days(days);
+                (StatusCode::SEE_OTHER, [(header::LOCATION, "_control")]).into_response()
+            }
+            _ => refusal_page(&format!(
+                "Pick a whole number of days from 0 to {MAX_AHEAD_DAYS}."
+            )),
+        };
+    }
     match params
         .get("failure")
         .and_then(|value| control_failure(value))
@@ -2051,6 +2206,63 @@ mod tests {
         let request = api("POST", "/2/tweets", token, Some(json!({ "text": text })));
         let (status, _, body) = send(fake, request).await;
         (status, body)
+    }
+
+    #[tokio::test]
+    async fn a_lookup_shows_metrics_that_grow_and_private_ones_to_the_author_only() {
+        let clock = std::sync::Arc::new(crate::clock::ManualClock::starting_at(Utc::now()));
+        let fake = XFake::with_clock("client", "secret", clock.clone());
+        // Tokens that outlive the month the clock moves through.
+        fake.set_access_token_lifetime(90 * 86_400);
+        let alice = access_token(&fake, "alice").await;
+        let bob = access_token(&fake, "bob").await;
+        let (_, created) = post_text(&fake, &alice, "Mugs https://shop.example/mugs").await;
+        let id = created["data"]["id"].as_str().unwrap().to_owned();
+        let fields = "tweet.fields=public_metrics,non_public_metrics";
+        let lookup = |token: &str| {
+            api(
+                "GET",
+                &format!("/2/tweets?ids={id},1799999999999999999&{fields}"),
+                token,
+                None,
+            )
+        };
+        clock.advance(TimeDelta::hours(3));
+        let (status, _, early) = send(&fake, lookup(&alice)).await;
+        assert_eq!(status, StatusCode::OK, "{early}");
+        assert_eq!(early["data"][0]["id"], id.as_str());
+        assert_eq!(early["errors"][0]["resource_id"], "1799999999999999999");
+        clock.advance(TimeDelta::hours(6));
+        let (_, _, later) = send(&fake, lookup(&alice)).await;
+        let number = |body: &Value, group: &str, name: &str| body["data"][0][group][name].as_u64();
+        for (group, name) in [
+            ("public_metrics", "impression_count"),
+            ("public_metrics", "like_count"),
+            ("non_public_metrics", "url_link_clicks"),
+        ] {
+            assert!(
+                number(&later, group, name) >= number(&early, group, name),
+                "{group}.{name}: {early} then {later}"
+            );
+        }
+        assert!(
+            number(&later, "public_metrics", "impression_count")
+                > number(&early, "public_metrics", "impression_count")
+        );
+        let (status, _, refused) = send(&fake, lookup(&bob)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+        clock.advance(TimeDelta::days(31));
+        let (status, _, _) = send(&fake, lookup(&alice)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "too old for private metrics");
+        let public_only = api(
+            "GET",
+            &format!("/2/tweets?ids={id}&tweet.fields=public_metrics"),
+            &bob,
+            None,
+        );
+        let (status, _, body) = send(&fake, public_only).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["data"][0]["non_public_metrics"].is_null());
     }
 
     #[tokio::test]

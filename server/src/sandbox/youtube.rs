@@ -1,8 +1,9 @@
 //! A local fake of the YouTube Data API v3 and Google's OAuth (`shared/platforms.md`, section 7):
 //! the consent screen, the token and revocation endpoints, the user's channel, the resumable
 //! upload (open a session, send the bytes whole or in chunks, probe, resume), the processing
-//! status of an uploaded video, the channel's uploads playlist for reconciliation, and the watch
-//! page a video's link points at.
+//! status of an uploaded video and its statistics (growing with its age on the fake's clock,
+//! [`kit::engagement`](super::kit::engagement)), the channel's uploads playlist for
+//! reconciliation, and the watch page a video's link points at.
 //!
 //! It owns one in-memory world (accounts and their channels, upload sessions, videos, and the
 //! OAuth server of [`kit::oauth`](super::kit::oauth)) behind [`YouTubeFake`], a cheap handle tests
@@ -55,6 +56,7 @@ use super::kit::control::{
     Control, ControlChoice, Recent, back_to_control, chosen_failure, control_page, standard_choices,
 };
 use super::kit::cursor::page_of;
+use super::kit::engagement::Engagement;
 use super::kit::ids::random_token;
 use super::kit::oauth::{
     Access, AuthorizationServer, BearerError, IssuedTokens, OAuthConfig, OAuthError, Pkce,
@@ -159,6 +161,8 @@ const VIDEO_PARTS: &[&str] = &[
     "topicDetails",
 ];
 const PLAYLIST_ITEM_PARTS: &[&str] = &["id", "snippet", "contentDetails", "status"];
+/// `videos.list` takes at most this many ids.
+const MAX_VIDEO_IDS: usize = 50;
 
 const USERNAMES: UsernameRule = UsernameRule {
     max_len: 30,
@@ -1373,8 +1377,19 @@ impl World {
         let Some(ids) = query.get("id") else {
             return Err(missing_filter("id"));
         };
+        let ids: Vec<&str> = ids
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .collect();
+        if ids.len() > MAX_VIDEO_IDS {
+            return Err(ApiError::parameter(
+                "id",
+                "The request specifies more than 50 video ids.",
+            ));
+        }
         let mut items = Vec::new();
-        for id in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+        for id in ids {
             let Some(record) = self.videos.iter_mut().find(|record| record.video.id == id) else {
                 continue;
             };
@@ -2474,6 +2489,16 @@ fn video_json(video: &FakeVideo, parts: &Parts, now: DateTime<Utc>) -> Value {
             "processingStatus": video.upload_status.processing_status(),
         });
     }
+    if parts.has("statistics") {
+        // YouTube writes its counts as decimal strings; favorites are long retired and zero.
+        let numbers = Engagement::of(&video.id, video.published_at, now);
+        item["statistics"] = json!({
+            "viewCount": numbers.views.to_string(),
+            "likeCount": numbers.likes.to_string(),
+            "favoriteCount": "0",
+            "commentCount": numbers.comments.to_string(),
+        });
+    }
     item
 }
 
@@ -3436,6 +3461,43 @@ mod tests {
             .await;
         assert_eq!(body["items"][0]["status"]["uploadStatus"], "rejected");
         assert_eq!(body["items"][0]["status"]["rejectionReason"], "duplicate");
+    }
+
+    #[tokio::test]
+    async fn statistics_grow_with_the_videos_age_and_fifty_ids_is_the_most() {
+        let clock = Arc::new(ManualClock::starting_at(Utc::now()));
+        let h = serve(YouTubeFake::with_clock("client", "secret", clock.clone())).await;
+        h.fake.set_access_token_lifetime(30 * 86_400);
+        let token = h.access_token("alice").await;
+        let session = h.start(&token, "Mugs", 1000).await;
+        let video: Value = h
+            .put(&session, &file(1000), None)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = video["id"].as_str().unwrap().to_owned();
+        let uri = format!("/youtube/v3/videos?part=statistics&id={id},nosuchvideo");
+        clock.advance(TimeDelta::hours(3));
+        let (status, early) = h.get(&uri, &token).await;
+        assert_eq!(status, StatusCode::OK, "{early}");
+        assert_eq!(early["items"].as_array().unwrap().len(), 1, "{early}");
+        let count = |body: &Value, name: &str| {
+            body["items"][0]["statistics"][name]
+                .as_str()
+                .and_then(|count| count.parse::<u64>().ok())
+        };
+        assert!(count(&early, "viewCount").is_some_and(|views| views > 0));
+        clock.advance(TimeDelta::hours(6));
+        let (_, later) = h.get(&uri, &token).await;
+        assert!(count(&later, "viewCount") > count(&early, "viewCount"));
+        assert!(count(&later, "likeCount") >= count(&early, "likeCount"));
+        assert!(count(&later, "commentCount").is_some());
+        let many: Vec<String> = (0..51).map(|n| format!("v{n}")).collect();
+        let uri = format!("/youtube/v3/videos?part=statistics&id={}", many.join(","));
+        let (status, body) = h.get(&uri, &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! Every route counts against the `Api` rate-limit tier (charged outside the router, with the
 //! error shaping in `error::api_errors`); routes in a stricter tier say so here.
 
+mod analytics;
 mod auth;
 mod connections;
 mod me;
@@ -9,6 +10,7 @@ pub mod media;
 pub mod posts;
 mod stores;
 mod studio;
+mod templates;
 
 use std::sync::Arc;
 
@@ -32,13 +34,17 @@ use crate::state::AppState;
         connections::overview, connections::authorize, connections::disconnect,
         connections::post_options, connections::add_choice, connections::account_choice,
         connections::choose_accounts,
-        media::upload, media::list, media::file, media::remove,
+        media::upload, media::list, media::usage, media::begin_upload, media::confirm_upload,
+        media::file, media::remove,
         posts::create, posts::list, posts::read, posts::update, posts::duplicate,
-        posts::cancel, posts::retry, posts::remove,
+        posts::cancel, posts::retry, posts::remove, posts::reschedule, posts::calendar,
         studio::captions, studio::voice, studio::check, studio::check_view, studio::emoji, studio::add_word,
         studio::settings, studio::save_settings, studio::test_writer,
         stores::overview, stores::authorize, stores::sync_now, stores::disconnect,
         stores::products, stores::product, stores::draft,
+        analytics::track, analytics::summary,
+        templates::list, templates::create, templates::read, templates::update,
+        templates::remove, templates::start,
     ),
     components(schemas(crate::http::openapi::ErrorBody)),
     modifiers(&BearerAuth),
@@ -48,6 +54,8 @@ use crate::state::AppState;
         (name = "media", description = "The media library"),
         (name = "posts", description = "Posts and their publishing"),
         (name = "stores", description = "Connected online stores and the products synced from them"),
+        (name = "analytics", description = "Product events the app reports, counted per person and day; nothing personal is stored beyond the user id"),
+        (name = "templates", description = "Saved post texts with variables, and the accounts and options a post starts with"),
         (name = "studio", description = "The AI Studio: captions, the authenticity pass, and each person's writer and brand voice"),
     )
 )]
@@ -88,12 +96,15 @@ pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
         .merge(stores::authorize_router().route_layer(charge(Tier::OAuth)))
         .merge(posts::create_router().route_layer(charge(Tier::Post)))
         .merge(studio::writing_router().route_layer(charge(Tier::Ai)))
+        .merge(analytics::track_router().route_layer(charge(Tier::Analytics)))
         .merge(me::router())
         .merge(connections::router())
         .merge(posts::router())
         .merge(media::router())
         .merge(studio::router())
         .merge(stores::router())
+        .merge(analytics::router())
+        .merge(templates::router())
         .route(
             "/openapi.json",
             axum::routing::get(super::openapi::document),

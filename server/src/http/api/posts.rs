@@ -8,7 +8,8 @@ use axum::{Json, Router};
 
 use app::services::IdempotencyKey;
 use app::types::{
-    ApiError, NewPost, Platform, Post, PostId, PostPage, PostQuery, TargetId, TargetStatus,
+    ApiError, Calendar, CalendarQuery, NewPost, Platform, Post, PostId, PostPage, PostQuery,
+    Schedule, TargetId, TargetStatus,
 };
 
 use crate::http::error::HttpError;
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{id}", get(read).patch(update).delete(remove))
         .route("/posts/{id}/duplicate", post(duplicate))
         .route("/posts/{id}/cancel", post(cancel))
+        .route("/posts/{id}/reschedule", post(reschedule))
+        .route("/calendar", get(calendar))
         .route("/posts/{id}/targets/{target_id}/retry", post(retry))
 }
 
@@ -151,4 +154,38 @@ async fn remove(
 ) -> Result<StatusCode, HttpError> {
     state.services.posts.delete(who.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Moves a post none of whose targets has started to another time (`{"local":
+/// "YYYY-MM-DDTHH:MM"}` in the user's time zone, or `{"at": "<RFC 3339>"}`); its jobs move with
+/// it and it goes out once, at the new time. A time in the past, or one the clocks skip, is
+/// refused with the reason.
+#[utoipa::path(post, path = "/api/posts/{id}/reschedule", tag = "posts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = Schedule,
+    responses((status = 200, body = Post), (status = 404, body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "Part of the post started or went out", body = crate::http::openapi::ErrorBody),
+        (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn reschedule(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<PostId>,
+    ApiJson(body): ApiJson<Schedule>,
+) -> Result<Json<Post>, HttpError> {
+    Ok(Json(
+        state.services.posts.reschedule(&who.user, id, body).await?,
+    ))
+}
+
+/// The posts of a span of days (at most 62, in the user's time zone), each at its local time,
+/// and the hours of those days the clocks skip or repeat.
+#[utoipa::path(get, path = "/api/calendar", tag = "posts", security(("bearer" = [])),
+    params(CalendarQuery),
+    responses((status = 200, body = Calendar), (status = 400, body = crate::http::openapi::ErrorBody),
+        (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn calendar(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiQuery(query): ApiQuery<CalendarQuery>,
+) -> Result<Json<Calendar>, HttpError> {
+    Ok(Json(state.services.posts.calendar(&who.user, query).await?))
 }

@@ -50,10 +50,21 @@ pub enum Tier {
     /// Writing captions with a model (`/api/studio/captions`): each call may cost the user's
     /// model quota or their server's time.
     Ai,
+    /// Reporting product events (`POST /api/analytics/track`): the app sends a batch every
+    /// little while, so the quota is generous; it stops a looping client from filling the
+    /// events table.
+    Analytics,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 5] = [Tier::Auth, Tier::Post, Tier::OAuth, Tier::Api, Tier::Ai];
+    pub const ALL: [Tier; 6] = [
+        Tier::Auth,
+        Tier::Post,
+        Tier::OAuth,
+        Tier::Api,
+        Tier::Ai,
+        Tier::Analytics,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,6 +73,7 @@ impl Tier {
             Tier::OAuth => "oauth",
             Tier::Api => "api",
             Tier::Ai => "ai",
+            Tier::Analytics => "analytics",
         }
     }
 
@@ -73,6 +85,7 @@ impl Tier {
             Tier::OAuth => "RATE_LIMIT_OAUTH",
             Tier::Api => "RATE_LIMIT_API",
             Tier::Ai => "RATE_LIMIT_AI",
+            Tier::Analytics => "RATE_LIMIT_ANALYTICS",
         }
     }
 
@@ -98,6 +111,12 @@ impl Tier {
             // stopped before it spends the day's quota.
             Tier::Ai => Quota {
                 requests: 30,
+                per: Duration::from_secs(60),
+            },
+            // The app sends about one batch per page view at most; a person clicking through the
+            // app stays far below this.
+            Tier::Analytics => Quota {
+                requests: 60,
                 per: Duration::from_secs(60),
             },
         }
@@ -142,6 +161,17 @@ pub const SERVER_FN_TIERS: &[(&str, Tier)] = &[
     ("/rpc/posts/retry", Tier::Api),
     ("/rpc/posts/cancel", Tier::Api),
     ("/rpc/posts/delete", Tier::Api),
+    ("/rpc/posts/calendar", Tier::Api),
+    ("/rpc/posts/move", Tier::Api),
+    ("/rpc/analytics/overview", Tier::Api),
+    ("/rpc/media/library", Tier::Api),
+    ("/rpc/media/delete", Tier::Api),
+    ("/rpc/templates/list", Tier::Api),
+    ("/rpc/templates/start", Tier::Api),
+    ("/rpc/templates/create", Tier::Api),
+    ("/rpc/templates/update", Tier::Api),
+    ("/rpc/templates/delete", Tier::Api),
+    ("/rpc/templates/from-post", Tier::Api),
     ("/rpc/media/list", Tier::Api),
     ("/rpc/meta/sandbox", Tier::Api),
 ];
@@ -312,6 +342,7 @@ fn tiers_for(path: &str) -> &'static [Tier] {
             Some(Tier::Post) => &[Tier::Api, Tier::Post],
             Some(Tier::OAuth) => &[Tier::Api, Tier::OAuth],
             Some(Tier::Ai) => &[Tier::Api, Tier::Ai],
+            Some(Tier::Analytics) => &[Tier::Api, Tier::Analytics],
             Some(Tier::Api) | None => &[Tier::Api],
         }
     } else {
@@ -442,6 +473,35 @@ mod tests {
             Some(Tier::Auth)
         );
         assert_eq!(Tier::for_server_fn("/rpc/settings/profile"), None);
+    }
+
+    #[test]
+    fn every_tier_has_its_own_name_and_variable() {
+        let names: std::collections::BTreeSet<&str> =
+            Tier::ALL.iter().map(|tier| tier.name()).collect();
+        assert_eq!(names.len(), Tier::ALL.len(), "{names:?}");
+        for tier in Tier::ALL {
+            assert_eq!(
+                tier.env_var(),
+                format!("RATE_LIMIT_{}", tier.name().to_uppercase()),
+                "{tier:?}"
+            );
+        }
+        assert!(Tier::ALL.contains(&Tier::Analytics));
+        assert_eq!(
+            Tier::Analytics.default_quota(),
+            Quota {
+                requests: 60,
+                per: Duration::from_secs(60)
+            }
+        );
+    }
+
+    #[test]
+    fn reporting_events_is_charged_to_the_api_tier_outside_the_router() {
+        // The route adds the analytics tier itself (`http::api`); outside it, only `Api`.
+        assert_eq!(tiers_for("/api/analytics/track"), &[Tier::Api]);
+        assert_eq!(tiers_for("/api/analytics/summary"), &[Tier::Api]);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! differently: an OAuth 2.0 authorization server ([`oauth`]), scripted failures ([`script`]),
 //! cursor paging ([`cursor`]), reading requests ([`request`]), ids and tokens ([`ids`]), files
 //! received in pieces ([`upload`]) or whole ([`media`]), the pages a person sees ([`pages`],
-//! [`consent`], [`control`]), the controls tests turn on every fake ([`controls`]), and what the
-//! fakes of text models share ([`model`]).
+//! [`consent`], [`control`]), the controls tests turn on every fake ([`controls`]), what the
+//! fakes of text models share ([`model`]), and the numbers a published post gathers
+//! ([`engagement`]).
 //!
 //! Nothing here knows a platform: error envelopes, token answers, scopes and limits are the
 //! fake's, passed in as values or closures. Nothing here locks: a fake keeps these parts inside
@@ -17,6 +18,7 @@ pub mod consent;
 pub mod control;
 pub mod controls;
 pub mod cursor;
+pub mod engagement;
 pub mod ids;
 pub mod media;
 pub mod model;
