@@ -4,8 +4,9 @@
 #
 # The site is built here rather than by cargo-leptos (whose install costs ~25 min here, see
 # README): cargo builds the wasm, wasm-split cuts the lazily loaded islands out of it,
-# wasm-bindgen makes the JS glue, wasm-opt (npm binaryen) shrinks release wasm, Tailwind (npm)
-# makes the CSS. Site settings come from Leptos.toml.
+# wasm-bindgen makes the JS glue, wasm-opt (npm binaryen) shrinks release wasm and
+# style/group-chunks.mjs joins its shared chunks into fewer files, Tailwind (npm) makes the
+# CSS. Site settings come from Leptos.toml.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -208,14 +209,18 @@ site-dev: tools
 	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(DEV_SITE)/$(PKG)/fonts/
 
 # wasm-opt warns once per chunk about the splitter's name subsections (the names go anyway):
-# those lines are dropped from its output.
+# those lines are dropped from its output. The chunks are optimised, then joined into groups
+# (style/group-chunks.mjs, sized as they will be sent), and the groups optimised once more.
+wasm_opt = $(NODE_BIN)/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+	--strip-producers --strip-target-features -o $(1) $(1) \
+	2> >(grep -v '^warning: unknown name subsection' >&2)
+
 site-release: tools
 	cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile $(WASM_PROFILE)
 	$(call split_and_bind,$(WASM_RELEASE),$(SITE_ROOT)/$(PKG))
-	for wasm in $(SITE_ROOT)/$(PKG)/*.wasm; do \
-	  $(NODE_BIN)/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-	    --strip-producers --strip-target-features -o $$wasm $$wasm \
-	    2> >(grep -v '^warning: unknown name subsection' >&2); done
+	for wasm in $(SITE_ROOT)/$(PKG)/*.wasm; do $(call wasm_opt,$$wasm); done
+	node style/group-chunks.mjs $(SITE_ROOT)/$(PKG) $(NODE_BIN)
+	for wasm in $(SITE_ROOT)/$(PKG)/group_*.wasm; do $(call wasm_opt,$$wasm); done
 	$(NODE_BIN)/tailwindcss --minify --input $(STYLE_FILE) --output $(SITE_ROOT)/$(PKG)/$(OUTPUT_NAME).css
 	cp style/node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 $(SITE_ROOT)/$(PKG)/fonts/
 	node style/precompress.mjs $(SITE_ROOT)/$(PKG)

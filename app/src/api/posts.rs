@@ -6,7 +6,7 @@ use leptos::server_fn::codec::Json;
 
 use crate::types::{
     ApiError, CalendarQuery, CalendarShown, CalendarSpan, NewPost, Post, PostId, PostPage,
-    PostQuery, TargetId,
+    PostQuery, SavedPost, TargetId,
 };
 
 #[cfg(feature = "ssr")]
@@ -18,12 +18,15 @@ use {
 /// Creates the post. The composer sends the same `key` again only for the same post, so a
 /// submission whose answer was lost (a dropped connection) cannot publish twice.
 #[server(prefix = "/rpc", endpoint = "posts/create", input = Json)]
-pub async fn create_post(post: NewPost, key: Option<String>) -> Result<Post, ApiError> {
+pub async fn create_post(post: NewPost, key: Option<String>) -> Result<SavedPost, ApiError> {
     let posts = posts();
     respond(
         async {
             let who = require_session().await?;
-            posts.create(&who.user, post, key.map(IdempotencyKey)).await
+            posts
+                .create(&who.user, post, key.map(IdempotencyKey))
+                .await
+                .map(SavedPost::from)
         }
         .await,
     )
@@ -46,12 +49,12 @@ pub async fn preview_post(post: NewPost) -> Result<String, ApiError> {
 
 /// Replaces a post none of whose targets has started.
 #[server(prefix = "/rpc", endpoint = "posts/update", input = Json)]
-pub async fn update_post(id: PostId, post: NewPost) -> Result<Post, ApiError> {
+pub async fn update_post(id: PostId, post: NewPost) -> Result<SavedPost, ApiError> {
     let posts = posts();
     respond(
         async {
             let who = require_session().await?;
-            posts.update(&who.user, id, post).await
+            posts.update(&who.user, id, post).await.map(SavedPost::from)
         }
         .await,
     )

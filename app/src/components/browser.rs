@@ -74,66 +74,6 @@ pub fn random_key() -> Option<String> {
     }
 }
 
-/// `at` as the wall-clock time in `zone`, in the form of a `datetime-local` input:
-/// `YYYY-MM-DDTHH:MM`. The browser's `Intl` knows the time zone rules, so the wasm does not
-/// have to carry the tz database.
-pub fn local_input_value(at: chrono::DateTime<chrono::Utc>, zone: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        use js_sys::{Array, Reflect};
-        use wasm_bindgen::{JsCast, JsValue};
-
-        let options = js_sys::Object::new();
-        for (key, value) in [
-            ("timeZone", zone),
-            ("year", "numeric"),
-            ("month", "2-digit"),
-            ("day", "2-digit"),
-            ("hour", "2-digit"),
-            ("minute", "2-digit"),
-            ("hourCycle", "h23"),
-        ] {
-            Reflect::set(&options, &key.into(), &value.into()).ok()?;
-        }
-        // Constructed through `Reflect` because an unknown zone throws, which must not
-        // take the page down.
-        let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-        let class: js_sys::Function = Reflect::get(&intl, &"DateTimeFormat".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        let arguments = Array::of2(&"en-US".into(), &options);
-        let format: js_sys::Intl::DateTimeFormat = Reflect::construct(&class, &arguments)
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
-        let parts = format.format_to_parts(&date);
-        let part = |name: &str| {
-            parts.iter().find_map(|part| {
-                let kind = Reflect::get(&part, &"type".into()).ok()?.as_string()?;
-                if kind != name {
-                    return None;
-                }
-                Reflect::get(&part, &"value".into()).ok()?.as_string()
-            })
-        };
-        Some(format!(
-            "{}-{}-{}T{}:{}",
-            part("year")?,
-            part("month")?,
-            part("day")?,
-            part("hour")?,
-            part("minute")?
-        ))
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (at, zone);
-        None
-    }
-}
-
 /// The first letter of `name`, upper-cased, for an avatar. In the browser the upper-casing is
 /// the browser's own, which keeps Unicode's case tables (kilobytes) out of the wasm; both sides
 /// follow Unicode's default mapping, so the server's HTML and the browser's agree.

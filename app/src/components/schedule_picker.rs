@@ -30,6 +30,16 @@ impl When {
         }
     }
 
+    /// The choice an editor starts with: a post with a time keeps it; a post edited in place
+    /// without one is a draft; anything else goes out now.
+    pub fn starting(editing: bool, has_time: bool) -> Self {
+        match (editing, has_time) {
+            (_, true) => Self::Later,
+            (true, false) => Self::Draft,
+            (false, false) => Self::Now,
+        }
+    }
+
     /// What the submit button says for this choice.
     pub fn submit_label(self) -> &'static str {
         match self {
@@ -116,6 +126,14 @@ pub fn SchedulePicker(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_editor_starts_from_the_posts_time_then_from_what_it_edits() {
+        assert_eq!(When::starting(true, true), When::Later);
+        assert_eq!(When::starting(false, true), When::Later);
+        assert_eq!(When::starting(true, false), When::Draft);
+        assert_eq!(When::starting(false, false), When::Now);
+    }
 
     #[test]
     fn a_scheduled_time_is_sent_to_the_minute() {

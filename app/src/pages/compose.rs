@@ -16,7 +16,7 @@ use crate::api::connections::load_connections;
 use crate::api::posts::{create_post, get_post, preview_post, update_post};
 use crate::api::stores::draft_from_product;
 use crate::api::templates::start_template;
-use crate::components::browser::{go_to, local_input_value, random_key};
+use crate::components::browser::{go_to, random_key};
 use crate::components::form::{FormError, field_message};
 use crate::components::latest_answer::LatestAnswer;
 use crate::components::media_picker::{DraftMedia, MediaPicker};
@@ -26,7 +26,8 @@ use crate::components::target_picker::{TargetChoice, TargetPicker};
 use crate::session::use_session;
 use crate::types::{
     ApiError, Connection, ConnectionStatus, MediaItem, NewPost, NewTarget, Post, PostId,
-    ProductDraft, ProductId, Schedule, ScheduleKeyword, TargetStatus, TemplateId, TemplateStart,
+    ProductDraft, ProductId, SavedPost, Schedule, ScheduleKeyword, TargetStatus, TemplateId,
+    TemplateStart, TimeZoneName,
 };
 
 /// The fields the composer shows errors beside; errors about others go to the form's line.
@@ -39,7 +40,7 @@ pub fn Compose() -> impl IntoView {
     view! {
         <DraftSource
             title="Compose"
-            editor=|time_zone, accounts, source, begun| view! { <Composer time_zone accounts source begun /> }
+            editor=|time_zone, accounts, begun| view! { <Composer time_zone accounts begun /> }
         />
     }
 }
@@ -52,11 +53,12 @@ pub fn Compose() -> impl IntoView {
 /// failure shows under the page's `title`.
 ///
 /// The editors are islands: what they are given is decoded by the page's code, so they get
-/// only what they read (the active accounts, not the platforms; no product).
+/// only what they read (the active accounts, not the platforms; no product; of the post they
+/// start from, its fields, not the post).
 #[component]
 pub(crate) fn DraftSource<V: IntoView + 'static>(
     title: &'static str,
-    editor: fn(String, Vec<Connection>, Option<Post>, Begun) -> V,
+    editor: fn(String, Vec<Connection>, Begun) -> V,
 ) -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
@@ -125,7 +127,14 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
                             .filter(|connection| connection.status == ConnectionStatus::Active)
                             .collect();
                         let mut begun = Begun::of(source.as_ref(), template, start);
-                        begun.at = at().filter(|_| source.is_none());
+                        // A scheduled post being edited keeps its time, on the user's clock.
+                        begun.at = match &source {
+                            Some(post) if begun.origin.editing().is_some() => {
+                                scheduled_local(post, &user.time_zone)
+                            }
+                            Some(_) => None,
+                            None => at(),
+                        };
                         // Said here, drawn on the server: the editor island never needs them.
                         let notes = std::mem::take(&mut begun.notes)
                             .into_iter()
@@ -133,7 +142,7 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
                             .collect_view();
                         Either::Left(view! {
                             {notes}
-                            {editor(user.time_zone.as_str().to_owned(), accounts, source, begun)}
+                            {editor(user.time_zone.as_str().to_owned(), accounts, begun)}
                         })
                     }
                     Err(error) => Either::Right(view! {
@@ -146,6 +155,18 @@ pub(crate) fn DraftSource<V: IntoView + 'static>(
             })}
         </Suspense>
     }
+}
+
+/// `post`'s time on the user's clock, for its editor's time field. The tz database is the
+/// server's, and pages (unlike islands) are only ever drawn there.
+#[cfg(feature = "ssr")]
+fn scheduled_local(post: &Post, zone: &TimeZoneName) -> Option<String> {
+    post.scheduled_at.map(|at| zone.local_input(at))
+}
+
+#[cfg(not(feature = "ssr"))]
+fn scheduled_local(_: &Post, _: &TimeZoneName) -> Option<String> {
+    unreachable!("pages are drawn on the server; only islands run in the browser")
 }
 
 /// Whether `raw` reads like a `datetime-local` value: `YYYY-MM-DDTHH:MM`.
@@ -192,6 +213,7 @@ pub(crate) fn ProductCheck(product: Option<ProductId>, check: RwSignal<bool>) ->
 /// the product the post is about, with whether it is checked before publishing.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Begun {
+    pub origin: Origin,
     pub text: String,
     pub media: Vec<MediaItem>,
     pub targets: Vec<NewTarget>,
@@ -199,8 +221,8 @@ pub struct Begun {
     pub check_product: bool,
     /// The product a new post starts from, in words: "Speckled Mug, $24.00".
     pub about: Option<String>,
-    /// A time on the user's clock the new post is for (`?at=2026-12-03T09:00`, from an
-    /// empty calendar slot).
+    /// The time on the user's clock the post is for: the edited post's, or a new post's from
+    /// an empty calendar slot (`?at=2026-12-03T09:00`).
     pub at: Option<String>,
     /// What the person should know about where the post started: a template's accounts that
     /// are gone, its variables still to fill.
@@ -216,6 +238,11 @@ impl Begun {
         let mut begun = match (source, start) {
             // A post made from a product stays about it, reposted or not.
             (Some(post), _) => Self {
+                origin: if editable(post) {
+                    Origin::Edit(post.id)
+                } else {
+                    Origin::Repost
+                },
                 text: post.text.clone(),
                 media: post.media.clone(),
                 targets: post
@@ -255,6 +282,7 @@ impl Begun {
 
     fn empty() -> Self {
         Self {
+            origin: Origin::New,
             text: String::new(),
             media: Vec::new(),
             targets: Vec::new(),
@@ -267,6 +295,25 @@ impl Begun {
     }
 }
 
+/// Where an editor's post comes from: nothing, a post changed in place (none of its targets
+/// has started), or a post sent again as a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Origin {
+    New,
+    Edit(PostId),
+    Repost,
+}
+
+impl Origin {
+    /// The post changed in place, if this is one.
+    pub fn editing(self) -> Option<PostId> {
+        match self {
+            Self::Edit(id) => Some(id),
+            Self::New | Self::Repost => None,
+        }
+    }
+}
+
 /// What the submit button sends.
 #[derive(Debug, Clone)]
 pub(crate) enum Submission {
@@ -275,7 +322,7 @@ pub(crate) enum Submission {
 }
 
 impl Submission {
-    pub(crate) async fn send(self) -> Result<Post, ApiError> {
+    pub(crate) async fn send(self) -> Result<SavedPost, ApiError> {
         match self {
             Self::Create { post, key } => create_post(post, key).await,
             Self::Update { id, post } => update_post(id, post).await,
@@ -321,7 +368,7 @@ impl Submitter {
 }
 
 /// Where a saved post is shown, carrying its notice (a time that happens twice, say).
-pub(crate) fn detail_path(post: &Post) -> String {
+pub(crate) fn detail_path(post: &SavedPost) -> String {
     let query: ParamsMap = post
         .notice
         .iter()
@@ -337,17 +384,13 @@ fn Composer(
     time_zone: String,
     /// The accounts that can be posted to.
     accounts: Vec<Connection>,
-    source: Option<Post>,
     begun: Begun,
 ) -> impl IntoView {
-    let editing = source
-        .as_ref()
-        .filter(|post| editable(post))
-        .map(|post| post.id);
-    let title = match (editing, &source) {
-        (Some(_), _) => "Edit post",
-        (None, Some(_)) => "Edit & repost",
-        (None, None) => "Compose",
+    let editing = begun.origin.editing();
+    let title = match begun.origin {
+        Origin::Edit(_) => "Edit post",
+        Origin::Repost => "Edit & repost",
+        Origin::New => "Compose",
     };
     let text = RwSignal::new(begun.text);
     let media = DraftMedia::new(begun.media);
@@ -362,27 +405,8 @@ fn Composer(
             TargetChoice::new(connection, earlier)
         })
         .collect();
-    let scheduled_at = source
-        .as_ref()
-        .filter(|_| editing.is_some())
-        .and_then(|post| post.scheduled_at);
-    let when = RwSignal::new(match (&source, editing, scheduled_at) {
-        (_, Some(_), Some(_)) => When::Later,
-        (_, Some(_), None) => When::Draft,
-        _ if begun.at.is_some() => When::Later,
-        _ => When::Now,
-    });
+    let when = RwSignal::new(When::starting(editing.is_some(), begun.at.is_some()));
     let local = RwSignal::new(begun.at.unwrap_or_default());
-    // The post's time in the user's zone needs the browser's time zone rules, so the field
-    // is filled in once the page runs there.
-    if let Some(at) = scheduled_at {
-        let zone = time_zone.clone();
-        Effect::new(move |_| {
-            if let Some(value) = local_input_value(at, &zone) {
-                local.set(value);
-            }
-        });
-    }
 
     // Paste an image anywhere on the page to add it.
     let paste = window_event_listener(leptos::ev::paste, move |ev| media.take_pasted(&ev));
@@ -566,9 +590,9 @@ mod tests {
 
     #[test]
     fn the_detail_link_carries_the_notice_encoded() {
-        let plain = post_with(&[], None);
+        let plain = SavedPost::from(post_with(&[], None));
         assert_eq!(detail_path(&plain), format!("/posts/{}", Uuid::nil()));
-        let noticed = post_with(&[], Some("02:30 happens twice & more"));
+        let noticed = SavedPost::from(post_with(&[], Some("02:30 happens twice & more")));
         let path = detail_path(&noticed);
         assert!(
             path.starts_with(&format!("/posts/{}?notice=", Uuid::nil())),

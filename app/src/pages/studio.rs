@@ -8,16 +8,14 @@
 
 use leptos::prelude::*;
 
-use crate::components::browser::{go_to, local_input_value};
+use crate::components::browser::go_to;
 use crate::components::caption_editor::{CaptionCard, CaptionEditor};
 use crate::components::form::{FormError, field_message};
 use crate::components::media_picker::{DraftMedia, MediaPicker};
 use crate::components::schedule_picker::{SchedulePicker, When};
 use crate::components::studio_calls::{Streamed, stream_captions};
-use crate::pages::compose::{
-    Begun, DraftSource, ProductCheck, Submission, Submitter, detail_path, editable,
-};
-use crate::types::{ApiError, CaptionRequest, Connection, ConnectionId, NewPost, Post, Tone};
+use crate::pages::compose::{Begun, DraftSource, ProductCheck, Submission, Submitter, detail_path};
+use crate::types::{ApiError, CaptionRequest, Connection, ConnectionId, NewPost, Tone};
 
 /// The fields the Studio shows errors beside; errors about others go to the form's line.
 const FIELDS: &[&str] = &[
@@ -34,7 +32,7 @@ pub fn Studio() -> impl IntoView {
     view! {
         <DraftSource
             title="AI Studio"
-            editor=|time_zone, accounts, source, begun| view! { <StudioDesk time_zone accounts source begun /> }
+            editor=|time_zone, accounts, begun| view! { <StudioDesk time_zone accounts begun /> }
         />
     }
 }
@@ -45,13 +43,9 @@ fn StudioDesk(
     time_zone: String,
     /// The accounts that can be posted to.
     accounts: Vec<Connection>,
-    source: Option<Post>,
     begun: Begun,
 ) -> impl IntoView {
-    let editing = source
-        .as_ref()
-        .filter(|post| editable(post))
-        .map(|post| post.id);
+    let editing = begun.origin.editing();
     let about = begun.about;
     let media = DraftMedia::new(begun.media);
     let (product, check) = (begun.product, RwSignal::new(begun.check_product));
@@ -131,7 +125,7 @@ fn StudioDesk(
                         }
                     }
                 };
-                let outcome = stream_captions(&request, on_event).await;
+                let outcome = write_captions(request, Box::new(on_event)).await;
                 for card in &targets {
                     card.stop_writing();
                 }
@@ -144,24 +138,8 @@ fn StudioDesk(
     };
 
     // The post goes through the composer's pipeline: each account with its own caption.
-    let when = RwSignal::new(match (&source, editing) {
-        (Some(post), Some(_)) if post.scheduled_at.is_some() => When::Later,
-        (Some(_), Some(_)) => When::Draft,
-        _ => When::Now,
-    });
-    let local = RwSignal::new(String::new());
-    if let Some(at) = source
-        .as_ref()
-        .filter(|_| editing.is_some())
-        .and_then(|post| post.scheduled_at)
-    {
-        let zone = time_zone.clone();
-        Effect::new(move |_| {
-            if let Some(value) = local_input_value(at, &zone) {
-                local.set(value);
-            }
-        });
-    }
+    let when = RwSignal::new(When::starting(editing.is_some(), begun.at.is_some()));
+    let local = RwSignal::new(begun.at.clone().unwrap_or_default());
     let submit = Action::new(|submission: &Submission| submission.clone().send());
     let submit_error = Signal::derive(move || submit.value().get().and_then(Result::err));
     Effect::new(move |_| {
@@ -369,6 +347,16 @@ fn LazyCaptionEditor(
             }}
         </Suspense>
     }
+}
+
+/// Asks for the captions and reads them as they stream in. The reader and the captions'
+/// decoding load when captions are first asked for, not with the page.
+#[lazy]
+async fn write_captions(
+    request: CaptionRequest,
+    on_event: Box<dyn Fn(Streamed)>,
+) -> Result<(), ApiError> {
+    stream_captions(&request, on_event).await
 }
 
 #[lazy]

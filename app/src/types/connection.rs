@@ -49,6 +49,8 @@ pub struct Connection {
     pub display_name: Option<String>,
     pub avatar_url: Option<String>,
     pub status: ConnectionStatus,
+    /// Not read in the browser, so the editors' wasm carries no date parser for it.
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub connected_at: DateTime<Utc>,
 }
 

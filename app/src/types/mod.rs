@@ -49,7 +49,7 @@ pub use event_stream::{EventStreamBuffer, StreamEvent};
 pub use platform::Platform;
 pub use post::{
     DirectUpload, LogLevel, LogLine, MediaEntry, MediaId, MediaItem, MediaUsage, MediaUse,
-    NewDirectUpload, NewPost, NewTarget, Post, PostId, PostPage, PostQuery, Schedule,
+    NewDirectUpload, NewPost, NewTarget, Post, PostId, PostPage, PostQuery, SavedPost, Schedule,
     ScheduleKeyword, Target, TargetId, UploadId, VideoInfo,
 };
 pub use post_metrics::{

@@ -97,6 +97,9 @@ pub struct MediaItem {
     pub bytes: u64,
     /// Where the signed-in owner can fetch it.
     pub url: String,
+    /// Not read in the browser (the Media page is drawn by the server), so the editors' wasm
+    /// carries no date parser for it.
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub created_at: DateTime<Utc>,
     /// A video's facts, which each platform's limits are checked against. The browser does
     /// not read them yet (the composer shows no video), so its wasm carries no code for them.
@@ -219,6 +222,24 @@ pub struct Post {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What an editor (the composer, the Studio) gets back for a saved post: where the post now
+/// lives and what to say there. The whole post would cost the editor's wasm its decoder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPost {
+    pub id: PostId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+impl From<Post> for SavedPost {
+    fn from(post: Post) -> Self {
+        Self {
+            id: post.id,
+            notice: post.notice,
+        }
+    }
+}
+
 /// `GET /api/posts` filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -308,5 +329,7 @@ pub struct DirectUpload {
     pub url: String,
     pub method: String,
     pub headers: std::collections::BTreeMap<String, String>,
+    /// The browser uploads at once and reads the answer's refusal, not this.
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub expires_at: DateTime<Utc>,
 }

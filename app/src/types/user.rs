@@ -259,6 +259,21 @@ impl TimeZoneName {
         &self.0
     }
 
+    /// The zone's rules. The name was checked against the tz database when it was saved; UTC
+    /// only guards against a row changed by hand.
+    #[cfg(feature = "ssr")]
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0.parse().unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// `at` on this zone's clock, as a `datetime-local` field holds it: `YYYY-MM-DDTHH:MM`.
+    #[cfg(feature = "ssr")]
+    pub fn local_input(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.tz())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    }
+
     /// Every name in the tz database, for pickers (the browser gets the list from the server).
     #[cfg(feature = "ssr")]
     pub fn all() -> impl Iterator<Item = &'static str> {

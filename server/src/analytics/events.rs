@@ -378,12 +378,6 @@ pub fn day_in(at: DateTime<Utc>, zone: Tz) -> NaiveDate {
     at.with_timezone(&zone).date_naive()
 }
 
-/// The person's time zone. Their zone's name was checked against the tz database when it was
-/// saved; UTC only guards against a row changed by hand.
-fn zone_of(person: &User) -> Tz {
-    person.time_zone.as_str().parse().unwrap_or(Tz::UTC)
-}
-
 /// The days a summary covers, both included: `from <= to`, at most [`MAX_SUMMARY_DAYS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayRange {
@@ -474,7 +468,7 @@ impl ProductEvents {
     #[tracing::instrument(skip_all, fields(user_id = %owner.id.0, events = batch.events.len()))]
     pub async fn track(&self, owner: &User, batch: &TrackBatch) -> Result<TrackAccepted, Error> {
         let checked = check_batch(&batch.events, self.clock.now())?;
-        let zone = zone_of(owner);
+        let zone = owner.time_zone.tz();
         let rows = checked
             .iter()
             .map(|event| NewEvent {
@@ -498,7 +492,7 @@ impl ProductEvents {
         owner: &User,
         asked: SummaryQuery,
     ) -> Result<AnalyticsSummary, Error> {
-        let today = day_in(self.clock.now(), zone_of(owner));
+        let today = day_in(self.clock.now(), owner.time_zone.tz());
         let range = DayRange::resolve(asked, today)?;
         let tallies =
             analytics_events::tally_by_day(&self.db, owner.id, range.from, range.to).await?;

@@ -471,7 +471,7 @@ pub struct Period {
 impl Period {
     /// The last `range_days` days up to `now`'s day in `time_zone`, today included.
     pub fn ending(now: DateTime<Utc>, time_zone: &TimeZoneName, range_days: u32) -> Self {
-        let zone: Tz = time_zone.as_str().parse().unwrap_or(Tz::UTC);
+        let zone = time_zone.tz();
         let last_day = now.with_timezone(&zone).date_naive();
         let first_day = last_day
             .checked_sub_days(chrono::Days::new(u64::from(range_days.max(1) - 1)))

@@ -39,7 +39,7 @@ pub async fn calendar(
         )
         .into());
     }
-    let zone = zone_of(owner);
+    let zone = owner.time_zone.tz();
     let filter = CalendarFilter {
         platform: query.platform,
         account: query.account,
@@ -65,11 +65,6 @@ pub async fn calendar(
         truncated,
         clock_changes: clock_changes(query.from, query.to, zone),
     })
-}
-
-/// The user's zone; a name that no longer parses (never stored by us) reads as UTC.
-pub fn zone_of(user: &User) -> Tz {
-    user.time_zone.as_str().parse().unwrap_or(Tz::UTC)
 }
 
 /// The instant a local day starts: midnight, or the first minute after it when the clocks

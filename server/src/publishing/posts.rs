@@ -950,7 +950,7 @@ impl Posts for Pipeline {
     fn today(&self, owner: &User) -> chrono::NaiveDate {
         self.clock
             .now()
-            .with_timezone(&super::calendar::zone_of(owner))
+            .with_timezone(&owner.time_zone.tz())
             .date_naive()
     }
 
