@@ -21,17 +21,7 @@ struct Api {
 }
 
 async fn api(backend: Backend) -> Api {
-    let fake = XFake::new("id", "secret");
-    let (addr, fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
-    let url = format!("http://{addr}");
-    let vars = [
-        ("X_CLIENT_ID", "id"),
-        ("X_CLIENT_SECRET", "secret"),
-        ("X_AUTH_URL", url.as_str()),
-        ("X_API_URL", url.as_str()),
-        ("RATE_LIMIT_POST", "1000/min"),
-    ];
-    let app = TestApp::spawn_adjusted(backend, &vars, |config| config.run_workers = false).await;
+    let (app, fake, fake_server) = TestApp::spawn_with_x_and_no_workers(backend).await;
     Api {
         app,
         fake,

@@ -189,6 +189,25 @@ impl TestApp {
         Self::start_adjusted(vars, data_dir, postgres_db, adjust).await
     }
 
+    /// Starts an app with X configured against a fake of its own and no workers, so posts
+    /// stay where the API puts them. Gives the app, the fake and the fake's server task.
+    pub async fn spawn_with_x_and_no_workers(
+        backend: Backend,
+    ) -> (Self, server::sandbox::x::XFake, tokio::task::JoinHandle<()>) {
+        let fake = server::sandbox::x::XFake::new("id", "secret");
+        let (addr, fake_server) = server::sandbox::serve(fake.router()).await.unwrap();
+        let url = format!("http://{addr}");
+        let vars = [
+            ("X_CLIENT_ID", "id"),
+            ("X_CLIENT_SECRET", "secret"),
+            ("X_AUTH_URL", url.as_str()),
+            ("X_API_URL", url.as_str()),
+            ("RATE_LIMIT_POST", "1000/min"),
+        ];
+        let app = Self::spawn_adjusted(backend, &vars, |config| config.run_workers = false).await;
+        (app, fake, fake_server)
+    }
+
     /// Starts an app that reads the time from `clock` (a [`server::clock::ManualClock`], say).
     pub async fn spawn_with_clock(
         backend: Backend,
