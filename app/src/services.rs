@@ -311,6 +311,16 @@ pub trait Templates: Send + Sync + 'static {
 
 pub type TemplatesPort = Arc<dyn Templates>;
 
+/// Product events the app records about itself, where the actions they name land.
+#[async_trait]
+pub trait ProductEventLog: Send + Sync + 'static {
+    /// Counts `event` for `owner`, now. A failure is logged, never returned: a count going
+    /// missing must not fail the action it counts.
+    async fn record(&self, owner: &User, event: crate::types::AppEvent);
+}
+
+pub type ProductEventsPort = Arc<dyn ProductEventLog>;
+
 /// What published posts did, from the numbers the platforms report.
 #[async_trait]
 pub trait PostAnalytics: Send + Sync + 'static {
@@ -326,6 +336,7 @@ pub type PostAnalyticsPort = Arc<dyn PostAnalytics>;
 /// implementations. Later ports (posts, connections, AI) are fields here.
 #[derive(Clone)]
 pub struct Services {
+    pub events: ProductEventsPort,
     pub accounts: AccountsPort,
     pub connections: ConnectionsPort,
     pub posts: PostsPort,

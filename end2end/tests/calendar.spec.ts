@@ -90,8 +90,12 @@ test("drag a scheduled post to another day and it goes out at the new time", asy
   const plan = await planTomorrow(page, `Moved by dragging ${Date.now()}`, username, 40_000);
 
   const { chip, slot } = await openWithBoth(page, plan);
+  const move = page.waitForRequest((request) => request.url().endsWith("/rpc/posts/move"));
   await chip.dragTo(slot);
   await expect(page.getByRole("status").filter({ hasText: "Moved" })).toContainText(`at ${plan.time}`);
+  // The move says how it was made, for product analytics.
+  const view = new URL(page.url()).searchParams.get("view");
+  expect((await move).postDataJSON()).toMatchObject({ view, keyboard: false });
   await expect(slot.locator(`[data-post="${plan.postId}"]`)).toBeVisible();
   await expect(slot.locator(`[data-post="${plan.postId}"]`)).toHaveAttribute("data-local", `${plan.dropDay}T${plan.time}`);
 
@@ -118,8 +122,10 @@ test("move a post with the keyboard alone, and a refused move stays put with the
   // Back one slot: today (the day before in the month, the same hour the day before in the week).
   await page.keyboard.press("ArrowLeft");
   await expect(slot).toHaveClass(/cal-drop-target/);
+  const move = page.waitForRequest((request) => request.url().endsWith("/rpc/posts/move"));
   await page.keyboard.press("Enter");
   await expect(page.getByRole("status")).toContainText(`Moved`);
+  expect((await move).postDataJSON()).toMatchObject({ keyboard: true });
   await expect(slot.locator(`[data-post="${plan.postId}"]`)).toBeVisible();
   await expect(chip).toBeFocused();
 

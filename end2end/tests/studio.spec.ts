@@ -51,10 +51,28 @@ test("write captions from three photos for X and LinkedIn, keep one change, undo
     await changes.getByRole("listitem").filter({ hasText: "!!" }).getByRole("button", { name: "Accept" }).click();
     await expect(caption).toHaveValue(/^We elevate mornings.*mugs! /);
 
-    // The proofreader underlines the misspelling; one click fixes it.
+    // The proofreader underlines the misspelling; one click fixes it, and the fix taken is
+    // counted for product analytics.
     const proofreading = card.getByRole("group", { name: "Proofreading" });
+    const counted = page.waitForResponse(
+      (response) =>
+        response.url().endsWith("/api/analytics/track") &&
+        response.request().postDataJSON()?.events?.[0]?.properties?.pass === "proofread",
+    );
     await proofreading.getByRole("button", { name: "Replace “realy” with “really”" }).click();
     await expect(caption).toHaveValue(/our really lovely mugs/);
+    expect((await counted).status()).toBe(202);
+    // So is an emoji put in from the picker.
+    const emojiCounted = page.waitForResponse(
+      (response) =>
+        response.url().endsWith("/api/analytics/track") &&
+        response.request().postDataJSON()?.events?.[0]?.properties?.pass === "emoji",
+    );
+    await card.getByRole("button", { name: "More emoji" }).click();
+    await card.getByLabel("Search emoji").fill("coffee");
+    await card.getByRole("list", { name: "Emoji" }).getByRole("button", { name: /beverage/ }).click();
+    await expect(caption).toHaveValue(/☕/);
+    expect((await emojiCounted).status()).toBe(202);
     await expect(card.getByText(/Sounds human: \d+\/100/)).toBeVisible();
 
     // The other account got its own caption in the same run.

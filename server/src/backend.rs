@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::analytics::events::ProductEvents;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::connections::tokens::TokenKeeper;
@@ -49,6 +50,8 @@ pub struct Backend {
     pub product_guard: Arc<crate::stores::guard::ProductGuard>,
     /// What this process's workers, sweep and reaper have done; `/metrics` and `/readyz`.
     pub stats: Arc<PublishingStats>,
+    /// Product events, recorded where the actions they count land.
+    pub events: Arc<ProductEvents>,
 }
 
 impl Backend {
@@ -85,11 +88,13 @@ impl Backend {
                 .expect("a socket address makes a URL")
         });
         let pull_urls = PullUrls::new(&public_base_url, keyring.url_signing_key());
+        let events = Arc::new(ProductEvents::new(db.clone(), clock.clone()));
         let pipeline = Arc::new(Pipeline::new(
             db.clone(),
             queue.clone(),
             registry.clone(),
             clock.clone(),
+            events.clone(),
         ));
         let tokens = Arc::new(TokenKeeper::new(
             db.clone(),
@@ -130,6 +135,7 @@ impl Backend {
             pipeline,
             tokens,
             stats: Arc::default(),
+            events,
         })
     }
 

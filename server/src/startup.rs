@@ -24,7 +24,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{
     ClientCredentials, Config, GeminiConfig, PlatformApp, ShopifyApp, YouTubeHosts, uses_https,
 };
-use crate::connections::ConnectionService;
+use crate::connections::{ConnectionService, ConnectionServiceParts};
 use crate::crypto::{self, Keyring};
 use crate::http::client::TrustedProxies;
 use crate::http::csrf::SameSitePolicy;
@@ -126,21 +126,23 @@ impl Application {
                 },
             },
         ));
-        let oauth = Arc::new(ConnectionService::new(
-            db.clone(),
-            backend.keyring.clone(),
-            backend.registry.clone(),
-            clock.clone(),
-            public_base_url.clone(),
-            backend.pull_urls.clone(),
-            backend.pipeline.clone(),
-        ));
+        let oauth = Arc::new(ConnectionService::new(ConnectionServiceParts {
+            db: db.clone(),
+            keyring: backend.keyring.clone(),
+            registry: backend.registry.clone(),
+            clock: clock.clone(),
+            public_base_url: public_base_url.clone(),
+            pull_urls: backend.pull_urls.clone(),
+            pipeline: backend.pipeline.clone(),
+            events: backend.events.clone(),
+        }));
         let uploads = Arc::new(MediaLibrary::new(
             db.clone(),
             backend.media.clone(),
             clock.clone(),
             config.media_max_video_bytes,
             backend.pull_urls.clone(),
+            backend.events.clone(),
         ));
         let studio_settings = Arc::new(StudioSettingsStore::new(
             db.clone(),
@@ -154,6 +156,7 @@ impl Application {
             uploads.clone(),
             studio_settings.clone(),
             &config.writers,
+            backend.events.clone(),
         ));
         let stores = Arc::new(crate::stores::service::StoreService::new(
             crate::stores::service::StoreServiceParts {
@@ -164,17 +167,17 @@ impl Application {
                 http: crate::platforms::http_client(config.platform_timeout),
                 clock: clock.clone(),
                 public_base_url: public_base_url.clone(),
+                events: backend.events.clone(),
             },
         ));
         let templates = Arc::new(crate::templates::TemplateService::new(
             db.clone(),
             clock.clone(),
+            backend.events.clone(),
         ));
-        let analytics = Arc::new(crate::analytics::events::ProductEvents::new(
-            db.clone(),
-            clock.clone(),
-        ));
+        let analytics = backend.events.clone();
         let services = Services {
+            events: analytics.clone(),
             analytics: Arc::new(crate::analytics::metrics::Analytics::new(
                 db.clone(),
                 clock.clone(),

@@ -8,19 +8,21 @@
 //! Every query is the owner's, so another person's template or product is not found.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use app::services::Templates;
+use app::services::{ProductEventLog, Templates};
 use app::types::{
-    ApiError, Connection, ConnectionStatus, NewTemplate, PRODUCT_VARIABLES, Product, ProductId,
-    Template, TemplateId, TemplateName, TemplateOptions, TemplateStart, TimeZoneName, User, UserId,
-    fill_date_variable, fill_product_variables,
+    ApiError, AppEvent, Connection, ConnectionStatus, NewTemplate, PRODUCT_VARIABLES, Product,
+    ProductId, Template, TemplateId, TemplateName, TemplateOptions, TemplateStart, TimeZoneName,
+    User, UserId, fill_date_variable, fill_product_variables,
 };
 
+use crate::analytics::events::ProductEvents;
 use crate::clock::SharedClock;
 use crate::db::templates::{self as rows, TemplateFields};
 use crate::db::{DbError, connections as connection_rows, products as product_rows};
@@ -32,6 +34,7 @@ use crate::publishing::posts::check_text;
 pub struct TemplateService {
     db: DatabaseConnection,
     clock: SharedClock,
+    events: Arc<ProductEvents>,
 }
 
 /// A template after its checks: what will be written.
@@ -52,8 +55,8 @@ impl Checked {
 }
 
 impl TemplateService {
-    pub fn new(db: DatabaseConnection, clock: SharedClock) -> Self {
-        Self { db, clock }
+    pub fn new(db: DatabaseConnection, clock: SharedClock, events: Arc<ProductEvents>) -> Self {
+        Self { db, clock, events }
     }
 
     /// The owner's templates by name.
@@ -117,6 +120,14 @@ impl TemplateService {
         };
         let connections = connection_rows::list(&self.db, owner.id).await?;
         let today = day_in(&owner.time_zone, self.clock.now());
+        self.events
+            .record(
+                owner,
+                AppEvent::TemplateUsed {
+                    with_product: product.is_some(),
+                },
+            )
+            .await;
         Ok(fill(template, product.as_ref(), &connections, today))
     }
 

@@ -404,6 +404,20 @@ async fn a_direct_upload_becomes_media_with_its_size_and_dimensions(
     assert!(store.holds(&app, &poster_key).await);
     let served = me.get(clip["url"].as_str().unwrap()).await;
     assert_eq!(served.bytes().await.unwrap().as_ref(), video.as_slice());
+    // Two files became media straight from the bucket; the early confirmation counted nothing.
+    assert_eq!(
+        common::recorded_events(&app).await,
+        [
+            (
+                "media_uploaded".to_owned(),
+                json!({"kind": "image", "direct": true})
+            ),
+            (
+                "media_uploaded".to_owned(),
+                json!({"kind": "video", "direct": true})
+            ),
+        ]
+    );
 
     assert_eq!(me.delete(&item).await, StatusCode::NO_CONTENT);
     assert_eq!(me.delete(&clip).await, StatusCode::NO_CONTENT);
@@ -549,6 +563,7 @@ async fn an_upload_not_confirmed_in_time_is_refused_then_swept(store: Store) {
         clock.clone(),
         config.media_max_video_bytes,
         backend.pull_urls.clone(),
+        backend.events.clone(),
     );
     assert_eq!(library.sweep_uploads().await.unwrap(), 0);
     assert!(

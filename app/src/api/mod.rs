@@ -124,6 +124,10 @@ pub(crate) mod ssr {
         expect_context::<Services>().templates
     }
 
+    pub(crate) fn events() -> crate::services::ProductEventsPort {
+        expect_context::<Services>().events
+    }
+
     pub(crate) fn studio() -> StudioPreferencesPort {
         expect_context::<Services>().studio
     }

@@ -11,8 +11,9 @@ use crate::types::{
 
 #[cfg(feature = "ssr")]
 use {
-    super::ssr::{posts, require_session, respond},
+    super::ssr::{events, posts, require_session, respond},
     crate::services::IdempotencyKey,
+    crate::types::AppEvent,
 };
 
 /// Creates the post. The composer sends the same `key` again only for the same post, so a
@@ -177,16 +178,25 @@ pub async fn load_calendar(
 }
 
 /// Moves a post to `local` (`YYYY-MM-DDTHH:MM` on the user's clock): the calendar's drag and
-/// its keyboard move. The answer is the note a time the clocks pass twice needs, if any.
+/// its keyboard move, in the `view` shown. The answer is the note a time the clocks pass twice
+/// needs, if any.
 #[server(prefix = "/rpc", endpoint = "posts/move", input = Json)]
-pub async fn move_post(id: PostId, local: String) -> Result<Option<String>, ApiError> {
-    let posts = posts();
+pub async fn move_post(
+    id: PostId,
+    local: String,
+    view: CalendarSpan,
+    keyboard: bool,
+) -> Result<Option<String>, ApiError> {
+    let (posts, events) = (posts(), events());
     respond(
         async {
             let who = require_session().await?;
             let moved = posts
                 .reschedule(&who.user, id, crate::types::Schedule::Local { local })
                 .await?;
+            events
+                .record(&who.user, AppEvent::CalendarRescheduled { view, keyboard })
+                .await;
             Ok(moved.notice)
         }
         .await,

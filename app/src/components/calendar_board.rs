@@ -85,7 +85,7 @@ mod dom {
 
     use super::new_local;
     use crate::api::posts::move_post;
-    use crate::types::PostId;
+    use crate::types::{CalendarSpan, PostId};
 
     const TARGET: &str = "cal-drop-target";
     const MOVING: &str = "cal-moving";
@@ -340,9 +340,15 @@ mod dom {
             let Ok(id) = uuid::Uuid::parse_str(&data(&chip, "post")) else {
                 return;
             };
+            // A week's slots are hours (`2026-11-27T09`), a month's are days.
+            let view = if data(&slot, "slot").len() == 10 {
+                CalendarSpan::Month
+            } else {
+                CalendarSpan::Week
+            };
             let (said, failed) = (self.said, self.failed);
             spawn_local(async move {
-                match move_post(PostId(id), local.clone()).await {
+                match move_post(PostId(id), local.clone(), view, keyboard).await {
                     Ok(note) => {
                         failed.set(None);
                         let item = chip.parent_element();

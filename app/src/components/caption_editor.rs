@@ -7,11 +7,11 @@ use leptos::prelude::*;
 
 use crate::components::latest_answer::LatestAnswer;
 use crate::components::studio_calls::{
-    Edits, PickerEmoji, add_word, check_caption, search_emoji, voice_pass,
+    Edits, PickerEmoji, add_word, check_caption, report_refined, search_emoji, voice_pass,
 };
 use crate::components::target_options::{OptionFields, options_form};
 use crate::types::{
-    CheckView, Connection, NewTarget, ProductId, TargetOptions, VoiceRule, apply_fix,
+    CheckView, Connection, NewTarget, ProductId, RefinePass, TargetOptions, VoiceRule, apply_fix,
 };
 
 /// How long typing must pause before the caption is checked again.
@@ -357,11 +357,13 @@ pub fn CaptionEditor(
             .map(|utf16| text.with_untracked(|now| byte_offset(now, utf16)))
             .unwrap_or_else(|| text.with_untracked(String::len));
         text.update(|now| *now = insert_emoji(now, at, &emoji));
+        leptos::task::spawn_local(report_refined(RefinePass::Emoji));
     };
     let on_panel_click = move |ev: leptos::ev::MouseEvent| match PanelAction::of(&ev) {
         Some(PanelAction::Fix { start, end, fix }) => {
             if let Some(new) = text.with_untracked(|now| apply_fix(now, start..end, &fix)) {
                 text.set(new);
+                leptos::task::spawn_local(report_refined(RefinePass::Proofread));
             }
         }
         Some(PanelAction::OwnWord(word)) => {

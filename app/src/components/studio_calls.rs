@@ -4,12 +4,12 @@
 //! Server-Sent Events on a POST, which `EventSource` cannot send, so they are read from an
 //! `XMLHttpRequest` as its text grows.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::components::rest::send_json;
 use crate::types::{
     ApiError, CaptionRequest, CheckRequest, CheckView, ConnectionId, NewWord, ProductId,
-    VoiceRequest, with_changes,
+    RefinePass, VoiceRequest, with_changes,
 };
 
 /// The authenticity pass's changes as the editor uses them.
@@ -114,6 +114,45 @@ pub async fn voice_pass(text: String, connection: ConnectionId) -> Result<Edits,
     send_json::<PassAnswer>("POST", "/api/studio/voice", Some(&request))
         .await
         .map(|answer| answer.pass)
+}
+
+/// `caption_refined` as `POST /api/analytics/track` takes it, in types that cost the page less
+/// than building `AppEvent::tracked`'s JSON value (a test keeps the two equal).
+#[derive(Serialize)]
+struct RefinedReport {
+    events: [RefinedEvent; 1],
+}
+
+#[derive(Serialize)]
+struct RefinedEvent {
+    name: &'static str,
+    properties: RefinedPass,
+}
+
+#[derive(Serialize)]
+struct RefinedPass {
+    pass: &'static str,
+}
+
+impl RefinedReport {
+    fn of(pass: RefinePass) -> Self {
+        Self {
+            events: [RefinedEvent {
+                name: "caption_refined",
+                properties: RefinedPass {
+                    pass: pass.as_str(),
+                },
+            }],
+        }
+    }
+}
+
+/// Counts a pass the person took in the editor: a proofreader's fix or an emoji, which only
+/// the browser sees. A report that does not arrive costs a count and nothing else, so its
+/// answer is not read.
+pub async fn report_refined(pass: RefinePass) {
+    let report = RefinedReport::of(pass);
+    let _ = send_json::<serde::de::IgnoredAny>("POST", "/api/analytics/track", Some(&report)).await;
 }
 
 /// Length, score, proofreading and emoji for the editor, drawn.
@@ -236,6 +275,19 @@ pub async fn stream_captions(
 mod tests {
     use super::*;
     use crate::types::{CaptionEvent, HumanScore, VoiceChange, VoicePass, VoiceRule};
+
+    #[test]
+    fn the_editors_report_is_the_event_the_app_defines() {
+        for pass in [RefinePass::Emoji, RefinePass::Proofread] {
+            let batch = crate::types::TrackBatch {
+                events: vec![crate::types::AppEvent::CaptionRefined { pass }.tracked()],
+            };
+            assert_eq!(
+                serde_json::to_value(RefinedReport::of(pass)).unwrap(),
+                serde_json::to_value(batch).unwrap()
+            );
+        }
+    }
 
     fn sent(event: &CaptionEvent) -> String {
         serde_json::to_string(event).unwrap()

@@ -7,6 +7,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{CalendarSpan, Platform, Store};
+
 /// The most events one `POST /api/analytics/track` may carry.
 pub const MAX_TRACKED_EVENTS: usize = 50;
 /// The longest summary, in days (a leap year, both ends included).
@@ -83,6 +85,148 @@ pub struct EventSummary {
 pub struct DayCount {
     pub day: NaiveDate,
     pub count: u64,
+}
+
+/// Who wrote a caption, as `caption_generated` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptionProvider {
+    Gemini,
+    /// Any server that speaks OpenAI's chat API (Ollama, llama.cpp, vLLM).
+    OpenAiCompatible,
+    /// The built-in writer that needs no key and no network.
+    Builtin,
+}
+
+impl CaptionProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gemini => "gemini",
+            Self::OpenAiCompatible => "openai_compatible",
+            Self::Builtin => "builtin",
+        }
+    }
+}
+
+/// A pass the AI Studio makes over a caption, as `caption_refined` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefinePass {
+    /// The Human Authenticity Engine.
+    Authenticity,
+    /// An emoji put in from the suggestions or the picker.
+    Emoji,
+    /// A proofreader's fix taken.
+    Proofread,
+}
+
+impl RefinePass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authenticity => "authenticity",
+            Self::Emoji => "emoji",
+            Self::Proofread => "proofread",
+        }
+    }
+}
+
+/// An event the app reports about itself, typed so that what it sends always fits the server's
+/// list: the server records most where the action lands, the browser the few only it sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEvent {
+    /// A signed-in page drawn; `page` is one of the server's page names (`calendar`, `post`).
+    PageViewed {
+        page: &'static str,
+    },
+    /// A new post stored, as a draft or for publishing.
+    PostComposed {
+        platforms: usize,
+        scheduled: bool,
+        media: usize,
+    },
+    /// Captions asked of a writer (once per request, however many accounts it covers).
+    CaptionGenerated {
+        provider: CaptionProvider,
+        images: usize,
+    },
+    CaptionRefined {
+        pass: RefinePass,
+    },
+    /// A template filled in to start a post or a Studio session.
+    TemplateUsed {
+        with_product: bool,
+    },
+    /// A post moved on the calendar, by dragging it or with the keyboard.
+    CalendarRescheduled {
+        view: CalendarSpan,
+        keyboard: bool,
+    },
+    /// A file became media: through the server, or straight to the bucket and confirmed.
+    MediaUploaded {
+        video: bool,
+        direct: bool,
+    },
+    AccountConnected {
+        platform: Platform,
+    },
+    StoreConnected {
+        store: Store,
+    },
+}
+
+impl AppEvent {
+    /// The event as `POST /api/analytics/track` takes it, happening now.
+    pub fn tracked(self) -> TrackedEvent {
+        use serde_json::json;
+        let (name, properties) = match self {
+            Self::PageViewed { page } => ("page_viewed", json!({ "page": page })),
+            Self::PostComposed {
+                platforms,
+                scheduled,
+                media,
+            } => (
+                "post_composed",
+                // A draft has no accounts yet; the list counts from one, so it is left out.
+                if platforms == 0 {
+                    json!({ "scheduled": scheduled, "media": media })
+                } else {
+                    json!({ "platforms": platforms, "scheduled": scheduled, "media": media })
+                },
+            ),
+            Self::CaptionGenerated { provider, images } => (
+                "caption_generated",
+                json!({ "provider": provider.as_str(), "images": images }),
+            ),
+            Self::CaptionRefined { pass } => ("caption_refined", json!({ "pass": pass.as_str() })),
+            Self::TemplateUsed { with_product } => {
+                ("template_used", json!({ "with_product": with_product }))
+            }
+            Self::CalendarRescheduled { view, keyboard } => (
+                "calendar_rescheduled",
+                json!({
+                    "view": view.as_str(),
+                    "input": if keyboard { "keyboard" } else { "drag" },
+                }),
+            ),
+            Self::MediaUploaded { video, direct } => (
+                "media_uploaded",
+                json!({ "kind": if video { "video" } else { "image" }, "direct": direct }),
+            ),
+            Self::AccountConnected { platform } => (
+                "account_connected",
+                json!({ "platform": platform.as_str() }),
+            ),
+            Self::StoreConnected { store } => {
+                ("store_connected", json!({ "store": store.as_str() }))
+            }
+        };
+        let serde_json::Value::Object(properties) = properties else {
+            unreachable!("every arm builds an object")
+        };
+        TrackedEvent {
+            name: name.to_owned(),
+            properties,
+            at: None,
+        }
+    }
 }
 
 #[cfg(test)]

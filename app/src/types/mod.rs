@@ -28,8 +28,9 @@ mod user;
 mod voice;
 
 pub use analytics::{
-    AnalyticsSummary, DEFAULT_SUMMARY_DAYS, DayCount, EventSummary, MAX_SUMMARY_DAYS,
-    MAX_TRACKED_EVENTS, SummaryQuery, TrackAccepted, TrackBatch, TrackedEvent,
+    AnalyticsSummary, AppEvent, CaptionProvider, DEFAULT_SUMMARY_DAYS, DayCount, EventSummary,
+    MAX_SUMMARY_DAYS, MAX_TRACKED_EVENTS, RefinePass, SummaryQuery, TrackAccepted, TrackBatch,
+    TrackedEvent,
 };
 pub use calendar::{
     Calendar, CalendarEntry, CalendarQuery, CalendarShown, CalendarSpan, CalendarTarget,

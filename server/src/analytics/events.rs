@@ -18,18 +18,22 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 
+use app::services::ProductEventLog;
 use app::types::{
-    AnalyticsSummary, ApiError, DEFAULT_SUMMARY_DAYS, DayCount, EventSummary, MAX_SUMMARY_DAYS,
-    MAX_TRACKED_EVENTS, SummaryQuery, TrackAccepted, TrackBatch, TrackedEvent, User,
+    AnalyticsSummary, ApiError, AppEvent, DEFAULT_SUMMARY_DAYS, DayCount, EventSummary,
+    MAX_SUMMARY_DAYS, MAX_TRACKED_EVENTS, SummaryQuery, TrackAccepted, TrackBatch, TrackedEvent,
+    User, UserId,
 };
 
 use crate::clock::SharedClock;
 use crate::db::analytics_events::{self, DayTally, NewEvent};
+use crate::db::users;
 use crate::error::Error;
 
 /// How long after it happened an event may still be reported.
@@ -498,6 +502,34 @@ impl ProductEvents {
             analytics_events::tally_by_day(&self.db, owner.id, range.from, range.to).await?;
         Ok(summarize(range, tallies))
     }
+
+    /// [`ProductEventLog::record`] for a person known by id (an OAuth callback, an upload):
+    /// their time zone decides the day.
+    pub async fn record_for(&self, owner: UserId, event: AppEvent) {
+        match users::find(&self.db, owner).await {
+            Ok(Some(user)) => self.record(&user, event).await,
+            // Deleted between the action and its count: nothing to count it for.
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, user_id = %owner.0, "could not record a product event");
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ProductEventLog for ProductEvents {
+    async fn record(&self, owner: &User, event: AppEvent) {
+        let batch = TrackBatch {
+            events: vec![event.tracked()],
+        };
+        if let Err(error) = self.track(owner, &batch).await {
+            // A refusal here is a mismatch between `AppEvent` and the catalogue, which the
+            // tests below rule out; a database failure costs one count, not the action.
+            tracing::warn!(%error, event = %batch.events[0].name, user_id = %owner.id.0,
+                "could not record a product event");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -546,6 +578,82 @@ mod tests {
                 assert!(snake(key), "{}.{key}", spec.name);
                 assert!(keys.insert(*key), "{}.{key} twice", spec.name);
             }
+        }
+    }
+
+    /// Every event the app reports about itself, with each choice its properties can take.
+    fn every_app_event() -> Vec<AppEvent> {
+        use app::types::{CalendarSpan, CaptionProvider, RefinePass};
+        let mut events: Vec<AppEvent> = PAGES
+            .iter()
+            .map(|page| AppEvent::PageViewed { page })
+            .collect();
+        for platforms in [0, 1, 7] {
+            for scheduled in [false, true] {
+                events.push(AppEvent::PostComposed {
+                    platforms,
+                    scheduled,
+                    media: 20,
+                });
+            }
+        }
+        for provider in [
+            CaptionProvider::Gemini,
+            CaptionProvider::OpenAiCompatible,
+            CaptionProvider::Builtin,
+        ] {
+            events.push(AppEvent::CaptionGenerated {
+                provider,
+                images: 10,
+            });
+        }
+        for pass in [
+            RefinePass::Authenticity,
+            RefinePass::Emoji,
+            RefinePass::Proofread,
+        ] {
+            events.push(AppEvent::CaptionRefined { pass });
+        }
+        for flag in [false, true] {
+            events.push(AppEvent::TemplateUsed { with_product: flag });
+            events.push(AppEvent::MediaUploaded {
+                video: flag,
+                direct: !flag,
+            });
+            for view in [CalendarSpan::Month, CalendarSpan::Week] {
+                events.push(AppEvent::CalendarRescheduled {
+                    view,
+                    keyboard: flag,
+                });
+            }
+        }
+        events.extend(Platform::ALL.map(|platform| AppEvent::AccountConnected { platform }));
+        events.extend(Store::ALL.map(|store| AppEvent::StoreConnected { store }));
+        events
+    }
+
+    #[test]
+    fn every_event_the_app_reports_fits_the_catalogue() {
+        let events = every_app_event();
+        for event in &events {
+            let tracked = event.tracked();
+            let checked = check(&tracked, now()).unwrap_or_else(|refusal| {
+                panic!("{event:?}: {refusal}");
+            });
+            // Nothing the app sends is dropped on the way in.
+            assert_eq!(
+                checked.properties.len(),
+                tracked.properties.len(),
+                "{event:?}"
+            );
+        }
+        // And every catalogue event is one the app reports.
+        for spec in CATALOGUE {
+            assert!(
+                events.iter().any(|event| event.tracked().name == spec.name),
+                "{} is never reported",
+                spec.name
+            );
         }
     }
 

@@ -16,11 +16,12 @@ use uuid::Uuid;
 
 use app::services::Connections;
 use app::types::{
-    AccountChoice, ApiError, AuthorizeUrl, Availability, ChoosableAccount, Connection,
+    AccountChoice, ApiError, AppEvent, AuthorizeUrl, Availability, ChoosableAccount, Connection,
     ConnectionId, ConnectionsOverview, OptionChoice, OptionKind, Platform, PlatformOption,
     PostOptions, UserId,
 };
 
+use crate::analytics::events::ProductEvents;
 use crate::clock::SharedClock;
 use crate::crypto::Keyring;
 use crate::db::connections::{self as rows, NewConnection, StoredTokens, TokenKind, token_context};
@@ -142,18 +143,34 @@ pub struct ConnectionService {
     /// Whether platforms that download media can reach the app.
     pull_urls: PullUrls,
     pipeline: Arc<Pipeline>,
+    events: Arc<ProductEvents>,
+}
+
+/// The parts a connection service is built from.
+pub struct ConnectionServiceParts {
+    pub db: DatabaseConnection,
+    pub keyring: Arc<Keyring>,
+    pub registry: Registry,
+    pub clock: SharedClock,
+    pub public_base_url: http::Uri,
+    pub pull_urls: PullUrls,
+    /// Releases the posts that waited for an account that is connected again.
+    pub pipeline: Arc<Pipeline>,
+    pub events: Arc<ProductEvents>,
 }
 
 impl ConnectionService {
-    pub fn new(
-        db: DatabaseConnection,
-        keyring: Arc<Keyring>,
-        registry: Registry,
-        clock: SharedClock,
-        public_base_url: http::Uri,
-        pull_urls: PullUrls,
-        pipeline: Arc<Pipeline>,
-    ) -> Self {
+    pub fn new(parts: ConnectionServiceParts) -> Self {
+        let ConnectionServiceParts {
+            db,
+            keyring,
+            registry,
+            clock,
+            public_base_url,
+            pull_urls,
+            pipeline,
+            events,
+        } = parts;
         Self {
             tokens: TokenKeeper::new(db.clone(), keyring.clone(), registry.clone(), clock.clone()),
             db,
@@ -163,6 +180,7 @@ impl ConnectionService {
             public_base_url,
             pull_urls,
             pipeline,
+            events,
         }
     }
 
@@ -305,6 +323,9 @@ impl ConnectionService {
             }
         };
         tracing::info!(platform = platform.as_str(), connection = %connection.id.0, "account connected");
+        self.events
+            .record_for(owner, AppEvent::AccountConnected { platform })
+            .await;
         Ok(connection)
     }
 

@@ -65,6 +65,16 @@ pub async fn insert(
     User::try_from(row).map_err(DbError::Db)
 }
 
+/// The user with this id, if there is one.
+pub async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, DbError> {
+    user::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .map(User::try_from)
+        .transpose()
+        .map_err(DbError::Db)
+}
+
 /// The user with this email and their password hash, for signing in.
 pub async fn find_with_hash_by_email(
     db: &impl ConnectionTrait,

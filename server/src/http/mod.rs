@@ -16,6 +16,7 @@ pub mod json;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod page_views;
 pub mod rate_limit;
 pub mod redirect;
 pub mod request_id;
@@ -98,7 +99,11 @@ pub fn router(state: AppState, middleware: Middleware) -> Router {
         >(leptos_context, shell))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
         .layer(middleware::from_fn(error::server_fn_errors))
-        .layer(middleware::from_fn(redirect::real_redirects));
+        .layer(middleware::from_fn(redirect::real_redirects))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_views::count_page_views,
+        ));
 
     let static_files = Router::new()
         // A release build leaves `.br` and `.gz` beside each file (`make build`); they are sent
@@ -288,11 +293,16 @@ mod tests {
     fn router_with_down_accounts() -> Router {
         let db = sea_orm::DatabaseConnection::Disconnected;
         let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
+        let events = Arc::new(crate::analytics::events::ProductEvents::new(
+            db.clone(),
+            clock.clone(),
+        ));
         let pipeline = Arc::new(crate::publishing::Pipeline::new(
             db.clone(),
             Arc::new(crate::queue::local::LocalQueue::default()),
             crate::platforms::Registry::default(),
             clock.clone(),
+            events.clone(),
         ));
         let keyring = crate::crypto::Keyring::new(
             &secrecy::SecretString::from(crate::crypto::generate_key()),
@@ -300,13 +310,19 @@ mod tests {
         )
         .unwrap();
         let oauth = Arc::new(crate::connections::ConnectionService::new(
-            db.clone(),
-            Arc::new(keyring),
-            crate::platforms::Registry::default(),
-            clock.clone(),
-            "http://127.0.0.1:3000".parse().unwrap(),
-            crate::media::pull::PullUrls::new(&"http://127.0.0.1:3000".parse().unwrap(), &[0; 32]),
-            pipeline.clone(),
+            crate::connections::ConnectionServiceParts {
+                db: db.clone(),
+                keyring: Arc::new(keyring),
+                registry: crate::platforms::Registry::default(),
+                clock: clock.clone(),
+                public_base_url: "http://127.0.0.1:3000".parse().unwrap(),
+                pull_urls: crate::media::pull::PullUrls::new(
+                    &"http://127.0.0.1:3000".parse().unwrap(),
+                    &[0; 32],
+                ),
+                pipeline: pipeline.clone(),
+                events: events.clone(),
+            },
         ));
         let media = Arc::new(crate::media::library::MediaLibrary::new(
             db.clone(),
@@ -314,6 +330,7 @@ mod tests {
             clock.clone(),
             1024,
             crate::media::pull::PullUrls::new(&"http://127.0.0.1:3000".parse().unwrap(), &[0; 32]),
+            events.clone(),
         ));
         let studio_settings = Arc::new(crate::studio::settings::StudioSettingsStore::new(
             db.clone(),
@@ -333,6 +350,7 @@ mod tests {
             media.clone(),
             studio_settings.clone(),
             &crate::config::WriterConfig::default(),
+            events.clone(),
         ));
         let keyring = Arc::new(
             crate::crypto::Keyring::new(
@@ -360,13 +378,11 @@ mod tests {
                 )),
                 clock: clock.clone(),
                 public_base_url: "http://127.0.0.1:3000".parse().unwrap(),
+                events: events.clone(),
             },
         ));
         let state = AppState {
-            analytics: Arc::new(crate::analytics::events::ProductEvents::new(
-                db.clone(),
-                clock.clone(),
-            )),
+            analytics: events.clone(),
             stores: stores.clone(),
             studio,
             studio_settings: studio_settings.clone(),
@@ -378,7 +394,9 @@ mod tests {
                 templates: Arc::new(crate::templates::TemplateService::new(
                     db.clone(),
                     clock.clone(),
+                    events.clone(),
                 )),
+                events,
                 studio: studio_settings.clone(),
                 accounts: Arc::new(DownAccounts),
                 connections: oauth.clone(),

@@ -290,8 +290,11 @@ impl MediaLibrary {
         }
         staged.bytes = size;
         let file_name = upload.file_name.clone();
-        self.keep_as(owner, file_name, staged, Landing::Uploaded(upload))
-            .await
+        let item = self
+            .keep_as(owner, file_name, staged, Landing::Uploaded(upload))
+            .await?;
+        self.count_upload(owner, &item, true).await;
+        Ok(item)
     }
 
     /// Deletes a refused or expired upload: its object, then its record. An object that cannot

@@ -30,14 +30,15 @@ use uuid::Uuid;
 
 use app::services::Media;
 use app::types::{
-    ApiError, DirectUpload, MediaEntry, MediaId, MediaItem, MediaUsage, MediaUse, NewDirectUpload,
-    PostId, TargetStatus, UploadId, UserId, VideoInfo,
+    ApiError, AppEvent, DirectUpload, MediaEntry, MediaId, MediaItem, MediaUsage, MediaUse,
+    NewDirectUpload, PostId, TargetStatus, UploadId, UserId, VideoInfo,
 };
 
 use super::probe::{MAX_UPLOAD_BYTES, probe};
 use super::pull::PullUrls;
 use super::store::MediaStore;
 use super::video::{Container, VideoError, VideoFacts, poster_frame, probe_video};
+use crate::analytics::events::ProductEvents;
 use crate::clock::SharedClock;
 use crate::db::DbError;
 use crate::db::media::{self as rows, MediaRow, NewMedia, PostUse, Removal, UploadRow};
@@ -59,6 +60,7 @@ pub struct MediaLibrary {
     pub(super) max_upload_bytes: u64,
     /// Signs the URLs browsers send direct uploads to when the store cannot sign its own.
     pub(super) upload_urls: PullUrls,
+    pub(super) events: Arc<ProductEvents>,
 }
 
 /// An upload being written to its staging file.
@@ -123,6 +125,7 @@ impl MediaLibrary {
         clock: SharedClock,
         max_upload_bytes: u64,
         upload_urls: PullUrls,
+        events: Arc<ProductEvents>,
     ) -> Self {
         Self {
             db,
@@ -130,6 +133,7 @@ impl MediaLibrary {
             clock,
             max_upload_bytes,
             upload_urls,
+            events,
         }
     }
 
@@ -165,8 +169,33 @@ impl MediaLibrary {
         file_name: Option<String>,
         staged: Staged,
     ) -> Result<MediaItem, Error> {
+        let item = self
+            .keep_as(owner, file_name, staged, Landing::Staged)
+            .await?;
+        self.count_upload(owner, &item, false).await;
+        Ok(item)
+    }
+
+    /// [`MediaLibrary::keep`] for a file the app fetched itself (a store's product photo),
+    /// which product analytics does not count as the person's upload.
+    pub async fn keep_fetched(
+        &self,
+        owner: UserId,
+        file_name: Option<String>,
+        staged: Staged,
+    ) -> Result<MediaItem, Error> {
         self.keep_as(owner, file_name, staged, Landing::Staged)
             .await
+    }
+
+    /// Counts a file the person uploaded that became media: through the server, or `direct`ly
+    /// to the bucket.
+    pub(super) async fn count_upload(&self, owner: UserId, item: &MediaItem, direct: bool) {
+        let event = AppEvent::MediaUploaded {
+            video: item.video.is_some(),
+            direct,
+        };
+        self.events.record_for(owner, event).await;
     }
 
     /// [`MediaLibrary::keep`], for either kind of upload.

@@ -12,14 +12,15 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use app::services::{IdempotencyKey, Posts};
+use app::services::{IdempotencyKey, Posts, ProductEventLog};
 use app::types::{
-    ApiError, Calendar, CalendarQuery, Connection, ConnectionId, ConnectionStatus, LogLevel,
-    NewPost, Post, PostId, PostPage, PostQuery, Schedule, ScheduleKeyword, TargetId, TargetPreview,
-    TargetStatus, User, UserId, fill_product_variables,
+    ApiError, AppEvent, Calendar, CalendarQuery, Connection, ConnectionId, ConnectionStatus,
+    LogLevel, NewPost, Post, PostId, PostPage, PostQuery, Schedule, ScheduleKeyword, TargetId,
+    TargetPreview, TargetStatus, User, UserId, fill_product_variables,
 };
 
 use super::schedule::local_to_utc;
+use crate::analytics::events::ProductEvents;
 use crate::clock::SharedClock;
 use crate::db::DbError;
 use crate::db::connections as connection_rows;
@@ -58,6 +59,7 @@ pub struct Pipeline {
     queue: Arc<dyn JobQueue>,
     registry: Registry,
     clock: SharedClock,
+    events: Arc<ProductEvents>,
 }
 
 /// A new post after its checks: what will be written.
@@ -74,12 +76,14 @@ impl Pipeline {
         queue: Arc<dyn JobQueue>,
         registry: Registry,
         clock: SharedClock,
+        events: Arc<ProductEvents>,
     ) -> Self {
         Self {
             db,
             queue,
             registry,
             clock,
+            events,
         }
     }
 
@@ -390,6 +394,21 @@ impl Pipeline {
         for (job, due) in jobs {
             self.enqueue(job, due).await;
         }
+        let platforms: std::collections::HashSet<_> = checked
+            .connections
+            .iter()
+            .map(|connection| connection.platform)
+            .collect();
+        self.events
+            .record(
+                author,
+                AppEvent::PostComposed {
+                    platforms: platforms.len(),
+                    scheduled: checked.scheduled_at.is_some(),
+                    media: post.media_ids.len(),
+                },
+            )
+            .await;
         let mut created = self.load(author.id, id, false).await?;
         created.notice = checked.notice;
         Ok(created)

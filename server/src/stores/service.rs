@@ -10,13 +10,14 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use app::types::{
-    ApiError, AuthorizeUrl, ConnectionStatus, MediaItem, PRODUCT_TEXT, Product, ProductDraft,
-    ProductId, ProductList, ProductQuery, Store, StoreConnection, StoreId, StoreOption,
-    StoresOverview, UserId, fill_product_variables,
+    ApiError, AppEvent, AuthorizeUrl, ConnectionStatus, MediaItem, PRODUCT_TEXT, Product,
+    ProductDraft, ProductId, ProductList, ProductQuery, Store, StoreConnection, StoreId,
+    StoreOption, StoresOverview, UserId, fill_product_variables,
 };
 
 use super::api::SharedStoreApi;
 use super::sync::StoreSync;
+use crate::analytics::events::ProductEvents;
 use crate::clock::SharedClock;
 use crate::connections::random_state;
 use crate::connections::tokens::seal;
@@ -43,6 +44,7 @@ pub struct StoreService {
     http: reqwest::Client,
     clock: SharedClock,
     public_base_url: http::Uri,
+    events: Arc<ProductEvents>,
 }
 
 /// The parts a store service is built from.
@@ -54,6 +56,7 @@ pub struct StoreServiceParts {
     pub http: reqwest::Client,
     pub clock: SharedClock,
     pub public_base_url: http::Uri,
+    pub events: Arc<ProductEvents>,
 }
 
 impl StoreService {
@@ -66,6 +69,7 @@ impl StoreService {
             http,
             clock,
             public_base_url,
+            events,
         } = parts;
         Self {
             db,
@@ -75,6 +79,7 @@ impl StoreService {
             http,
             clock,
             public_base_url,
+            events,
         }
     }
 
@@ -225,6 +230,9 @@ impl StoreService {
             }
         };
         tracing::info!(store = store.as_str(), id = %id.0, "store connected");
+        self.events
+            .record_for(owner, AppEvent::StoreConnected { store })
+            .await;
         if let Some(row) = rows::row(&self.db, id.0).await? {
             self.sync.request(&row, true).await?;
         }
@@ -357,7 +365,7 @@ impl StoreService {
             .and_then(|mut segments| segments.next_back())
             .filter(|name| !name.is_empty())
             .map(str::to_owned);
-        self.library.keep(owner, name, staged).await
+        self.library.keep_fetched(owner, name, staged).await
     }
 }
 

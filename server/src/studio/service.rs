@@ -11,8 +11,8 @@ use futures_util::stream::{self, BoxStream};
 use sea_orm::DatabaseConnection;
 
 use app::types::{
-    ApiError, CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, ConnectionId, EmojiPick,
-    TargetOptions, UserId, VoiceAnswer, VoiceRequest, WriterChoice,
+    ApiError, AppEvent, CaptionCheck, CaptionEvent, CaptionRequest, CheckRequest, ConnectionId,
+    EmojiPick, RefinePass, TargetOptions, UserId, VoiceAnswer, VoiceRequest, WriterChoice,
 };
 
 use super::brief::{
@@ -25,6 +25,7 @@ use super::proofread::Proofreader;
 use super::settings::{StudioSettingsStore, UserStudio};
 use super::voice::{CaptionLimits, Voice};
 use super::writers::{BasicWriter, CaptionWriter, GeminiWriter, OpenAiCompatWriter, Pieces, whole};
+use crate::analytics::events::ProductEvents;
 use crate::config::WriterConfig;
 use crate::db::connections as connection_rows;
 use crate::db::media as media_rows;
@@ -48,6 +49,7 @@ pub struct Studio {
     settings: Arc<StudioSettingsStore>,
     /// The server's writer, for everyone who has not chosen their own.
     writer: Arc<dyn CaptionWriter>,
+    events: Arc<ProductEvents>,
 }
 
 /// One account's caption to write.
@@ -123,6 +125,7 @@ impl Studio {
         library: Arc<MediaLibrary>,
         settings: Arc<StudioSettingsStore>,
         writers: &WriterConfig,
+        events: Arc<ProductEvents>,
     ) -> Self {
         Self {
             db,
@@ -130,6 +133,7 @@ impl Studio {
             library,
             settings,
             writer: writer_for(writers),
+            events,
         }
     }
 
@@ -151,6 +155,15 @@ impl Studio {
         let user = self.settings.load(owner).await?;
         let jobs = self.jobs(owner, &request, &user).await?;
         let writer = self.writer_of(&user);
+        self.events
+            .record_for(
+                owner,
+                AppEvent::CaptionGenerated {
+                    provider: writer.provider(),
+                    images: request.media_ids.len(),
+                },
+            )
+            .await;
         let opening = stream::iter([CaptionEvent::Writer {
             name: writer.name().to_owned(),
         }]);
@@ -169,21 +182,32 @@ impl Studio {
             platform.rules.max_hashtags = request.max_hashtags.unwrap_or(ANY_PLATFORM.max_hashtags);
             platform.rules.max_length = request.max_length.unwrap_or(ANY_PLATFORM.max_length);
         }
-        let voice = voice_of(&user);
-        let length = |text: &str| platform.length(text);
-        let limits = CaptionLimits {
-            max_hashtags: platform.rules.max_hashtags,
-            length: &length,
-            max_length: platform.rules.max_length,
+        // In a block: the limits borrow a closure that is not `Send`, so they must be gone
+        // before the count below is awaited.
+        let answer = {
+            let voice = voice_of(&user);
+            let length = |text: &str| platform.length(text);
+            let limits = CaptionLimits {
+                max_hashtags: platform.rules.max_hashtags,
+                length: &length,
+                max_length: platform.rules.max_length,
+            };
+            let pass = voice.pass(&request.text, &limits);
+            VoiceAnswer {
+                score: voice.score(&request.text, &limits),
+                score_after: voice.score(&pass.text, &limits),
+                pass,
+            }
         };
-        let pass = voice.pass(&request.text, &limits);
-        let score = voice.score(&request.text, &limits);
-        let score_after = voice.score(&pass.text, &limits);
-        Ok(VoiceAnswer {
-            pass,
-            score,
-            score_after,
-        })
+        self.events
+            .record_for(
+                owner,
+                AppEvent::CaptionRefined {
+                    pass: RefinePass::Authenticity,
+                },
+            )
+            .await;
+        Ok(answer)
     }
 
     /// What the editor shows beside a caption as it is typed: its length the platform's way,

@@ -18,6 +18,7 @@ use server::startup::Application;
 pub mod media;
 pub mod options;
 pub mod process;
+pub mod stores;
 
 /// The PostgreSQL role `make test` creates; it may create databases.
 const DEFAULT_POSTGRES_ADMIN_URL: &str =
@@ -457,6 +458,23 @@ pub fn drop_postgres_database(name: String) {
         })
     })
     .join();
+}
+
+/// Every product event `app` stored, as its name and properties, in name order (then by
+/// properties), so that tests compare them whatever the order they happened in.
+pub async fn recorded_events(app: &TestApp) -> Vec<(String, Value)> {
+    use sea_orm::EntityTrait as _;
+    use server::db::entities::analytics_event;
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let mut events: Vec<(String, Value)> = analytics_event::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.name, serde_json::from_str(&row.properties).unwrap()))
+        .collect();
+    events.sort_by_key(|(name, properties)| (name.clone(), properties.to_string()));
+    events
 }
 
 /// The variables `app` was started with, for a second process with the same settings.

@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom as _;
 use rand::{Rng as _, SeedableRng};
 
-use app::types::Tone;
+use app::types::{CaptionProvider, Tone};
 
 use super::{CaptionWriter, Pieces, WriterError};
 use crate::studio::brief::{CaptionBrief, ProductContext};
@@ -22,6 +22,10 @@ pub struct BasicWriter;
 impl CaptionWriter for BasicWriter {
     fn name(&self) -> &'static str {
         "The basic writer"
+    }
+
+    fn provider(&self) -> CaptionProvider {
+        CaptionProvider::Builtin
     }
 
     fn rewrites(&self) -> bool {

@@ -9,6 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use app::types::CaptionProvider;
+
 use super::{
     CaptionWriter, Pieces, SILENCE, WriterError, base64_of, client, streamed_pieces,
     transport_error,
@@ -57,6 +59,10 @@ impl GeminiWriter {
 impl CaptionWriter for GeminiWriter {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn provider(&self) -> CaptionProvider {
+        CaptionProvider::Gemini
     }
 
     async fn write(&self, brief: &CaptionBrief) -> Result<Pieces, WriterError> {

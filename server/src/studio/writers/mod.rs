@@ -19,6 +19,8 @@ pub use error::WriterError;
 pub use gemini::GeminiWriter;
 pub use openai::OpenAiCompatWriter;
 
+use app::types::CaptionProvider;
+
 use super::brief::CaptionBrief;
 
 /// The caption as it is written: pieces of text, in order, or the failure that stopped it.
@@ -32,6 +34,9 @@ pub const SILENCE: Duration = Duration::from_secs(60);
 pub trait CaptionWriter: Send + Sync {
     /// Its name, as messages and the Studio show it ("Gemini", "the basic writer").
     fn name(&self) -> &'static str;
+
+    /// Which kind of writer it is, as product analytics counts captions.
+    fn provider(&self) -> CaptionProvider;
 
     /// Starts writing the caption `brief` asks for. A failure before the first word comes here;
     /// one after it comes in the stream.

@@ -9,6 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use app::types::CaptionProvider;
+
 use super::{
     CaptionWriter, Pieces, SILENCE, WriterError, base64_of, client, streamed_pieces,
     transport_error,
@@ -62,6 +64,10 @@ impl OpenAiCompatWriter {
 impl CaptionWriter for OpenAiCompatWriter {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn provider(&self) -> CaptionProvider {
+        CaptionProvider::OpenAiCompatible
     }
 
     async fn write(&self, brief: &CaptionBrief) -> Result<Pieces, WriterError> {
