@@ -1,11 +1,13 @@
-//! Post templates over the REST API: saved, listed, changed and deleted; names unique per
+//! Post templates over the REST API and the Templates page: saved, listed, changed and deleted; names unique per
 //! person whatever their case; the text rules of a post; started with a synced Shopify
 //! product (every variable filled, `{date}` in the person's time zone) or without one (the
 //! product's variables left and named); an account disconnected since left out and said so;
 //! and another person's templates out of reach.
 //!
+//! The Templates page's own forms choose a template's accounts and product check.
+//!
 //! Connecting a Shopify shop and waiting for its sync is written here again, leanly: the
-//! helpers in `stores.rs` belong to that file's own world of three stores.
+//! helpers in `common/stores.rs` belong to a world of three stores.
 
 mod common;
 
@@ -633,6 +635,176 @@ async fn templates_need_a_session(backend: Backend) {
     assert_eq!(still, template);
 }
 
+impl World {
+    /// Posts the Templates page's form to `path` as a browser without JavaScript does, signed
+    /// in; where the browser is sent.
+    async fn page_form(&self, token: &str, path: &str, form: &[(&str, &str)]) -> String {
+        let response = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header(
+                reqwest::header::COOKIE,
+                format!("picscripter_session={token}"),
+            )
+            .header(reqwest::header::ACCEPT, "text/html")
+            .header(reqwest::header::REFERER, self.app.url("/templates"))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_redirection(), "{}", response.status());
+        response.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The page at `path` (or at a whole URL of the app, as a redirect names it), signed in.
+    async fn page(&self, token: &str, path: &str) -> String {
+        let origin = self.app.url("");
+        let path = path.strip_prefix(origin.as_str()).unwrap_or(path);
+        let page = self.app.get_page(path, Some(token)).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        page.text().await.unwrap()
+    }
+
+    async fn only_template(&self, token: &str) -> Value {
+        let (_, listed) = self.json(Method::GET, token, "/api/templates", None).await;
+        assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+        listed[0].clone()
+    }
+}
+
+/// Whether the "New template" form's box for the account `id` is ticked.
+fn ticked(page: &str, id: &str) -> bool {
+    let page = &page[page.find("new-template-title").expect("the new template's form")..];
+    let at = page
+        .find(&format!("value=\"{id}\""))
+        .unwrap_or_else(|| panic!("a box for {id}"));
+    let tag = &page[at..at + page[at..].find('>').unwrap()];
+    tag.contains("checked")
+}
+
+async fn the_templates_page_chooses_accounts_and_the_product_check(backend: Backend) {
+    let world = world(backend).await;
+    let token = world.user_in("Europe/Berlin").await;
+    let kiln = world.connect_x(&token, "kiln").await;
+    let shed = world.connect_x(&token, "shed").await;
+
+    // The new template's form offers every connected account.
+    let page = world.page(&token, "/templates").await;
+    assert!(page.contains("@kiln on X") && page.contains("@shed on X"));
+    assert!(!ticked(&page, &kiln) && !ticked(&page, &shed));
+
+    // Made on the page with one account and without the product check.
+    let landed = world
+        .page_form(
+            &token,
+            "/rpc/templates/create",
+            &[
+                ("name", "Launch"),
+                ("text", "New: {title}"),
+                ("account_ids[0]", &kiln),
+            ],
+        )
+        .await;
+    assert!(landed.starts_with("/templates?saved=Launch"), "{landed}");
+    let template = world.only_template(&token).await;
+    assert_eq!(
+        template["options"]["targets"],
+        json!([{"connection_id": kiln}])
+    );
+    assert_eq!(template["options"]["check_product"], false);
+    let id = template["id"].as_str().unwrap().to_owned();
+
+    // Kiln gets a text of its own, as "Save as template" on a post gives it.
+    let (status, _) = world
+        .json(
+            Method::PUT,
+            &token,
+            &format!("/api/templates/{id}"),
+            Some(&json!({
+                "name": "Launch",
+                "text": "New: {title}",
+                "options": {"targets": [{"connection_id": kiln, "text": "Kiln only"}], "check_product": false},
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Edited on the page: Kiln kept (with its text), Shed added, the product checked.
+    world
+        .page_form(
+            &token,
+            "/rpc/templates/update",
+            &[
+                ("id", &id),
+                ("name", "Launch"),
+                ("text", "New: {title} at {store}"),
+                ("account_ids[0]", &kiln),
+                ("account_ids[1]", &shed),
+                ("check_product", "true"),
+            ],
+        )
+        .await;
+    let template = world.only_template(&token).await;
+    assert_eq!(template["text"], "New: {title} at {store}");
+    assert_eq!(
+        template["options"]["targets"],
+        json!([{"connection_id": kiln, "text": "Kiln only"}, {"connection_id": shed}])
+    );
+    assert_eq!(template["options"]["check_product"], true);
+    let page = world.page(&token, "/templates").await;
+    assert!(page.contains("Posts to @kiln on X, @shed on X"), "{page}");
+
+    // Every box unticked: no accounts, and the product check off.
+    world
+        .page_form(
+            &token,
+            "/rpc/templates/update",
+            &[("id", &id), ("name", "Launch"), ("text", "New: {title}")],
+        )
+        .await;
+    let template = world.only_template(&token).await;
+    assert_eq!(template["options"]["targets"], json!([]));
+    assert_eq!(template["options"]["check_product"], false);
+
+    // A refused new template comes back with its accounts still ticked, and nothing saved.
+    let back = world
+        .page_form(
+            &token,
+            "/rpc/templates/create",
+            &[
+                ("name", "launch"),
+                ("text", "Again"),
+                ("account_ids[0]", &shed),
+            ],
+        )
+        .await;
+    let page = world.page(&token, &back).await;
+    assert!(page.contains("already"), "{back}");
+    assert!(page.contains("value=\"Again\"") || page.contains(">Again</textarea>"));
+    assert!(ticked(&page, &shed) && !ticked(&page, &kiln), "{back}");
+    world.only_template(&token).await;
+
+    // A box for an account that is not the person's is refused by name.
+    let back = world
+        .page_form(
+            &token,
+            "/rpc/templates/create",
+            &[
+                ("name", "Stray"),
+                ("text", "x"),
+                ("account_ids[0]", "not-an-id"),
+            ],
+        )
+        .await;
+    let page = world.page(&token, &back).await;
+    assert!(page.contains("Choose accounts from the list."), "{back}");
+    world.only_template(&token).await;
+}
+
 #[test]
 fn the_template_routes_are_documented() {
     let document = serde_json::to_value(server::http::api::openapi()).unwrap();
@@ -672,4 +844,5 @@ on_both_databases!(
     an_account_disconnected_since_is_left_out_with_a_note,
     another_persons_templates_are_not_found,
     templates_need_a_session,
+    the_templates_page_chooses_accounts_and_the_product_check,
 );

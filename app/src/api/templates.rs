@@ -16,6 +16,10 @@ use {
 /// The query parameter naming the template a form just saved or deleted.
 pub const SAVED_PARAM: &str = "saved";
 pub const DELETED_PARAM: &str = "deleted";
+/// The query parameters a refused "New template" comes back with, beside its name and text:
+/// the accounts chosen (ids, comma-separated) and the product check.
+pub const CHOSEN_PARAM: &str = "accounts";
+pub const CHECK_PARAM: &str = "check_product";
 
 #[server(prefix = "/rpc", endpoint = "templates/list")]
 pub async fn load_templates() -> Result<Vec<Template>, ApiError> {
@@ -46,11 +50,19 @@ pub async fn start_template(
     )
 }
 
-/// The Templates page's "New template" form (a plain form): a name and a text; accounts come
-/// with "Save as template" on a post. A refusal comes back with both as typed.
+/// The Templates page's "New template" form (a plain form): a name, a text, the accounts a post
+/// from it starts with and whether its product is checked before it goes out (a per-account
+/// text or option comes with "Save as template" on a post). A refusal comes back with all of
+/// it as typed.
 #[server(prefix = "/rpc", endpoint = "templates/create")]
-pub async fn create_template(name: String, text: String) -> Result<(), ApiError> {
+pub async fn create_template(
+    name: String,
+    text: String,
+    #[server(default)] account_ids: Vec<String>,
+    #[server(default)] check_product: bool,
+) -> Result<(), ApiError> {
     let templates = templates();
+    let chosen = account_ids.join(",");
     respond_keeping(
         async {
             let who = require_session().await?;
@@ -60,7 +72,10 @@ pub async fn create_template(name: String, text: String) -> Result<(), ApiError>
                     NewTemplate {
                         name: name.clone(),
                         text: text.clone(),
-                        options: TemplateOptions::default(),
+                        options: TemplateOptions {
+                            targets: chosen_targets(&account_ids, &[])?,
+                            check_product,
+                        },
                     },
                 )
                 .await?;
@@ -68,13 +83,25 @@ pub async fn create_template(name: String, text: String) -> Result<(), ApiError>
             Ok(())
         }
         .await,
-        &[("name", &name), ("text", &text)],
+        &[
+            ("name", &name),
+            ("text", &text),
+            (CHOSEN_PARAM, &chosen),
+            (CHECK_PARAM, if check_product { "true" } else { "false" }),
+        ],
     )
 }
 
-/// A template's "Edit" form: its name and text; its accounts and options stay.
+/// A template's "Edit" form: its name, text, accounts and product check. An account it keeps
+/// keeps its own text and options.
 #[server(prefix = "/rpc", endpoint = "templates/update")]
-pub async fn update_template(id: TemplateId, name: String, text: String) -> Result<(), ApiError> {
+pub async fn update_template(
+    id: TemplateId,
+    name: String,
+    text: String,
+    #[server(default)] account_ids: Vec<String>,
+    #[server(default)] check_product: bool,
+) -> Result<(), ApiError> {
     let templates = templates();
     respond(
         async {
@@ -87,7 +114,10 @@ pub async fn update_template(id: TemplateId, name: String, text: String) -> Resu
                     NewTemplate {
                         name,
                         text,
-                        options: current.options,
+                        options: TemplateOptions {
+                            targets: chosen_targets(&account_ids, &current.options.targets)?,
+                            check_product,
+                        },
                     },
                 )
                 .await?;
@@ -96,6 +126,32 @@ pub async fn update_template(id: TemplateId, name: String, text: String) -> Resu
         }
         .await,
     )
+}
+
+/// The accounts a form chose, in its order, as a template's targets: one the template had keeps
+/// its own text and options, a new one starts with the template's text and no options.
+#[cfg(feature = "ssr")]
+fn chosen_targets(
+    account_ids: &[String],
+    current: &[NewTarget],
+) -> Result<Vec<NewTarget>, ApiError> {
+    account_ids
+        .iter()
+        .map(|raw| {
+            let id = raw.parse().map(crate::types::ConnectionId).map_err(|_| {
+                ApiError::validation("account_ids", "Choose accounts from the list.")
+            })?;
+            Ok(current
+                .iter()
+                .find(|target| target.connection_id == id)
+                .cloned()
+                .unwrap_or(NewTarget {
+                    connection_id: id,
+                    text: None,
+                    options: Default::default(),
+                }))
+        })
+        .collect()
 }
 
 #[server(prefix = "/rpc", endpoint = "templates/delete")]
