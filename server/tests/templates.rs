@@ -678,7 +678,9 @@ impl World {
 
 /// Whether the "New template" form's box for the account `id` is ticked.
 fn ticked(page: &str, id: &str) -> bool {
-    let page = &page[page.find("new-template-title").expect("the new template's form")..];
+    let page = &page[page
+        .find("new-template-title")
+        .expect("the new template's form")..];
     let at = page
         .find(&format!("value=\"{id}\""))
         .unwrap_or_else(|| panic!("a box for {id}"));

@@ -569,7 +569,11 @@ impl YouTubePlatform {
         let mut resumes = 0;
         loop {
             let (uri, from) = match session.take() {
-                Some(uri) => match self.probe(token, &uri, total).await? {
+                Some(uri) => match self
+                    .probe(token, &uri, total)
+                    .await
+                    .map_err(outcome_unknown)?
+                {
                     SessionState::Complete(uploaded) => {
                         return Ok(Uploaded {
                             id: uploaded.id,
@@ -695,6 +699,17 @@ impl YouTubePlatform {
                 status: "uploaded; YouTube is processing the video".into(),
             }),
         }
+    }
+
+    /// [`Self::find_in_uploads`] for the video `request` would upload.
+    async fn find_in_uploads_for(
+        &self,
+        request: &PublishRequest<'_>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Published>, PlatformError> {
+        let options = VideoOptions::read(request.options).map_err(PlatformError::permanent)?;
+        self.find_in_uploads(request.access_token, &options.title, request.text, since)
+            .await
     }
 
     /// Among the channel's newest uploads, the one with this title and description published
@@ -988,8 +1003,8 @@ impl SocialPlatform for YouTubePlatform {
     }
 
     /// With a video id saved, `publish` follows its processing; with a session saved, the
-    /// session says whether its last byte arrived; with nothing saved, the channel's newest
-    /// uploads are read for the title.
+    /// session says whether its last byte arrived; with nothing saved, or a session that has
+    /// expired since, the channel's newest uploads are read for the title.
     async fn find_published(
         &self,
         request: PublishRequest<'_>,
@@ -1006,14 +1021,13 @@ impl SocialPlatform for YouTubePlatform {
                 // The last byte's answer was lost: the video is up. Its processing is not
                 // followed from here, as the answer that would have started it is gone.
                 SessionState::Complete(video) => Ok(Some(self.published(video.id))),
-                SessionState::Confirmed(_) | SessionState::Gone => Ok(None),
+                SessionState::Confirmed(_) => Ok(None),
+                // An expired session no longer says whether its last byte arrived: a video
+                // finished just before a crash, with its id never saved, would be uploaded
+                // again. The channel's uploads say.
+                SessionState::Gone => self.find_in_uploads_for(&request, since).await,
             },
-            None => {
-                let options =
-                    VideoOptions::read(request.options).map_err(PlatformError::permanent)?;
-                self.find_in_uploads(request.access_token, &options.title, request.text, since)
-                    .await
-            }
+            None => self.find_in_uploads_for(&request, since).await,
         }
     }
 
@@ -1075,6 +1089,20 @@ fn confirmed_bytes(headers: &HeaderMap) -> u64 {
         .and_then(|range| range.trim().strip_prefix("bytes=0-"))
         .and_then(|last| last.parse::<u64>().ok())
         .map_or(0, |last| last + 1)
+}
+
+/// A session is only probed once bytes went to it, and its last byte may have made the video:
+/// when the probe fails, whether the video exists is unknown, and the next attempt must look
+/// before it uploads again.
+fn outcome_unknown(error: PlatformError) -> PlatformError {
+    match error {
+        PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
+            wait,
+            maybe_done: true,
+            detail,
+        },
+        other => other,
+    }
 }
 
 /// Opening a session creates nothing on the channel, so a lost answer to it is harmless.

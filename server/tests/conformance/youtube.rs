@@ -1,7 +1,8 @@
 //! What only YouTube does, beyond the shared cases: a resumable upload that breaks off and
 //! resumes from the byte YouTube confirmed (in the same attempt, and in the next one from the
-//! saved session), a session that expired between attempts replaced by a new one, and the
-//! processing that follows the last byte. Videos here are larger than one upload chunk.
+//! saved session), a session that expired between attempts replaced by a new one, a video
+//! whose answer was lost found among the uploads once its session has expired (never uploaded
+//! twice), and the processing that follows the last byte. Videos here are larger than one upload chunk.
 
 use std::sync::Arc;
 
@@ -137,6 +138,45 @@ async fn a_session_that_expired_between_attempts_is_opened_again() {
     assert!(
         logs.iter().any(|line| line.contains("session had expired")),
         "{logs:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_video_whose_answer_was_lost_is_found_after_its_session_expired() {
+    let clock = Arc::new(ManualClock::starting_at(start()));
+    let fake_clock = Arc::new(ManualClock::starting_at(start()));
+    let fake = YouTubeFake::with_clock(CLIENT_ID, CLIENT_SECRET, fake_clock.clone());
+    fake.set_session_lifetime(TimeDelta::minutes(30));
+    let world = World::start(fake, Some(clock.clone())).await;
+    let connection = world.connect("kilnworks").await;
+    // The last byte makes the video but its answer is lost, and the look at the session that
+    // follows fails too: the attempt ends not knowing.
+    world.fake.fail_next(
+        Endpoint::UploadBytes,
+        [server::sandbox::kit::script::Failure::CreatedThenDropped],
+    );
+    world.fake.fail_next(
+        Endpoint::ProbeUpload,
+        [server::sandbox::kit::script::Failure::ServerError(503)],
+    );
+    let media = world
+        .upload_file(common::media::sample_mp4(1), "short.mp4")
+        .await;
+    let post = world
+        .create_post(&connection, "A morning at the kiln.", &[media], options())
+        .await;
+    world.wait_for(&post, "retrying").await;
+    assert_eq!(world.fake.video_count(), 1, "the video was made");
+    // The retry comes after the session's end: the session can no longer say the video is up.
+    fake_clock.advance(TimeDelta::minutes(31));
+    clock.advance(TimeDelta::minutes(5));
+    let done = world.wait_for(&post, "published").await;
+    assert_eq!(world.fake.video_count(), 1, "uploaded once: {done:#}");
+    assert_eq!(world.fake.upload_session_count(), 1, "{done:#}");
+    assert_eq!(
+        done["targets"][0]["external_id"],
+        world.fake.videos()[0].id.as_str(),
+        "{done:#}"
     );
 }
 
