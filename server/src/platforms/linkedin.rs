@@ -935,14 +935,7 @@ fn classify_token(
             detail: "LinkedIn no longer accepts this account's authorization".into(),
         },
         // A refresh whose answer was lost may have been spent.
-        _ => match classify(status, headers, body, now) {
-            PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
-                wait,
-                maybe_done: true,
-                detail,
-            },
-            other => other,
-        },
+        _ => classify(status, headers, body, now).with_maybe_done(true),
     }
 }
 

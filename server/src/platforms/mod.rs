@@ -348,6 +348,20 @@ impl PlatformError {
         }
     }
 
+    /// The same error, saying whether the request may have taken effect, where the caller knows
+    /// better than the failure itself (a probe that failed after bytes went out, a lost answer
+    /// to a token refresh that rotates). Only a retryable error carries it.
+    pub fn with_maybe_done(self, maybe_done: bool) -> Self {
+        match self {
+            Self::Retryable { wait, detail, .. } => Self::Retryable {
+                wait,
+                maybe_done,
+                detail,
+            },
+            other => other,
+        }
+    }
+
     /// A transport failure: whether the request may have reached the platform decides whether
     /// the next attempt must reconcile.
     pub fn from_transport(platform: Platform, error: &reqwest::Error) -> Self {

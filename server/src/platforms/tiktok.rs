@@ -1094,14 +1094,7 @@ fn classify_token(
             "TikTok refused this app's credentials: the operator should check TIKTOK_CLIENT_ID (the client key) and TIKTOK_CLIENT_SECRET",
         ),
         // A refresh whose answer was lost may have been spent.
-        _ => match classify(status, headers, body, now) {
-            PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
-                wait,
-                maybe_done: true,
-                detail,
-            },
-            other => other,
-        },
+        _ => classify(status, headers, body, now).with_maybe_done(true),
     }
 }
 

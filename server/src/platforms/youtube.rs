@@ -438,7 +438,11 @@ impl YouTubePlatform {
             .header("X-Upload-Content-Length", video.size)
             .header("X-Upload-Content-Type", &video.mime)
             .json(&body);
-        let response = self.send(request).await.map_err(nothing_created)?;
+        // Opening a session creates nothing on the channel, so a lost answer to it is harmless.
+        let response = self
+            .send(request)
+            .await
+            .map_err(|error| error.with_maybe_done(false))?;
         let location = response
             .headers()
             .get(LOCATION)
@@ -569,10 +573,13 @@ impl YouTubePlatform {
         let mut resumes = 0;
         loop {
             let (uri, from) = match session.take() {
+                // A session is only probed once bytes went to it, and its last byte may have
+                // made the video: when the probe fails, whether the video exists is unknown, and
+                // the next attempt must look before it uploads again.
                 Some(uri) => match self
                     .probe(token, &uri, total)
                     .await
-                    .map_err(outcome_unknown)?
+                    .map_err(|error| error.with_maybe_done(true))?
                 {
                     SessionState::Complete(uploaded) => {
                         return Ok(Uploaded {
@@ -1089,32 +1096,6 @@ fn confirmed_bytes(headers: &HeaderMap) -> u64 {
         .and_then(|range| range.trim().strip_prefix("bytes=0-"))
         .and_then(|last| last.parse::<u64>().ok())
         .map_or(0, |last| last + 1)
-}
-
-/// A session is only probed once bytes went to it, and its last byte may have made the video:
-/// when the probe fails, whether the video exists is unknown, and the next attempt must look
-/// before it uploads again.
-fn outcome_unknown(error: PlatformError) -> PlatformError {
-    match error {
-        PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
-            wait,
-            maybe_done: true,
-            detail,
-        },
-        other => other,
-    }
-}
-
-/// Opening a session creates nothing on the channel, so a lost answer to it is harmless.
-fn nothing_created(error: PlatformError) -> PlatformError {
-    match error {
-        PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
-            wait,
-            maybe_done: false,
-            detail,
-        },
-        other => other,
-    }
 }
 
 fn megabytes(bytes: u64) -> String {

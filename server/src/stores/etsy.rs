@@ -112,7 +112,11 @@ impl EtsyStore {
     /// the app).
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<TokenSet, PlatformError> {
         let request = self.http.post(self.api(TOKEN_PATH)).form(form);
-        let answer = read_token_answer(request).await.map_err(maybe_spent)?;
+        // A token request whose answer never arrived may still have spent the refresh token
+        // (Etsy rotates it), so the retry must know it may have been done.
+        let answer = read_token_answer(request)
+            .await
+            .map_err(|error| error.with_maybe_done(true))?;
         Ok(answer.into_tokens(&SCOPES))
     }
 
@@ -203,19 +207,6 @@ impl EtsyStore {
 async fn read_token_answer(request: reqwest::RequestBuilder) -> Result<TokenAnswer, PlatformError> {
     let response = send(STORE, request, classify_token).await?;
     read_json(STORE, response).await
-}
-
-/// A token request whose answer never arrived may still have spent the refresh token (Etsy
-/// rotates it), so the retry must know it may have been done.
-fn maybe_spent(error: PlatformError) -> PlatformError {
-    match error {
-        PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
-            wait,
-            maybe_done: true,
-            detail,
-        },
-        other => other,
-    }
 }
 
 fn shop_not_found() -> PlatformError {
@@ -735,7 +726,7 @@ pub fn classify_token(
             "Etsy refused the authorization: {}",
             answer.message()
         )),
-        _ => maybe_spent(classify(status, headers, body, now)),
+        _ => classify(status, headers, body, now).with_maybe_done(true),
     }
 }
 

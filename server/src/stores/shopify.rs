@@ -765,14 +765,7 @@ fn classify_token(
             "Shopify refused this app's credentials: the operator should check SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET.",
         ),
         (404, _) => classify(status, headers, body, now),
-        (429 | 500..=599, _) => match classify(status, headers, body, now) {
-            PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
-                wait,
-                maybe_done: true,
-                detail,
-            },
-            other => other,
-        },
+        (429 | 500..=599, _) => classify(status, headers, body, now).with_maybe_done(true),
         (400..=499, _) => PlatformError::Reauth {
             detail: "Shopify no longer accepts this shop's authorization: connect the shop again"
                 .into(),

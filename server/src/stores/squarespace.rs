@@ -693,14 +693,7 @@ fn classify_token(
         401 | 403 => PlatformError::permanent(
             "Squarespace refused this app's credentials: the operator should check SQUARESPACE_CLIENT_ID and SQUARESPACE_CLIENT_SECRET.",
         ),
-        _ => match classify(status, headers, body, now) {
-            PlatformError::Retryable { wait, detail, .. } => PlatformError::Retryable {
-                wait,
-                maybe_done: true,
-                detail,
-            },
-            other => other,
-        },
+        _ => classify(status, headers, body, now).with_maybe_done(true),
     }
 }
 

@@ -112,24 +112,49 @@ async fn the_next_attempt_resumes_the_saved_session_and_never_starts_over() {
     );
 }
 
+/// A connected channel whose upload sessions last half an hour (so that the access token
+/// outlives them), YouTube's clock apart from the app's, for a session to end between attempts.
+struct ShortSessions {
+    world: World<YouTubeFake>,
+    connection: String,
+    clock: Arc<ManualClock>,
+    fake_clock: Arc<ManualClock>,
+}
+
+impl ShortSessions {
+    async fn start() -> Self {
+        let clock = Arc::new(ManualClock::starting_at(start()));
+        let fake_clock = Arc::new(ManualClock::starting_at(start()));
+        let fake = YouTubeFake::with_clock(CLIENT_ID, CLIENT_SECRET, fake_clock.clone());
+        fake.set_session_lifetime(TimeDelta::minutes(30));
+        let world = World::start(fake, Some(clock.clone())).await;
+        let connection = world.connect("kilnworks").await;
+        Self {
+            world,
+            connection,
+            clock,
+            fake_clock,
+        }
+    }
+
+    /// The session ends at YouTube, then the retry comes.
+    fn expire_then_retry(&self) {
+        self.fake_clock.advance(TimeDelta::minutes(31));
+        self.clock.advance(TimeDelta::minutes(5));
+    }
+}
+
 #[tokio::test]
 async fn a_session_that_expired_between_attempts_is_opened_again() {
-    let clock = Arc::new(ManualClock::starting_at(start()));
-    let fake_clock = Arc::new(ManualClock::starting_at(start()));
-    let fake = YouTubeFake::with_clock(CLIENT_ID, CLIENT_SECRET, fake_clock.clone());
-    // Sessions that last half an hour, so that the access token outlives the session.
-    fake.set_session_lifetime(TimeDelta::minutes(30));
-    let world = World::start(fake, Some(clock.clone())).await;
-    let connection = world.connect("kilnworks").await;
+    let short = ShortSessions::start().await;
+    let world = &short.world;
     let clip = Clip::make();
     for _ in 0..4 {
         world.fake.interrupt_next_upload_after(MIB);
     }
-    let post = post_clip(&world, &connection, &clip).await;
+    let post = post_clip(world, &short.connection, &clip).await;
     world.wait_for(&post, "retrying").await;
-    // The retry comes after the session's end.
-    fake_clock.advance(TimeDelta::minutes(31));
-    clock.advance(TimeDelta::minutes(5));
+    short.expire_then_retry();
     let done = world.wait_for(&post, "published").await;
     assert_eq!(world.fake.upload_session_count(), 2, "{done:#}");
     assert_eq!(world.fake.video_count(), 1);
@@ -143,12 +168,8 @@ async fn a_session_that_expired_between_attempts_is_opened_again() {
 
 #[tokio::test]
 async fn a_video_whose_answer_was_lost_is_found_after_its_session_expired() {
-    let clock = Arc::new(ManualClock::starting_at(start()));
-    let fake_clock = Arc::new(ManualClock::starting_at(start()));
-    let fake = YouTubeFake::with_clock(CLIENT_ID, CLIENT_SECRET, fake_clock.clone());
-    fake.set_session_lifetime(TimeDelta::minutes(30));
-    let world = World::start(fake, Some(clock.clone())).await;
-    let connection = world.connect("kilnworks").await;
+    let short = ShortSessions::start().await;
+    let world = &short.world;
     // The last byte makes the video but its answer is lost, and the look at the session that
     // follows fails too: the attempt ends not knowing.
     world.fake.fail_next(
@@ -163,13 +184,17 @@ async fn a_video_whose_answer_was_lost_is_found_after_its_session_expired() {
         .upload_file(common::media::sample_mp4(1), "short.mp4")
         .await;
     let post = world
-        .create_post(&connection, "A morning at the kiln.", &[media], options())
+        .create_post(
+            &short.connection,
+            "A morning at the kiln.",
+            &[media],
+            options(),
+        )
         .await;
     world.wait_for(&post, "retrying").await;
     assert_eq!(world.fake.video_count(), 1, "the video was made");
-    // The retry comes after the session's end: the session can no longer say the video is up.
-    fake_clock.advance(TimeDelta::minutes(31));
-    clock.advance(TimeDelta::minutes(5));
+    // The session can no longer say the video is up.
+    short.expire_then_retry();
     let done = world.wait_for(&post, "published").await;
     assert_eq!(world.fake.video_count(), 1, "uploaded once: {done:#}");
     assert_eq!(world.fake.upload_session_count(), 1, "{done:#}");
